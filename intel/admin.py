@@ -1,0 +1,83 @@
+"""Admin views for the secretariat. Revisions are read-only; tokens can only be revoked
+(issuing happens through the API or `manage.py issue_token`, which show the secret once)."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from intel import services
+from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+    list_display = ("name", "slug", "kind", "country", "sponsor")
+    list_filter = ("kind", "country")
+    search_fields = ("name", "slug")
+
+
+@admin.register(Member)
+class MemberAdmin(UserAdmin[Member]):
+    list_display = ("username", "organisation", "role", "clearance", "is_active")
+    list_filter = ("role", "clearance", "organisation__kind", "is_active")
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("DIX", {"fields": ("organisation", "role", "clearance")}),
+    )
+
+
+@admin.action(description="Revoke the selected tokens")
+def revoke_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    for token in queryset:
+        services.token_revoke(token=token)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    list_display = ("name", "member", "key_prefix", "created_at", "expires_at", "revoked_at")
+    readonly_fields = (
+        "member",
+        "name",
+        "key_prefix",
+        "key_hash",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    actions = (revoke_tokens,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DeviceProfile)
+class DeviceProfileAdmin(ReadOnlyAdmin):
+    """Profiles change through the API, which keeps revisions and checks If-Match."""
+
+    list_display = ("name", "device_class", "owner", "tlp", "version", "retired_at")
+    list_filter = ("tlp", "device_class", "owner")
+    search_fields = ("name",)
+
+
+@admin.register(ProfileRevision)
+class ProfileRevisionAdmin(ReadOnlyAdmin):
+    list_display = ("profile", "number", "action", "author", "created_at")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("title", "profile", "kind", "tlp", "content_type", "size")

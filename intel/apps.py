@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class IntelConfig(AppConfig):
+    """The network of desks, device profiles and everything a desk files about them."""
+
+    name = "intel"
+    verbose_name = "Device intelligence"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,74 @@
+"""What an uploaded attachment really is, and a copy of it without metadata.
+
+The type comes from the content, never from the name or the client's Content-Type. Images
+are decoded and re-encoded, which drops EXIF (GPS, camera serials), XMP and text chunks.
+"""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, ImageOps
+
+from intel.errors import FieldInvalid
+
+# A photo of a device never needs more; larger images are refused before decoding.
+Image.MAX_IMAGE_PIXELS = 40_000_000
+
+_IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    content: bytes
+    content_type: str
+    sha256: str
+
+
+def clean_upload(upload: UploadedFile, *, max_bytes: int, field: str = "file") -> CleanFile:
+    """Sniff and sanitise an upload, or raise `FieldInvalid` naming `field`."""
+    if upload.size is None or upload.size > max_bytes:
+        raise FieldInvalid(field, f"The file is larger than the limit of {max_bytes} bytes.")
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FieldInvalid(field, f"The file is larger than the limit of {max_bytes} bytes.")
+    if not data:
+        raise FieldInvalid(field, "The file is empty.")
+    if data.startswith(b"%PDF-"):
+        return CleanFile(data, "application/pdf", hashlib.sha256(data).hexdigest())
+    content, content_type = _reencode_image(data, field)
+    return CleanFile(content, content_type, hashlib.sha256(content).hexdigest())
+
+
+def _reencode_image(data: bytes, field: str) -> tuple[bytes, str]:
+    refused = FieldInvalid(field, "Only JPEG, PNG or WebP photos and PDF documents are accepted.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                fmt = probe.format
+                probe.verify()
+            if fmt not in _IMAGE_TYPES:
+                raise refused
+            with Image.open(io.BytesIO(data)) as image:
+                # Apply the EXIF orientation before the EXIF block is dropped.
+                upright = ImageOps.exif_transpose(image)
+                clean = Image.new(upright.mode, upright.size)
+                clean.paste(upright)
+                if fmt == "JPEG" and clean.mode not in ("RGB", "L", "CMYK"):
+                    clean = clean.convert("RGB")
+                out = io.BytesIO()
+                clean.save(out, format=fmt, **({"quality": 92} if fmt != "PNG" else {}))
+    except FieldInvalid:
+        raise
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise refused from None
+    return out.getvalue(), _IMAGE_TYPES[fmt]

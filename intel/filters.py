@@ -1,0 +1,80 @@
+"""Filters for the profile list. Each works on a queryset already cut by `visible_to`."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from intel.models import DeviceProfile, Identifier
+from intel.models.profiles import DeviceClass
+from intel.models.tlp import TLP
+
+
+class DeviceProfileFilter(django_filters.FilterSet):
+    device_class = django_filters.MultipleChoiceFilter(
+        choices=DeviceClass.choices, help_text="Device class; repeat for several."
+    )
+    country = django_filters.CharFilter(
+        field_name="manufacturer_country",
+        help_text="Manufacturer country (ISO 3166-1 alpha-2).",
+    )
+    owner_country = django_filters.CharFilter(
+        field_name="owner__country", help_text="Country of the owner organisation."
+    )
+    tlp = django_filters.MultipleChoiceFilter(choices=TLP.choices, help_text="TLP label(s).")
+    owner = django_filters.CharFilter(
+        field_name="owner__slug", help_text="Owner organisation's slug."
+    )
+    tac_prefix = django_filters.CharFilter(
+        method="filter_tac_prefix",
+        help_text="1 to 8 digits: profiles with a TAC or TAC range covering any TAC that starts "
+        "with these digits.",
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text="Free text over names, aliases, notes, identifiers and supplier names.",
+    )
+    retired = django_filters.BooleanFilter(
+        method="filter_retired",
+        help_text="`false` (default): current profiles; `true`: retired ones only.",
+    )
+    parent = django_filters.NumberFilter(help_text="Variants of this profile.")
+
+    class Meta:
+        model = DeviceProfile
+        fields: list[str] = []
+
+    @property
+    def qs(self) -> QuerySet[DeviceProfile]:
+        queryset = super().qs
+        if self.form.cleaned_data.get("retired") is None:
+            queryset = queryset.filter(retired_at__isnull=True)
+        return queryset
+
+    def filter_retired(
+        self, queryset: QuerySet[DeviceProfile], name: str, value: Any
+    ) -> QuerySet[DeviceProfile]:
+        return queryset.filter(retired_at__isnull=not value)
+
+    def filter_tac_prefix(
+        self, queryset: QuerySet[DeviceProfile], name: str, value: str
+    ) -> QuerySet[DeviceProfile]:
+        if not value.isdigit() or len(value) > 8:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"tac_prefix": ["Give 1 to 8 digits."]})
+        low, high = value.ljust(8, "0"), value.ljust(8, "9")
+        # Interval overlap: the identifier's [start, end] meets [low, high].
+        hits = Identifier.objects.filter(
+            tac_start__lte=high, tac_end__gte=low, kind__in=("tac", "tac_range")
+        ).values("profile_id")
+        return queryset.filter(id__in=hits)
+
+    def filter_q(
+        self, queryset: QuerySet[DeviceProfile], name: str, value: str
+    ) -> QuerySet[DeviceProfile]:
+        terms = value.lower().split()
+        condition = Q()
+        for term in terms:
+            condition &= Q(search_text__contains=term)
+        return queryset.filter(condition)

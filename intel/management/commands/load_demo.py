@@ -1,0 +1,79 @@
+"""Load the demo network and the founding case's profiles. Running it again adds nothing."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from intel import services
+from intel.api.serializers import DeviceProfileWriteSerializer, profile_input
+from intel.models import ApiToken, DeviceProfile, Member, Organisation
+from intel.models.network import hash_token
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (Operation Prison Break) and print the demo personas' tokens."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="Do not print the personas")
+
+    @transaction.atomic
+    def handle(self, *args: Any, **opts: Any) -> None:
+        data = json.loads(FIXTURE.read_text())
+        created = 0
+        for item in data["organisations"]:
+            if not Organisation.objects.filter(slug=item["slug"]).exists():
+                sponsor = item.get("sponsor")
+                services.organisation_create(
+                    slug=item["slug"],
+                    name=item["name"],
+                    kind=item["kind"],
+                    country=item["country"],
+                    sponsor=Organisation.objects.get(slug=sponsor) if sponsor else None,
+                )
+                created += 1
+        for item in data["members"]:
+            member = Member.objects.filter(username=item["username"]).first()
+            if member is None:
+                member = services.member_create(
+                    organisation=Organisation.objects.get(slug=item["organisation"]),
+                    username=item["username"],
+                    role=item["role"],
+                    clearance=item["clearance"],
+                    password=item.get("password"),
+                    is_staff=item.get("staff", False),
+                )
+                created += 1
+            if not ApiToken.objects.filter(key_hash=hash_token(item["token"])).exists():
+                services.token_issue(member=member, name="demo", known_secret=item["token"])
+        keys: dict[str, int] = {}
+        for item in data["profiles"]:
+            owner = Organisation.objects.get(slug=item["owner"])
+            existing = DeviceProfile.objects.filter(owner=owner, name=item["name"]).first()
+            if existing is not None:
+                keys[item["key"]] = existing.pk
+                continue
+            author = Member.objects.get(username=item["author"])
+            payload = {k: v for k, v in item.items() if k not in ("key", "owner", "author")}
+            if "parent" in payload:
+                payload["parent"] = keys[payload["parent"]]
+            form = DeviceProfileWriteSerializer(data=payload)
+            form.fields["parent"].queryset = DeviceProfile.objects.all()  # type: ignore[attr-defined]
+            form.is_valid(raise_exception=True)
+            profile = services.profile_create(
+                author=author, data=profile_input(form.validated_data)
+            )
+            keys[item["key"]] = profile.pk
+            created += 1
+        self.stdout.write(f"Demo data loaded ({created} new records).")
+        if not opts["quiet"]:
+            self.stdout.write("Demo personas (Authorization: Bearer <token>):")
+            for item in data["members"]:
+                self.stdout.write(f"  {item['username']:<18} {item['token']}  {item['persona']}")
+            for item in data["members"]:
+                if item.get("password"):
+                    self.stdout.write(f"  admin login: {item['username']} / {item['password']}")

@@ -1,0 +1,156 @@
+"""The network of desks: organisations, their members and members' API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from intel.models.tlp import TLP
+from intel.validators import validate_country
+
+
+class OrganisationKind(models.TextChoices):
+    SECRETARIAT = "secretariat", "Secretariat"
+    NATIONAL_DESK = "national_desk", "National desk"
+    LIAISON_PROSECUTOR = "liaison_prosecutor", "Liaison prosecutor's post"
+    NATIONAL_AUTHORITY = "national_authority", "National authority"
+
+
+class Organisation(models.Model):
+    """A participant of the network. A national authority is sponsored by the desk that
+    vouches for it; it receives TLP:AMBER as one of that desk's "clients"."""
+
+    slug = models.SlugField(
+        max_length=80, unique=True, help_text="Stable short identifier, e.g. `fr-desk`."
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=OrganisationKind.choices)
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2; empty only for the secretariat.",
+    )
+    sponsor = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sponsored",
+        help_text="The desk that sponsors this national authority.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.kind == OrganisationKind.SECRETARIAT
+
+    def clean(self) -> None:
+        if self.kind == OrganisationKind.NATIONAL_AUTHORITY:
+            if self.sponsor is None:
+                raise ValidationError({"sponsor": "A national authority needs a sponsoring desk."})
+            if self.sponsor.kind not in (
+                OrganisationKind.NATIONAL_DESK,
+                OrganisationKind.LIAISON_PROSECUTOR,
+            ):
+                raise ValidationError(
+                    {"sponsor": "The sponsor must be a national desk or a liaison post."}
+                )
+        elif self.sponsor is not None:
+            raise ValidationError({"sponsor": "Only a national authority has a sponsor."})
+        if self.kind != OrganisationKind.SECRETARIAT and not self.country:
+            raise ValidationError({"country": "This organisation kind needs a country."})
+
+
+class Role(models.TextChoices):
+    ANALYST = "analyst", "Analyst"
+    DESK_OFFICER = "desk_officer", "Desk officer"
+    COORDINATOR = "coordinator", "Coordinator"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Administrator"
+
+
+class Member(AbstractUser):
+    """A person in one organisation. The clearance is the highest TLP label the member may
+    receive: it caps every read, whatever the member's organisation is entitled to."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        help_text="Empty only for a platform superuser, who then sees TLP:CLEAR alone.",
+    )
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.DESK_OFFICER)
+    clearance = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+
+    class Meta:
+        ordering = ("username",)
+
+    @property
+    def is_secretariat_coordinator(self) -> bool:
+        return (
+            self.organisation is not None
+            and self.organisation.is_secretariat
+            and self.role == Role.COORDINATOR
+        )
+
+
+TOKEN_PREFIX = "dix_"  # noqa: S105 - a prefix that makes leaked tokens greppable, not a secret
+
+
+def hash_token(raw: str) -> str:
+    """Tokens are 256-bit random strings, so a plain SHA-256 is enough: there is nothing to
+    brute-force that a slow hash would protect."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now: datetime | None = None) -> "ApiTokenQuerySet":
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, member__is_active=True).exclude(
+            expires_at__lte=now
+        )
+
+
+class ApiToken(models.Model):
+    """A member's named bearer token. Only its SHA-256 is stored; the clear value is shown
+    once, when it is issued."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=12, help_text="First characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def generate() -> str:
+        return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )

@@ -1,0 +1,24 @@
+"""Who may change what. Who may *see* what lives in the models' `visible_to` functions."""
+
+from intel.models import DeviceProfile, Member, Role, tlp_rank
+
+
+def can_file_profiles(member: Member) -> bool:
+    """Analysts file profiles for their organisation; the secretariat's coordinators too."""
+    return member.organisation is not None and (
+        member.role == Role.ANALYST or member.is_secretariat_coordinator
+    )
+
+
+def can_change_profile(member: Member, profile: DeviceProfile) -> bool:
+    """Only the owner organisation's analysts and the secretariat's coordinators."""
+    if member.is_secretariat_coordinator:
+        return True
+    return member.role == Role.ANALYST and member.organisation_id == profile.owner_id
+
+
+def can_set_tlp(member: Member, profile: DeviceProfile, new_tlp: str) -> bool:
+    """Raising a label is anyone's who may change the profile; lowering it is the owner's."""
+    if tlp_rank(new_tlp) >= tlp_rank(profile.tlp):
+        return True
+    return member.organisation_id == profile.owner_id

@@ -1,0 +1,451 @@
+"""Every write to the network and to device profiles: atomic, keyword-only, typed.
+
+Views validate input with serializers, call one function here, and serialize the result.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from intel import permissions
+from intel.attachments import clean_upload
+from intel.errors import Conflict, FieldInvalid, Forbidden, PreconditionFailed
+from intel.models import (
+    TLP,
+    ApiToken,
+    Attachment,
+    ConcealmentMethod,
+    DetectionSignature,
+    DeviceProfile,
+    Identifier,
+    IdentifierKind,
+    Member,
+    Organisation,
+    ProfileRevision,
+    SalesChannel,
+    Supplier,
+    tlp_rank,
+)
+from intel.models.network import hash_token
+
+# --- The network ---------------------------------------------------------------------------
+
+
+def organisation_create(
+    *, slug: str, name: str, kind: str, country: str = "", sponsor: Organisation | None = None
+) -> Organisation:
+    """Create an organisation after the model's own checks (country, sponsor rules)."""
+    org = Organisation(slug=slug, name=name, kind=kind, country=country, sponsor=sponsor)
+    _full_clean(org)
+    org.save()
+    return org
+
+
+def member_create(
+    *,
+    organisation: Organisation | None,
+    username: str,
+    role: str,
+    clearance: str,
+    email: str = "",
+    password: str | None = None,
+    is_staff: bool = False,
+) -> Member:
+    """Create a member; without a password the member signs in with API tokens only."""
+    member = Member(
+        organisation=organisation,
+        username=username,
+        email=email,
+        role=role,
+        clearance=clearance,
+        is_staff=is_staff,
+    )
+    if password:
+        member.set_password(password)
+    else:
+        member.set_unusable_password()
+    _full_clean(member, exclude=["password"])
+    member.save()
+    return member
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # the only time the clear value exists outside the client
+
+
+def token_issue(
+    *,
+    member: Member,
+    name: str,
+    expires_at: datetime | None = None,
+    known_secret: str | None = None,
+) -> IssuedToken:
+    """Issue a bearer token; only its hash is stored. `known_secret` is for the demo loader's
+    published demo tokens only; the API never takes it."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise FieldInvalid("expires_at", "The expiry must be in the future.")
+    secret = known_secret or ApiToken.generate()
+    token = ApiToken.objects.create(
+        member=member,
+        name=name,
+        key_prefix=secret[:10],
+        key_hash=hash_token(secret),
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke a token for good; revoking twice is harmless."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+# --- Device profiles -----------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "name",
+    "aliases",
+    "device_class",
+    "manufacturer_country",
+    "length_mm",
+    "width_mm",
+    "depth_mm",
+    "weight_g",
+    "housing_material",
+    "metal_content",
+    "network_technologies",
+    "gsm_bands",
+    "bluetooth",
+    "sim_slots",
+    "battery_mah",
+    "talk_time_min",
+    "phonebook_capacity",
+    "voice_changer",
+    "price_amount",
+    "price_currency",
+    "legal_status",
+    "notes",
+    "tlp",
+)
+CHILDREN = ("identifiers", "detection_signatures", "concealment_methods", "suppliers")
+
+
+@dataclass
+class ProfileInput:
+    """What a create or a partial update carries. `None` in a list field means "unchanged"."""
+
+    fields: Mapping[str, Any]
+    parent: DeviceProfile | None = None
+    parent_set: bool = False
+    recipient_organisations: Sequence[Organisation] | None = None
+    recipient_members: Sequence[Member] | None = None
+    identifiers: Sequence[Mapping[str, Any]] | None = None
+    detection_signatures: Sequence[Mapping[str, Any]] | None = None
+    concealment_methods: Sequence[Mapping[str, Any]] | None = None
+    suppliers: Sequence[Mapping[str, Any]] | None = None
+
+
+def profile_create(*, author: Member, data: ProfileInput) -> DeviceProfile:
+    """File a new profile owned by the author's organisation, with revision 1."""
+    if not permissions.can_file_profiles(author):
+        raise Forbidden("Only analysts and the secretariat's coordinators file profiles.")
+    assert author.organisation is not None
+    tlp = data.fields.get("tlp", TLP.AMBER)
+    _check_clearance(author, tlp)
+    now = timezone.now()
+    with transaction.atomic():
+        profile = DeviceProfile(
+            owner=author.organisation, created_by=author, created_at=now, updated_at=now
+        )
+        for name, value in data.fields.items():
+            setattr(profile, name, value)
+        if data.parent_set:
+            _check_parent(profile, data.parent)
+            profile.parent = data.parent
+        _full_clean(profile)
+        profile.save()
+        _apply_relations(profile, data)
+        _refresh_search_text(profile)
+        _record_revision(profile, author=author, action="created", previous={})
+    return profile
+
+
+def profile_update(
+    *, profile_id: int, author: Member, data: ProfileInput, expected_version: int
+) -> DeviceProfile:
+    """Change a profile if nobody changed it since the author read `expected_version`.
+
+    The row is locked for the whole change, so two editors holding the same version cannot
+    both win: the second gets 412 (no lost update).
+    """
+    with transaction.atomic():
+        profile = DeviceProfile.objects.select_for_update().get(pk=profile_id)
+        if profile.version != expected_version:
+            raise PreconditionFailed(
+                f"The profile is at version {profile.version}; you sent changes to version "
+                f"{expected_version}. Read it again and reapply your change."
+            )
+        if not permissions.can_change_profile(author, profile):
+            raise Forbidden(
+                "Only the owner organisation's analysts and the secretariat's coordinators "
+                "change a profile."
+            )
+        if profile.retired_at is not None:
+            raise Conflict("A retired profile cannot be changed.")
+        new_tlp = data.fields.get("tlp")
+        if new_tlp is not None:
+            if not permissions.can_set_tlp(author, profile, new_tlp):
+                raise FieldInvalid("tlp", "Only the owner organisation may lower the TLP label.")
+            _check_clearance(author, new_tlp)
+        previous = profile_snapshot(profile)
+        for name, value in data.fields.items():
+            setattr(profile, name, value)
+        if data.parent_set:
+            _check_parent(profile, data.parent)
+            profile.parent = data.parent
+        _full_clean(profile)
+        _apply_relations(profile, data)
+        if profile_snapshot(profile) == previous:
+            return profile  # nothing changed: no new version, no revision
+        profile.version += 1
+        profile.updated_at = timezone.now()
+        profile.save()
+        _refresh_search_text(profile)
+        _record_revision(profile, author=author, action="updated", previous=previous)
+    return profile
+
+
+def profile_retire(
+    *, profile_id: int, author: Member, reason: str, expected_version: int | None = None
+) -> DeviceProfile:
+    """Mark a profile retired: kept and readable, no longer current, not deleted."""
+    with transaction.atomic():
+        profile = DeviceProfile.objects.select_for_update().get(pk=profile_id)
+        if expected_version is not None and profile.version != expected_version:
+            raise PreconditionFailed(f"The profile is at version {profile.version}.")
+        if not permissions.can_change_profile(author, profile):
+            raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
+        if profile.retired_at is not None:
+            raise Conflict("The profile is already retired.")
+        previous = profile_snapshot(profile)
+        profile.retired_at = timezone.now()
+        profile.retired_reason = reason
+        profile.version += 1
+        profile.updated_at = profile.retired_at
+        profile.save(update_fields=["retired_at", "retired_reason", "version", "updated_at"])
+        _record_revision(profile, author=author, action="retired", previous=previous)
+    return profile
+
+
+def attachment_add(
+    *,
+    profile_id: int,
+    author: Member,
+    kind: str,
+    title: str,
+    tlp: str | None,
+    upload: UploadedFile,
+) -> Attachment:
+    """Attach a photo or PDF. Its label defaults to the profile's and may not be lower."""
+    profile = DeviceProfile.objects.get(pk=profile_id)
+    if not permissions.can_change_profile(author, profile):
+        raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
+    label = tlp or profile.tlp
+    if tlp_rank(label) < tlp_rank(profile.tlp):
+        raise FieldInvalid(
+            "tlp", f"An attachment cannot be marked below its profile's {profile.tlp}."
+        )
+    _check_clearance(author, label)
+    clean = clean_upload(upload, max_bytes=settings.DIX_ATTACHMENT_MAX_BYTES)
+    attachment = Attachment(
+        profile=profile,
+        kind=kind,
+        title=title,
+        tlp=label,
+        content_type=clean.content_type,
+        size=len(clean.content),
+        sha256=clean.sha256,
+        uploaded_by=author,
+    )
+    attachment.file.save("upload", ContentFile(clean.content), save=False)
+    try:
+        attachment.save()
+    except Exception:
+        # The row could not be written: the stored file must not stay behind.
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+# --- Revisions ----------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def profile_snapshot(profile: DeviceProfile) -> dict[str, Any]:
+    """The profile as plain JSON: what a revision stores and diffs. Children are listed
+    without their database ids, so replacing a list with an equal one changes nothing."""
+    snap: dict[str, Any] = {name: _json_value(getattr(profile, name)) for name in PROFILE_FIELDS}
+    snap["parent"] = profile.parent_id
+    snap["retired"] = profile.retired_at is not None
+    snap["recipient_organisations"] = sorted(
+        profile.recipient_organisations.values_list("slug", flat=True)
+    )
+    snap["recipient_members"] = sorted(profile.recipient_members.values_list("username", flat=True))
+    snap["identifiers"] = [
+        {"kind": i.kind, "value": i.value, "note": i.note} for i in profile.identifiers.all()
+    ]
+    snap["detection_signatures"] = [
+        {
+            "method": d.method,
+            "expected_outcome": d.expected_outcome,
+            "evidence": d.evidence,
+            "reliability_note": d.reliability_note,
+        }
+        for d in profile.detection_signatures.all()
+    ]
+    snap["concealment_methods"] = [
+        {"stage": c.stage, "vector": c.vector, "description": c.description}
+        for c in profile.concealment_methods.all()
+    ]
+    snap["suppliers"] = [
+        {
+            "name": s.name,
+            "role": s.role,
+            "country": s.country,
+            "locality": s.locality,
+            "status": s.status,
+            "notes": s.notes,
+            "sales_channels": [
+                {
+                    "kind": c.kind,
+                    "platform": c.platform,
+                    "address": c.address,
+                    "status": c.status,
+                    "notes": c.notes,
+                }
+                for c in s.sales_channels.all()
+            ],
+        }
+        for s in profile.suppliers.prefetch_related("sales_channels")
+    ]
+    return snap
+
+
+def _record_revision(
+    profile: DeviceProfile, *, author: Member, action: str, previous: Mapping[str, Any]
+) -> ProfileRevision:
+    snapshot = profile_snapshot(profile)
+    changes = {
+        key: {"old": previous.get(key), "new": value}
+        for key, value in snapshot.items()
+        if previous.get(key) != value and not (not previous and value in (None, "", [], {}))
+    }
+    return ProfileRevision.objects.create(
+        profile=profile,
+        number=profile.version,
+        author=author,
+        action=action,
+        changes=changes,
+        snapshot=snapshot,
+    )
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def _full_clean(obj: Any, exclude: Iterable[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=list(exclude or []), validate_unique=True)
+    except ValidationError as exc:
+        errors = exc.message_dict
+        field = next(iter(errors))
+        raise FieldInvalid(field, " ".join(errors[field])) from exc
+
+
+def _check_clearance(author: Member, tlp: str) -> None:
+    if tlp_rank(tlp) > tlp_rank(author.clearance):
+        raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
+
+
+def _check_parent(profile: DeviceProfile, parent: DeviceProfile | None) -> None:
+    node = parent
+    while node is not None:
+        if profile.pk is not None and node.pk == profile.pk:
+            raise FieldInvalid("parent", "A profile cannot be its own ancestor.")
+        node = node.parent
+
+
+def _apply_relations(profile: DeviceProfile, data: ProfileInput) -> None:
+    if data.recipient_organisations is not None:
+        profile.recipient_organisations.set(data.recipient_organisations)
+    if data.recipient_members is not None:
+        profile.recipient_members.set(data.recipient_members)
+    if data.identifiers is not None:
+        profile.identifiers.all().delete()
+        Identifier.objects.bulk_create([_identifier(profile, item) for item in data.identifiers])
+    if data.detection_signatures is not None:
+        profile.detection_signatures.all().delete()
+        DetectionSignature.objects.bulk_create(
+            [DetectionSignature(profile=profile, **item) for item in data.detection_signatures]
+        )
+    if data.concealment_methods is not None:
+        profile.concealment_methods.all().delete()
+        ConcealmentMethod.objects.bulk_create(
+            [ConcealmentMethod(profile=profile, **item) for item in data.concealment_methods]
+        )
+    if data.suppliers is not None:
+        profile.suppliers.all().delete()
+        for item in data.suppliers:
+            fields = dict(item)
+            channels = fields.pop("sales_channels", [])
+            supplier = Supplier.objects.create(profile=profile, **fields)
+            SalesChannel.objects.bulk_create(
+                [SalesChannel(supplier=supplier, **channel) for channel in channels]
+            )
+
+
+def _identifier(profile: DeviceProfile, item: Mapping[str, Any]) -> Identifier:
+    """TAC and TAC range become one inclusive interval; the GSMA test range is flagged."""
+    kind = item["kind"]
+    value = item["value"]
+    start = end = ""
+    if kind == IdentifierKind.TAC:
+        start = end = value
+    elif kind == IdentifierKind.TAC_RANGE:
+        start, end = value.split("-")
+    return Identifier(
+        profile=profile,
+        kind=kind,
+        value=value,
+        note=item.get("note", ""),
+        tac_start=start,
+        tac_end=end,
+        is_test_value=bool(start) and start.startswith("00"),
+    )
+
+
+def _refresh_search_text(profile: DeviceProfile) -> None:
+    parts = [profile.name, *profile.aliases, profile.notes]
+    parts += [i.value for i in profile.identifiers.all()]
+    parts += [s.name for s in profile.suppliers.all()]
+    profile.search_text = "\n".join(p for p in parts if p).lower()
+    profile.save(update_fields=["search_text"])

@@ -1,0 +1,1 @@
+"""Notices, subscriptions and deliveries arrive with the notices issue."""
