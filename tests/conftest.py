@@ -1,0 +1,137 @@
+"""Named personas (after healthchecks' alice/bob/charlie) and an API client per persona.
+
+    secretariat   eurojust         coordinator "cora" (AMBER+STRICT), auditor "audrey" (RED)
+    owner desk    fr-desk          analyst "alice" (RED), officer "olga" (GREEN clearance)
+    partner desk  be-desk          officer "bob" (AMBER), named recipient of AMBER profiles
+    outsider desk de-desk          officer "charlie" (AMBER), never a recipient
+    sponsored     fr-prison-admin  officer "dave" (AMBER), sponsored by the owner desk
+    partner's     be-customs       officer "erin" (AMBER), sponsored by the partner desk
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from intel import services
+from intel.models import TLP, DeviceProfile, Member, Organisation
+
+
+@dataclass
+class Network:
+    eurojust: Organisation
+    fr_desk: Organisation
+    be_desk: Organisation
+    de_desk: Organisation
+    fr_prison: Organisation
+    be_customs: Organisation
+    cora: Member
+    audrey: Member
+    alice: Member
+    olga: Member
+    bob: Member
+    charlie: Member
+    dave: Member
+    erin: Member
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(tmp_path: Any) -> Iterator[None]:
+    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), DIX_THROTTLE_RATE="100000/min"):
+        yield
+
+
+@pytest.fixture
+def network(db: None) -> Network:
+    org = services.organisation_create
+    eurojust = org(slug="eurojust", name="Eurojust", kind="secretariat")
+    fr = org(slug="fr-desk", name="French Desk", kind="national_desk", country="FR")
+    be = org(slug="be-desk", name="Belgian Desk", kind="national_desk", country="BE")
+    de = org(slug="de-desk", name="German Desk", kind="national_desk", country="DE")
+    fr_prison = org(
+        slug="fr-prison-admin",
+        name="French prison administration",
+        kind="national_authority",
+        country="FR",
+        sponsor=fr,
+    )
+    be_customs = org(
+        slug="be-customs", name="Belgian customs", kind="national_authority", country="BE", sponsor=be
+    )
+
+    def member(username: str, organisation: Organisation, role: str, clearance: str) -> Member:
+        return services.member_create(
+            organisation=organisation, username=username, role=role, clearance=clearance
+        )
+
+    return Network(
+        eurojust=eurojust,
+        fr_desk=fr,
+        be_desk=be,
+        de_desk=de,
+        fr_prison=fr_prison,
+        be_customs=be_customs,
+        cora=member("cora", eurojust, "coordinator", TLP.AMBER_STRICT),
+        audrey=member("audrey", eurojust, "auditor", TLP.RED),
+        alice=member("alice", fr, "analyst", TLP.RED),
+        olga=member("olga", fr, "desk_officer", TLP.GREEN),
+        bob=member("bob", be, "desk_officer", TLP.AMBER),
+        charlie=member("charlie", de, "desk_officer", TLP.AMBER),
+        dave=member("dave", fr_prison, "desk_officer", TLP.AMBER),
+        erin=member("erin", be_customs, "desk_officer", TLP.AMBER),
+    )
+
+
+@pytest.fixture
+def api() -> Callable[[Member | None], APIClient]:
+    """`api(member)`: a client sending that member's fresh bearer token; `api(None)`: anonymous."""
+
+    def client_for(member: Member | None) -> APIClient:
+        client = APIClient()
+        if member is not None:
+            secret = services.token_issue(member=member, name="test").secret
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def make_profile(network: Network) -> Callable[..., DeviceProfile]:
+    """`make_profile(tlp=..., recipients=[orgs], members=[members], author=alice, **fields)`
+    files a profile through the service, as the API would."""
+
+    def make(
+        *,
+        tlp: str = TLP.AMBER,
+        recipients: list[Organisation] | None = None,
+        members: list[Member] | None = None,
+        author: Member | None = None,
+        identifiers: list[dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> DeviceProfile:
+        fields.setdefault("name", f"Mini phone {tlp}")
+        fields.setdefault("device_class", "mini_phone")
+        fields["tlp"] = tlp
+        return services.profile_create(
+            author=author or network.alice,
+            data=services.ProfileInput(
+                fields=fields,
+                recipient_organisations=recipients or [],
+                recipient_members=members or [],
+                identifiers=[
+                    {"note": "", **item}
+                    | (
+                        {"value": f"{item['range_start']}-{item['range_end']}"}
+                        if item.get("kind") == "tac_range"
+                        else {}
+                    )
+                    for item in (identifiers or [])
+                ],
+            ),
+        )
+
+    return make
