@@ -20,7 +20,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("DIX_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--worker-concurrency", type=int, default=2)
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -29,13 +28,11 @@ class Command(BaseCommand):
         commands = {
             "web": [
                 os.path.join(bin_dir, "gunicorn"),
-                "config.wsgi",
+                "--config",
+                str(settings.BASE_DIR / "config" / "gunicorn.py"),
                 "--bind",
                 opts["bind"],
-                "--workers",
-                str(opts["web_workers"]),
-                "--access-logfile",
-                "-",
+                "config.wsgi",
             ],
             "worker": [
                 os.path.join(bin_dir, "celery"),
