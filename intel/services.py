@@ -218,9 +218,14 @@ def profile_update(
             _check_parent(profile, data.parent)
             profile.parent = data.parent
         _full_clean(profile)
+        unchanged = transaction.savepoint()
         _apply_relations(profile, data)
         if profile_snapshot(profile) == previous:
-            return profile  # nothing changed: no new version, no revision
+            # Nothing changed: no new version, no revision, and the child rows keep their ids
+            # (a list replaced by an equal one must not change what clients read or its ETag).
+            transaction.savepoint_rollback(unchanged)
+            return profile
+        transaction.savepoint_commit(unchanged)
         profile.version += 1
         profile.updated_at = timezone.now()
         profile.save()

@@ -8,7 +8,8 @@ pointer into the request body, a machine code and a message.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -164,6 +165,15 @@ def server_error_view(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's handler400, reached by requests refused before any view runs."""
+    if isinstance(exception, RequestDataTooBig):
+        return _plain_problem(
+            413,
+            "request-too-large",
+            "Request body too large",
+            f"The request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; "
+            "send files as multipart uploads.",
+        )
     return _plain_problem(400, "malformed-request", "Bad request", "The request was malformed.")
 
 

@@ -237,6 +237,12 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
     suppliers = SupplierSerializer(many=True, read_only=True)
     attachments = serializers.SerializerMethodField()
     retired = serializers.SerializerMethodField()
+    parent = serializers.IntegerField(  # type: ignore[assignment]  # see DeviceProfileWriteSerializer.parent
+        source="visible_parent_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The family this model belongs to, if you may see it.",
+    )
 
     class Meta:
         model = DeviceProfile
@@ -403,6 +409,19 @@ class ProfileRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProfileRevision
         fields = ("number", "action", "author", "created_at", "changes")
+
+    def to_representation(self, instance: ProfileRevision) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        # Like the profile itself, a revision names a parent only if the reader may see it.
+        visible = self.context.get("visible_parents", set())
+        change = data["changes"].get("parent")
+        if change is not None:
+            data["changes"] = data["changes"] | {
+                "parent": {k: v if v in visible else None for k, v in change.items()}
+            }
+        if "snapshot" in data and data["snapshot"].get("parent") not in visible:
+            data["snapshot"] = data["snapshot"] | {"parent": None}
+        return data
 
 
 class ProfileRevisionDetailSerializer(ProfileRevisionSerializer):

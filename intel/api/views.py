@@ -4,9 +4,10 @@ Each view validates, calls one service, and serializes; every read starts from t
 `visible_to(member)`, so what a member may not see is a 404 and never part of a list.
 """
 
+from collections.abc import Sequence
 from typing import Any, cast
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, F, Prefetch, QuerySet, When
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -46,6 +47,17 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description="The profile's ETag as you last read it. A stale one answers 412.",
 )
+
+
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: object) -> int:
+    """A path id, or 404: ids beyond the database's range are simply not found."""
+    text = str(raw)
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise NotFound("Not found.")
+    return int(text)
 
 
 def member_of(request: Request) -> Member:
@@ -218,9 +230,16 @@ class DeviceProfileViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation has no member
             return DeviceProfile.objects.none()
         member = member_of(self.request)
+        visible = DeviceProfile.objects.visible_to(member)
         return (
-            DeviceProfile.objects.visible_to(member)
-            .select_related("owner")
+            visible.select_related("owner")
+            # A parent the member may not see is not named either: its id would disclose it.
+            .annotate(
+                visible_parent_id=Case(
+                    When(parent_id__in=visible.values("id"), then=F("parent_id")),
+                    default=None,
+                )
+            )
             .prefetch_related(
                 "recipient_organisations",
                 "recipient_members",
@@ -316,8 +335,9 @@ class DeviceProfileViewSet(
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def revisions(self, request: Request, pk: str) -> Response:
-        revisions = self._visible_revisions().select_related("author")
-        return Response(s.ProfileRevisionSerializer(revisions, many=True).data)
+        revisions = list(self._visible_revisions().select_related("author"))
+        context = {"visible_parents": self._visible_parents(revisions)}
+        return Response(s.ProfileRevisionSerializer(revisions, many=True, context=context).data)
 
     @extend_schema(
         summary="One revision of a profile",
@@ -332,8 +352,9 @@ class DeviceProfileViewSet(
         filterset_class=None,
     )
     def revision(self, request: Request, pk: str, number: str) -> Response:
-        revision = get_object_or_404(self._visible_revisions(), number=int(number))
-        return Response(s.ProfileRevisionDetailSerializer(revision).data)
+        revision = get_object_or_404(self._visible_revisions(), number=parse_id(number))
+        context = {"visible_parents": self._visible_parents([revision])}
+        return Response(s.ProfileRevisionDetailSerializer(revision, context=context).data)
 
     @extend_schema(
         summary="A profile's identifiers",
@@ -381,8 +402,14 @@ class DeviceProfileViewSet(
         if request.method == "POST":
             form = s.AttachmentUploadSerializer(data=request.data)
             form.is_valid(raise_exception=True)
+            data = form.validated_data
             attachment = services.attachment_add(
-                profile_id=profile_id, author=member, **form.validated_data
+                profile_id=profile_id,
+                author=member,
+                kind=data["kind"],
+                title=data["title"],
+                tlp=data.get("tlp"),
+                upload=data["file"],
             )
             return Response(s.AttachmentSerializer(attachment).data, status=201)
         rows = Attachment.objects.visible_to(member).filter(profile_id=profile_id)
@@ -437,10 +464,7 @@ class DeviceProfileViewSet(
     # --- helpers ----------------------------------------------------------------------------
 
     def _pk(self) -> int:
-        raw = self.kwargs["pk"]
-        if not str(raw).isdigit():
-            raise NotFound("Not found.")
-        return int(raw)
+        return parse_id(self.kwargs["pk"])
 
     def _require_visible(self, profile_id: int) -> None:
         if (
@@ -457,10 +481,19 @@ class DeviceProfileViewSet(
             profile_id=profile_id
         )
 
+    def _visible_parents(self, revisions: Sequence[ProfileRevision]) -> set[int]:
+        """Parent ids named in these revisions that the member may see."""
+        named = {r.snapshot.get("parent") for r in revisions} - {None}
+        for revision in revisions:
+            change = revision.changes.get("parent") or {}
+            named |= {change.get("old"), change.get("new")} - {None}
+        visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=named)
+        return set(visible.values_list("id", flat=True))
+
     def _visible_attachment(self, attachment_id: str) -> Attachment:
         profile_id = self._pk()
         return get_object_or_404(
             Attachment.objects.visible_to(member_of(self.request)).select_related("uploaded_by"),
             profile_id=profile_id,
-            pk=int(attachment_id),
+            pk=parse_id(attachment_id),
         )

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -114,10 +114,18 @@ class DeviceProfile(models.Model):
     network_technologies = models.JSONField(default=list, blank=True)
     gsm_bands = models.JSONField(default=list, blank=True, help_text="MHz, e.g. [900, 1800].")
     bluetooth = models.BooleanField(null=True, blank=True)
-    sim_slots = models.PositiveSmallIntegerField(null=True, blank=True)
-    battery_mah = models.PositiveIntegerField(null=True, blank=True)
-    talk_time_min = models.PositiveIntegerField(null=True, blank=True)
-    phonebook_capacity = models.PositiveIntegerField(null=True, blank=True)
+    sim_slots = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(8)]
+    )
+    battery_mah = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
+    talk_time_min = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
+    phonebook_capacity = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
+    )
     voice_changer = models.BooleanField(null=True, blank=True)
     price_amount = models.DecimalField(
         max_digits=12,

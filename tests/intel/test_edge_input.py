@@ -1,0 +1,90 @@
+"""Input at the edges: nothing a client sends may produce a 500."""
+
+import json
+
+import pytest
+
+from intel.models import DeviceProfile
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"sim_slots": 99_999_999}, "sim_slots"),
+        ({"battery_mah": -1}, "battery_mah"),
+        ({"price_amount": "1e400", "price_currency": "EUR"}, "price_amount"),
+        ({"price_amount": "20.00"}, "price_currency"),
+        ({"price_amount": "20.00", "price_currency": "EURO"}, "price_currency"),
+        ({"gsm_bands": [901]}, "gsm_bands.0"),
+        ({"legal_status": {"XX": "legal"}}, "legal_status"),
+        ({"identifiers": "00999900"}, "identifiers"),
+        ({"identifiers": [None]}, "identifiers.0"),
+        ({"identifiers": [{"kind": "tac"}]}, "identifiers.0.value"),
+        ({"name": "nul\x00byte"}, "name"),
+        ({"parent": 2**70}, "parent"),
+        ({"parent": 424242}, "parent"),
+        ({"recipient_members": ["nobody"]}, "recipient_members"),
+        ({"tlp": "TLP:WHITE"}, "tlp"),
+    ],
+)
+def test_bad_values_are_refused_with_the_field_named(network, api, payload, field):
+    body = {"name": "Edge phone", "device_class": "mini_phone", **payload}
+    response = api(network.alice).post("/api/v1/profiles/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert DeviceProfile.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", "null", '"text"', "{", "\ufeff{}"])
+def test_bodies_that_are_not_an_object_get_400(network, api, body):
+    response = api(network.alice).post("/api/v1/profiles/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_an_oversized_json_body_gets_413(network, api):
+    body = json.dumps({"name": "x" * (3 * 1024 * 1024), "device_class": "mini_phone"})
+    response = api(network.alice).post("/api/v1/profiles/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:dix:problem:request-too-large"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/profiles/99999999999999999999999/",
+        "/api/v1/profiles/1/revisions/99999999999999999999999/",
+        "/api/v1/profiles/1/attachments/99999999999999999999999/",
+        "/api/v1/organisations/99999999999999999999999/",
+        "/api/v1/profiles/abc/",
+    ],
+)
+def test_ids_out_of_range_are_not_found(network, api, make_profile, path):
+    make_profile()
+    response = api(network.alice).get(path)
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:dix:problem:not-found"
+
+
+def test_a_parent_the_reader_may_not_see_is_not_named(network, api, make_profile):
+    parent = make_profile(tlp="TLP:AMBER", name="Restricted family")
+    child = make_profile(tlp="TLP:GREEN", name="Public variant", parent=parent)
+    assert child.parent_id == parent.pk
+    assert api(network.charlie).get(f"/api/v1/profiles/{child.pk}/").json()["parent"] is None
+    assert api(network.alice).get(f"/api/v1/profiles/{child.pk}/").json()["parent"] == parent.pk
+
+
+def test_revisions_do_not_name_a_hidden_parent_either(network, api, make_profile):
+    parent = make_profile(tlp="TLP:AMBER", name="Restricted family")
+    child = make_profile(tlp="TLP:GREEN", name="Public variant", parent=parent)
+    outsider = api(network.charlie)
+    first = outsider.get(f"/api/v1/profiles/{child.pk}/revisions/").json()[0]
+    assert first["changes"]["parent"] == {"old": None, "new": None}
+    assert (
+        outsider.get(f"/api/v1/profiles/{child.pk}/revisions/1/").json()["snapshot"]["parent"]
+        is None
+    )
+    owner_view = api(network.alice).get(f"/api/v1/profiles/{child.pk}/revisions/1/").json()
+    assert owner_view["snapshot"]["parent"] == parent.pk
+    assert owner_view["changes"]["parent"]["new"] == parent.pk
