@@ -180,6 +180,7 @@ def profile_create(*, author: Member, data: ProfileInput) -> DeviceProfile:
         profile.save()
         _apply_relations(profile, data)
         _refresh_search_text(profile)
+        _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="created", previous={})
     return profile
 
@@ -230,6 +231,7 @@ def profile_update(
         profile.updated_at = timezone.now()
         profile.save()
         _refresh_search_text(profile)
+        _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="updated", previous=previous)
     return profile
 
@@ -389,6 +391,20 @@ def _full_clean(obj: Any, exclude: Iterable[str] | None = None) -> None:
 def _check_clearance(author: Member, tlp: str) -> None:
     if tlp_rank(tlp) > tlp_rank(author.clearance):
         raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
+
+
+def _refuse_if_invisible_to(author: Member, profile: DeviceProfile) -> None:
+    """A change that would hide the profile from its own author is refused (and rolled back
+    with the transaction): the author would get a 404 for a write that succeeded, and could
+    not read, correct or retire it afterwards. Name your organisation (AMBER) or yourself
+    (RED) as a recipient instead."""
+    if not DeviceProfile.objects.visible_to(author).filter(pk=profile.pk).exists():
+        raise FieldInvalid(
+            "tlp",
+            f"With {profile.tlp} and these recipients you could no longer see this profile; "
+            "add your organisation to recipient_organisations (or yourself to "
+            "recipient_members for TLP:RED).",
+        )
 
 
 def _check_parent(profile: DeviceProfile, parent: DeviceProfile | None) -> None:

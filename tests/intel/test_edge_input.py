@@ -88,3 +88,32 @@ def test_revisions_do_not_name_a_hidden_parent_either(network, api, make_profile
     owner_view = api(network.alice).get(f"/api/v1/profiles/{child.pk}/revisions/1/").json()
     assert owner_view["snapshot"]["parent"] == parent.pk
     assert owner_view["changes"]["parent"]["new"] == parent.pk
+
+
+def test_a_change_that_would_hide_the_profile_from_its_author_is_refused(network, api):
+    cora = api(network.cora)
+    created = api(network.alice).post(
+        "/api/v1/profiles/",
+        {"name": "Green phone", "device_class": "mini_phone", "tlp": "TLP:GREEN"},
+        format="json",
+    )
+    etag = cora.get(f"/api/v1/profiles/{created.json()['id']}/")["ETag"]
+    refused = cora.patch(
+        f"/api/v1/profiles/{created.json()['id']}/",
+        {"tlp": "TLP:AMBER"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "tlp"
+    after = cora.get(f"/api/v1/profiles/{created.json()['id']}/")
+    assert after.json()["tlp"] == "TLP:GREEN"
+    assert after.json()["version"] == 1
+    allowed = cora.patch(
+        f"/api/v1/profiles/{created.json()['id']}/",
+        {"tlp": "TLP:AMBER", "recipient_organisations": ["eurojust"]},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert allowed.status_code == 200
+    assert allowed.json()["tlp"] == "TLP:AMBER"
