@@ -36,7 +36,6 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DIX_DEBUG", False)
 ALLOWED_HOSTS = env_list("DIX_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DIX_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("DIX_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "intel.admin_site.DixAdminConfig",

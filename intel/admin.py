@@ -54,6 +54,12 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Shared intelligence is read-only here and cut by the same `visible_to` as the API:
+    the admin is one more read path, not a way around TLP."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return self.model.objects.visible_to(request.user)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -70,6 +71,10 @@ def member_create(
         is_staff=is_staff,
     )
     if password:
+        try:
+            validate_password(password, member)
+        except ValidationError as exc:
+            raise FieldInvalid("password", " ".join(exc.messages)) from exc
         member.set_password(password)
     else:
         member.set_unusable_password()
@@ -180,13 +185,14 @@ def profile_create(*, author: Member, data: ProfileInput) -> DeviceProfile:
         profile.save()
         _apply_relations(profile, data)
         _refresh_search_text(profile)
+        _check_red_recipients(profile)
         _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="created", previous={})
     return profile
 
 
 def profile_update(
-    *, profile_id: int, author: Member, data: ProfileInput, expected_version: int
+    *, profile_id: int, author: Member, data: ProfileInput, expected_version: int | None
 ) -> DeviceProfile:
     """Change a profile if nobody changed it since the author read `expected_version`.
 
@@ -195,7 +201,7 @@ def profile_update(
     """
     with transaction.atomic():
         profile = DeviceProfile.objects.select_for_update().get(pk=profile_id)
-        if profile.version != expected_version:
+        if expected_version is not None and profile.version != expected_version:
             raise PreconditionFailed(
                 f"The profile is at version {profile.version}; you sent changes to version "
                 f"{expected_version}. Read it again and reapply your change."
@@ -231,6 +237,7 @@ def profile_update(
         profile.updated_at = timezone.now()
         profile.save()
         _refresh_search_text(profile)
+        _check_red_recipients(profile)
         _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="updated", previous=previous)
     return profile
@@ -271,6 +278,8 @@ def attachment_add(
     profile = DeviceProfile.objects.get(pk=profile_id)
     if not permissions.can_change_profile(author, profile):
         raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
+    if profile.retired_at is not None:
+        raise Conflict("A retired profile takes no new attachments.")
     label = tlp or profile.tlp
     if tlp_rank(label) < tlp_rank(profile.tlp):
         raise FieldInvalid(
@@ -313,6 +322,7 @@ def profile_snapshot(profile: DeviceProfile) -> dict[str, Any]:
     snap: dict[str, Any] = {name: _json_value(getattr(profile, name)) for name in PROFILE_FIELDS}
     snap["parent"] = profile.parent_id
     snap["retired"] = profile.retired_at is not None
+    snap["retired_reason"] = profile.retired_reason
     snap["recipient_organisations"] = sorted(
         profile.recipient_organisations.values_list("slug", flat=True)
     )
@@ -391,6 +401,19 @@ def _full_clean(obj: Any, exclude: Iterable[str] | None = None) -> None:
 def _check_clearance(author: Member, tlp: str) -> None:
     if tlp_rank(tlp) > tlp_rank(author.clearance):
         raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
+
+
+def _check_red_recipients(profile: DeviceProfile) -> None:
+    """A TLP:RED profile names individuals; naming one whose clearance is below RED would
+    look like sharing while they could never receive it."""
+    if profile.tlp != TLP.RED:
+        return
+    below = [m.username for m in profile.recipient_members.all() if m.clearance != TLP.RED]
+    if below:
+        raise FieldInvalid(
+            "recipient_members",
+            f"Cleared below TLP:RED, so they could not receive it: {', '.join(sorted(below))}.",
+        )
 
 
 def _refuse_if_invisible_to(author: Member, profile: DeviceProfile) -> None:

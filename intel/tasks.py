@@ -12,7 +12,7 @@ log = logging.getLogger("dix.tasks")
 @shared_task(name="intel.tasks.heartbeat")
 def heartbeat() -> str:
     """Beat → worker round trip, run every 30 s: its timestamp in the cache shows that the
-    scheduler, the broker and a worker all work (`manage.py status`)."""
+    scheduler, the broker and a worker all work (the `dix:worker-heartbeat` cache key)."""
     now = timezone.now().isoformat()
     cache.set("dix:worker-heartbeat", now, timeout=None)
     log.info("heartbeat", extra={"at": now})

@@ -48,13 +48,16 @@ def list_etag(data: Any) -> str:
     return f'"{body_digest(data)}"'
 
 
-def expected_version(request: Request, object_id: int) -> int:
-    """The version named by `If-Match`, which a change to a profile must carry."""
+def expected_version(request: Request, object_id: int) -> int | None:
+    """The version named by `If-Match`, which a change to a profile must carry; `*` (RFC 9110:
+    any current version) returns None, a deliberate "overwrite whatever is there"."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired(
             "Send the ETag you last read in If-Match, so that no one's change is lost."
         )
+    if header.strip() == "*":
+        return None
     match = _VERSION_TAG.match(header.strip())
     if match is None or int(match.group(1)) != object_id:
         raise PreconditionFailed("If-Match does not name a version of this profile.")

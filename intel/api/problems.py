@@ -77,7 +77,7 @@ def _entry(path: tuple[str, ...], message: Any) -> dict[str, str]:
     names = [p for p in path if p != "non_field_errors"]
     return {
         "field": ".".join(names) or "body",
-        "pointer": "#/" + "/".join(names),
+        "pointer": "#/" + "/".join(names) if names else "#",
         "code": str(getattr(message, "code", "invalid")),
         "detail": str(message),
     }
@@ -87,7 +87,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """DRF's EXCEPTION_HANDLER: application errors, DRF errors and Django's 404/403."""
     if isinstance(exc, ApplicationError):
         errors = [
-            {"field": f, "pointer": "#/" + f.replace(".", "/"), "code": exc.slug, "detail": m}
+            {"field": f, "pointer": "#/" + f.replace(".", "/"), "code": "invalid", "detail": m}
             for f, messages in exc.errors.items()
             for m in messages
         ]
@@ -118,7 +118,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
         elif isinstance(exc, exceptions.ParseError):
             detail = str(exc.detail)
-            errors = [{"field": "body", "pointer": "#/", "code": "parse_error", "detail": detail}]
+            errors = [{"field": "body", "pointer": "#", "code": "parse_error", "detail": detail}]
         else:
             detail = str(exc.detail)
         response.data = problem_body(

@@ -416,9 +416,10 @@ class ProfileRevisionSerializer(serializers.ModelSerializer):
         visible = self.context.get("visible_parents", set())
         change = data["changes"].get("parent")
         if change is not None:
-            data["changes"] = data["changes"] | {
-                "parent": {k: v if v in visible else None for k, v in change.items()}
-            }
+            masked = {k: v if v in visible else None for k, v in change.items()}
+            data["changes"] = {k: v for k, v in data["changes"].items() if k != "parent"}
+            if any(masked.values()):
+                data["changes"]["parent"] = masked
         if "snapshot" in data and data["snapshot"].get("parent") not in visible:
             data["snapshot"] = data["snapshot"] | {"parent": None}
         return data

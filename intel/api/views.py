@@ -10,6 +10,7 @@ from typing import Any, cast
 from django.db.models import Case, F, Prefetch, QuerySet, When
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -277,7 +278,10 @@ class DeviceProfileViewSet(
             author=member_of(request), data=s.profile_input(form.validated_data)
         )
         data, etag = self._render(profile.pk)
-        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": etag})
+        location = reverse("profile-detail", kwargs={"pk": profile.pk})
+        return Response(
+            data, status=status.HTTP_201_CREATED, headers={"ETag": etag, "Location": location}
+        )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         pk = self._pk()

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -48,6 +49,11 @@ class Command(BaseCommand):
                     is_staff=item.get("staff", False),
                 )
                 created += 1
+            if item.get("staff"):
+                # The demo's secretariat staff may use the admin on DIX's own models.
+                member.user_permissions.set(
+                    Permission.objects.filter(content_type__app_label="intel")
+                )
             if not ApiToken.objects.filter(key_hash=hash_token(item["token"])).exists():
                 services.token_issue(member=member, name="demo", known_secret=item["token"])
         keys: dict[str, int] = {}
