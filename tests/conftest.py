@@ -1,11 +1,11 @@
 """Named personas (after healthchecks' alice/bob/charlie) and an API client per persona.
 
-    secretariat   eurojust         coordinator "cora" (AMBER+STRICT), auditor "audrey" (RED)
-    owner desk    fr-desk          analyst "alice" (RED), officer "olga" (GREEN clearance)
-    partner desk  be-desk          officer "bob" (AMBER), named recipient of AMBER profiles
-    outsider desk de-desk          officer "charlie" (AMBER), never a recipient
-    sponsored     fr-prison-admin  officer "dave" (AMBER), sponsored by the owner desk
-    partner's     be-customs       officer "erin" (AMBER), sponsored by the partner desk
+secretariat   eurojust         coordinator "cora" (AMBER+STRICT), auditor "audrey" (RED)
+owner desk    fr-desk          analyst "alice" (RED), officer "olga" (GREEN clearance)
+partner desk  be-desk          officer "bob" (AMBER), named recipient of AMBER profiles
+outsider desk de-desk          officer "charlie" (AMBER), never a recipient
+sponsored     fr-prison-admin  officer "dave" (AMBER), sponsored by the owner desk
+partner's     be-customs       officer "erin" (AMBER), sponsored by the partner desk
 """
 
 from collections.abc import Callable, Iterator
@@ -59,7 +59,11 @@ def network(db: None) -> Network:
         sponsor=fr,
     )
     be_customs = org(
-        slug="be-customs", name="Belgian customs", kind="national_authority", country="BE", sponsor=be
+        slug="be-customs",
+        name="Belgian customs",
+        kind="national_authority",
+        country="BE",
+        sponsor=be,
     )
 
     def member(username: str, organisation: Organisation, role: str, clearance: str) -> Member:
