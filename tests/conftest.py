@@ -39,8 +39,14 @@ class Network:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_media(tmp_path: Any) -> Iterator[None]:
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), DIX_THROTTLE_RATE="100000/min"):
+def _test_settings(tmp_path: Any) -> Iterator[None]:
+    """Private media per test, no throttling unless a test asks, and WhiteNoise finding static
+    files per request instead of scanning them all for every new test client (seconds each)."""
+    with override_settings(
+        MEDIA_ROOT=str(tmp_path / "media"),
+        DIX_THROTTLE_RATE="100000/min",
+        WHITENOISE_AUTOREFRESH=True,
+    ):
         yield
 
 

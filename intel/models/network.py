@@ -90,7 +90,8 @@ class Member(AbstractUser):
         blank=True,
         on_delete=models.PROTECT,
         related_name="members",
-        help_text="Empty only for a platform superuser, who then sees TLP:CLEAR alone.",
+        help_text="Empty only for a platform superuser, who then receives TLP:CLEAR and only "
+        "what names them individually (TLP:RED).",
     )
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.DESK_OFFICER)
     clearance = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
