@@ -8,6 +8,13 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+# One JSON object per log line, shared by Django's LOGGING and gunicorn's logconfig_dict.
+JSON_LOG_FORMATTER = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
+
 
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)

@@ -5,6 +5,8 @@ Logs (error and access) as one JSON object per line, like the rest of DIX.
 
 import os
 
+from config.env import JSON_LOG_FORMATTER
+
 bind = os.environ.get("DIX_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("DIX_WEB_WORKERS", "2"))
 # Threads let a worker overlap database waits; the ORM keeps one connection per thread.
@@ -20,11 +22,7 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
+        "json": JSON_LOG_FORMATTER,
         "access": {
             "format": '{"logger": "gunicorn.access", "time": "%(asctime)s", "request": %(message)s}'
         },

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import JSON_LOG_FORMATTER, env_bool, env_int, env_list, env_str
 
 # Lets Django's generic classes (ModelAdmin[...]) be subscripted at run time, as typed.
 django_stubs_ext.monkeypatch()
@@ -225,13 +225,7 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        }
-    },
+    "formatters": {"json": JSON_LOG_FORMATTER},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stdout"], "level": env_str("DIX_LOG_LEVEL", "INFO")},
     "loggers": {
