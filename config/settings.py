@@ -165,7 +165,26 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "intel.tasks.heartbeat", "schedule": 30.0},
+    # The outbox sweep: re-queues due retries and deliveries whose message or worker was lost.
+    "deliveries-sweep": {
+        "task": "notices.tasks.sweep_deliveries",
+        "schedule": float(env_int("DIX_WEBHOOK_SWEEP_SECONDS", 5)),
+    },
 }
+
+# --- Webhooks -----------------------------------------------------------------------------
+# Loopback targets and plain HTTP, for tests and the demo only: never in production.
+DIX_WEBHOOK_ALLOW_LOOPBACK = env_bool("DIX_WEBHOOK_ALLOW_LOOPBACK", False)
+DIX_WEBHOOK_CONCURRENCY = env_int("DIX_WEBHOOK_CONCURRENCY", 100)
+DIX_WEBHOOK_PER_ENDPOINT = env_int("DIX_WEBHOOK_PER_ENDPOINT", 4)
+DIX_WEBHOOK_CONNECT_TIMEOUT = env_int("DIX_WEBHOOK_CONNECT_TIMEOUT", 5)
+DIX_WEBHOOK_TIMEOUT = env_int("DIX_WEBHOOK_TIMEOUT", 15)
+DIX_WEBHOOK_BATCH_SIZE = env_int("DIX_WEBHOOK_BATCH_SIZE", 1000)
+DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 120)
+DIX_WEBHOOK_ROTATION_OVERLAP_HOURS = env_int("DIX_WEBHOOK_ROTATION_OVERLAP_HOURS", 24)
+DIX_WEBHOOK_DISABLE_AFTER_HOURS = env_int("DIX_WEBHOOK_DISABLE_AFTER_HOURS", 120)
+# Signing secrets are encrypted at rest with a key derived from this (default: SECRET_KEY).
+DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
 
 # --- API ----------------------------------------------------------------------------------
 DIX_THROTTLE_RATE = env_str("DIX_THROTTLE_RATE", "1200/min")
@@ -218,6 +237,10 @@ SPECTACULAR_SETTINGS = {
         "IdentifierKindEnum": "intel.models.profiles.IdentifierKind",
         "SalesChannelKindEnum": "intel.models.profiles.SalesChannelKind",
         "AttachmentKindEnum": "intel.models.profiles.AttachmentKind",
+        "DeviceClassEnum": "intel.models.profiles.DeviceClass",
+        "AudienceScopeEnum": "notices.models.AudienceScope",
+        "EventTypeEnum": "notices.models.EventType",
+        "NoticeTypeEnum": "notices.models.NoticeType",
     },
 }
 

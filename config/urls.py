@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("intel.api.urls")),
+    path("api/v1/", include("notices.api.urls")),
 ]
 
 handler400 = "intel.api.problems.bad_request_view"

@@ -240,6 +240,11 @@ def profile_update(
         _check_red_recipients(profile)
         _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="updated", previous=previous)
+        # The outbox rows go into this same transaction (imported here: notices builds on
+        # intel, not the other way round).
+        from notices.services import fan_out_profile_updated
+
+        fan_out_profile_updated(profile)
     return profile
 
 

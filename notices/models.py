@@ -1,1 +1,377 @@
-"""Notices, subscriptions and deliveries arrive with the notices issue."""
+"""Alert notices, their immutable published versions and read receipts; webhook
+subscriptions, deliveries (the outbox) and delivery attempts."""
+
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from intel.models import TLP, DeviceProfile, Organisation
+from intel.models.tlp import tlp_labels_up_to
+from intel.validators import validate_country
+
+if TYPE_CHECKING:
+    from intel.models import Member
+
+
+class NoticeType(models.TextChoices):
+    ALERT = "alert", "Alert"
+    UPDATE = "update", "Update"
+    REQUEST_FOR_INFORMATION = "request_for_information", "Request for information"
+    WARNING = "warning", "Warning"
+
+
+class NoticeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class AudienceScope(models.TextChoices):
+    NETWORK = "network", "The whole network"
+    ORGANISATIONS = "organisations", "Listed organisations"
+    COUNTRIES = "countries", "Listed countries"
+
+
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    def visible_to(self, member: "Member") -> "NoticeQuerySet":
+        """The notices `member` may receive (DESIGN.md §4 applied to a notice's audience).
+
+        Drafts: the issuer and the secretariat. Published (and later) notices: the issuer and
+        the audience, narrowed by TLP — AMBER reaches the authorities an audience member
+        sponsors, AMBER+STRICT does not, RED only named members — and capped by clearance.
+        """
+        return self.filter(notice_audience_q(member))
+
+
+def notice_audience_q(member: "Member") -> Q:
+    org = member.organisation
+    published = Q(status__in=PUBLIC_STATES)
+    named = Notice.recipient_members.through.objects.filter(member_id=member.pk)
+    q = Q(pk__in=[])
+    if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
+        q |= published & Q(tlp=TLP.RED, id__in=named.values("notice_id"))
+        q |= Q(tlp=TLP.RED, created_by_id=member.pk)
+    if org is not None:
+        own = [org.pk]
+        with_sponsor = own if org.sponsor_id is None else [org.pk, org.sponsor_id]
+        drafts = Q(status=NoticeStatus.DRAFT)
+        q |= drafts if org.is_secretariat else drafts & Q(issuer_id=org.pk)
+        q |= published & Q(tlp__in=[TLP.CLEAR, TLP.GREEN]) & _in_audience(own)
+        # An authority receives AMBER through the desk that sponsors it; never STRICT.
+        q |= published & Q(tlp=TLP.AMBER) & _in_audience(with_sponsor)
+        q |= published & Q(tlp=TLP.AMBER_STRICT) & _in_audience(own)
+    return q & Q(tlp__in=tlp_labels_up_to(member.clearance))
+
+
+def _in_audience(org_ids: list[int]) -> Q:
+    """Notices whose issuer or audience includes one of these organisations."""
+    countries = list(
+        Organisation.objects.filter(pk__in=org_ids)
+        .exclude(country="")
+        .values_list("country", flat=True)
+    )
+    return (
+        Q(issuer_id__in=org_ids)
+        | Q(audience_scope=AudienceScope.NETWORK)
+        | Q(
+            audience_scope=AudienceScope.ORGANISATIONS,
+            id__in=Notice.audience_organisations.through.objects.filter(
+                organisation_id__in=org_ids
+            ).values("notice_id"),
+        )
+        | Q(
+            audience_scope=AudienceScope.COUNTRIES,
+            id__in=NoticeCountry.objects.filter(country__in=countries).values("notice_id"),
+        )
+    )
+
+
+PUBLIC_STATES = (NoticeStatus.PUBLISHED, NoticeStatus.SUPERSEDED, NoticeStatus.WITHDRAWN)
+
+
+class Notice(models.Model):
+    """An alert about device profiles, modelled on Eurojust and INTERPOL Purple notices.
+
+    The row holds the draft and the notice's state; what was published lives in immutable
+    `NoticeVersion` rows (version 1 at publication, one more per update)."""
+
+    reference = models.CharField(max_length=32, unique=True, help_text="e.g. DIX-2025-000123")
+    notice_type = models.CharField(max_length=32, choices=NoticeType.choices)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    action_requested = models.TextField(blank=True)
+    profiles = models.ManyToManyField(DeviceProfile, blank=True, related_name="notices")
+    issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="notices")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    audience_scope = models.CharField(
+        max_length=20, choices=AudienceScope.choices, default=AudienceScope.NETWORK
+    )
+    audience_organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="addressed_notices"
+    )
+    recipient_members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="received_notices"
+    )
+    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    restricted_data_available = models.BooleanField(
+        default=False, help_text="Advertise that restricted data can be requested."
+    )
+    review_due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(default=0, help_text="Latest published version.")
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
+    withdrawal_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(
+        default=timezone.now, db_index=True, help_text="Last publication, update or withdrawal."
+    )
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-changed_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def audience_countries(self) -> list[str]:
+        return [c.country for c in self.countries.all()]
+
+
+class NoticeCountry(models.Model):
+    """One country of a notice addressed to countries."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="countries")
+    country = models.CharField(max_length=2, validators=[validate_country])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "country"], name="unique_notice_country")
+        ]
+
+    def __str__(self) -> str:
+        return self.country
+
+
+class NoticeVersion(models.Model):
+    """What was published, as published: never changed after it is written."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    action_requested = models.TextField(blank=True)
+    profiles = models.ManyToManyField(DeviceProfile, blank=True, related_name="+")
+    tlp = models.CharField(max_length=20, choices=TLP.choices)
+    change_note = models.TextField(blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("notice", "number")
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "number"], name="unique_notice_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} v{self.number}"
+
+
+class NoticeReceipt(models.Model):
+    """What one organisation did with a notice: received (pulled or delivered), read
+    (opened the detail), acknowledged."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "organisation"], name="unique_receipt_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} → {self.organisation_id}"
+
+
+class EventType(models.TextChoices):
+    NOTICE_PUBLISHED = "notice.published", "notice.published"
+    NOTICE_UPDATED = "notice.updated", "notice.updated"
+    NOTICE_WITHDRAWN = "notice.withdrawn", "notice.withdrawn"
+    PROFILE_UPDATED = "profile.updated", "profile.updated"
+    TEST = "dix.test", "dix.test"
+
+
+def new_signing_secret() -> str:
+    """Standard Webhooks secret: `whsec_` + base64 of 24 random bytes."""
+    import base64
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def visible_to(self, member: "Member") -> "SubscriptionQuerySet":
+        """An organisation's subscriptions are its own business."""
+        if member.organisation_id is None:
+            return self.none()
+        return self.filter(organisation_id=member.organisation_id)
+
+
+class Subscription(models.Model):
+    """An organisation's webhook endpoint: where to POST, which events, which filters.
+
+    Signing secrets are stored encrypted (`notices.crypto`), shown once at creation and at
+    rotation; during a rotation overlap deliveries carry a signature with each secret."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    description = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000)
+    event_types = models.JSONField(default=list)
+    notice_types = models.JSONField(default=list, blank=True)
+    device_classes = models.JSONField(default=list, blank=True)
+    countries = models.JSONField(default=list, blank=True)
+    tac_prefixes = models.JSONField(default=list, blank=True)
+    max_tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.AMBER_STRICT,
+        help_text="The most restricted label this endpoint may receive (never RED).",
+    )
+    secret_encrypted = models.TextField()
+    previous_secret_encrypted = models.TextField(blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.url}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed (retries exhausted)"
+    CANCELLED = "cancelled", "Cancelled (no longer entitled or endpoint disabled)"
+
+
+def new_webhook_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def due(self, now: Any = None) -> "DeliveryQuerySet":
+        """Pending and due, or leased by a worker that never finished (its lease ran out)."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            | Q(state=DeliveryState.SENDING, leased_until__lt=now)
+        )
+
+
+class Delivery(models.Model):
+    """One event for one subscription: the outbox row, written in the same transaction as
+    the change it announces. Retry state lives here (`next_attempt_at`), not in Celery."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    notice_version = models.PositiveIntegerField(null=True, blank=True)
+    profile = models.ForeignKey(
+        DeviceProfile, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    webhook_id = models.CharField(max_length=40, unique=True, default=new_webhook_id)
+    state = models.CharField(
+        max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return self.webhook_id
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP POST of a delivery, whatever came of it."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=20, default="scheduled")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response_body = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("delivery", "number")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"
+
+
+RETRY_SCHEDULE = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=14),
+    timedelta(hours=20),
+    timedelta(hours=24),
+)

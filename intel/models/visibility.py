@@ -51,5 +51,6 @@ def tlp_audience_q(
         q |= Q(**{tlp: TLP.AMBER_STRICT}) & (
             Q(**{owner: org.pk}) | Q(**{f"{target_id}__in": recipients_of([org.pk])})
         )
-    q |= Q(**{tlp: TLP.RED}) & named_members
+    if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
+        q |= Q(**{tlp: TLP.RED}) & named_members
     return q & Q(**{f"{tlp}__in": tlp_labels_up_to(member.clearance)})

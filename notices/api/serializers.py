@@ -1,0 +1,331 @@
+"""Serializers for notices and subscriptions. They validate and describe; services write."""
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from intel.api.serializers import StrictFieldsMixin
+from intel.models import DeviceProfile, Member, Organisation
+from intel.models.profiles import DeviceClass
+from intel.models.tlp import TLP
+from intel.validators import validate_country
+from notices.models import (
+    AudienceScope,
+    Delivery,
+    DeliveryAttempt,
+    EventType,
+    Notice,
+    NoticeReceipt,
+    NoticeType,
+    NoticeVersion,
+    Subscription,
+)
+from notices.webhooks import UnsafeDestination, check_url
+
+
+class CountryField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            validate_country(value)
+        except Exception:
+            raise serializers.ValidationError(
+                f"{value!r} is not an ISO 3166-1 alpha-2 country code."
+            ) from None
+        return value
+
+
+# --- Notices (rendered per member by notices.rendering; these describe the shape) ----------
+
+
+class NoticeProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    aliases = serializers.ListField(child=serializers.CharField())
+    device_class = serializers.CharField()
+    manufacturer_country = serializers.CharField()
+    tlp = serializers.CharField()
+    version = serializers.IntegerField()
+    tacs = serializers.ListField(child=serializers.CharField())
+
+
+class NoticeIssuerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    country = serializers.CharField()
+
+
+class NoticeAudienceSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=AudienceScope.choices)
+    organisations = serializers.ListField(child=serializers.CharField())
+    countries = serializers.ListField(child=serializers.CharField())
+
+
+class NoticeSerializer(serializers.Serializer):
+    """A notice as the requesting member may receive it."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    type = serializers.ChoiceField(choices=NoticeType.choices)
+    status = serializers.CharField()
+    version = serializers.IntegerField(help_text="Latest published version; 0 for a draft.")
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    body = serializers.CharField()
+    action_requested = serializers.CharField()
+    tlp = serializers.ChoiceField(choices=TLP.choices)
+    issuer = NoticeIssuerSerializer()
+    audience = NoticeAudienceSerializer()
+    profiles = NoticeProfileSerializer(many=True, help_text="Only the profiles you may see.")
+    restricted_data_available = serializers.BooleanField(
+        help_text="Some concerned data is restricted: request access from the issuer."
+    )
+    review_due_at = serializers.DateTimeField(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    changed_at = serializers.DateTimeField()
+    superseded_by = serializers.CharField(allow_null=True)
+    withdrawal_reason = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField(
+        allow_null=True, help_text="When your organisation acknowledged it."
+    )
+
+
+class NoticeWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A draft's content, audience and label."""
+
+    type = serializers.ChoiceField(source="notice_type", choices=NoticeType.choices)
+    profiles = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=DeviceProfile.objects.none()
+    )
+    audience_organisations = serializers.SlugRelatedField(
+        slug_field="slug", many=True, required=False, queryset=Organisation.objects.all()
+    )
+    audience_countries = serializers.ListField(child=CountryField(), required=False)
+    recipient_members = serializers.SlugRelatedField(
+        slug_field="username",
+        many=True,
+        required=False,
+        queryset=Member.objects.filter(is_active=True),
+    )
+
+    class Meta:
+        model = Notice
+        fields = (
+            "type",
+            "title",
+            "summary",
+            "body",
+            "action_requested",
+            "profiles",
+            "audience_scope",
+            "audience_organisations",
+            "audience_countries",
+            "recipient_members",
+            "tlp",
+            "restricted_data_available",
+            "review_due_at",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and getattr(request, "user", None) is not None:
+            # A profile the author cannot see is answered like one that does not exist.
+            self.fields["profiles"].child_relation.queryset = DeviceProfile.objects.visible_to(  # type: ignore[attr-defined]
+                request.user
+            )
+
+
+class NoticeRevisionSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A new published version: the changed content and a change note."""
+
+    change_note = serializers.CharField(max_length=2000)
+    title = serializers.CharField(max_length=300, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    body = serializers.CharField(required=False, allow_blank=True)
+    action_requested = serializers.CharField(required=False, allow_blank=True)
+    review_due_at = serializers.DateTimeField(required=False, allow_null=True)
+    restricted_data_available = serializers.BooleanField(required=False)
+    profiles = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=DeviceProfile.objects.none()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and getattr(request, "user", None) is not None:
+            self.fields["profiles"].child_relation.queryset = DeviceProfile.objects.visible_to(  # type: ignore[attr-defined]
+                request.user
+            )
+
+
+class WithdrawSerializer(StrictFieldsMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SupersedeSerializer(StrictFieldsMixin, serializers.Serializer):
+    superseded_by = serializers.IntegerField(help_text="Id of the published successor notice.")
+
+
+class NoticeVersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+    profiles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NoticeVersion
+        fields = (
+            "number",
+            "title",
+            "summary",
+            "body",
+            "action_requested",
+            "tlp",
+            "change_note",
+            "published_by",
+            "published_at",
+            "profiles",
+        )
+
+    def get_profiles(self, version: NoticeVersion) -> list[int]:
+        visible: set[int] = self.context.get("visible_profile_ids", set())
+        return sorted(p.pk for p in version.profiles.all() if p.pk in visible)
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = NoticeReceipt
+        fields = ("organisation", "received_at", "read_at", "acknowledged_at", "acknowledged_by")
+
+
+# --- Subscriptions -------------------------------------------------------------------------
+
+
+class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A webhook endpoint of your organisation. Empty filter lists match everything."""
+
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices), min_length=1
+    )
+    notice_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=NoticeType.choices), required=False
+    )
+    device_classes = serializers.ListField(
+        child=serializers.ChoiceField(choices=DeviceClass.choices), required=False
+    )
+    countries = serializers.ListField(child=CountryField(), required=False)
+    tac_prefixes = serializers.ListField(
+        child=serializers.RegexField(r"^\d{1,8}$", error_messages={"invalid": "1 to 8 digits."}),
+        required=False,
+    )
+    max_tlp = serializers.ChoiceField(
+        choices=[c for c in TLP.choices if c[0] != TLP.RED],
+        required=False,
+        help_text="The most restricted label sent to this endpoint. TLP:RED is never sent.",
+    )
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
+
+    class Meta:
+        model = Subscription
+        fields = (
+            "id",
+            "organisation",
+            "description",
+            "url",
+            "event_types",
+            "notice_types",
+            "device_classes",
+            "countries",
+            "tac_prefixes",
+            "max_tlp",
+            "enabled",
+            "disabled_reason",
+            "disabled_at",
+            "failing_since",
+            "created_at",
+        )
+        read_only_fields = ("id", "organisation", "disabled_at", "failing_since", "created_at")
+
+    def validate_url(self, value: str) -> str:
+        try:
+            check_url(value, allow_loopback=settings.DIX_WEBHOOK_ALLOW_LOOPBACK)
+        except UnsafeDestination as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+
+class SubscriptionCreatedSerializer(SubscriptionSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="The signing secret (`whsec_…`). Shown once: store it now."
+    )
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = (*SubscriptionSerializer.Meta.fields, "secret")  # type: ignore[assignment]
+
+
+class RotatedSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="The new secret. Shown once.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        help_text="Until then deliveries carry a signature with the old secret too."
+    )
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = (
+            "number",
+            "trigger",
+            "started_at",
+            "duration_ms",
+            "status_code",
+            "error",
+            "response_body",
+            "next_attempt_at",
+        )
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    notice = serializers.SlugRelatedField(slug_field="reference", read_only=True)  # type: ignore[var-annotated]
+    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = (
+            "id",
+            "webhook_id",
+            "event_type",
+            "notice",
+            "notice_version",
+            "profile",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "created_at",
+            "completed_at",
+            "attempt_log",
+        )
+
+
+class TestResultSerializer(serializers.Serializer):
+    delivery = serializers.IntegerField()
+    webhook_id = serializers.CharField()
+    status_code = serializers.IntegerField(allow_null=True)
+    duration_ms = serializers.IntegerField()
+    error = serializers.CharField()
+    response_body = serializers.CharField()
+    succeeded = serializers.BooleanField()
+
+
+class RecoverSerializer(StrictFieldsMixin, serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Requeue failed deliveries created since then.")
+
+
+class RecoverResultSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField()

@@ -1,0 +1,563 @@
+"""REST API for notices (`/api/v1/notices/`) and subscriptions (`/api/v1/subscriptions/`).
+
+Every notice read starts from `Notice.objects.visible_to(member)` and renders for that
+member (`notices.rendering`), so a notice never carries a profile its reader may not see.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Max, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from intel.api.conditional import conditional_response, list_etag
+from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
+from intel.errors import Forbidden, NotFound
+from intel.models import DeviceProfile, Member
+from notices import delivery as engine
+from notices import services
+from notices.api import serializers as s
+from notices.filters import NoticeFilter, encode_since
+from notices.models import (
+    Delivery,
+    EventType,
+    Notice,
+    NoticeReceipt,
+    NoticeVersion,
+    Subscription,
+)
+from notices.rendering import render_notice, with_visible_profiles
+
+# Changes that commit up to this long after a pull may carry an earlier `changed_at` than
+# the pull saw; the `since` token looks back this far so that nothing is skipped (a notice
+# may then come twice: dedupe on `id` + `version`).
+SINCE_LOOKBACK = timedelta(seconds=5)
+
+NOTICE_EXAMPLE = {
+    "type": "alert",
+    "title": "Ultra-compact low-metal mini phones smuggled into prisons",
+    "summary": "Tiny, mostly plastic phones that usually pass walk-through metal detectors.",
+    "action_requested": "Check your prisons; report findings back to the issuing desk.",
+    "profiles": [1, 2],
+    "audience_scope": "network",
+    "tlp": "TLP:GREEN",
+    "restricted_data_available": True,
+}
+
+
+# Annotations inside the viewsets cannot say `list[...]`: there `list` is the list action.
+Rendered = list[dict[str, Any]]
+
+
+def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
+    fields = dict(validated)
+    return services.NoticeInput(
+        profiles=fields.pop("profiles", None),
+        audience_organisations=fields.pop("audience_organisations", None),
+        audience_countries=fields.pop("audience_countries", None),
+        recipient_members=fields.pop("recipient_members", None),
+        fields=fields,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Notice inbox",
+        description="The notices you may see, newest change first, each rendered for you "
+        "(profiles you may not see are left out). Filters: type, status, profile, country, "
+        "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
+        "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
+        parameters=[IF_NONE_MATCH],
+        responses={200: s.NoticeSerializer(many=True), 304: None, **ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One notice",
+        description="The notice as you may receive it; reading it records your "
+        "organisation's read receipt.",
+        parameters=[IF_NONE_MATCH],
+        responses={200: s.NoticeSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+    ),
+    create=extend_schema(
+        summary="Draft a notice",
+        description="Analysts and coordinators draft notices for their organisation. A draft "
+        "is seen only by its organisation and the secretariat.",
+        request=s.NoticeWriteSerializer,
+        responses={201: s.NoticeSerializer, 403: PROBLEM, **ERRORS},
+        examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
+    ),
+    partial_update=extend_schema(
+        summary="Edit a draft",
+        description="Change a draft (409 once published: publish an update instead).",
+        request=s.NoticeWriteSerializer,
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        examples=[
+            OpenApiExample("Retitle", value={"title": "Mini phones in prisons"}, request_only=True)
+        ],
+    ),
+)
+class NoticeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Notice.objects.none()
+    serializer_class = s.NoticeSerializer
+    filterset_class = NoticeFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Notice]:
+        if getattr(self, "swagger_fake_view", False):
+            return Notice.objects.none()
+        return Notice.objects.visible_to(member_of(self.request))
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = member_of(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        etag = self._inbox_etag(request, member, queryset)
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        page = self.paginate_queryset(with_visible_profiles(queryset, member))
+        notices = list(page or [])
+        data = self.get_paginated_response(self._render(notices, member)).data
+        services.receipts_mark(notices=notices, organisation=member.organisation, read=False)
+        since = encode_since(timezone.now() - SINCE_LOOKBACK)
+        return Response(data, headers={"ETag": etag, "DIX-Since": since})
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = member_of(request)
+        notice = self._visible(with_visible_profiles(self.get_queryset(), member))
+        data = self._render([notice], member)[0]
+        services.receipts_mark(notices=[notice], organisation=member.organisation, read=True)
+        return conditional_response(request, data, list_etag(data))
+
+    def _inbox_etag(self, request: Request, member: Member, queryset: QuerySet[Notice]) -> str:
+        """Cheap validator: what the page would show changes only if the newest change,
+        the number of notices, the organisation's acknowledgements, the member's label
+        entitlement or the query changes — one aggregate query, no rendering."""
+        state = queryset.aggregate(newest=Max("changed_at"), count=Count("id"))
+        acked = NoticeReceipt.objects.filter(organisation_id=member.organisation_id or 0).aggregate(
+            last=Max("acknowledged_at")
+        )
+        profiles = DeviceProfile.objects.visible_to(member).aggregate(
+            changed=Max("updated_at"), count=Count("id")
+        )
+        key = "|".join(
+            str(part)
+            for part in (
+                member.pk,
+                member.organisation_id,
+                member.clearance,
+                request.get_full_path(),
+                state["newest"],
+                state["count"],
+                acked["last"],
+                profiles["changed"],
+                profiles["count"],
+            )
+        )
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
+
+    def _render(self, notices: Sequence[Notice], member: Member) -> Rendered:
+        acks = dict(
+            NoticeReceipt.objects.filter(
+                notice__in=[n.pk for n in notices],
+                organisation_id=member.organisation_id or 0,
+                acknowledged_at__isnull=False,
+            ).values_list("notice_id", "acknowledged_at")
+        )
+        rendered = []
+        for notice in notices:
+            data = render_notice(notice)
+            moment = acks.get(notice.pk)
+            data["acknowledged_at"] = moment.isoformat() if moment else None
+            rendered.append(data)
+        return rendered
+
+    def _visible(self, queryset: QuerySet[Notice] | None = None) -> Notice:
+        pk = parse_id(self.kwargs["pk"])
+        return get_object_or_404(queryset if queryset is not None else self.get_queryset(), pk=pk)
+
+    def _answer(self, notice_id: int, code: int = 200) -> Response:
+        member = member_of(self.request)
+        notice = get_object_or_404(with_visible_profiles(self.get_queryset(), member), pk=notice_id)
+        return Response(self._render([notice], member)[0], status=code)
+
+    # --- writes --------------------------------------------------------------------------
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = s.NoticeWriteSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        notice = services.notice_create_draft(
+            author=member_of(request), data=notice_input(form.validated_data)
+        )
+        return self._answer(notice.pk, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        notice = self._visible()
+        form = s.NoticeWriteSerializer(
+            data=request.data, partial=True, context={"request": request}
+        )
+        form.is_valid(raise_exception=True)
+        services.notice_edit_draft(
+            notice_id=notice.pk, author=member_of(request), data=notice_input(form.validated_data)
+        )
+        return self._answer(notice.pk)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Publish a draft",
+        description="Publish as version 1: every entitled subscription gets a "
+        "`notice.published` webhook (written in the same transaction: never lost). The "
+        "secretariat's coordinators publish any notice; a desk's coordinator its own.",
+        request=None,
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, 404: PROBLEM},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        services.notice_publish(notice_id=notice.pk, author=member_of(request))
+        return self._answer(notice.pk)
+
+    @extend_schema(
+        summary="Publish an update",
+        description="A new immutable version with the same reference and a change note; "
+        "sends `notice.updated`. Earlier versions stay readable under `versions/`.",
+        request=s.NoticeRevisionSerializer,
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "New detection advice",
+                value={"change_note": "Adds X-ray advice.", "body": "…"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="update", url_name="revise")
+    def revise(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        form = s.NoticeRevisionSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        fields = dict(form.validated_data)
+        change_note = fields.pop("change_note")
+        profiles = fields.pop("profiles", None)
+        services.notice_update(
+            notice_id=notice.pk,
+            author=member_of(request),
+            data=services.NoticeInput(fields=fields, profiles=profiles),
+            change_note=change_note,
+        )
+        return self._answer(notice.pk)
+
+    @extend_schema(
+        summary="Withdraw a notice",
+        description="Withdraw with a reason; `notice.withdrawn` reaches every organisation "
+        "that received the notice.",
+        request=s.WithdrawSerializer,
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        examples=[
+            OpenApiExample("Withdrawn", value={"reason": "Issued in error."}, request_only=True)
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        form = s.WithdrawSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.notice_withdraw(
+            notice_id=notice.pk, author=member_of(request), reason=form.validated_data["reason"]
+        )
+        return self._answer(notice.pk)
+
+    @extend_schema(
+        summary="Supersede a notice",
+        description="Mark the notice superseded by another published notice; sends "
+        "`notice.updated`.",
+        request=s.SupersedeSerializer,
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        examples=[OpenApiExample("Successor", value={"superseded_by": 12}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def supersede(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        form = s.SupersedeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.notice_supersede(
+            notice_id=notice.pk,
+            author=member_of(request),
+            by_id=form.validated_data["superseded_by"],
+        )
+        return self._answer(notice.pk)
+
+    @extend_schema(
+        summary="Acknowledge a notice",
+        description="Acknowledge for your organisation. The issuer sees it in `receipts/`.",
+        request=None,
+        responses={200: s.ReceiptSerializer, 404: PROBLEM, 409: PROBLEM},
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        receipt = services.notice_acknowledge(notice=notice, member=member_of(request))
+        return Response(s.ReceiptSerializer(receipt).data)
+
+    @extend_schema(
+        summary="Who received, read and acknowledged",
+        description="For the issuing organisation and the secretariat's coordinators: one "
+        "row per organisation that received the notice. Anyone else: 404.",
+        responses={200: s.ReceiptSerializer(many=True), 404: PROBLEM},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def receipts(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        if not services.can_see_receipts(member_of(request), notice):
+            raise NotFound("Not found.")
+        rows = NoticeReceipt.objects.filter(notice=notice).select_related(
+            "organisation", "acknowledged_by"
+        )
+        return Response(s.ReceiptSerializer(rows.order_by("organisation__slug"), many=True).data)
+
+    @extend_schema(
+        summary="Published versions",
+        description="Every published version, oldest first, as published (immutable). "
+        "Profiles you may not see are left out.",
+        responses={200: s.NoticeVersionSerializer(many=True), 404: PROBLEM},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def versions(self, request: Request, pk: str) -> Response:
+        notice = self._visible()
+        rows = list(NoticeVersion.objects.filter(notice=notice).prefetch_related("profiles"))
+        return Response(
+            s.NoticeVersionSerializer(rows, many=True, context=self._version_context(rows)).data
+        )
+
+    @extend_schema(
+        summary="One published version",
+        description="One version by number.",
+        responses={200: s.NoticeVersionSerializer, 404: PROBLEM},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"versions/(?P<number>\d+)",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def version(self, request: Request, pk: str, number: str) -> Response:
+        notice = self._visible()
+        row = get_object_or_404(
+            NoticeVersion.objects.prefetch_related("profiles"),
+            notice=notice,
+            number=parse_id(number),
+        )
+        return Response(s.NoticeVersionSerializer(row, context=self._version_context([row])).data)
+
+    def _version_context(self, rows: Sequence[NoticeVersion]) -> dict[str, Any]:
+        ids = {p.pk for row in rows for p in row.profiles.all()}
+        visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=ids)
+        return {"visible_profile_ids": set(visible.values_list("id", flat=True))}
+
+
+SUBSCRIPTION_EXAMPLE = {
+    "url": "https://desk.example.be/dix/webhooks",
+    "description": "Belgian desk case system",
+    "event_types": ["notice.published", "notice.updated", "notice.withdrawn"],
+    "device_classes": ["mini_phone"],
+    "max_tlp": "TLP:AMBER",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your organisation's webhook endpoints",
+        description="Subscriptions of your organisation, with their state (disabled ones say why).",
+        responses={200: s.SubscriptionSerializer(many=True), 401: PROBLEM},
+    ),
+    retrieve=extend_schema(
+        summary="One webhook endpoint",
+        description="One subscription of your organisation.",
+        responses={200: s.SubscriptionSerializer, 404: PROBLEM},
+    ),
+    create=extend_schema(
+        summary="Subscribe a webhook endpoint",
+        description="Register a URL for events. HTTPS only; hosts that resolve to private, "
+        "loopback or otherwise non-public addresses are refused. The signing secret is in "
+        "this answer only.",
+        request=s.SubscriptionSerializer,
+        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, **ERRORS},
+        examples=[OpenApiExample("Desk system", value=SUBSCRIPTION_EXAMPLE, request_only=True)],
+    ),
+    partial_update=extend_schema(
+        summary="Change a webhook endpoint",
+        description="Change URL, events or filters; `enabled: false` disables it and cancels "
+        "what is pending, `enabled: true` re-enables it.",
+        request=s.SubscriptionSerializer,
+        responses={200: s.SubscriptionSerializer, 403: PROBLEM, **ERRORS},
+        examples=[OpenApiExample("Pause", value={"enabled": False}, request_only=True)],
+    ),
+)
+class SubscriptionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Subscription.objects.none()
+    serializer_class = s.SubscriptionSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Subscription]:
+        if getattr(self, "swagger_fake_view", False):
+            return Subscription.objects.none()
+        return Subscription.objects.visible_to(member_of(self.request)).select_related(
+            "organisation"
+        )
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = member_of(request)
+        if not services.can_manage_subscriptions(member):
+            raise Forbidden("Auditors do not manage subscriptions.")
+        form = s.SubscriptionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        issued = services.subscription_create(member=member, fields=form.validated_data)
+        body = s.SubscriptionSerializer(issued.subscription).data | {"secret": issued.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        sub = self.get_object()
+        form = s.SubscriptionSerializer(sub, data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        sub = services.subscription_update(
+            subscription=sub, member=member_of(request), fields=form.validated_data
+        )
+        return Response(s.SubscriptionSerializer(sub).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Send a test event",
+        description="Sends a signed `dix.test` event now and reports the receiver's answer.",
+        request=None,
+        responses={200: s.TestResultSerializer, 404: PROBLEM, 409: PROBLEM},
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str) -> Response:
+        sub = self.get_object()
+        if not services.can_manage_subscriptions(member_of(request)):
+            raise Forbidden("Auditors do not manage subscriptions.")
+        delivery = Delivery.objects.create(subscription=sub, event_type=EventType.TEST)
+        outcome = engine.send_now(delivery)
+        assert outcome is not None
+        return Response(
+            {
+                "delivery": delivery.pk,
+                "webhook_id": delivery.webhook_id,
+                "status_code": outcome.status_code,
+                "duration_ms": outcome.duration_ms,
+                "error": outcome.error,
+                "response_body": outcome.response_body,
+                "succeeded": outcome.succeeded,
+            }
+        )
+
+    @extend_schema(
+        summary="Rotate the signing secret",
+        description="A new secret, shown once. The old one stays valid for the overlap "
+        "(`DIX_WEBHOOK_ROTATION_OVERLAP_HOURS`): meanwhile every delivery carries two "
+        "signatures.",
+        request=None,
+        responses={200: s.RotatedSecretSerializer, 404: PROBLEM},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str) -> Response:
+        issued = services.subscription_rotate_secret(
+            subscription=self.get_object(), member=member_of(request)
+        )
+        return Response(
+            {
+                "secret": issued.secret,
+                "previous_secret_expires_at": issued.subscription.previous_secret_expires_at,
+            }
+        )
+
+    @extend_schema(
+        summary="Delivery log",
+        description="Every delivery to this endpoint, newest first, with every attempt "
+        "(time, status code, duration, error, next attempt). Filter with `state`.",
+        parameters=[
+            OpenApiParameter(
+                "state",
+                OpenApiTypes.STR,
+                description="pending, sending, succeeded, failed or cancelled",
+            )
+        ],
+        responses={200: s.DeliverySerializer(many=True), 404: PROBLEM},
+    )
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str) -> Response:
+        sub = self.get_object()
+        rows = Delivery.objects.filter(subscription=sub).select_related("notice")
+        state = request.query_params.get("state")
+        if state:
+            rows = rows.filter(state=state)
+        page = self.paginate_queryset(rows.prefetch_related("attempt_log"))
+        return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Resend one delivery",
+        description="Queue the delivery again now, with the same `webhook-id`.",
+        request=None,
+        responses={200: s.DeliverySerializer, 404: PROBLEM, 409: PROBLEM},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"deliveries/(?P<delivery_id>\d+)/resend",
+        url_name="delivery-resend",
+    )
+    def resend(self, request: Request, pk: str, delivery_id: str) -> Response:
+        sub = self.get_object()
+        row = get_object_or_404(Delivery, subscription=sub, pk=parse_id(delivery_id))
+        return Response(s.DeliverySerializer(services.delivery_resend(delivery=row)).data)
+
+    @extend_schema(
+        summary="Recover failed deliveries",
+        description="Queue again every failed or cancelled delivery of this endpoint "
+        "created since a time.",
+        request=s.RecoverSerializer,
+        responses={200: s.RecoverResultSerializer, 404: PROBLEM, 409: PROBLEM, **ERRORS},
+        examples=[
+            OpenApiExample("Since", value={"since": "2026-11-20T00:00:00Z"}, request_only=True)
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def recover(self, request: Request, pk: str) -> Response:
+        sub = self.get_object()
+        form = s.RecoverSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        count = services.deliveries_recover(subscription=sub, since=form.validated_data["since"])
+        return Response({"requeued": count})
+
+    def get_object(self) -> Subscription:
+        return get_object_or_404(self.get_queryset(), pk=parse_id(self.kwargs["pk"]))

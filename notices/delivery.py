@@ -1,0 +1,401 @@
+"""The delivery engine: lease due deliveries, re-check entitlement, render, sign, POST
+concurrently, record every attempt in bulk, schedule the next try.
+
+A worker process runs `deliver_due`; it loops over batches while there is due work. Any
+number of workers may run it at once: a batch is leased with `SELECT … FOR UPDATE SKIP
+LOCKED` (PostgreSQL) and a lease that runs out — a killed worker — makes the rows due again.
+"""
+
+import asyncio
+import json
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from intel.api.serializers import DeviceProfileSerializer
+from intel.models import Attachment, DeviceProfile
+from notices.models import (
+    RETRY_SCHEDULE,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    EventType,
+    Notice,
+    NoticeReceipt,
+    Subscription,
+)
+from notices.rendering import render_notice, webhook_viewer, with_visible_profiles
+from notices.services import signing_secrets, subscription_disable
+from notices.webhooks import Outcome, Outgoing, SenderSettings, send_all
+
+log = logging.getLogger("dix.delivery")
+
+FLUSH_EVERY = 200
+FLUSH_SECONDS = 0.25
+
+
+def sender_settings() -> SenderSettings:
+    return SenderSettings(
+        concurrency=settings.DIX_WEBHOOK_CONCURRENCY,
+        per_host=settings.DIX_WEBHOOK_PER_ENDPOINT,
+        connect_timeout=settings.DIX_WEBHOOK_CONNECT_TIMEOUT,
+        total_timeout=settings.DIX_WEBHOOK_TIMEOUT,
+        allow_loopback=settings.DIX_WEBHOOK_ALLOW_LOOPBACK,
+    )
+
+
+def deliver_due(*, time_budget: float = 60.0) -> int:
+    """Deliver batches of due deliveries until none is due or the budget is spent."""
+    started = time.monotonic()
+    total = 0
+    while time.monotonic() - started < time_budget:
+        ids = lease_due(settings.DIX_WEBHOOK_BATCH_SIZE)
+        if not ids:
+            break
+        total += deliver_batch(ids)
+    return total
+
+
+def lease_due(limit: int) -> list[int]:
+    """Take up to `limit` due deliveries for this worker: state → sending, with a lease."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.due(now)
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(
+                state=DeliveryState.SENDING,
+                leased_until=now + timedelta(seconds=settings.DIX_WEBHOOK_LEASE_SECONDS),
+            )
+    return ids
+
+
+def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
+    """Send one leased batch and record the outcomes; returns the number of attempts."""
+    deliveries = list(
+        Delivery.objects.filter(id__in=ids, state=DeliveryState.SENDING).select_related(
+            "subscription__organisation", "notice__issuer"
+        )
+    )
+    renderer = _Renderer()
+    outgoing: list[Outgoing] = []
+    by_id: dict[int, Delivery] = {}
+    cancelled: list[Delivery] = []
+    for delivery in deliveries:
+        data = renderer.data_for(delivery)
+        if data is None:
+            cancelled.append(delivery)
+            continue
+        body = json.dumps(
+            {"type": delivery.event_type, "timestamp": timezone.now().isoformat(), "data": data},
+            separators=(",", ":"),
+            default=str,
+        )
+        by_id[delivery.pk] = delivery
+        outgoing.append(
+            Outgoing(
+                key=delivery.pk,
+                endpoint=delivery.subscription_id,
+                url=delivery.subscription.url,
+                webhook_id=delivery.webhook_id,
+                body=body,
+                secrets=renderer.secrets_for(delivery.subscription),
+            )
+        )
+    _cancel(cancelled)
+    if outgoing:
+        _send_and_record(outgoing, by_id, trigger)
+    return len(outgoing)
+
+
+def send_now(delivery: Delivery) -> Outcome | None:
+    """Send one delivery synchronously (the subscription test): lease, send, record."""
+    updated = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+        state=DeliveryState.SENDING,
+        leased_until=timezone.now() + timedelta(seconds=settings.DIX_WEBHOOK_LEASE_SECONDS),
+    )
+    if not updated:
+        return None
+    outcomes: list[Outcome] = []
+    recorder = _Recorder(
+        {delivery.pk: Delivery.objects.select_related("subscription").get(pk=delivery.pk)},
+        "manual",
+    )
+    renderer = _Renderer()
+    fresh = recorder.deliveries[delivery.pk]
+    data = renderer.data_for(fresh)
+    body = json.dumps(
+        {"type": fresh.event_type, "timestamp": timezone.now().isoformat(), "data": data},
+        separators=(",", ":"),
+        default=str,
+    )
+    item = Outgoing(
+        key=fresh.pk,
+        endpoint=fresh.subscription_id,
+        url=fresh.subscription.url,
+        webhook_id=fresh.webhook_id,
+        body=body,
+        secrets=renderer.secrets_for(fresh.subscription),
+    )
+    asyncio.run(send_all([item], sender_settings(), outcomes.append))
+    recorder.record(outcomes)
+    return outcomes[0]
+
+
+class _Renderer:
+    """Entitlement and rendering, computed once per (event, object, organisation, cap) in a
+    batch: a fan-out to 10,000 endpoints of a few hundred organisations renders a few
+    hundred payloads, not 10,000."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+        self._secrets: dict[int, tuple[str, ...]] = {}
+
+    def secrets_for(self, sub: Subscription) -> tuple[str, ...]:
+        if sub.pk not in self._secrets:
+            self._secrets[sub.pk] = signing_secrets(sub)
+        return self._secrets[sub.pk]
+
+    def data_for(self, delivery: Delivery) -> dict[str, Any] | None:
+        """The payload's `data`, or None when the endpoint is no longer entitled to it."""
+        sub = delivery.subscription
+        if not sub.enabled:
+            return None
+        key = (
+            delivery.event_type,
+            delivery.notice_id,
+            delivery.profile_id,
+            sub.organisation_id,
+            sub.max_tlp,
+        )
+        if key not in self._cache:
+            self._cache[key] = self._render(delivery, sub)
+        return self._cache[key]
+
+    def _render(self, delivery: Delivery, sub: Subscription) -> dict[str, Any] | None:
+        viewer = webhook_viewer(sub.organisation, sub.max_tlp)
+        if delivery.event_type == EventType.TEST:
+            return {"subscription": sub.pk, "message": "Test event from DIX."}
+        if delivery.profile_id is not None:
+            profile = (
+                DeviceProfile.objects.visible_to(viewer)
+                .select_related("owner")
+                .prefetch_related(
+                    "identifiers",
+                    "detection_signatures",
+                    "concealment_methods",
+                    "suppliers__sales_channels",
+                    "recipient_organisations",
+                    "recipient_members",
+                )
+                .filter(pk=delivery.profile_id)
+                .first()
+            )
+            if profile is None:
+                return None
+            profile.visible_attachments = list(  # type: ignore[attr-defined]
+                Attachment.objects.visible_to(viewer).filter(profile=profile)
+            )
+            profile.visible_parent_id = (  # type: ignore[attr-defined]
+                profile.parent_id
+                if profile.parent_id is not None
+                and DeviceProfile.objects.visible_to(viewer).filter(pk=profile.parent_id).exists()
+                else None
+            )
+            return dict(DeviceProfileSerializer(profile).data)
+        notice = (
+            with_visible_profiles(Notice.objects.visible_to(viewer), viewer)
+            .filter(pk=delivery.notice_id)
+            .first()
+        )
+        if notice is None:
+            return None
+        return render_notice(notice)
+
+
+def _cancel(deliveries: list[Delivery]) -> None:
+    if not deliveries:
+        return
+    Delivery.objects.filter(id__in=[d.pk for d in deliveries]).update(
+        state=DeliveryState.CANCELLED,
+        last_error="cancelled: no longer entitled or endpoint disabled",
+        completed_at=timezone.now(),
+        next_attempt_at=None,
+        leased_until=None,
+    )
+
+
+def _send_and_record(outgoing: list[Outgoing], by_id: dict[int, Delivery], trigger: str) -> None:
+    """POST in an asyncio loop on a helper thread; record outcomes here, in bulk, as they
+    arrive (every FLUSH_EVERY outcomes or FLUSH_SECONDS), so a slow receiver does not hold
+    back the recording of everyone else's result."""
+    results: queue.Queue[Outcome | None] = queue.Queue()
+    cfg = sender_settings()
+
+    def run() -> None:
+        try:
+            asyncio.run(send_all(outgoing, cfg, results.put))
+        finally:
+            results.put(None)
+
+    thread = threading.Thread(target=run, name="dix-webhook-sender", daemon=True)
+    thread.start()
+    recorder = _Recorder(by_id, trigger)
+    pending: list[Outcome] = []
+    last_flush = time.monotonic()
+    done = False
+    while not done:
+        try:
+            item = results.get(timeout=FLUSH_SECONDS)
+        except queue.Empty:
+            item = ...  # type: ignore[assignment]
+        if item is None:
+            done = True
+        elif isinstance(item, Outcome):
+            pending.append(item)
+        if pending and (
+            done or len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS
+        ):
+            recorder.record(pending)
+            pending = []
+            last_flush = time.monotonic()
+    thread.join()
+
+
+def next_delay(attempts: int, retry_after: float | None) -> timedelta | None:
+    """The wait before the next try after `attempts` failed ones, or None when exhausted.
+    ±20 % jitter spreads retries; a receiver's Retry-After is honoured between 5 s and 24 h."""
+    if attempts > len(RETRY_SCHEDULE):
+        return None
+    base = RETRY_SCHEDULE[attempts - 1].total_seconds()
+    delay = base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
+    if retry_after is not None:
+        delay = min(max(retry_after, 5.0), 24 * 3600.0)
+    return timedelta(seconds=delay)
+
+
+class _Recorder:
+    """Writes outcomes: attempts inserted, deliveries updated, in a few statements per flush."""
+
+    def __init__(self, deliveries: dict[int, Delivery], trigger: str) -> None:
+        self.deliveries = deliveries
+        self.trigger = trigger
+
+    def record(self, outcomes: list[Outcome]) -> None:
+        now = timezone.now()
+        attempts: list[DeliveryAttempt] = []
+        changed: list[Delivery] = []
+        gone: set[int] = set()
+        failing: set[int] = set()
+        healthy: set[int] = set()
+        exhausted: set[int] = set()
+        for outcome in outcomes:
+            delivery = self.deliveries[outcome.key]
+            delivery.attempts += 1
+            delivery.last_status_code = outcome.status_code
+            delivery.last_error = outcome.error[:500]
+            delivery.leased_until = None
+            if outcome.succeeded:
+                delivery.state = DeliveryState.SUCCEEDED
+                delivery.completed_at = now
+                delivery.next_attempt_at = None
+                healthy.add(delivery.subscription_id)
+            elif outcome.status_code == 410:
+                delivery.state = DeliveryState.CANCELLED
+                delivery.completed_at = now
+                delivery.next_attempt_at = None
+                gone.add(delivery.subscription_id)
+            else:
+                failing.add(delivery.subscription_id)
+                retryable = outcome.status_code in (429, 503)
+                wait = next_delay(delivery.attempts, outcome.retry_after if retryable else None)
+                if wait is None or delivery.event_type == EventType.TEST:
+                    delivery.state = DeliveryState.FAILED
+                    delivery.completed_at = now
+                    delivery.next_attempt_at = None
+                    exhausted.add(delivery.subscription_id)
+                else:
+                    delivery.state = DeliveryState.PENDING
+                    delivery.next_attempt_at = now + wait
+            attempts.append(
+                DeliveryAttempt(
+                    delivery=delivery,
+                    number=delivery.attempts,
+                    trigger=self.trigger,
+                    started_at=outcome.started_at,
+                    duration_ms=outcome.duration_ms,
+                    status_code=outcome.status_code,
+                    error=outcome.error[:500],
+                    response_body=outcome.response_body,
+                    next_attempt_at=delivery.next_attempt_at,
+                )
+            )
+            changed.append(delivery)
+        with transaction.atomic():
+            DeliveryAttempt.objects.bulk_create(attempts, batch_size=1000)
+            Delivery.objects.bulk_update(
+                changed,
+                [
+                    "attempts",
+                    "last_status_code",
+                    "last_error",
+                    "leased_until",
+                    "state",
+                    "completed_at",
+                    "next_attempt_at",
+                ],
+                batch_size=500,
+            )
+            self._receipts([d for d in changed if d.state == DeliveryState.SUCCEEDED], now)
+        self._endpoint_health(healthy, failing - healthy, gone, exhausted, now)
+
+    def _receipts(self, delivered: list[Delivery], now: datetime) -> None:
+        pairs = {(d.notice_id, d.subscription.organisation_id) for d in delivered if d.notice_id}
+        if pairs:
+            NoticeReceipt.objects.bulk_create(
+                [NoticeReceipt(notice_id=n, organisation_id=o, received_at=now) for n, o in pairs],
+                ignore_conflicts=True,
+            )
+
+    def _endpoint_health(
+        self,
+        healthy: set[int],
+        failing: set[int],
+        gone: set[int],
+        exhausted: set[int],
+        now: datetime,
+    ) -> None:
+        if healthy:
+            Subscription.objects.filter(pk__in=healthy, failing_since__isnull=False).update(
+                failing_since=None
+            )
+        if failing:
+            Subscription.objects.filter(pk__in=failing, failing_since__isnull=True).update(
+                failing_since=now
+            )
+        for sub in Subscription.objects.filter(pk__in=gone):
+            log.warning("webhook endpoint disabled: 410 Gone", extra={"subscription": sub.pk})
+            subscription_disable(subscription=sub, reason="The receiver answered 410 Gone.")
+        limit = now - timedelta(hours=settings.DIX_WEBHOOK_DISABLE_AFTER_HOURS)
+        for sub in Subscription.objects.filter(pk__in=exhausted, failing_since__lt=limit):
+            reason = (
+                f"Failing since {sub.failing_since:%Y-%m-%d %H:%M} UTC with deliveries "
+                "exhausting their retries."
+            )
+            log.warning(
+                "webhook endpoint disabled: failing for days", extra={"subscription": sub.pk}
+            )
+            subscription_disable(subscription=sub, reason=reason)

@@ -1,0 +1,74 @@
+"""Filters for the notice inbox. Each works on a queryset already cut by `visible_to`."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from rest_framework.exceptions import ValidationError
+
+from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeType
+
+
+def encode_since(moment: datetime) -> str:
+    return base64.urlsafe_b64encode(moment.isoformat().encode()).decode().rstrip("=")
+
+
+def decode_since(token: str) -> datetime:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        moment = datetime.fromisoformat(base64.urlsafe_b64decode(padded).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError({"since": ["Not a `since` token from an earlier answer."]}) from None
+    if moment.tzinfo is None:
+        raise ValidationError({"since": ["Not a `since` token from an earlier answer."]})
+    return moment
+
+
+class NoticeFilter(django_filters.FilterSet):
+    type = django_filters.MultipleChoiceFilter(
+        field_name="notice_type", choices=NoticeType.choices, help_text="Notice type(s)."
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=NoticeStatus.choices, help_text="Status(es)."
+    )
+    profile = django_filters.NumberFilter(
+        field_name="profiles", help_text="Notices concerning this profile id."
+    )
+    country = django_filters.CharFilter(
+        method="filter_country", help_text="Issued from, or addressed to, this country."
+    )
+    acknowledged = django_filters.BooleanFilter(
+        method="filter_acknowledged", help_text="Acknowledged by your organisation, or not."
+    )
+    since = django_filters.CharFilter(
+        method="filter_since",
+        help_text="The `DIX-Since` token of your last pull: only what was published, updated "
+        "or withdrawn after it.",
+    )
+
+    class Meta:
+        model = Notice
+        fields: list[str] = []
+
+    def filter_country(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
+        return queryset.filter(
+            Q(issuer__country=value.upper()) | Q(countries__country=value.upper())
+        ).distinct()
+
+    def filter_acknowledged(
+        self, queryset: QuerySet[Notice], name: str, value: Any
+    ) -> QuerySet[Notice]:
+        member = self.request.user if self.request else None
+        org_id = getattr(member, "organisation_id", None)
+        if org_id is None:  # no organisation, no acknowledgements
+            return queryset.none() if value else queryset
+        acked = NoticeReceipt.objects.filter(
+            notice=OuterRef("pk"), organisation_id=org_id, acknowledged_at__isnull=False
+        )
+        return queryset.filter(Exists(acked)) if value else queryset.exclude(Exists(acked))
+
+    def filter_since(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
+        return queryset.filter(changed_at__gt=decode_since(value))

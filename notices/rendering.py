@@ -1,0 +1,90 @@
+"""A notice (or a profile event) as one recipient may receive it.
+
+The same function renders the API's answer and a webhook's `data`: profiles the recipient may
+not see are left out (the notice then says restricted data exists, if the issuer allows it),
+and nothing is rendered that the recipient's clearance does not cover.
+"""
+
+from typing import Any
+
+from django.db.models import Count, Prefetch
+
+from intel.models import DeviceProfile, Member, Organisation
+from intel.models.tlp import TLP, tlp_rank
+from notices.models import Notice
+
+PROFILE_SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "aliases",
+    "device_class",
+    "manufacturer_country",
+    "tlp",
+    "version",
+)
+
+
+def webhook_viewer(organisation: Organisation, max_tlp: str) -> Member:
+    """An unsaved stand-in for "the organisation behind this endpoint": its clearance is the
+    subscription's cap, never above AMBER+STRICT (TLP:RED never travels by webhook)."""
+    cap = max_tlp if tlp_rank(max_tlp) < tlp_rank(TLP.RED) else TLP.AMBER_STRICT
+    return Member(organisation=organisation, clearance=cap)
+
+
+def with_visible_profiles(notices: Any, viewer: Member) -> Any:
+    """Prefetch, per notice, only the profiles `viewer` may see, into `visible_profiles`."""
+    return (
+        notices.select_related("issuer", "superseded_by")
+        .annotate(profile_count=Count("profiles", distinct=True))
+        .prefetch_related(
+            "countries",
+            "audience_organisations",
+            Prefetch(
+                "profiles",
+                queryset=DeviceProfile.objects.visible_to(viewer).prefetch_related("identifiers"),
+                to_attr="visible_profiles",
+            ),
+        )
+    )
+
+
+def profile_summary(profile: DeviceProfile) -> dict[str, Any]:
+    data = {name: getattr(profile, name) for name in PROFILE_SUMMARY_FIELDS}
+    data["tacs"] = [i.value for i in profile.identifiers.all() if i.kind in ("tac", "tac_range")]
+    return data
+
+
+def render_notice(notice: Notice) -> dict[str, Any]:
+    """The notice with its `visible_profiles` (see `with_visible_profiles`)."""
+    visible: list[DeviceProfile] = list(getattr(notice, "visible_profiles", []))
+    hidden_profiles = getattr(notice, "profile_count", len(visible)) - len(visible)
+    return {
+        "id": notice.pk,
+        "reference": notice.reference,
+        "type": notice.notice_type,
+        "status": notice.status,
+        "version": notice.version,
+        "title": notice.title,
+        "summary": notice.summary,
+        "body": notice.body,
+        "action_requested": notice.action_requested,
+        "tlp": notice.tlp,
+        "issuer": {
+            "id": notice.issuer_id,
+            "slug": notice.issuer.slug,
+            "name": notice.issuer.name,
+            "country": notice.issuer.country,
+        },
+        "audience": {
+            "scope": notice.audience_scope,
+            "organisations": sorted(o.slug for o in notice.audience_organisations.all()),
+            "countries": sorted(c.country for c in notice.countries.all()),
+        },
+        "profiles": [profile_summary(p) for p in visible],
+        "restricted_data_available": notice.restricted_data_available and hidden_profiles > 0,
+        "review_due_at": notice.review_due_at.isoformat() if notice.review_due_at else None,
+        "published_at": notice.published_at.isoformat() if notice.published_at else None,
+        "changed_at": notice.changed_at.isoformat(),
+        "superseded_by": notice.superseded_by.reference if notice.superseded_by else None,
+        "withdrawal_reason": notice.withdrawal_reason,
+    }

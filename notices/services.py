@@ -1,0 +1,555 @@
+"""Every write to notices, subscriptions and deliveries: atomic, keyword-only, typed.
+
+Publishing, updating and withdrawing write the notice and the outbox (one `Delivery` per
+entitled subscription) in one transaction; delivery work is queued only once it commits.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from intel.errors import Conflict, FieldInvalid, Forbidden
+from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
+from intel.models.tlp import TLP
+from notices import crypto
+from notices.models import (
+    AudienceScope,
+    Delivery,
+    DeliveryState,
+    EventType,
+    Notice,
+    NoticeCountry,
+    NoticeReceipt,
+    NoticeStatus,
+    NoticeVersion,
+    Subscription,
+    new_signing_secret,
+)
+from notices.rendering import webhook_viewer
+
+CONTENT_FIELDS = ("title", "summary", "body", "action_requested")
+
+# --- Who may -------------------------------------------------------------------------------
+
+
+def can_draft(member: Member) -> bool:
+    return member.organisation is not None and member.role in (Role.ANALYST, Role.COORDINATOR)
+
+
+def can_publish(member: Member, notice: Notice) -> bool:
+    """The secretariat's coordinators publish any notice; a desk's coordinator its own."""
+    if member.is_secretariat_coordinator:
+        return True
+    return member.role == Role.COORDINATOR and member.organisation_id == notice.issuer_id
+
+
+def can_see_receipts(member: Member, notice: Notice) -> bool:
+    return member.organisation_id == notice.issuer_id or member.is_secretariat_coordinator
+
+
+def can_manage_subscriptions(member: Member) -> bool:
+    return member.organisation is not None and member.role != Role.AUDITOR
+
+
+# --- Notices -------------------------------------------------------------------------------
+
+
+@dataclass
+class NoticeInput:
+    """A draft's content. `None` for a relation means "unchanged"."""
+
+    fields: Mapping[str, Any]
+    profiles: Sequence[DeviceProfile] | None = None
+    audience_organisations: Sequence[Organisation] | None = None
+    audience_countries: Sequence[str] | None = None
+    recipient_members: Sequence[Member] | None = None
+
+
+def notice_create_draft(*, author: Member, data: NoticeInput) -> Notice:
+    """A draft issued by the author's organisation, seen only there and by the secretariat."""
+    if not can_draft(author):
+        raise Forbidden("Analysts and coordinators draft notices.")
+    assert author.organisation is not None
+    _check_label(author, data.fields.get("tlp", TLP.GREEN))
+    with transaction.atomic():
+        notice = Notice(issuer=author.organisation, created_by=author, reference="pending")
+        for name, value in data.fields.items():
+            setattr(notice, name, value)
+        notice.save()
+        # Unique across the system because the id is; the year is the year of drafting.
+        notice.reference = f"DIX-{notice.created_at.year}-{notice.pk:06d}"
+        notice.save(update_fields=["reference"])
+        _apply_notice_relations(notice, data)
+        _check_audience(notice)
+    return notice
+
+
+def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> Notice:
+    """Change a draft. Published notices change only through `notice_update`."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if notice.status != NoticeStatus.DRAFT:
+            raise Conflict("Only a draft can be edited; publish an update instead.")
+        if not (can_draft(author) and _same_org_or_secretariat(author, notice)):
+            raise Forbidden("Only the issuer's analysts and coordinators edit its drafts.")
+        if "tlp" in data.fields:
+            _check_label(author, data.fields["tlp"])
+        for name, value in data.fields.items():
+            setattr(notice, name, value)
+        notice.save()
+        _apply_notice_relations(notice, data)
+        _check_audience(notice)
+    return notice
+
+
+def notice_publish(*, notice_id: int, author: Member) -> Notice:
+    """Publish a draft as version 1 and write the outbox for every entitled subscription."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if not can_publish(author, notice):
+            raise Forbidden("Only the issuer's coordinators or the secretariat publish.")
+        if notice.status != NoticeStatus.DRAFT:
+            raise Conflict(f"The notice is already {notice.status}.")
+        now = timezone.now()
+        notice.status = NoticeStatus.PUBLISHED
+        notice.version = 1
+        notice.published_at = now
+        notice.changed_at = now
+        notice.save(update_fields=["status", "version", "published_at", "changed_at"])
+        _write_version(notice, author=author, change_note="")
+        fan_out_notice(notice, EventType.NOTICE_PUBLISHED)
+    return notice
+
+
+def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_note: str) -> Notice:
+    """Publish a new immutable version (same reference) with a change note."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if not can_publish(author, notice):
+            raise Forbidden("Only the issuer's coordinators or the secretariat publish updates.")
+        if notice.status != NoticeStatus.PUBLISHED:
+            raise Conflict(f"A {notice.status} notice cannot be updated.")
+        for name in data.fields:
+            if name not in (*CONTENT_FIELDS, "review_due_at", "restricted_data_available"):
+                raise FieldInvalid(name, "This field cannot change after publication.")
+        for name, value in data.fields.items():
+            setattr(notice, name, value)
+        if data.profiles is not None:
+            notice.profiles.set(data.profiles)
+        notice.version += 1
+        notice.changed_at = timezone.now()
+        notice.save()
+        _write_version(notice, author=author, change_note=change_note)
+        fan_out_notice(notice, EventType.NOTICE_UPDATED)
+    return notice
+
+
+def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
+    """Withdraw a published notice; the withdrawal reaches every earlier recipient."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if not can_publish(author, notice):
+            raise Forbidden("Only the issuer's coordinators or the secretariat withdraw.")
+        if notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.SUPERSEDED):
+            raise Conflict(f"A {notice.status} notice cannot be withdrawn.")
+        if not reason.strip():
+            raise FieldInvalid("reason", "A withdrawal needs a reason.")
+        notice.status = NoticeStatus.WITHDRAWN
+        notice.withdrawal_reason = reason
+        notice.changed_at = timezone.now()
+        notice.save(update_fields=["status", "withdrawal_reason", "changed_at"])
+        earlier = Subscription.objects.filter(deliveries__notice=notice).distinct()
+        fan_out_notice(notice, EventType.NOTICE_WITHDRAWN, also=earlier)
+    return notice
+
+
+def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
+    """Mark a published notice superseded by another published one."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        if not can_publish(author, notice):
+            raise Forbidden("Only the issuer's coordinators or the secretariat supersede.")
+        if notice.status != NoticeStatus.PUBLISHED:
+            raise Conflict(f"A {notice.status} notice cannot be superseded.")
+        successor = Notice.objects.visible_to(author).filter(pk=by_id).first()
+        if successor is None or successor.pk == notice.pk:
+            raise FieldInvalid("superseded_by", "No such published notice.")
+        if successor.status != NoticeStatus.PUBLISHED:
+            raise FieldInvalid("superseded_by", "The successor must be published.")
+        notice.status = NoticeStatus.SUPERSEDED
+        notice.superseded_by = successor
+        notice.changed_at = timezone.now()
+        notice.save(update_fields=["status", "superseded_by", "changed_at"])
+        fan_out_notice(notice, EventType.NOTICE_UPDATED)
+    return notice
+
+
+def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
+    """Acknowledge for the member's organisation (once; later calls keep the first)."""
+    assert member.organisation is not None
+    if notice.status == NoticeStatus.DRAFT:
+        raise Conflict("A draft cannot be acknowledged.")
+    now = timezone.now()
+    with transaction.atomic():
+        receipt, _ = NoticeReceipt.objects.select_for_update().get_or_create(
+            notice=notice, organisation=member.organisation
+        )
+        receipt.received_at = receipt.received_at or now
+        receipt.read_at = receipt.read_at or now
+        if receipt.acknowledged_at is None:
+            receipt.acknowledged_at = now
+            receipt.acknowledged_by = member
+        receipt.save()
+    return receipt
+
+
+def receipts_mark(
+    *, notices: Iterable[Notice], organisation: Organisation | None, read: bool
+) -> None:
+    """Record that an organisation received (listed) or read (opened) published notices.
+    Cheap when nothing is new: one query to find what is already recorded."""
+    if organisation is None:
+        return
+    ids = [n.pk for n in notices if n.status != NoticeStatus.DRAFT]
+    if not ids:
+        return
+    now = timezone.now()
+    existing = {
+        r.notice_id: r
+        for r in NoticeReceipt.objects.filter(notice_id__in=ids, organisation=organisation)
+    }
+    missing = [i for i in ids if i not in existing]
+    if missing:
+        NoticeReceipt.objects.bulk_create(
+            [
+                NoticeReceipt(
+                    notice_id=i,
+                    organisation=organisation,
+                    received_at=now,
+                    read_at=now if read else None,
+                )
+                for i in missing
+            ],
+            ignore_conflicts=True,
+        )
+    if read:
+        unread = [i for i, r in existing.items() if r.read_at is None]
+        if unread:
+            NoticeReceipt.objects.filter(
+                notice_id__in=unread, organisation=organisation, read_at__isnull=True
+            ).update(read_at=now)
+
+
+def _write_version(notice: Notice, *, author: Member, change_note: str) -> NoticeVersion:
+    version = NoticeVersion.objects.create(
+        notice=notice,
+        number=notice.version,
+        tlp=notice.tlp,
+        change_note=change_note,
+        published_by=author,
+        published_at=notice.changed_at,
+        **{name: getattr(notice, name) for name in CONTENT_FIELDS},
+    )
+    version.profiles.set(notice.profiles.all())
+    return version
+
+
+def _apply_notice_relations(notice: Notice, data: NoticeInput) -> None:
+    if data.profiles is not None:
+        notice.profiles.set(data.profiles)
+    if data.audience_organisations is not None:
+        notice.audience_organisations.set(data.audience_organisations)
+    if data.recipient_members is not None:
+        notice.recipient_members.set(data.recipient_members)
+    if data.audience_countries is not None:
+        notice.countries.all().delete()
+        NoticeCountry.objects.bulk_create(
+            [NoticeCountry(notice=notice, country=c) for c in sorted(set(data.audience_countries))]
+        )
+
+
+def _check_audience(notice: Notice) -> None:
+    if (
+        notice.audience_scope == AudienceScope.ORGANISATIONS
+        and not notice.audience_organisations.exists()
+    ):
+        raise FieldInvalid("audience_organisations", "Name at least one organisation.")
+    if notice.audience_scope == AudienceScope.COUNTRIES and not notice.countries.exists():
+        raise FieldInvalid("audience_countries", "Name at least one country.")
+    if notice.tlp == TLP.RED and not notice.recipient_members.exists():
+        raise FieldInvalid("recipient_members", "A TLP:RED notice names its recipients.")
+
+
+def _check_label(author: Member, tlp: str) -> None:
+    if tlp_rank(tlp) > tlp_rank(author.clearance):
+        raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
+
+
+def _same_org_or_secretariat(member: Member, notice: Notice) -> bool:
+    return member.organisation_id == notice.issuer_id or member.is_secretariat_coordinator
+
+
+# --- The outbox ----------------------------------------------------------------------------
+
+
+def _groups(subscriptions: Iterable[Subscription]) -> dict[tuple[int, str], list[Subscription]]:
+    """Subscriptions by (organisation, label cap): entitlement is the same within a group."""
+    groups: dict[tuple[int, str], list[Subscription]] = defaultdict(list)
+    for sub in subscriptions:
+        groups[(sub.organisation_id, sub.max_tlp)].append(sub)
+    return groups
+
+
+def _matches(
+    sub: Subscription,
+    *,
+    notice_type: str | None,
+    profiles: list[DeviceProfile],
+    countries: set[str],
+) -> bool:
+    if notice_type is not None and sub.notice_types and notice_type not in sub.notice_types:
+        return False
+    if sub.device_classes and not {p.device_class for p in profiles} & set(sub.device_classes):
+        return False
+    if sub.countries and not countries & set(sub.countries):
+        return False
+    if sub.tac_prefixes:
+        ranges = [
+            (i.tac_start, i.tac_end)
+            for p in profiles
+            for i in p.identifiers.all()
+            if i.kind in ("tac", "tac_range")
+        ]
+        if not any(
+            start <= prefix.ljust(8, "9") and end >= prefix.ljust(8, "0")
+            for prefix in sub.tac_prefixes
+            for start, end in ranges
+        ):
+            return False
+    return True
+
+
+def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] = ()) -> int:
+    """Write one pending Delivery per subscription entitled to this notice event (plus
+    `also`, for a withdrawal's earlier recipients), inside the caller's transaction, and
+    queue the delivery work for after the commit. Returns the number of deliveries."""
+    # JSON list membership in Python: portable across SQLite and PostgreSQL, and cheap at
+    # the design size (20k subscriptions).
+    candidates = {
+        s.pk: s for s in Subscription.objects.filter(enabled=True) if event in s.event_types
+    }
+    also = list(also)
+    forced = {s.pk for s in also}
+    for sub in also:
+        if sub.enabled:
+            candidates[sub.pk] = sub
+    organisations = Organisation.objects.in_bulk({s.organisation_id for s in candidates.values()})
+    deliveries = []
+    for (org_id, cap), subs in _groups(candidates.values()).items():
+        viewer = webhook_viewer(organisations[org_id], cap)
+        if not Notice.objects.visible_to(viewer).filter(pk=notice.pk).exists():
+            continue
+        profiles = list(
+            DeviceProfile.objects.visible_to(viewer)
+            .filter(notices=notice)
+            .prefetch_related("identifiers")
+        )
+        countries = {notice.issuer.country, *notice.audience_countries}
+        countries |= {p.manufacturer_country for p in profiles}
+        for sub in subs:
+            if sub.pk in forced or _matches(
+                sub, notice_type=notice.notice_type, profiles=profiles, countries=countries
+            ):
+                deliveries.append(
+                    Delivery(
+                        subscription=sub,
+                        event_type=event,
+                        notice=notice,
+                        notice_version=notice.version,
+                    )
+                )
+    Delivery.objects.bulk_create(deliveries, batch_size=2000)
+    if deliveries:
+        queue_delivery_work(len(deliveries))
+    return len(deliveries)
+
+
+def fan_out_profile_updated(profile: DeviceProfile) -> int:
+    """`profile.updated` for every subscription whose organisation may see the profile."""
+    subs = [
+        s
+        for s in Subscription.objects.filter(enabled=True)
+        if EventType.PROFILE_UPDATED in s.event_types
+    ]
+    organisations = Organisation.objects.in_bulk({s.organisation_id for s in subs})
+    deliveries = []
+    for (org_id, cap), group in _groups(subs).items():
+        viewer = webhook_viewer(organisations[org_id], cap)
+        if not DeviceProfile.objects.visible_to(viewer).filter(pk=profile.pk).exists():
+            continue
+        for sub in group:
+            if _matches(
+                sub, notice_type=None, profiles=[profile], countries={profile.manufacturer_country}
+            ):
+                deliveries.append(
+                    Delivery(
+                        subscription=sub, event_type=EventType.PROFILE_UPDATED, profile=profile
+                    )
+                )
+    Delivery.objects.bulk_create(deliveries, batch_size=2000)
+    if deliveries:
+        queue_delivery_work(len(deliveries))
+    return len(deliveries)
+
+
+def queue_delivery_work(count: int) -> None:
+    """After commit, ask workers to deliver. Enough tasks to spread a large fan-out over
+    the workers; a lost message only delays delivery until the next sweep."""
+    from notices.tasks import deliver_due
+
+    tasks = max(1, min(8, -(-count // settings.DIX_WEBHOOK_BATCH_SIZE)))
+
+    def enqueue() -> None:
+        for _ in range(tasks):
+            deliver_due.delay()
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+# --- Subscriptions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    subscription: Subscription
+    secret: str
+
+
+def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedSecret:
+    """Register a webhook endpoint for the member's organisation; its secret is shown once."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    assert member.organisation is not None
+    secret = new_signing_secret()
+    sub = Subscription.objects.create(
+        organisation=member.organisation,
+        created_by=member,
+        secret_encrypted=crypto.encrypt(secret),
+        **fields,
+    )
+    return IssuedSecret(subscription=sub, secret=secret)
+
+
+def subscription_update(
+    *, subscription: Subscription, member: Member, fields: Mapping[str, Any]
+) -> Subscription:
+    """Change an endpoint. Re-enabling clears the disabled reason and failure clock; a
+    disabled endpoint's pending deliveries were cancelled and are not revived (recover them)."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        for name, value in fields.items():
+            setattr(sub, name, value)
+        if fields.get("enabled") is True:
+            sub.disabled_reason = ""
+            sub.disabled_at = None
+            sub.failing_since = None
+        elif fields.get("enabled") is False:
+            sub.disabled_reason = fields.get("disabled_reason") or "disabled by its organisation"
+            sub.disabled_at = timezone.now()
+            _cancel_pending(sub, "endpoint disabled")
+        sub.save()
+    return sub
+
+
+def subscription_rotate_secret(*, subscription: Subscription, member: Member) -> IssuedSecret:
+    """A new secret; the old one stays valid (deliveries signed with both) for the overlap."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    secret = new_signing_secret()
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        sub.previous_secret_encrypted = sub.secret_encrypted
+        sub.previous_secret_expires_at = timezone.now() + timedelta(
+            hours=settings.DIX_WEBHOOK_ROTATION_OVERLAP_HOURS
+        )
+        sub.secret_encrypted = crypto.encrypt(secret)
+        sub.save(
+            update_fields=[
+                "secret_encrypted",
+                "previous_secret_encrypted",
+                "previous_secret_expires_at",
+            ]
+        )
+    return IssuedSecret(subscription=sub, secret=secret)
+
+
+def signing_secrets(sub: Subscription, now: datetime | None = None) -> tuple[str, ...]:
+    now = now or timezone.now()
+    secrets = [crypto.decrypt(sub.secret_encrypted)]
+    if (
+        sub.previous_secret_encrypted
+        and sub.previous_secret_expires_at
+        and sub.previous_secret_expires_at > now
+    ):
+        secrets.append(crypto.decrypt(sub.previous_secret_encrypted))
+    return tuple(secrets)
+
+
+def subscription_disable(*, subscription: Subscription, reason: str) -> None:
+    """Disable an endpoint (410 Gone, or failing for days) and cancel what is pending."""
+    with transaction.atomic():
+        updated = Subscription.objects.filter(pk=subscription.pk, enabled=True).update(
+            enabled=False, disabled_reason=reason[:500], disabled_at=timezone.now()
+        )
+        if updated:
+            _cancel_pending(subscription, reason)
+
+
+def _cancel_pending(sub: Subscription, reason: str) -> None:
+    Delivery.objects.filter(
+        subscription=sub, state__in=(DeliveryState.PENDING, DeliveryState.SENDING)
+    ).update(
+        state=DeliveryState.CANCELLED,
+        last_error=f"cancelled: {reason}"[:500],
+        completed_at=timezone.now(),
+        next_attempt_at=None,
+        leased_until=None,
+    )
+
+
+def delivery_resend(*, delivery: Delivery) -> Delivery:
+    """Queue one delivery again now (same `webhook-id`: receivers can dedupe)."""
+    if not delivery.subscription.enabled:
+        raise Conflict("The endpoint is disabled; enable it first.")
+    if delivery.state in (DeliveryState.PENDING, DeliveryState.SENDING):
+        raise Conflict("The delivery is already queued.")
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.PENDING, next_attempt_at=timezone.now(), completed_at=None
+        )
+        queue_delivery_work(1)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def deliveries_recover(*, subscription: Subscription, since: datetime) -> int:
+    """Queue again every failed or cancelled delivery of this endpoint created since `since`."""
+    if not subscription.enabled:
+        raise Conflict("The endpoint is disabled; enable it first.")
+    with transaction.atomic():
+        count = Delivery.objects.filter(
+            subscription=subscription,
+            created_at__gte=since,
+            state__in=(DeliveryState.FAILED, DeliveryState.CANCELLED),
+        ).update(state=DeliveryState.PENDING, next_attempt_at=timezone.now(), completed_at=None)
+        if count:
+            queue_delivery_work(count)
+    return count

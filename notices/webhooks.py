@@ -1,0 +1,243 @@
+"""Standard Webhooks signing and the SSRF-safe HTTP sender. No ORM here.
+
+The sender resolves every host itself, refuses non-global addresses and connects to the
+address it checked (aiohttp connects to what the resolver returns, keeping the host name for
+SNI and the Host header), so DNS rebinding cannot slip a private address in between.
+"""
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+from standardwebhooks.webhooks import Webhook
+
+RESPONSE_BODY_CAP = 4096
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+_TEREDO = ipaddress.ip_network("2001::/32")
+
+
+class UnsafeDestination(Exception):
+    """The URL may not be called: wrong scheme, or a host that is not on the public internet."""
+
+
+def forbidden_reason(address: str, *, allow_loopback: bool) -> str | None:
+    """Why this resolved address may not be called, or None if it may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return forbidden_reason(str(ip.ipv4_mapped), allow_loopback=allow_loopback)
+        # is_global is True for these, yet they embed (and reach) any IPv4 address.
+        if ip in _NAT64 or ip in _NAT64_LOCAL or ip in _SIX_TO_FOUR or ip in _TEREDO:
+            return "an IPv6 transition address (NAT64, 6to4, Teredo)"
+    if ip.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if not ip.is_global:
+        return "a private, link-local, shared (CGNAT) or reserved address"
+    return None
+
+
+def check_url(url: str, *, allow_loopback: bool, resolve: bool = True) -> None:
+    """Refuse a URL that is not HTTPS (plain HTTP only with `allow_loopback`), or whose host
+    resolves to any forbidden address."""
+    parts = urlsplit(url)
+    allowed_schemes = {"https", "http"} if allow_loopback else {"https"}
+    if parts.scheme not in allowed_schemes:
+        raise UnsafeDestination(f"Only {' or '.join(sorted(allowed_schemes))} URLs are allowed.")
+    if not parts.hostname:
+        raise UnsafeDestination("The URL has no host.")
+    if parts.username or parts.password:
+        raise UnsafeDestination("Credentials in the URL are not allowed.")
+    if not resolve:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeDestination(f"The host {parts.hostname!r} does not resolve.") from exc
+    for info in infos:
+        reason = forbidden_reason(str(info[4][0]), allow_loopback=allow_loopback)
+        if reason:
+            raise UnsafeDestination(f"The host {parts.hostname!r} resolves to {reason}.")
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp resolver that drops forbidden addresses; the connector then connects only to
+    what is left. An IP-literal URL never reaches a resolver: `send_all` checks those."""
+
+    def __init__(self, *, allow_loopback: bool) -> None:
+        self._inner = ThreadedResolver()
+        self._allow_loopback = allow_loopback
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        allowed = [
+            r
+            for r in results
+            if forbidden_reason(r["host"], allow_loopback=self._allow_loopback) is None
+        ]
+        if not allowed:
+            raise OSError(f"{host} resolves only to addresses DIX may not call")
+        return allowed
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def sign(webhook_id: str, timestamp: datetime, body: str, secrets: Iterable[str]) -> str:
+    """The `webhook-signature` header: one `v1,<base64>` per secret, space-separated."""
+    return " ".join(Webhook(secret).sign(webhook_id, timestamp, body) for secret in secrets)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One POST to make."""
+
+    key: int
+    endpoint: int
+    url: str
+    webhook_id: str
+    body: str
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one POST."""
+
+    key: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str
+    response_body: str
+    retry_after: float | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    concurrency: int
+    per_host: int
+    connect_timeout: float
+    total_timeout: float
+    allow_loopback: bool
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderSettings) -> Outcome:
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    status: int | None = None
+    error = ""
+    body = ""
+    retry_after = None
+    try:
+        host = urlsplit(item.url).hostname or ""
+        if _ip_literal(host):
+            reason = forbidden_reason(host.strip("[]"), allow_loopback=cfg.allow_loopback)
+            if reason:
+                raise UnsafeDestination(f"{host} is {reason}")
+        check_url(item.url, allow_loopback=cfg.allow_loopback, resolve=False)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "DIX-Webhooks/1.0",
+            "webhook-id": item.webhook_id,
+            "webhook-timestamp": str(int(started.timestamp())),
+            "webhook-signature": sign(item.webhook_id, started, item.body, item.secrets),
+        }
+        async with session.post(
+            item.url, data=item.body.encode(), headers=headers, allow_redirects=False
+        ) as response:
+            status = response.status
+            raw = await response.content.read(RESPONSE_BODY_CAP)
+            body = raw.decode("utf-8", "replace")
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+    except UnsafeDestination as exc:
+        error = f"refused: {exc}"
+    except TimeoutError:
+        error = "timeout"
+    except aiohttp.ClientError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    except OSError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    return Outcome(
+        key=item.key,
+        started_at=started,
+        duration_ms=int((time.perf_counter() - clock) * 1000),
+        status_code=status,
+        error=error,
+        response_body=body,
+        retry_after=retry_after,
+    )
+
+
+async def send_all(
+    items: list[Outgoing], cfg: SenderSettings, on_outcome: Callable[[Outcome], Any]
+) -> None:
+    """POST every item concurrently over reused connections; `on_outcome` is called as each
+    one finishes, so a hanging receiver holds back nobody's result but its own.
+
+    A request waits first for its endpoint's slot, then for a global slot: deliveries queued
+    behind a slow endpoint wait without taking the slots other endpoints need, and the request
+    timeout starts only when the request really starts."""
+    connector = aiohttp.TCPConnector(
+        limit=cfg.concurrency,
+        limit_per_host=0,
+        resolver=GuardedResolver(allow_loopback=cfg.allow_loopback),
+        ttl_dns_cache=10,
+    )
+    timeout = aiohttp.ClientTimeout(total=cfg.total_timeout, sock_connect=cfg.connect_timeout)
+    slots = asyncio.Semaphore(cfg.concurrency)
+    host_slots: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(cfg.per_host))
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, auto_decompress=False
+    ) as session:
+
+        async def run(item: Outgoing) -> None:
+            async with host_slots[item.endpoint], slots:
+                outcome = await _send_one(session, item, cfg)
+            on_outcome(outcome)
+
+        await asyncio.gather(*(run(item) for item in items))
