@@ -4,6 +4,7 @@ The zero-set-up default is SQLite plus an embedded (filesystem) broker under `DI
 `DATABASE_URL` and `REDIS_URL` switch to PostgreSQL and Redis for production and CI.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -99,6 +100,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not memory: tests start real worker processes that must share the database.
+    # One per process, so that concurrent test runs on one machine do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "intel.Member"
@@ -183,6 +187,14 @@ DIX_WEBHOOK_BATCH_SIZE = env_int("DIX_WEBHOOK_BATCH_SIZE", 1000)
 DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 120)
 DIX_WEBHOOK_ROTATION_OVERLAP_HOURS = env_int("DIX_WEBHOOK_ROTATION_OVERLAP_HOURS", 24)
 DIX_WEBHOOK_DISABLE_AFTER_HOURS = env_int("DIX_WEBHOOK_DISABLE_AFTER_HOURS", 120)
+# Seconds to wait after each failed attempt (±20 % jitter): about three days in all.
+DIX_WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env_list(
+        "DIX_WEBHOOK_RETRY_SCHEDULE",
+        ["5", "300", "1800", "7200", "18000", "36000", "50400", "72000", "86400"],
+    )
+]
 # Signing secrets are encrypted at rest with a key derived from this (default: SECRET_KEY).
 DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
 

@@ -24,7 +24,6 @@ from django.utils import timezone
 from intel.api.serializers import DeviceProfileSerializer
 from intel.models import Attachment, DeviceProfile
 from notices.models import (
-    RETRY_SCHEDULE,
     Delivery,
     DeliveryAttempt,
     DeliveryState,
@@ -278,9 +277,10 @@ def _send_and_record(outgoing: list[Outgoing], by_id: dict[int, Delivery], trigg
 def next_delay(attempts: int, retry_after: float | None) -> timedelta | None:
     """The wait before the next try after `attempts` failed ones, or None when exhausted.
     ±20 % jitter spreads retries; a receiver's Retry-After is honoured between 5 s and 24 h."""
-    if attempts > len(RETRY_SCHEDULE):
+    schedule = settings.DIX_WEBHOOK_RETRY_SCHEDULE
+    if attempts > len(schedule):
         return None
-    base = RETRY_SCHEDULE[attempts - 1].total_seconds()
+    base = float(schedule[attempts - 1])
     delay = base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
     if retry_after is not None:
         delay = min(max(retry_after, 5.0), 24 * 3600.0)
