@@ -27,9 +27,36 @@ class MemberAdmin(UserAdmin[Member]):
         *(UserAdmin.fieldsets or ()),
         ("DIX", {"fields": ("organisation", "role", "clearance")}),
     )
+    # What decides what a member may see or do. Only a platform superuser sets these; a
+    # secretariat officer with "change member" must not be able to raise anyone's
+    # entitlement, least of all their own.
+    ENTITLEMENT = (
+        "organisation",
+        "clearance",
+        "role",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return (*super().get_readonly_fields(request, obj), *self.ENTITLEMENT, "password")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new member's organisation and clearance are entitlement: create_member or a
+        # superuser.
+        return bool(request.user.is_superuser)
 
 
-@admin.action(description="Revoke the selected tokens")
+@admin.action(description="Revoke the selected tokens", permissions=["change"])
 def revoke_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
     for token in queryset:
         services.token_revoke(token=token)
@@ -46,6 +73,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         "created_at",
         "last_used_at",
         "revoked_at",
+        "expires_at",
     )
     actions = (revoke_tokens,)
 
@@ -75,13 +103,18 @@ class DeviceProfileAdmin(ReadOnlyAdmin):
     """Profiles change through the API, which keeps revisions and checks If-Match."""
 
     list_display = ("name", "device_class", "owner", "tlp", "version", "retired_at")
+    # The parent may be hidden from the reader; the API masks it, the admin leaves it out.
+    exclude = ("parent",)
     list_filter = ("tlp", "device_class", "owner")
     search_fields = ("name",)
 
 
 @admin.register(ProfileRevision)
 class ProfileRevisionAdmin(ReadOnlyAdmin):
-    list_display = ("profile", "number", "action", "author", "created_at")
+    list_display = ("profile", "number", "action", "tlp", "author", "created_at")
+    # Diffs and snapshots name parents the reader may not see: read them through the API,
+    # which masks them.
+    exclude = ("changes", "snapshot")
 
 
 @admin.register(Attachment)

@@ -6,7 +6,6 @@ are decoded and re-encoded, which drops EXIF (GPS, camera serials), XMP and text
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
@@ -15,7 +14,8 @@ from PIL import Image, ImageOps
 from intel.errors import FieldInvalid
 
 # A photo of a device never needs more; larger images are refused before decoding.
-Image.MAX_IMAGE_PIXELS = 40_000_000
+MAX_PIXELS = 40_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
@@ -45,22 +45,28 @@ def clean_upload(upload: UploadedFile, *, max_bytes: int, field: str = "file") -
 def _reencode_image(data: bytes, field: str) -> tuple[bytes, str]:
     refused = FieldInvalid(field, "Only JPEG, PNG or WebP photos and PDF documents are accepted.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                fmt = probe.format
-                probe.verify()
-            if fmt not in _IMAGE_TYPES:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format
+            # Checked here, before decoding, rather than through Pillow's warning, which is
+            # process-wide state and not thread-safe under a threaded server.
+            if probe.width * probe.height > MAX_PIXELS:
                 raise refused
-            with Image.open(io.BytesIO(data)) as image:
-                # Apply the EXIF orientation before the EXIF block is dropped.
-                upright = ImageOps.exif_transpose(image)
-                clean = Image.new(upright.mode, upright.size)
-                clean.paste(upright)
-                if fmt == "JPEG" and clean.mode not in ("RGB", "L", "CMYK"):
-                    clean = clean.convert("RGB")
-                out = io.BytesIO()
-                clean.save(out, format=fmt, **({"quality": 92} if fmt != "PNG" else {}))
+            probe.verify()
+        if fmt not in _IMAGE_TYPES:
+            raise refused
+        with Image.open(io.BytesIO(data)) as image:
+            # Apply the EXIF orientation before the EXIF block is dropped.
+            upright = ImageOps.exif_transpose(image)
+            if upright.mode in ("P", "PA", "LA"):
+                # A palette does not survive the copy below; RGBA keeps colours and
+                # transparency.
+                upright = upright.convert("RGBA")
+            clean = Image.new(upright.mode, upright.size)
+            clean.paste(upright)
+            if fmt == "JPEG" and clean.mode not in ("RGB", "L", "CMYK"):
+                clean = clean.convert("RGB")
+            out = io.BytesIO()
+            clean.save(out, format=fmt, **({"quality": 92} if fmt != "PNG" else {}))
     except FieldInvalid:
         raise
     except (
@@ -68,7 +74,7 @@ def _reencode_image(data: bytes, field: str) -> tuple[bytes, str]:
         SyntaxError,
         ValueError,
         Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
+        Image.DecompressionBombWarning,  # raised, not just warned, where warnings are errors
     ):
         raise refused from None
     return out.getvalue(), _IMAGE_TYPES[fmt]

@@ -38,7 +38,9 @@ class DeviceProfileFilter(django_filters.FilterSet):
         method="filter_retired",
         help_text="`false` (default): current profiles; `true`: retired ones only.",
     )
-    parent = django_filters.NumberFilter(help_text="Variants of this profile.")
+    parent = django_filters.CharFilter(
+        method="filter_parent", help_text="Variants of this profile (an id you may see)."
+    )
 
     class Meta:
         model = DeviceProfile
@@ -56,10 +58,21 @@ class DeviceProfileFilter(django_filters.FilterSet):
     ) -> QuerySet[DeviceProfile]:
         return queryset.filter(retired_at__isnull=not value)
 
+    def filter_parent(
+        self, queryset: QuerySet[DeviceProfile], name: str, value: str
+    ) -> QuerySet[DeviceProfile]:
+        """Variants of a parent the member may see; a hidden parent matches nothing, exactly
+        like one that does not exist."""
+        if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
+            return queryset.none()
+        member = self.request.user if self.request else None
+        visible = DeviceProfile.objects.visible_to(member).values("id")  # type: ignore[arg-type]
+        return queryset.filter(parent_id=int(value), parent_id__in=visible)
+
     def filter_tac_prefix(
         self, queryset: QuerySet[DeviceProfile], name: str, value: str
     ) -> QuerySet[DeviceProfile]:
-        if not value.isdigit() or len(value) > 8:
+        if not (value.isascii() and value.isdigit()) or len(value) > 8:
             from rest_framework.exceptions import ValidationError
 
             raise ValidationError({"tac_prefix": ["Give 1 to 8 digits."]})

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from intel import permissions
 from intel.attachments import clean_upload
-from intel.errors import Conflict, FieldInvalid, Forbidden, PreconditionFailed
+from intel.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
 from intel.models import (
     TLP,
     ApiToken,
@@ -95,11 +95,16 @@ def token_issue(
     name: str,
     expires_at: datetime | None = None,
     known_secret: str | None = None,
+    not_after: datetime | None = None,
 ) -> IssuedToken:
     """Issue a bearer token; only its hash is stored. `known_secret` is for the demo loader's
-    published demo tokens only; the API never takes it."""
+    published demo tokens only; the API never takes it. `not_after`: a token issued with an
+    expiring token expires no later than it (a short-lived token cannot mint a permanent
+    one)."""
     if expires_at is not None and expires_at <= timezone.now():
         raise FieldInvalid("expires_at", "The expiry must be in the future.")
+    if not_after is not None and (expires_at is None or expires_at > not_after):
+        expires_at = not_after
     secret = known_secret or ApiToken.generate()
     token = ApiToken.objects.create(
         member=member,
@@ -179,13 +184,12 @@ def profile_create(*, author: Member, data: ProfileInput) -> DeviceProfile:
         for name, value in data.fields.items():
             setattr(profile, name, value)
         if data.parent_set:
-            _check_parent(profile, data.parent)
+            _check_parent(profile, data.parent, author)
             profile.parent = data.parent
         _full_clean(profile)
         profile.save()
         _apply_relations(profile, data)
         _refresh_search_text(profile)
-        _check_red_recipients(profile)
         _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="created", previous={})
     return profile
@@ -200,7 +204,7 @@ def profile_update(
     both win: the second gets 412 (no lost update).
     """
     with transaction.atomic():
-        profile = DeviceProfile.objects.select_for_update().get(pk=profile_id)
+        profile = _locked_visible(profile_id, author)
         if expected_version is not None and profile.version != expected_version:
             raise PreconditionFailed(
                 f"The profile is at version {profile.version}; you sent changes to version "
@@ -218,11 +222,12 @@ def profile_update(
             if not permissions.can_set_tlp(author, profile, new_tlp):
                 raise FieldInvalid("tlp", "Only the owner organisation may lower the TLP label.")
             _check_clearance(author, new_tlp)
+        _check_audience_widening(author, profile, data)
         previous = profile_snapshot(profile)
         for name, value in data.fields.items():
             setattr(profile, name, value)
         if data.parent_set:
-            _check_parent(profile, data.parent)
+            _check_parent(profile, data.parent, author)
             profile.parent = data.parent
         _full_clean(profile)
         unchanged = transaction.savepoint()
@@ -237,7 +242,6 @@ def profile_update(
         profile.updated_at = timezone.now()
         profile.save()
         _refresh_search_text(profile)
-        _check_red_recipients(profile)
         _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="updated", previous=previous)
         # The outbox rows go into this same transaction (imported here: notices builds on
@@ -253,7 +257,7 @@ def profile_retire(
 ) -> DeviceProfile:
     """Mark a profile retired: kept and readable, no longer current, not deleted."""
     with transaction.atomic():
-        profile = DeviceProfile.objects.select_for_update().get(pk=profile_id)
+        profile = _locked_visible(profile_id, author)
         if expected_version is not None and profile.version != expected_version:
             raise PreconditionFailed(f"The profile is at version {profile.version}.")
         if not permissions.can_change_profile(author, profile):
@@ -279,36 +283,46 @@ def attachment_add(
     tlp: str | None,
     upload: UploadedFile,
 ) -> Attachment:
-    """Attach a photo or PDF. Its label defaults to the profile's and may not be lower."""
-    profile = DeviceProfile.objects.get(pk=profile_id)
-    if not permissions.can_change_profile(author, profile):
+    """Attach a photo or PDF. Its label defaults to the profile's and may not be lower.
+
+    The content is cleaned before any lock is taken; the profile row is then locked so that
+    a concurrent retire cannot slip in between the checks and the insert. Attachments carry
+    their own label, so they are not part of the profile's revisions (a revision readable
+    under the profile's label must not reveal a stricter attachment)."""
+    seen = DeviceProfile.objects.visible_to(author).filter(pk=profile_id).first()
+    if seen is None:
+        raise NotFound("Not found.")
+    if not permissions.can_change_profile(author, seen):  # before spending time on the file
         raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
-    if profile.retired_at is not None:
-        raise Conflict("A retired profile takes no new attachments.")
-    label = tlp or profile.tlp
-    if tlp_rank(label) < tlp_rank(profile.tlp):
-        raise FieldInvalid(
-            "tlp", f"An attachment cannot be marked below its profile's {profile.tlp}."
-        )
-    _check_clearance(author, label)
     clean = clean_upload(upload, max_bytes=settings.DIX_ATTACHMENT_MAX_BYTES)
-    attachment = Attachment(
-        profile=profile,
-        kind=kind,
-        title=title,
-        tlp=label,
-        content_type=clean.content_type,
-        size=len(clean.content),
-        sha256=clean.sha256,
-        uploaded_by=author,
-    )
-    attachment.file.save("upload", ContentFile(clean.content), save=False)
-    try:
-        attachment.save()
-    except Exception:
-        # The row could not be written: the stored file must not stay behind.
-        attachment.file.delete(save=False)
-        raise
+    with transaction.atomic():
+        profile = _locked_visible(profile_id, author)
+        if not permissions.can_change_profile(author, profile):
+            raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
+        if profile.retired_at is not None:
+            raise Conflict("A retired profile takes no new attachments.")
+        label = tlp or profile.tlp
+        if tlp_rank(label) < tlp_rank(profile.tlp):
+            raise FieldInvalid(
+                "tlp", f"An attachment cannot be marked below its profile's {profile.tlp}."
+            )
+        _check_clearance(author, label)
+        attachment = Attachment(
+            profile=profile,
+            kind=kind,
+            title=title,
+            tlp=label,
+            content_type=clean.content_type,
+            size=len(clean.content),
+            sha256=clean.sha256,
+            uploaded_by=author,
+        )
+        attachment.file.save("upload", ContentFile(clean.content), save=False)
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.delete(save=False)
+            raise
     return attachment
 
 
@@ -386,6 +400,7 @@ def _record_revision(
         number=profile.version,
         author=author,
         action=action,
+        tlp=_stricter(profile.tlp, previous.get("tlp") or profile.tlp),
         changes=changes,
         snapshot=snapshot,
     )
@@ -408,17 +423,41 @@ def _check_clearance(author: Member, tlp: str) -> None:
         raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
 
 
-def _check_red_recipients(profile: DeviceProfile) -> None:
-    """A TLP:RED profile names individuals; naming one whose clearance is below RED would
-    look like sharing while they could never receive it."""
-    if profile.tlp != TLP.RED:
+def _stricter(a: str, b: str) -> str:
+    return a if tlp_rank(a) >= tlp_rank(b) else b
+
+
+def _locked_visible(profile_id: int, author: Member) -> DeviceProfile:
+    """The profile, locked for this transaction, if the author may see it; else 404."""
+    profile = (
+        DeviceProfile.objects.visible_to(author).select_for_update().filter(pk=profile_id).first()
+    )
+    if profile is None:
+        raise NotFound("Not found.")
+    return profile
+
+
+def _check_audience_widening(author: Member, profile: DeviceProfile, data: ProfileInput) -> None:
+    """Adding recipients shares the profile further, like lowering its label: the owner's
+    call alone. Anyone who may change the profile may remove recipients."""
+    if author.organisation_id == profile.owner_id:
         return
-    below = [m.username for m in profile.recipient_members.all() if m.clearance != TLP.RED]
-    if below:
-        raise FieldInvalid(
-            "recipient_members",
-            f"Cleared below TLP:RED, so they could not receive it: {', '.join(sorted(below))}.",
+    if data.recipient_organisations is not None:
+        added = {o.pk for o in data.recipient_organisations} - set(
+            profile.recipient_organisations.values_list("id", flat=True)
         )
+        if added:
+            raise FieldInvalid(
+                "recipient_organisations", "Only the owner organisation may add recipients."
+            )
+    if data.recipient_members is not None:
+        added = {m.pk for m in data.recipient_members} - set(
+            profile.recipient_members.values_list("id", flat=True)
+        )
+        if added:
+            raise FieldInvalid(
+                "recipient_members", "Only the owner organisation may add recipients."
+            )
 
 
 def _refuse_if_invisible_to(author: Member, profile: DeviceProfile) -> None:
@@ -435,7 +474,15 @@ def _refuse_if_invisible_to(author: Member, profile: DeviceProfile) -> None:
         )
 
 
-def _check_parent(profile: DeviceProfile, parent: DeviceProfile | None) -> None:
+def _check_parent(
+    profile: DeviceProfile, parent: DeviceProfile | None, author: Member | None = None
+) -> None:
+    if (
+        parent is not None
+        and author is not None
+        and not DeviceProfile.objects.visible_to(author).filter(pk=parent.pk).exists()
+    ):
+        raise FieldInvalid("parent", f'Invalid pk "{parent.pk}" - object does not exist.')
     node = parent
     while node is not None:
         if profile.pk is not None and node.pk == profile.pk:

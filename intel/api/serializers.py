@@ -27,7 +27,7 @@ from intel.models.tlp import TLP
 from intel.services import CHILDREN, ProfileInput
 from intel.validators import validate_country
 
-TAC_RE = re.compile(r"^\d{8}$")
+TAC_RE = re.compile(r"[0-9]{8}")  # ASCII digits only: \d would take any script's digits
 
 
 class StrictFieldsMixin:
@@ -131,12 +131,20 @@ class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         kind = attrs["kind"]
         value = attrs.get("value", "")
         start, end = attrs.pop("tac_start", ""), attrs.pop("tac_end", "")
+        if kind != IdentifierKind.TAC_RANGE and (start or end):
+            raise serializers.ValidationError(
+                {"range_start": "Only a tac_range has range_start and range_end."}
+            )
+        if kind == IdentifierKind.TAC_RANGE and "value" in attrs:
+            raise serializers.ValidationError(
+                {"value": "A tac_range takes range_start and range_end, not value."}
+            )
         if kind == IdentifierKind.TAC:
-            if not TAC_RE.match(value):
+            if not TAC_RE.fullmatch(value):
                 raise serializers.ValidationError({"value": "A TAC is exactly 8 digits."})
         elif kind == IdentifierKind.TAC_RANGE:
             for name, tac in (("range_start", start), ("range_end", end)):
-                if not TAC_RE.match(tac or ""):
+                if not TAC_RE.fullmatch(tac or ""):
                     raise serializers.ValidationError({name: "A TAC is exactly 8 digits."})
             if end < start:
                 raise serializers.ValidationError({"range_end": "The range ends below its start."})
@@ -389,12 +397,31 @@ class DeviceProfileWriteSerializer(StrictFieldsMixin, serializers.ModelSerialize
                 ) from None
         return value
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        amount = attrs.get("price_amount", getattr(self.instance, "price_amount", None))
-        currency = attrs.get("price_currency", getattr(self.instance, "price_currency", ""))
-        if amount is not None and not currency:
-            raise serializers.ValidationError({"price_currency": "A price needs its currency."})
-        return attrs
+    def validate_recipient_members(self, members: list[Member]) -> list[Member]:
+        """Only members cleared for TLP:RED can be named. The refusal is the same for an
+        unknown username and for one not cleared, so it discloses neither."""
+        ineligible = sorted(m.username for m in members if m.clearance != TLP.RED)
+        if ineligible:
+            raise serializers.ValidationError(_not_nameable(ineligible))
+        return members
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Unknown usernames get the same answer as members who cannot be named.
+        if isinstance(data, dict) and isinstance(data.get("recipient_members"), list):
+            names = [n for n in data["recipient_members"] if isinstance(n, str)]
+            known = set(
+                Member.objects.filter(username__in=names, is_active=True).values_list(
+                    "username", flat=True
+                )
+            )
+            unknown = sorted(set(names) - known)
+            if unknown:
+                raise serializers.ValidationError({"recipient_members": [_not_nameable(unknown)]})
+        return super().to_internal_value(data)
+
+
+def _not_nameable(usernames: list[str]) -> str:
+    return f"Cannot be named as TLP:RED recipients: {', '.join(usernames)}."
 
 
 class ProfileRetireSerializer(StrictFieldsMixin, serializers.Serializer):

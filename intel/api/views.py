@@ -56,7 +56,7 @@ MAX_ID = 2**63 - 1
 def parse_id(raw: object) -> int:
     """A path id, or 404: ids beyond the database's range are simply not found."""
     text = str(raw)
-    if not text.isdigit() or int(text) > MAX_ID:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise NotFound("Not found.")
     return int(text)
 
@@ -135,7 +135,12 @@ class ApiTokenViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.ApiTokenCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        issued = services.token_issue(member=member_of(request), **form.validated_data)
+        current = request.auth if isinstance(request.auth, ApiToken) else None
+        issued = services.token_issue(
+            member=member_of(request),
+            not_after=current.expires_at if current else None,
+            **form.validated_data,
+        )
         body = s.ApiTokenSerializer(issued.token).data | {"token": issued.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -299,9 +304,6 @@ class DeviceProfileViewSet(
         )
         data, etag = self._render(pk)
         return Response(data, headers={"ETag": etag})
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.partial_update(request, *args, **kwargs)
 
     @extend_schema(
         summary="Retire a device profile",

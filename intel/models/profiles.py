@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -169,6 +170,10 @@ class DeviceProfile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.price_amount is not None and not self.price_currency:
+            raise ValidationError({"price_currency": "A price needs its currency."})
 
 
 class ProfileChild(models.Model):
@@ -402,7 +407,13 @@ class Attachment(models.Model):
 
 class RevisionQuerySet(models.QuerySet["ProfileRevision"]):
     def visible_to(self, member: "Member") -> "RevisionQuerySet":
-        return self.filter(profile__in=DeviceProfile.objects.visible_to(member).values("id"))
+        """A revision is read under the label it was written with: one recorded while the
+        profile was RED stays RED after the label is lowered (the profile's current audience
+        decides who that reaches), so lowering a label never publishes its history."""
+        return self.filter(
+            profile_audience_q(member, prefix="profile__"),
+            profile_audience_q(member, prefix="profile__", tlp="tlp"),
+        )
 
 
 class ProfileRevision(models.Model):
@@ -416,6 +427,9 @@ class ProfileRevision(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=20)
+    tlp = models.CharField(
+        max_length=20, choices=TLP.choices, help_text="The profile's label when written."
+    )
     changes = models.JSONField(help_text="field → {old, new}")
     snapshot = models.JSONField()
 

@@ -109,11 +109,29 @@ def test_a_change_that_would_hide_the_profile_from_its_author_is_refused(network
     after = cora.get(f"/api/v1/profiles/{created.json()['id']}/")
     assert after.json()["tlp"] == "TLP:GREEN"
     assert after.json()["version"] == 1
-    allowed = cora.patch(
+    widened = cora.patch(
         f"/api/v1/profiles/{created.json()['id']}/",
         {"tlp": "TLP:AMBER", "recipient_organisations": ["eurojust"]},
         format="json",
         HTTP_IF_MATCH=etag,
+    )
+    # Naming recipients shares further, which is the owner's call alone.
+    assert widened.status_code == 400
+    assert widened.json()["errors"][0]["field"] == "recipient_organisations"
+    owner = api(network.alice)
+    owner_etag = owner.get(f"/api/v1/profiles/{created.json()['id']}/")["ETag"]
+    named = owner.patch(
+        f"/api/v1/profiles/{created.json()['id']}/",
+        {"recipient_organisations": ["eurojust"]},
+        format="json",
+        HTTP_IF_MATCH=owner_etag,
+    )
+    assert named.status_code == 200
+    allowed = cora.patch(
+        f"/api/v1/profiles/{created.json()['id']}/",
+        {"tlp": "TLP:AMBER"},
+        format="json",
+        HTTP_IF_MATCH=named["ETag"],
     )
     assert allowed.status_code == 200
     assert allowed.json()["tlp"] == "TLP:AMBER"

@@ -50,9 +50,22 @@ class Command(BaseCommand):
                 )
                 created += 1
             if item.get("staff"):
-                # The demo's secretariat staff may use the admin on DIX's own models.
+                # The demo's secretariat staff may browse DIX's models in the admin, edit
+                # organisations and revoke tokens; entitlements stay a superuser's job.
                 member.user_permissions.set(
-                    Permission.objects.filter(content_type__app_label="intel")
+                    Permission.objects.filter(content_type__app_label="intel").filter(
+                        codename__in=[
+                            "view_organisation",
+                            "change_organisation",
+                            "add_organisation",
+                            "view_member",
+                            "view_apitoken",
+                            "change_apitoken",
+                            "view_deviceprofile",
+                            "view_profilerevision",
+                            "view_attachment",
+                        ]
+                    )
                 )
             if not ApiToken.objects.filter(key_hash=hash_token(item["token"])).exists():
                 services.token_issue(member=member, name="demo", known_secret=item["token"])

@@ -1,0 +1,208 @@
+"""Ways around who-sees-what that a review found, each closed and kept closed."""
+
+import io
+from datetime import timedelta
+
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from intel import services
+from intel.models import TLP, DeviceProfile, Member
+
+
+def _etag(client, profile_id):
+    return client.get(f"/api/v1/profiles/{profile_id}/")["ETag"]
+
+
+def test_secretariat_staff_cannot_raise_their_own_entitlement_in_the_admin(network, client):
+    cora = network.cora
+    cora.is_staff = True
+    cora.save()
+    cora.user_permissions.set(Permission.objects.filter(content_type__app_label="intel"))
+    client.force_login(cora)
+    own_page = client.get(f"/admin/intel/member/{cora.pk}/change/")
+    assert own_page.status_code in (302, 403) or b'name="clearance"' not in own_page.content
+    other = client.get(f"/admin/intel/member/{network.bob.pk}/change/")
+    assert other.status_code == 200
+    assert b'name="clearance"' not in other.content
+    assert b'name="organisation"' not in other.content
+    assert b'name="is_superuser"' not in other.content
+    client.post(
+        f"/admin/intel/member/{network.bob.pk}/change/",
+        {"username": "bob", "clearance": TLP.RED, "organisation": network.fr_desk.pk},
+    )
+    bob = Member.objects.get(pk=network.bob.pk)
+    assert (bob.clearance, bob.organisation_id) == (TLP.AMBER, network.be_desk.pk)
+
+
+def test_the_admin_does_not_name_a_hidden_parent(network, client, make_profile):
+    parent = make_profile(tlp=TLP.AMBER, name="HIDDEN-PARENT-NAME")
+    child = make_profile(tlp=TLP.GREEN, name="Visible child", parent=parent)
+    cora = network.cora
+    cora.is_staff = True
+    cora.save()
+    cora.user_permissions.set(Permission.objects.filter(content_type__app_label="intel"))
+    client.force_login(cora)
+    page = client.get(f"/admin/intel/deviceprofile/{child.pk}/change/")
+    assert page.status_code == 200
+    assert b"HIDDEN-PARENT-NAME" not in page.content
+
+
+def test_only_the_owner_adds_recipients(network, api, make_profile):
+    profile = make_profile(tlp=TLP.AMBER_STRICT, recipients=[network.eurojust])
+    cora = api(network.cora)
+    widened = cora.patch(
+        f"/api/v1/profiles/{profile.pk}/",
+        {"recipient_organisations": ["eurojust", "de-desk"]},
+        format="json",
+        HTTP_IF_MATCH=_etag(cora, profile.pk),
+    )
+    assert widened.status_code == 400
+    assert widened.json()["errors"][0]["field"] == "recipient_organisations"
+    assert list(profile.recipient_organisations.values_list("slug", flat=True)) == ["eurojust"]
+    owner = api(network.alice)
+    assert (
+        owner.patch(
+            f"/api/v1/profiles/{profile.pk}/",
+            {"recipient_organisations": ["eurojust", "de-desk"]},
+            format="json",
+            HTTP_IF_MATCH=_etag(owner, profile.pk),
+        ).status_code
+        == 200
+    )
+
+
+def test_the_parent_filter_does_not_confirm_a_hidden_parent(network, api, make_profile):
+    hidden = make_profile(tlp=TLP.AMBER, name="Hidden family")
+    make_profile(tlp=TLP.GREEN, name="Green variant", parent=hidden)
+    outsider = api(network.charlie)
+    assert outsider.get(f"/api/v1/profiles/?parent={hidden.pk}").json()["results"] == []
+    assert outsider.get("/api/v1/profiles/?parent=99999999999999999999999").status_code == 200
+    assert (
+        len(api(network.alice).get(f"/api/v1/profiles/?parent={hidden.pk}").json()["results"]) == 1
+    )
+
+
+def test_non_ascii_digits_are_refused_not_crashed(network, api, make_profile):
+    client = api(network.alice)
+    assert client.get("/api/v1/profiles/\u00b2/").status_code == 404
+    full_width = client.post(
+        "/api/v1/profiles/",
+        {
+            "name": "Wide",
+            "device_class": "mini_phone",
+            "identifiers": [{"kind": "tac", "value": "\uff11" * 8}],
+        },
+        format="json",
+    )
+    assert full_width.status_code == 400
+    assert client.get("/api/v1/profiles/?tac_prefix=\u0661\u0662").status_code == 400
+
+
+def test_a_price_keeps_its_currency_through_partial_updates(network, api):
+    client = api(network.alice)
+    created = client.post(
+        "/api/v1/profiles/",
+        {
+            "name": "Priced",
+            "device_class": "mini_phone",
+            "price_amount": "20.00",
+            "price_currency": "EUR",
+        },
+        format="json",
+    )
+    pid = created.json()["id"]
+    assert (
+        client.patch(
+            f"/api/v1/profiles/{pid}/",
+            {"price_amount": "25.00"},
+            format="json",
+            HTTP_IF_MATCH=created["ETag"],
+        ).status_code
+        == 200
+    )
+    stripped = client.patch(
+        f"/api/v1/profiles/{pid}/",
+        {"price_currency": ""},
+        format="json",
+        HTTP_IF_MATCH=_etag(client, pid),
+    )
+    assert stripped.status_code == 400
+    assert stripped.json()["errors"][0]["field"] == "price_currency"
+    assert DeviceProfile.objects.get(pk=pid).price_currency == "EUR"
+
+
+def test_lowering_a_label_does_not_publish_the_history_written_under_it(network, api, make_profile):
+    profile = make_profile(tlp=TLP.RED, notes="RED-ONLY NOTES")
+    owner = api(network.alice)
+    lowered = owner.patch(
+        f"/api/v1/profiles/{profile.pk}/",
+        {"tlp": "TLP:GREEN", "notes": "public notes"},
+        format="json",
+        HTTP_IF_MATCH=_etag(owner, profile.pk),
+    )
+    assert lowered.status_code == 200
+    outsider = api(network.charlie)
+    assert outsider.get(f"/api/v1/profiles/{profile.pk}/").status_code == 200
+    history = outsider.get(f"/api/v1/profiles/{profile.pk}/revisions/").json()
+    assert history == []
+    assert (
+        b"RED-ONLY NOTES" not in outsider.get(f"/api/v1/profiles/{profile.pk}/revisions/1/").content
+    )
+    assert len(owner.get(f"/api/v1/profiles/{profile.pk}/revisions/").json()) == 2
+
+
+def test_unknown_and_uncleared_recipients_get_the_same_answer(network, api):
+    client = api(network.alice)
+
+    def name(username):
+        response = client.post(
+            "/api/v1/profiles/",
+            {
+                "name": "Red",
+                "device_class": "mini_phone",
+                "tlp": "TLP:RED",
+                "recipient_members": [username],
+            },
+            format="json",
+        )
+        assert response.status_code == 400
+        return response.json()["errors"][0]["detail"].replace(username, "<name>")
+
+    assert name("charlie") == name("nobody-here")
+    assert "clear" not in name("charlie").lower()
+
+
+def test_a_palette_png_keeps_its_colours(network, api, make_profile):
+    profile = make_profile(tlp=TLP.GREEN)
+    image = Image.new("P", (4, 4))
+    image.putpalette([255, 0, 0] * 256)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    client = api(network.alice)
+    uploaded = client.post(
+        f"/api/v1/profiles/{profile.pk}/attachments/",
+        {"file": SimpleUploadedFile("red.png", buffer.getvalue()), "kind": "photo", "title": "Red"},
+        format="multipart",
+    )
+    assert uploaded.status_code == 201
+    content = b"".join(client.get(uploaded.json()["content_url"]).streaming_content)
+    assert Image.open(io.BytesIO(content)).convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_a_short_lived_token_cannot_mint_a_permanent_one(network, api):
+    from rest_framework.test import APIClient
+
+    expiry = timezone.now() + timedelta(hours=1)
+    short = services.token_issue(member=network.bob, name="short", expires_at=expiry)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {short.secret}")
+    minted = client.post("/api/v1/tokens/", {"name": "forever"}, format="json")
+    assert minted.status_code == 201
+    assert minted.json()["expires_at"] is not None
+    assert (
+        abs((timezone.datetime.fromisoformat(minted.json()["expires_at"]) - expiry).total_seconds())
+        < 1
+    )
