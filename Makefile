@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 install: $(VENV)/.installed
 
 ## Set up (venv, install, migrate, demo data) and run web + worker + scheduler.
+# The demo may deliver webhooks to receivers on this machine (never set this in production).
+run: export DIX_WEBHOOK_ALLOW_LOOPBACK ?= true
 run: install
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py load_demo

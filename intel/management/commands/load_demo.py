@@ -13,6 +13,36 @@ from intel.api.serializers import DeviceProfileWriteSerializer, profile_input
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token
 
+
+def _published_notice(item: dict[str, Any], keys: dict[str, int]) -> bool:
+    """Draft and publish one demo notice through the notices services; False if present."""
+    from notices import services as notice_services
+    from notices.models import Notice
+
+    if Notice.objects.filter(title=item["title"]).exists():
+        return False
+    author = Member.objects.get(username=item["author"])
+    notice = notice_services.notice_create_draft(
+        author=author,
+        data=notice_services.NoticeInput(
+            fields={
+                "notice_type": item["type"],
+                "title": item["title"],
+                "summary": item["summary"],
+                "body": item["body"],
+                "action_requested": item["action_requested"],
+                "audience_scope": item["audience_scope"],
+                "tlp": item["tlp"],
+                "restricted_data_available": item["restricted_data_available"],
+                "review_due_at": item["review_due_at"],
+            },
+            profiles=list(DeviceProfile.objects.filter(pk__in=[keys[k] for k in item["profiles"]])),
+        ),
+    )
+    notice_services.notice_publish(notice_id=notice.pk, author=author)
+    return True
+
+
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
 
 
@@ -88,6 +118,7 @@ class Command(BaseCommand):
             )
             keys[item["key"]] = profile.pk
             created += 1
+        created += sum(_published_notice(item, keys) for item in data.get("notices", []))
         self.stdout.write(f"Demo data loaded ({created} new records).")
         if not opts["quiet"]:
             self.stdout.write("Demo personas (Authorization: Bearer <token>):")
