@@ -86,7 +86,7 @@ def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
     """Send one leased batch and record the outcomes; returns the number of attempts."""
     deliveries = list(
         Delivery.objects.filter(id__in=ids, state=DeliveryState.SENDING).select_related(
-            "subscription__organisation", "notice__issuer"
+            "subscription__organisation", "subscription__created_by", "notice__issuer"
         )
     )
     renderer = _Renderer()
@@ -120,14 +120,19 @@ def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
     return len(outgoing)
 
 
-def send_now(delivery: Delivery) -> Outcome | None:
-    """Send one delivery synchronously (the subscription test): lease, send, record."""
-    updated = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+def leased_test_delivery(subscription: Subscription) -> Delivery:
+    """A `dix.test` delivery created already leased, so no worker takes it first."""
+    return Delivery.objects.create(
+        subscription=subscription,
+        event_type=EventType.TEST,
         state=DeliveryState.SENDING,
+        next_attempt_at=None,
         leased_until=timezone.now() + timedelta(seconds=settings.DIX_WEBHOOK_LEASE_SECONDS),
     )
-    if not updated:
-        return None
+
+
+def send_now(delivery: Delivery) -> Outcome | None:
+    """Send one leased delivery synchronously (the subscription test) and record it."""
     outcomes: list[Outcome] = []
     recorder = _Recorder(
         {delivery.pk: Delivery.objects.select_related("subscription").get(pk=delivery.pk)},
@@ -178,14 +183,14 @@ class _Renderer:
             delivery.notice_id,
             delivery.profile_id,
             sub.organisation_id,
-            sub.max_tlp,
+            sub.label_cap,
         )
         if key not in self._cache:
             self._cache[key] = self._render(delivery, sub)
         return self._cache[key]
 
     def _render(self, delivery: Delivery, sub: Subscription) -> dict[str, Any] | None:
-        viewer = webhook_viewer(sub.organisation, sub.max_tlp)
+        viewer = webhook_viewer(sub.organisation, sub.label_cap)
         if delivery.event_type == EventType.TEST:
             return {"subscription": sub.pk, "message": "Test event from DIX."}
         if delivery.profile_id is not None:

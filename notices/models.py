@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from intel.models import TLP, DeviceProfile, Organisation
-from intel.models.tlp import tlp_labels_up_to
+from intel.models.tlp import tlp_labels_up_to, tlp_rank
 from intel.validators import validate_country
 
 if TYPE_CHECKING:
@@ -65,6 +65,10 @@ def notice_audience_q(member: "Member") -> Q:
         # An authority receives AMBER through the desk that sponsors it; never STRICT.
         q |= published & Q(tlp=TLP.AMBER) & _in_audience(with_sponsor)
         q |= published & Q(tlp=TLP.AMBER_STRICT) & _in_audience(own)
+        if member.pk is not None and member.is_secretariat_coordinator:
+            # They publish, update and withdraw any desk's notice and see its receipts, so
+            # they keep seeing it once published (RED still only where named).
+            q |= published & ~Q(tlp=TLP.RED)
     return q & Q(tlp__in=tlp_labels_up_to(member.clearance))
 
 
@@ -282,6 +286,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}: {self.url}"
+
+    @property
+    def label_cap(self) -> str:
+        """`max_tlp`, lowered to the clearance of the member who subscribed: an endpoint never
+        receives more than the person who set it up may read, and lowering their clearance
+        stops what is pending above it."""
+        creator = self.created_by
+        if creator is not None and tlp_rank(creator.clearance) < tlp_rank(self.max_tlp):
+            return creator.clearance
+        return self.max_tlp
 
 
 class DeliveryState(models.TextChoices):

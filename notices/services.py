@@ -164,7 +164,11 @@ def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
         notice.withdrawal_reason = reason
         notice.changed_at = timezone.now()
         notice.save(update_fields=["status", "withdrawal_reason", "changed_at"])
-        earlier = Subscription.objects.filter(deliveries__notice=notice).distinct()
+        earlier = (
+            Subscription.objects.filter(deliveries__notice=notice)
+            .select_related("created_by")
+            .distinct()
+        )
         fan_out_notice(notice, EventType.NOTICE_WITHDRAWN, also=earlier)
     return notice
 
@@ -302,7 +306,7 @@ def _groups(subscriptions: Iterable[Subscription]) -> dict[tuple[int, str], list
     """Subscriptions by (organisation, label cap): entitlement is the same within a group."""
     groups: dict[tuple[int, str], list[Subscription]] = defaultdict(list)
     for sub in subscriptions:
-        groups[(sub.organisation_id, sub.max_tlp)].append(sub)
+        groups[(sub.organisation_id, sub.label_cap)].append(sub)
     return groups
 
 
@@ -342,7 +346,9 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
     # JSON list membership in Python: portable across SQLite and PostgreSQL, and cheap at
     # the design size (20k subscriptions).
     candidates = {
-        s.pk: s for s in Subscription.objects.filter(enabled=True) if event in s.event_types
+        s.pk: s
+        for s in Subscription.objects.filter(enabled=True).select_related("created_by")
+        if event in s.event_types
     }
     also = list(also)
     forced = {s.pk for s in also}
@@ -384,7 +390,7 @@ def fan_out_profile_updated(profile: DeviceProfile) -> int:
     """`profile.updated` for every subscription whose organisation may see the profile."""
     subs = [
         s
-        for s in Subscription.objects.filter(enabled=True)
+        for s in Subscription.objects.filter(enabled=True).select_related("created_by")
         if EventType.PROFILE_UPDATED in s.event_types
     ]
     organisations = Organisation.objects.in_bulk({s.organisation_id for s in subs})
@@ -436,6 +442,13 @@ def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedS
     if not can_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     assert member.organisation is not None
+    fields = dict(fields)
+    if "max_tlp" in fields:
+        _check_label(member, fields["max_tlp"])
+    else:
+        fields["max_tlp"] = min(
+            (TLP.AMBER_STRICT, member.clearance), key=lambda label: tlp_rank(label)
+        )
     secret = new_signing_secret()
     sub = Subscription.objects.create(
         organisation=member.organisation,
@@ -453,6 +466,8 @@ def subscription_update(
     disabled endpoint's pending deliveries were cancelled and are not revived (recover them)."""
     if not can_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
+    if "max_tlp" in fields:
+        _check_label(member, fields["max_tlp"])
     with transaction.atomic():
         sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
         for name, value in fields.items():

@@ -42,6 +42,32 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+class NamedRecipientsMixin:
+    """`recipient_members`: only members cleared for TLP:RED can be named individually. The
+    refusal is the same for an unknown username and for one not cleared, so it discloses
+    neither."""
+
+    def validate_recipient_members(self, members: list[Member]) -> list[Member]:
+        ineligible = sorted(m.username for m in members if m.clearance != TLP.RED)
+        if ineligible:
+            raise serializers.ValidationError(_not_nameable(ineligible))
+        return members
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Unknown usernames get the same answer as members who cannot be named.
+        if isinstance(data, dict) and isinstance(data.get("recipient_members"), list):
+            names = [n for n in data["recipient_members"] if isinstance(n, str)]
+            known = set(
+                Member.objects.filter(username__in=names, is_active=True).values_list(
+                    "username", flat=True
+                )
+            )
+            unknown = sorted(set(names) - known)
+            if unknown:
+                raise serializers.ValidationError({"recipient_members": [_not_nameable(unknown)]})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
 class OrganisationSerializer(serializers.ModelSerializer):
     sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
@@ -307,7 +333,9 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
         return profile.retired_at is not None
 
 
-class DeviceProfileWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class DeviceProfileWriteSerializer(
+    NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer
+):
     """Create or partially update a profile. Child lists, when sent, replace the whole list."""
 
     aliases = serializers.ListField(
@@ -396,28 +424,6 @@ class DeviceProfileWriteSerializer(StrictFieldsMixin, serializers.ModelSerialize
                     f"{code!r} is not an ISO 3166-1 alpha-2 country code."
                 ) from None
         return value
-
-    def validate_recipient_members(self, members: list[Member]) -> list[Member]:
-        """Only members cleared for TLP:RED can be named. The refusal is the same for an
-        unknown username and for one not cleared, so it discloses neither."""
-        ineligible = sorted(m.username for m in members if m.clearance != TLP.RED)
-        if ineligible:
-            raise serializers.ValidationError(_not_nameable(ineligible))
-        return members
-
-    def to_internal_value(self, data: Any) -> Any:
-        # Unknown usernames get the same answer as members who cannot be named.
-        if isinstance(data, dict) and isinstance(data.get("recipient_members"), list):
-            names = [n for n in data["recipient_members"] if isinstance(n, str)]
-            known = set(
-                Member.objects.filter(username__in=names, is_active=True).values_list(
-                    "username", flat=True
-                )
-            )
-            unknown = sorted(set(names) - known)
-            if unknown:
-                raise serializers.ValidationError({"recipient_members": [_not_nameable(unknown)]})
-        return super().to_internal_value(data)
 
 
 def _not_nameable(usernames: list[str]) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from intel.api.serializers import StrictFieldsMixin
+from intel.api.serializers import NamedRecipientsMixin, StrictFieldsMixin
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP
@@ -92,7 +92,7 @@ class NoticeSerializer(serializers.Serializer):
     )
 
 
-class NoticeWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class NoticeWriteSerializer(NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer):
     """A draft's content, audience and label."""
 
     type = serializers.ChoiceField(source="notice_type", choices=NoticeType.choices)
