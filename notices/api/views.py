@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from intel.api.conditional import conditional_response, list_etag
+from intel.api.pagination import NewestFirstCursorPagination
 from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
 from intel.errors import Forbidden, NotFound
 from intel.models import DeviceProfile, Member
@@ -34,7 +35,6 @@ from notices.api import serializers as s
 from notices.filters import NoticeFilter, encode_since
 from notices.models import (
     Delivery,
-    EventType,
     Notice,
     NoticeReceipt,
     NoticeVersion,
@@ -57,6 +57,12 @@ NOTICE_EXAMPLE = {
     "tlp": "TLP:GREEN",
     "restricted_data_available": True,
 }
+
+
+class NewestChangeFirstPagination(NewestFirstCursorPagination):
+    """The inbox: latest publication, update or withdrawal first (as documented)."""
+
+    ordering = ("-changed_at", "-id")
 
 
 # Annotations inside the viewsets cannot say `list[...]`: there `list` is the list action.
@@ -119,6 +125,7 @@ class NoticeViewSet(
     queryset = Notice.objects.none()
     serializer_class = s.NoticeSerializer
     filterset_class = NoticeFilter
+    pagination_class = NewestChangeFirstPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Notice]:
@@ -466,7 +473,7 @@ class SubscriptionViewSet(
         sub = self.get_object()
         if not services.can_manage_subscriptions(member_of(request)):
             raise Forbidden("Auditors do not manage subscriptions.")
-        delivery = Delivery.objects.create(subscription=sub, event_type=EventType.TEST)
+        delivery = engine.leased_test_delivery(sub)
         outcome = engine.send_now(delivery)
         assert outcome is not None
         return Response(
