@@ -290,9 +290,9 @@ def _check_audience(notice: Notice) -> None:
         raise FieldInvalid("recipient_members", "A TLP:RED notice names its recipients.")
 
 
-def _check_label(author: Member, tlp: str) -> None:
+def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
     if tlp_rank(tlp) > tlp_rank(author.clearance):
-        raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
+        raise FieldInvalid(field, f"{tlp} is above your clearance ({author.clearance}).")
 
 
 def _same_org_or_secretariat(member: Member, notice: Notice) -> bool:
@@ -444,7 +444,7 @@ def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedS
     assert member.organisation is not None
     fields = dict(fields)
     if "max_tlp" in fields:
-        _check_label(member, fields["max_tlp"])
+        _check_label(member, fields["max_tlp"], "max_tlp")
     else:
         fields["max_tlp"] = min(
             (TLP.AMBER_STRICT, member.clearance), key=lambda label: tlp_rank(label)
@@ -467,7 +467,7 @@ def subscription_update(
     if not can_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     if "max_tlp" in fields:
-        _check_label(member, fields["max_tlp"])
+        _check_label(member, fields["max_tlp"], "max_tlp")
     with transaction.atomic():
         sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
         for name, value in fields.items():
