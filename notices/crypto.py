@@ -5,7 +5,9 @@ import base64
 import hashlib
 from functools import cache
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
+
+__all__ = ["InvalidToken", "decrypt", "encrypt"]
 from django.conf import settings
 
 

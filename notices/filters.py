@@ -9,6 +9,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
+from intel.models import DeviceProfile
 from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeType
 
 
@@ -34,8 +35,8 @@ class NoticeFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=NoticeStatus.choices, help_text="Status(es)."
     )
-    profile = django_filters.NumberFilter(
-        field_name="profiles", help_text="Notices concerning this profile id."
+    profile = django_filters.CharFilter(
+        method="filter_profile", help_text="Notices concerning this profile id (one you may see)."
     )
     country = django_filters.CharFilter(
         method="filter_country", help_text="Issued from, or addressed to, this country."
@@ -52,6 +53,16 @@ class NoticeFilter(django_filters.FilterSet):
     class Meta:
         model = Notice
         fields: list[str] = []
+
+    def filter_profile(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
+        """A profile the member may not see matches nothing, exactly like a missing one."""
+        if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
+            return queryset.none()
+        visible = DeviceProfile.objects.visible_to(self.request.user).values("id")
+        concerned = Notice.profiles.through.objects.filter(
+            deviceprofile_id=int(value), deviceprofile_id__in=visible
+        ).values("notice_id")
+        return queryset.filter(id__in=concerned)
 
     def filter_country(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
         return queryset.filter(

@@ -4,6 +4,7 @@ Publishing, updating and withdrawing write the notice and the outbox (one `Deliv
 entitled subscription) in one transaction; delivery work is queued only once it commits.
 """
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,7 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
             _check_label(author, data.fields["tlp"])
         for name, value in data.fields.items():
             setattr(notice, name, value)
+        notice.changed_at = timezone.now()  # the drafters' inbox and `since` see the edit
         notice.save()
         _apply_notice_relations(notice, data)
         _check_audience(notice)
@@ -220,7 +222,10 @@ def receipts_mark(
     Cheap when nothing is new: one query to find what is already recorded."""
     if organisation is None:
         return
-    ids = [n.pk for n in notices if n.status != NoticeStatus.DRAFT]
+    # The issuer is not a recipient of its own notice.
+    ids = [
+        n.pk for n in notices if n.status != NoticeStatus.DRAFT and n.issuer_id != organisation.pk
+    ]
     if not ids:
         return
     now = timezone.now()
@@ -514,7 +519,9 @@ def signing_secrets(sub: Subscription, now: datetime | None = None) -> tuple[str
         and sub.previous_secret_expires_at
         and sub.previous_secret_expires_at > now
     ):
-        secrets.append(crypto.decrypt(sub.previous_secret_encrypted))
+        # An old secret that cannot be read any more is simply not used.
+        with contextlib.suppress(crypto.InvalidToken):
+            secrets.append(crypto.decrypt(sub.previous_secret_encrypted))
     return tuple(secrets)
 
 
@@ -540,8 +547,10 @@ def _cancel_pending(sub: Subscription, reason: str) -> None:
     )
 
 
-def delivery_resend(*, delivery: Delivery) -> Delivery:
+def delivery_resend(*, delivery: Delivery, member: Member) -> Delivery:
     """Queue one delivery again now (same `webhook-id`: receivers can dedupe)."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
     if not delivery.subscription.enabled:
         raise Conflict("The endpoint is disabled; enable it first.")
     if delivery.state in (DeliveryState.PENDING, DeliveryState.SENDING):
@@ -555,8 +564,10 @@ def delivery_resend(*, delivery: Delivery) -> Delivery:
     return delivery
 
 
-def deliveries_recover(*, subscription: Subscription, since: datetime) -> int:
+def deliveries_recover(*, subscription: Subscription, member: Member, since: datetime) -> int:
     """Queue again every failed or cancelled delivery of this endpoint created since `since`."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
     if not subscription.enabled:
         raise Conflict("The endpoint is disabled; enable it first.")
     with transaction.atomic():

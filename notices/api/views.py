@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from intel.api.conditional import conditional_response, list_etag
 from intel.api.pagination import NewestFirstCursorPagination
 from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
-from intel.errors import Forbidden, NotFound
+from intel.errors import Conflict, Forbidden, NotFound
 from intel.models import DeviceProfile, Member
 from notices import delivery as engine
 from notices import services
@@ -473,6 +473,8 @@ class SubscriptionViewSet(
         sub = self.get_object()
         if not services.can_manage_subscriptions(member_of(request)):
             raise Forbidden("Auditors do not manage subscriptions.")
+        if not sub.enabled:
+            raise Conflict("The endpoint is disabled; enable it first.")
         delivery = engine.leased_test_delivery(sub)
         outcome = engine.send_now(delivery)
         assert outcome is not None
@@ -546,7 +548,11 @@ class SubscriptionViewSet(
     def resend(self, request: Request, pk: str, delivery_id: str) -> Response:
         sub = self.get_object()
         row = get_object_or_404(Delivery, subscription=sub, pk=parse_id(delivery_id))
-        return Response(s.DeliverySerializer(services.delivery_resend(delivery=row)).data)
+        return Response(
+            s.DeliverySerializer(
+                services.delivery_resend(delivery=row, member=member_of(request))
+            ).data
+        )
 
     @extend_schema(
         summary="Recover failed deliveries",
@@ -563,7 +569,9 @@ class SubscriptionViewSet(
         sub = self.get_object()
         form = s.RecoverSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        count = services.deliveries_recover(subscription=sub, since=form.validated_data["since"])
+        count = services.deliveries_recover(
+            subscription=sub, member=member_of(request), since=form.validated_data["since"]
+        )
         return Response({"requeued": count})
 
     def get_object(self) -> Subscription:

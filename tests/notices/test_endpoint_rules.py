@@ -1,0 +1,94 @@
+"""Inbox and endpoint rules found in review: hidden profiles stay hidden in filters, drafts'
+edits reach the drafters' inbox, issuers are not their own recipients, and endpoints that
+cannot be served fail visibly instead of blocking others."""
+
+from datetime import timedelta
+
+from django.test import override_settings
+from django.utils import timezone
+
+from intel.models import TLP
+from notices.delivery import deliver_due
+from notices.models import Delivery, DeliveryState, NoticeReceipt, Subscription
+from tests.notices import test_subscriptions_api as subscriptions_api
+from tests.notices.test_subscriptions_api import NOTICES, SUBSCRIPTIONS, subscribe
+
+# The loopback receiver that verifies signatures, and a published GREEN notice.
+receiver = subscriptions_api.receiver
+issue = subscriptions_api.issue
+
+
+def test_the_profile_filter_does_not_confirm_a_hidden_profile(network, api, make_profile, issue):
+    hidden = make_profile(tlp=TLP.AMBER, recipients=[network.be_desk], name="Annex")
+    shown = make_profile(tlp=TLP.GREEN, name="Public")
+    issue(profiles=[hidden.pk, shown.pk], restricted_data_available=True)
+    outsider = api(network.charlie)
+    assert outsider.get(f"{NOTICES}?profile={hidden.pk}").json()["results"] == []
+    assert len(outsider.get(f"{NOTICES}?profile={shown.pk}").json()["results"]) == 1
+    assert len(api(network.bob).get(f"{NOTICES}?profile={hidden.pk}").json()["results"]) == 1
+
+
+def test_editing_a_draft_changes_the_drafters_inbox(network, api):
+    alice = api(network.alice)
+    draft = alice.post(NOTICES, {"type": "alert", "title": "First"}, format="json").json()
+    before = alice.get(NOTICES)
+    alice.patch(f"{NOTICES}{draft['id']}/", {"title": "Second"}, format="json")
+    after = alice.get(NOTICES, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after.json()["results"][0]["title"] == "Second"
+
+
+def test_the_issuer_is_not_a_recipient_of_its_own_notice(network, api, issue):
+    notice = issue()
+    api(network.alice).get(f"{NOTICES}{notice['id']}/")
+    api(network.bob).get(f"{NOTICES}{notice['id']}/")
+    receipts = api(network.cora).get(f"{NOTICES}{notice['id']}/receipts/").json()
+    assert [r["organisation"] for r in receipts] == ["be-desk"]
+    assert not NoticeReceipt.objects.filter(organisation=network.fr_desk).exists()
+
+
+def test_a_disabled_endpoint_is_not_tested_and_auditors_cannot_replay(network, api, receiver):
+    bob = api(network.bob)
+    sub = subscribe(bob, receiver, "paused")
+    bob.patch(f"{SUBSCRIPTIONS}{sub['id']}/", {"enabled": False}, format="json")
+    assert bob.post(f"{SUBSCRIPTIONS}{sub['id']}/test/").status_code == 409
+    assert receiver.hits == []
+    from intel import services
+
+    auditor = services.member_create(
+        organisation=network.be_desk, username="be-auditor", role="auditor", clearance=TLP.AMBER
+    )
+    since = {"since": (timezone.now() - timedelta(days=1)).isoformat()}
+    assert (
+        api(auditor).post(f"{SUBSCRIPTIONS}{sub['id']}/recover/", since, format="json").status_code
+        == 403
+    )
+
+
+def test_an_unreadable_secret_fails_its_own_deliveries_only(network, api, receiver, issue):
+    bob, dave = api(network.bob), api(network.dave)
+    broken = subscribe(bob, receiver, "broken")
+    subscribe(dave, receiver, "fine")
+    Subscription.objects.filter(pk=broken["id"]).update(secret_encrypted="not-a-fernet-token")
+    issue()
+    deliver_due(time_budget=5)
+    states = dict(Delivery.objects.values_list("subscription_id", "state"))
+    assert states[broken["id"]] == DeliveryState.FAILED
+    assert "rotate the secret" in Delivery.objects.get(subscription_id=broken["id"]).last_error
+    assert [h.path for h in receiver.hits] == ["fine"]
+
+
+def test_an_endpoint_failing_for_days_is_disabled_and_says_why(network, api, receiver, issue):
+    bob = api(network.bob)
+    sub = subscribe(bob, receiver, "down")
+    receiver.script["down"] = [(500, {})]
+    Subscription.objects.filter(pk=sub["id"]).update(
+        failing_since=timezone.now() - timedelta(days=6)
+    )
+    issue()
+    with override_settings(DIX_WEBHOOK_DISABLE_AFTER_HOURS=120):
+        deliver_due(time_budget=5)
+    shown = bob.get(f"{SUBSCRIPTIONS}{sub['id']}/").json()
+    assert shown["enabled"] is False
+    assert "Failing since" in shown["disabled_reason"]
+    assert Delivery.objects.get(subscription_id=sub["id"]).state == DeliveryState.CANCELLED
