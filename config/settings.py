@@ -155,6 +155,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        # Poll the queue folder often: the first webhook attempt waits on it.
+        "polling_interval": 0.1,
         "store_processed": False,
     }
 else:

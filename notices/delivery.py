@@ -438,14 +438,25 @@ class _Recorder:
         with transaction.atomic():
             DeliveryAttempt.objects.bulk_create(attempts, batch_size=1000)
             _update_outcomes(changed)
+            # An endpoint disabled while these attempts were in flight: what was just
+            # rescheduled stays cancelled, as disabling promised.
+            Delivery.objects.filter(
+                id__in=[d.pk for d in changed if d.state == DeliveryState.PENDING],
+                subscription__enabled=False,
+            ).update(state=DeliveryState.CANCELLED, next_attempt_at=None, completed_at=now)
             self._receipts([d for d in changed if d.state == DeliveryState.SUCCEEDED], now)
         self._endpoint_health(healthy, failing - healthy, gone, now)
 
     def _receipts(self, delivered: list[Delivery], now: datetime) -> None:
         pairs = {(d.notice_id, d.subscription.organisation_id) for d in delivered if d.notice_id}
         if pairs:
+            # Sorted: two workers inserting overlapping receipts in different orders would
+            # each wait for the other's uncommitted row (a deadlock); in one order they queue.
             NoticeReceipt.objects.bulk_create(
-                [NoticeReceipt(notice_id=n, organisation_id=o, received_at=now) for n, o in pairs],
+                [
+                    NoticeReceipt(notice_id=n, organisation_id=o, received_at=now)
+                    for n, o in sorted(pairs)
+                ],
                 ignore_conflicts=True,
             )
 
