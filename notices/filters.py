@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
@@ -21,7 +21,9 @@ def decode_since(token: str) -> datetime:
     try:
         padded = token + "=" * (-len(token) % 4)
         moment = datetime.fromisoformat(base64.urlsafe_b64decode(padded).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)  # out-of-range dates fail here, not in the query
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
         raise ValidationError({"since": ["Not a `since` token from an earlier answer."]}) from None
     if moment.tzinfo is None:
         raise ValidationError({"since": ["Not a `since` token from an earlier answer."]})

@@ -239,10 +239,16 @@ def new_signing_secret() -> str:
 
 class SubscriptionQuerySet(models.QuerySet["Subscription"]):
     def visible_to(self, member: "Member") -> "SubscriptionQuerySet":
-        """An organisation's subscriptions are its own business."""
+        """An organisation's subscriptions are its own business, and each one only for
+        members cleared for what it receives (its `label_cap`): otherwise a member could
+        read its delivery log, or repoint it and rotate its secret to receive above their
+        clearance."""
         if member.organisation_id is None:
             return self.none()
-        return self.filter(organisation_id=member.organisation_id)
+        cleared = tlp_labels_up_to(member.clearance)
+        return self.filter(organisation_id=member.organisation_id).filter(
+            Q(max_tlp__in=cleared) | Q(created_by__clearance__in=cleared)
+        )
 
 
 class Subscription(models.Model):

@@ -33,6 +33,13 @@ def webhook_viewer(organisation: Organisation, max_tlp: str) -> Member:
 
 def with_visible_profiles(notices: Any, viewer: Member) -> Any:
     """Prefetch, per notice, only the profiles `viewer` may see, into `visible_profiles`."""
+    return with_profiles(notices, DeviceProfile.objects.visible_to(viewer))
+
+
+def with_profiles(notices: Any, profiles: Any) -> Any:
+    """`with_visible_profiles` for a given profile queryset: what `render_notice` reads. The
+    webhook renderer loads a notice once with all its profiles, then narrows them per
+    recipient (`visible_profiles`) instead of loading the notice again for each one."""
     return (
         notices.select_related("issuer", "superseded_by")
         .annotate(profile_count=Count("profiles", distinct=True))
@@ -41,7 +48,7 @@ def with_visible_profiles(notices: Any, viewer: Member) -> Any:
             "audience_organisations",
             Prefetch(
                 "profiles",
-                queryset=DeviceProfile.objects.visible_to(viewer).prefetch_related("identifiers"),
+                queryset=profiles.prefetch_related("identifiers"),
                 to_attr="visible_profiles",
             ),
         )

@@ -198,7 +198,8 @@ def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
 
 def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
     """Acknowledge for the member's organisation (once; later calls keep the first)."""
-    assert member.organisation is not None
+    if member.organisation is None:
+        raise Conflict("Acknowledgements are made for an organisation; you belong to none.")
     if notice.status == NoticeStatus.DRAFT:
         raise Conflict("A draft cannot be acknowledged.")
     now = timezone.now()
@@ -362,17 +363,24 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
             candidates[sub.pk] = sub
     organisations = Organisation.objects.in_bulk({s.organisation_id for s in candidates.values()})
     deliveries = []
+    notice_countries = {notice.issuer.country, *notice.audience_countries}
     for (org_id, cap), subs in _groups(candidates.values()).items():
         viewer = webhook_viewer(organisations[org_id], cap)
         if not Notice.objects.visible_to(viewer).filter(pk=notice.pk).exists():
             continue
-        profiles = list(
-            DeviceProfile.objects.visible_to(viewer)
-            .filter(notices=notice)
-            .prefetch_related("identifiers")
+        # The profiles this group may see matter only to device class, country and TAC
+        # filters: without any, `_matches` looks at the notice type alone (a query saved per
+        # organisation, on the publish path).
+        profiles = (
+            list(
+                DeviceProfile.objects.visible_to(viewer)
+                .filter(notices=notice)
+                .prefetch_related("identifiers")
+            )
+            if any(s.device_classes or s.countries or s.tac_prefixes for s in subs)
+            else []
         )
-        countries = {notice.issuer.country, *notice.audience_countries}
-        countries |= {p.manufacturer_country for p in profiles}
+        countries = notice_countries | {p.manufacturer_country for p in profiles}
         for sub in subs:
             if sub.pk in forced or _matches(
                 sub, notice_type=notice.notice_type, profiles=profiles, countries=countries

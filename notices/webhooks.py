@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,19 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 _TEREDO = ipaddress.ip_network("2001::/32")
+# Non-public ranges that `is_global` misses on some Python 3.11 patch releases.
+_ALSO_DENIED = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "192.88.99.0/24",
+        "::/96",
+        "::ffff:0:0:0/96",
+        "100::/64",
+        "fec0::/10",
+        "3fff::/20",
+    )
+)
 
 
 class UnsafeDestination(Exception):
@@ -44,6 +58,8 @@ def forbidden_reason(address: str, *, allow_loopback: bool) -> str | None:
             return "an IPv6 transition address (NAT64, 6to4, Teredo)"
     if ip.is_loopback:
         return None if allow_loopback else "a loopback address"
+    if any(ip in net for net in _ALSO_DENIED if net.version == ip.version):
+        return "a private, link-local, shared (CGNAT) or reserved address"
     if ip.is_multicast:
         return "a multicast address"
     if not ip.is_global:
@@ -60,12 +76,16 @@ def check_url(url: str, *, allow_loopback: bool, resolve: bool = True) -> None:
         raise UnsafeDestination(f"Only {' or '.join(sorted(allowed_schemes))} URLs are allowed.")
     if not parts.hostname:
         raise UnsafeDestination("The URL has no host.")
+    try:
+        port = parts.port
+    except ValueError:
+        raise UnsafeDestination("The URL's port is not a valid port number.") from None
     if parts.username or parts.password:
         raise UnsafeDestination("Credentials in the URL are not allowed.")
     if not resolve:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeDestination(f"The host {parts.hostname!r} does not resolve.") from exc
     for info in infos:
@@ -158,12 +178,12 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         pass
     try:
-        from email.utils import parsedate_to_datetime
-
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:  # "-0000" means UTC with no zone stated
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderSettings) -> Outcome:
@@ -202,6 +222,9 @@ async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderS
         error = f"{type(exc).__name__}: {exc}"[:500]
     except OSError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
+    except Exception as exc:
+        # Whatever a receiver sends back, it fails its own delivery, never the batch.
+        error = f"unexpected {type(exc).__name__}: {exc}"[:500]
     return Outcome(
         key=item.key,
         started_at=started,
@@ -240,4 +263,4 @@ async def send_all(
                 outcome = await _send_one(session, item, cfg)
             on_outcome(outcome)
 
-        await asyncio.gather(*(run(item) for item in items))
+        await asyncio.gather(*(run(item) for item in items), return_exceptions=True)

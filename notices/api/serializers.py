@@ -219,7 +219,7 @@ class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     )
     countries = serializers.ListField(child=CountryField(), required=False)
     tac_prefixes = serializers.ListField(
-        child=serializers.RegexField(r"^\d{1,8}$", error_messages={"invalid": "1 to 8 digits."}),
+        child=serializers.RegexField(r"^[0-9]{1,8}$", error_messages={"invalid": "1 to 8 digits."}),
         required=False,
     )
     max_tlp = serializers.ChoiceField(

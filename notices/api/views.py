@@ -21,6 +21,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,6 +36,7 @@ from notices.api import serializers as s
 from notices.filters import NoticeFilter, encode_since
 from notices.models import (
     Delivery,
+    DeliveryState,
     Notice,
     NoticeReceipt,
     NoticeVersion,
@@ -529,6 +531,8 @@ class SubscriptionViewSet(
         rows = Delivery.objects.filter(subscription=sub).select_related("notice")
         state = request.query_params.get("state")
         if state:
+            if state not in DeliveryState.values:
+                raise ValidationError({"state": [f"One of: {', '.join(DeliveryState.values)}."]})
             rows = rows.filter(state=state)
         page = self.paginate_queryset(rows.prefetch_related("attempt_log"))
         return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)

@@ -86,9 +86,95 @@ def test_an_endpoint_failing_for_days_is_disabled_and_says_why(network, api, rec
         failing_since=timezone.now() - timedelta(days=6)
     )
     issue()
-    with override_settings(DIX_WEBHOOK_DISABLE_AFTER_HOURS=120):
+    # No retries left: this failure exhausts the delivery after six days of failing.
+    with override_settings(DIX_WEBHOOK_DISABLE_AFTER_HOURS=72, DIX_WEBHOOK_RETRY_SCHEDULE=[]):
         deliver_due(time_budget=5)
     shown = bob.get(f"{SUBSCRIPTIONS}{sub['id']}/").json()
     assert shown["enabled"] is False
     assert "Failing since" in shown["disabled_reason"]
-    assert Delivery.objects.get(subscription_id=sub["id"]).state == DeliveryState.CANCELLED
+    assert Delivery.objects.get(subscription_id=sub["id"]).state == DeliveryState.FAILED
+
+
+def test_one_failure_after_a_quiet_week_does_not_disable(network, api, receiver, issue):
+    bob = api(network.bob)
+    sub = subscribe(bob, receiver, "flaky")
+    receiver.script["flaky"] = [(500, {})]
+    Subscription.objects.filter(pk=sub["id"]).update(
+        failing_since=timezone.now() - timedelta(days=6)
+    )
+    issue()
+    deliver_due(time_budget=5)
+    assert bob.get(f"{SUBSCRIPTIONS}{sub['id']}/").json()["enabled"] is True
+    assert Delivery.objects.get(subscription_id=sub["id"]).state == DeliveryState.PENDING
+
+
+def test_a_member_below_an_endpoints_label_cannot_reach_it(network, api, receiver):
+    from intel import services
+
+    strict = services.member_create(
+        organisation=network.fr_desk, username="fr-strict", role="desk_officer", clearance=TLP.RED
+    )
+    sub = subscribe(api(strict), receiver, "strict", max_tlp=TLP.AMBER_STRICT)
+    olga = api(network.olga)  # same organisation, GREEN clearance
+    assert olga.get(f"{SUBSCRIPTIONS}{sub['id']}/").status_code == 404
+    assert olga.post(f"{SUBSCRIPTIONS}{sub['id']}/rotate-secret/").status_code == 404
+    assert olga.get(f"{SUBSCRIPTIONS}{sub['id']}/deliveries/").status_code == 404
+    assert (
+        olga.patch(
+            f"{SUBSCRIPTIONS}{sub['id']}/", {"url": receiver.url("mine")}, format="json"
+        ).status_code
+        == 404
+    )
+    assert sub["id"] not in [s["id"] for s in olga.get(SUBSCRIPTIONS).json()["results"]]
+
+
+def test_a_hostile_retry_after_fails_only_its_own_delivery(network, api, receiver, issue):
+    hostile = subscribe(api(network.bob), receiver, "hostile")
+    subscribe(api(network.dave), receiver, "fine")
+    receiver.script["hostile"] = [(503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 -0000"})]
+    issue()
+    deliver_due(time_budget=5)
+    states = dict(Delivery.objects.values_list("subscription_id", "state"))
+    assert states[hostile["id"]] == DeliveryState.PENDING  # retried later, on the schedule
+    assert DeliveryState.SUCCEEDED in states.values()
+    wait = Delivery.objects.get(subscription_id=hostile["id"]).next_attempt_at - timezone.now()
+    assert timedelta(seconds=3) < wait < timedelta(seconds=7)
+
+
+def test_a_short_retry_after_does_not_burn_the_schedule(network, api, receiver, issue):
+    sub = subscribe(api(network.bob), receiver, "busy")
+    receiver.script["busy"] = [(429, {"Retry-After": "1"})]
+    issue()
+    deliver_due(time_budget=5)
+    wait = Delivery.objects.get(subscription_id=sub["id"]).next_attempt_at - timezone.now()
+    assert wait > timedelta(seconds=3)
+
+
+def test_odd_inputs_get_a_400_not_a_500(network, api, receiver):
+    import base64
+
+    bob = api(network.bob)
+    sub = subscribe(bob, receiver, "odd")
+    far = base64.urlsafe_b64encode(b"9999-12-31T23:59:59-14:00").decode().rstrip("=")
+    assert bob.get(f"{NOTICES}?since={far}").status_code == 400
+    assert (
+        bob.post(
+            SUBSCRIPTIONS,
+            {"url": "https://example.com:99999/", "event_types": ["dix.test"]},
+            format="json",
+        ).status_code
+        == 400
+    )
+    assert bob.get(f"{SUBSCRIPTIONS}{sub['id']}/deliveries/?state=%00").status_code == 400
+    assert (
+        bob.post(
+            SUBSCRIPTIONS,
+            {
+                "url": receiver.url("x"),
+                "event_types": ["dix.test"],
+                "tac_prefixes": ["\u0661\u0662"],
+            },
+            format="json",
+        ).status_code
+        == 400
+    )
