@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from intel import changes as changes_version
 from intel import permissions
 from intel.attachments import clean_upload
 from intel.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
@@ -389,6 +390,7 @@ def profile_snapshot(profile: DeviceProfile) -> dict[str, Any]:
 def _record_revision(
     profile: DeviceProfile, *, author: Member, action: str, previous: Mapping[str, Any]
 ) -> ProfileRevision:
+    changes_version.bump_on_commit()  # inboxes render profile summaries
     snapshot = profile_snapshot(profile)
     changes = {
         key: {"old": previous.get(key), "new": value}

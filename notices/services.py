@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from intel import changes
 from intel.errors import Conflict, FieldInvalid, Forbidden
 from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
 from intel.models.tlp import TLP
@@ -84,6 +85,7 @@ def notice_create_draft(*, author: Member, data: NoticeInput) -> Notice:
             setattr(notice, name, value)
         notice.save()
         # Unique across the system because the id is; the year is the year of drafting.
+        changes.bump_on_commit()
         notice.reference = f"DIX-{notice.created_at.year}-{notice.pk:06d}"
         notice.save(update_fields=["reference"])
         _apply_notice_relations(notice, data)
@@ -103,7 +105,8 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
             _check_label(author, data.fields["tlp"])
         for name, value in data.fields.items():
             setattr(notice, name, value)
-        notice.changed_at = timezone.now()  # the drafters' inbox and `since` see the edit
+        notice.changed_at = timezone.now()
+        changes.bump_on_commit()  # the drafters' inbox and `since` see the edit
         notice.save()
         _apply_notice_relations(notice, data)
         _check_audience(notice)
@@ -123,6 +126,7 @@ def notice_publish(*, notice_id: int, author: Member) -> Notice:
         notice.version = 1
         notice.published_at = now
         notice.changed_at = now
+        changes.bump_on_commit()
         notice.save(update_fields=["status", "version", "published_at", "changed_at"])
         _write_version(notice, author=author, change_note="")
         fan_out_notice(notice, EventType.NOTICE_PUBLISHED)
@@ -146,6 +150,7 @@ def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_n
             notice.profiles.set(data.profiles)
         notice.version += 1
         notice.changed_at = timezone.now()
+        changes.bump_on_commit()
         notice.save()
         _write_version(notice, author=author, change_note=change_note)
         fan_out_notice(notice, EventType.NOTICE_UPDATED)
@@ -165,6 +170,7 @@ def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
         notice.status = NoticeStatus.WITHDRAWN
         notice.withdrawal_reason = reason
         notice.changed_at = timezone.now()
+        changes.bump_on_commit()
         notice.save(update_fields=["status", "withdrawal_reason", "changed_at"])
         earlier = (
             Subscription.objects.filter(deliveries__notice=notice)
@@ -191,6 +197,7 @@ def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
         notice.status = NoticeStatus.SUPERSEDED
         notice.superseded_by = successor
         notice.changed_at = timezone.now()
+        changes.bump_on_commit()
         notice.save(update_fields=["status", "superseded_by", "changed_at"])
         fan_out_notice(notice, EventType.NOTICE_UPDATED)
     return notice
@@ -212,6 +219,7 @@ def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
         if receipt.acknowledged_at is None:
             receipt.acknowledged_at = now
             receipt.acknowledged_by = member
+            changes.bump_on_commit()
         receipt.save()
     return receipt
 

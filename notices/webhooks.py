@@ -6,10 +6,11 @@ SNI and the Host header), so DNS rebinding cannot slip a private address in betw
 """
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,6 +171,16 @@ def _ip_literal(host: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1024)
+def _literal_refusal(host: str, allow_loopback: bool) -> str | None:
+    """Why an IP-literal host may not be called; None when it may, or is a name (names are
+    checked by `GuardedResolver`). Cached: parsing and classifying the same address for every
+    delivery of a batch cost more than signing it."""
+    if not _ip_literal(host):
+        return None
+    return forbidden_reason(host.strip("[]"), allow_loopback=allow_loopback)
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -195,10 +206,9 @@ async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderS
     retry_after = None
     try:
         host = urlsplit(item.url).hostname or ""
-        if _ip_literal(host):
-            reason = forbidden_reason(host.strip("[]"), allow_loopback=cfg.allow_loopback)
-            if reason:
-                raise UnsafeDestination(f"{host} is {reason}")
+        reason = _literal_refusal(host, cfg.allow_loopback)
+        if reason:
+            raise UnsafeDestination(f"{host} is {reason}")
         check_url(item.url, allow_loopback=cfg.allow_loopback, resolve=False)
         headers = {
             "content-type": "application/json",
@@ -252,15 +262,31 @@ async def send_all(
         ttl_dns_cache=10,
     )
     timeout = aiohttp.ClientTimeout(total=cfg.total_timeout, sock_connect=cfg.connect_timeout)
-    slots = asyncio.Semaphore(cfg.concurrency)
-    host_slots: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(cfg.per_host))
+    ready = deque(items)
+    parked: dict[int, deque[Outgoing]] = defaultdict(deque)
+    active: Counter[int] = Counter()
     async with aiohttp.ClientSession(
         connector=connector, timeout=timeout, auto_decompress=False
     ) as session:
 
-        async def run(item: Outgoing) -> None:
-            async with host_slots[item.endpoint], slots:
-                outcome = await _send_one(session, item, cfg)
-            on_outcome(outcome)
+        async def lane() -> None:
+            # `concurrency` lanes take the next item whose endpoint has a free slot; an item
+            # whose endpoint already has `per_host` requests running waits, parked, without
+            # holding a lane, and the lane that finishes one of them hands it back. (One task
+            # per item waiting on two semaphores cost ~25 µs more per request: bench/fanout.)
+            while ready:
+                item = ready.popleft()
+                if active[item.endpoint] >= cfg.per_host:
+                    parked[item.endpoint].append(item)
+                    continue
+                active[item.endpoint] += 1
+                try:
+                    outcome = await _send_one(session, item, cfg)
+                finally:
+                    active[item.endpoint] -= 1
+                    if parked[item.endpoint]:
+                        ready.appendleft(parked[item.endpoint].popleft())
+                on_outcome(outcome)
 
-        await asyncio.gather(*(run(item) for item in items), return_exceptions=True)
+        lanes = max(1, min(cfg.concurrency, len(items)))
+        await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)

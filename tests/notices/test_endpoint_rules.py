@@ -178,3 +178,27 @@ def test_odd_inputs_get_a_400_not_a_500(network, api, receiver):
         ).status_code
         == 400
     )
+
+
+def test_the_inbox_304_is_answered_only_for_a_usable_token_and_unchanged_data(network, api, issue):
+    from intel import services
+
+    issue()
+    issued = services.token_issue(member=network.bob, name="poller")
+    from rest_framework.test import APIClient
+
+    poller = APIClient()
+    poller.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    first = poller.get(NOTICES)
+    assert first.status_code == 200
+    again = poller.get(NOTICES, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    # Another member's poll never matches bob's validator.
+    assert api(network.dave).get(NOTICES, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+    issue(title="Something new")
+    changed = poller.get(NOTICES, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed.json()["results"][0]["title"] == "Something new"
+    services.token_revoke(token=issued.token)
+    assert poller.get(NOTICES, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 401
