@@ -35,7 +35,7 @@ from notices.models import (
 )
 from notices.rendering import render_notice, webhook_viewer, with_profiles
 from notices.services import signing_secrets, subscription_disable
-from notices.webhooks import Outcome, Outgoing, SenderSettings, send_all
+from notices.webhooks import Feed, Outcome, Outgoing, SenderSettings, send_all
 
 log = logging.getLogger("dix.delivery")
 
@@ -93,55 +93,73 @@ def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
     )
     renderer = _Renderer()
     encoded: dict[int, str] = {}  # id(data) → its JSON: one payload serves many endpoints
-    outgoing: list[Outgoing] = []
     by_id: dict[int, Delivery] = {}
     cancelled: list[Delivery] = []
     unsignable: list[Delivery] = []
     unrenderable: list[Delivery] = []
-    for delivery in deliveries:
-        try:
-            data = renderer.data_for(delivery)
-        except Exception:
-            # One payload that cannot be built must not hold back the batch, nor be leased
-            # again and again: it fails visibly, and can be resent once mended.
-            log.exception("webhook payload could not be rendered", extra={"delivery": delivery.pk})
-            unrenderable.append(delivery)
-            continue
-        if data is None:
-            cancelled.append(delivery)
-            continue
-        try:
-            secrets = renderer.secrets_for(delivery.subscription)
-        except crypto.InvalidToken:
-            # The key that encrypted the secret is gone (DIX_ENCRYPTION_KEY changed): fail
-            # this endpoint's deliveries visibly instead of blocking the batch forever.
-            unsignable.append(delivery)
-            continue
-        if id(data) not in encoded:
-            encoded[id(data)] = json.dumps(data, separators=(",", ":"), default=str)
-        # Byte for byte what json.dumps({"type", "timestamp", "data"}) would write.
-        body = (
-            f'{{"type":{json.dumps(delivery.event_type)},'
-            f'"timestamp":{json.dumps(timezone.now().isoformat())},'
-            f'"data":{encoded[id(data)]}}}'
-        )
-        by_id[delivery.pk] = delivery
-        outgoing.append(
-            Outgoing(
-                key=delivery.pk,
-                endpoint=delivery.subscription_id,
-                url=delivery.subscription.url,
-                webhook_id=delivery.webhook_id,
-                body=body,
-                secrets=secrets,
-            )
-        )
+    # The sender starts now and POSTs each delivery as soon as it is rendered and signed.
+    feed = Feed()
+    sender = _start_sender(feed)
+    try:
+        for delivery in deliveries:
+            _prepare(delivery, renderer, encoded, feed, by_id, cancelled, unsignable, unrenderable)
+    finally:
+        feed.close()
     _cancel(cancelled)
     _fail_unsignable(unsignable)
     _fail(unrenderable, "the payload could not be rendered (see the worker log)")
-    if outgoing:
-        _send_and_record(outgoing, by_id, trigger)
-    return len(outgoing)
+    _record_outcomes(sender, by_id, trigger)
+    return len(by_id)
+
+
+def _prepare(
+    delivery: Delivery,
+    renderer: "_Renderer",
+    encoded: dict[int, str],
+    feed: Feed,
+    by_id: dict[int, Delivery],
+    cancelled: list[Delivery],
+    unsignable: list[Delivery],
+    unrenderable: list[Delivery],
+) -> None:
+    """Render, sign and hand one delivery to the sender, or set it aside with the reason."""
+    try:
+        data = renderer.data_for(delivery)
+    except Exception:
+        # One payload that cannot be built must not hold back the batch, nor be leased
+        # again and again: it fails visibly, and can be resent once mended.
+        log.exception("webhook payload could not be rendered", extra={"delivery": delivery.pk})
+        unrenderable.append(delivery)
+        return
+    if data is None:
+        cancelled.append(delivery)
+        return
+    try:
+        secrets = renderer.secrets_for(delivery.subscription)
+    except crypto.InvalidToken:
+        # The key that encrypted the secret is gone (DIX_ENCRYPTION_KEY changed): fail
+        # this endpoint's deliveries visibly instead of blocking the batch forever.
+        unsignable.append(delivery)
+        return
+    if id(data) not in encoded:
+        encoded[id(data)] = json.dumps(data, separators=(",", ":"), default=str)
+    # Byte for byte what json.dumps({"type", "timestamp", "data"}) would write.
+    body = (
+        f'{{"type":{json.dumps(delivery.event_type)},'
+        f'"timestamp":{json.dumps(timezone.now().isoformat())},'
+        f'"data":{encoded[id(data)]}}}'
+    )
+    by_id[delivery.pk] = delivery
+    feed.put(
+        Outgoing(
+            key=delivery.pk,
+            endpoint=delivery.subscription_id,
+            url=delivery.subscription.url,
+            webhook_id=delivery.webhook_id,
+            body=body,
+            secrets=secrets,
+        )
+    )
 
 
 def leased_test_delivery(subscription: Subscription) -> Delivery:
@@ -309,21 +327,31 @@ def _cancel(deliveries: list[Delivery]) -> None:
     )
 
 
-def _send_and_record(outgoing: list[Outgoing], by_id: dict[int, Delivery], trigger: str) -> None:
-    """POST in an asyncio loop on a helper thread; record outcomes here, in bulk, as they
-    arrive (every FLUSH_EVERY outcomes or FLUSH_SECONDS), so a slow receiver does not hold
-    back the recording of everyone else's result."""
+_Sender = tuple[threading.Thread, "queue.Queue[Outcome | None]"]
+
+
+def _start_sender(feed: Feed) -> _Sender:
+    """POST what `feed` receives, in an asyncio loop on a helper thread; outcomes arrive on
+    the returned queue, then None."""
     results: queue.Queue[Outcome | None] = queue.Queue()
     cfg = sender_settings()
 
     def run() -> None:
         try:
-            asyncio.run(send_all(outgoing, cfg, results.put))
+            asyncio.run(send_all(feed, cfg, results.put))
         finally:
             results.put(None)
 
     thread = threading.Thread(target=run, name="dix-webhook-sender", daemon=True)
     thread.start()
+    return thread, results
+
+
+def _record_outcomes(sender: _Sender, by_id: dict[int, Delivery], trigger: str) -> None:
+    """Record outcomes here, in bulk, as they arrive (every FLUSH_EVERY outcomes or
+    FLUSH_SECONDS), so a slow receiver does not hold back the recording of everyone else's
+    result."""
+    thread, results = sender
     recorder = _Recorder(by_id, trigger)
     pending: list[Outcome] = []
     last_flush = time.monotonic()

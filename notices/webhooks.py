@@ -246,15 +246,41 @@ async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderS
     )
 
 
+class Feed:
+    """Items handed to a running `send_all` from another thread as they are prepared, so the
+    first POSTs of a batch go out while the rest is still being rendered and signed."""
+
+    def __init__(self) -> None:
+        self.pending: deque[Outgoing] = deque()  # appends and pops are atomic across threads
+        self.closed = False
+        self._wake: Callable[[], object] = lambda: None
+
+    def put(self, item: Outgoing) -> None:
+        self.pending.append(item)
+        self._wake()
+
+    def close(self) -> None:
+        """No more items: `send_all` returns once those handed over are done."""
+        self.closed = True
+        self._wake()
+
+    def attach(self, loop: asyncio.AbstractEventLoop, arrived: asyncio.Event) -> None:
+        self._wake = lambda: loop.call_soon_threadsafe(arrived.set)
+
+
 async def send_all(
-    items: list[Outgoing], cfg: SenderSettings, on_outcome: Callable[[Outcome], Any]
+    items: list[Outgoing] | Feed, cfg: SenderSettings, on_outcome: Callable[[Outcome], Any]
 ) -> None:
     """POST every item concurrently over reused connections; `on_outcome` is called as each
-    one finishes, so a hanging receiver holds back nobody's result but its own.
+    one finishes, so a hanging receiver holds back nobody's result but its own. `items` is a
+    list, or a `Feed` that another thread fills and then closes.
 
-    A request waits first for its endpoint's slot, then for a global slot: deliveries queued
-    behind a slow endpoint wait without taking the slots other endpoints need, and the request
-    timeout starts only when the request really starts."""
+    `concurrency` lanes each take the next item whose endpoint has a free slot; an item whose
+    endpoint already has `per_host` requests running waits, parked, without holding a lane,
+    and the lane that finishes one of them hands it back: deliveries queued behind a slow
+    endpoint wait without taking the lanes other endpoints need, and the request timeout
+    starts only when the request really starts. (One task per item waiting on two semaphores
+    cost ~25 µs more per request: bench/fanout.)"""
     connector = aiohttp.TCPConnector(
         limit=cfg.concurrency,
         limit_per_host=0,
@@ -262,19 +288,28 @@ async def send_all(
         ttl_dns_cache=10,
     )
     timeout = aiohttp.ClientTimeout(total=cfg.total_timeout, sock_connect=cfg.connect_timeout)
-    ready = deque(items)
+    feed = items if isinstance(items, Feed) else None
+    ready: deque[Outgoing] = deque() if isinstance(items, Feed) else deque(items)
     parked: dict[int, deque[Outgoing]] = defaultdict(deque)
     active: Counter[int] = Counter()
+    arrived = asyncio.Event()
+    if feed is not None:
+        feed.attach(asyncio.get_running_loop(), arrived)
     async with aiohttp.ClientSession(
         connector=connector, timeout=timeout, auto_decompress=False
     ) as session:
 
         async def lane() -> None:
-            # `concurrency` lanes take the next item whose endpoint has a free slot; an item
-            # whose endpoint already has `per_host` requests running waits, parked, without
-            # holding a lane, and the lane that finishes one of them hands it back. (One task
-            # per item waiting on two semaphores cost ~25 µs more per request: bench/fanout.)
-            while ready:
+            while True:
+                while feed is not None and feed.pending:
+                    ready.append(feed.pending.popleft())
+                if not ready:
+                    if feed is None or (feed.closed and not feed.pending):
+                        return
+                    arrived.clear()
+                    if not (feed.pending or feed.closed):
+                        await arrived.wait()
+                    continue
                 item = ready.popleft()
                 if active[item.endpoint] >= cfg.per_host:
                     parked[item.endpoint].append(item)
@@ -288,5 +323,5 @@ async def send_all(
                         ready.appendleft(parked[item.endpoint].popleft())
                 on_outcome(outcome)
 
-        lanes = max(1, min(cfg.concurrency, len(items)))
-        await asyncio.gather(*(lane() for _ in range(lanes)), return_exceptions=True)
+        lanes = cfg.concurrency if feed is not None else min(cfg.concurrency, len(ready))
+        await asyncio.gather(*(lane() for _ in range(max(1, lanes))), return_exceptions=True)

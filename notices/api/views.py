@@ -4,10 +4,12 @@ Every notice read starts from `Notice.objects.visible_to(member)` and renders fo
 member (`notices.rendering`), so a notice never carries a profile its reader may not see.
 """
 
+import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -48,6 +50,13 @@ from notices.rendering import render_notice, with_visible_profiles
 # the pull saw; the `since` token looks back this far so that nothing is skipped (a notice
 # may then come twice: dedupe on `id` + `version`).
 SINCE_LOOKBACK = timedelta(seconds=5)
+
+# An inbox page as rendered for one member is kept under its ETag (who asks, the query, the
+# shared-data counter) and its absolute URL (the cursor links name the host): a poll without
+# If-None-Match that finds nothing new is answered without querying or rendering notices.
+# Whatever changes the ETag — any write that can alter a member's inbox bumps the counter —
+# leaves the copy behind; the timeout only bounds how long unused copies take room.
+INBOX_PAGE_SECONDS = 300
 
 NOTICE_EXAMPLE = {
     "type": "alert",
@@ -139,16 +148,36 @@ class NoticeViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         member = member_of(request)
-        queryset = self.filter_queryset(self.get_queryset())
         etag = self._inbox_etag(request, member)
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers={"ETag": etag})
-        page = self.paginate_queryset(with_visible_profiles(queryset, member))
-        notices = list(page or [])
-        data = self.get_paginated_response(self._render(notices, member)).data
-        services.receipts_mark(notices=notices, organisation=member.organisation, read=False)
-        since = encode_since(timezone.now() - SINCE_LOOKBACK)
-        return Response(data, headers={"ETag": etag, "DIX-Since": since})
+        headers = {"ETag": etag, "DIX-Since": encode_since(timezone.now() - SINCE_LOOKBACK)}
+        media_type = request.accepted_media_type
+        key = (
+            "dix:inbox-page:"
+            + hashlib.sha256(
+                f"{etag}|{request.build_absolute_uri()}|{media_type}".encode()
+            ).hexdigest()
+        )
+        body = cache.get(key)
+        if body is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            page = self.paginate_queryset(with_visible_profiles(queryset, member))
+            notices = list(page or [])
+            data = self.get_paginated_response(self._render(notices, member)).data
+            # Receipts before the copy is kept: a kept page's receipts are recorded.
+            services.receipts_mark(notices=notices, organisation=member.organisation, read=False)
+            if request.accepted_renderer.format != "json":  # the browsable API: not kept
+                return Response(data, headers=headers)
+            body = request.accepted_renderer.render(data, media_type, self.get_renderer_context())
+            cache.set(key, body, INBOX_PAGE_SECONDS)
+        # The JSON as rendered when the copy was made: setting the content marks the
+        # response rendered, so DRF sends these bytes as they are.
+        renderer = request.accepted_renderer
+        charset = f"; charset={renderer.charset}" if renderer.charset else ""
+        response = Response(headers={**headers, "Content-Type": renderer.media_type + charset})
+        response.content = body
+        return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         member = member_of(request)
