@@ -48,7 +48,7 @@ RECOMMENDED = {
     "pool": "prefork",
     "worker_processes": 2,
     "webhook_concurrency": 100,
-    "batch_size": 1000,
+    "batch_size": 500,
 }
 
 
@@ -528,6 +528,15 @@ def report(args: argparse.Namespace, capacity: float | None, rounds: list[Round]
         "DIX engine deliveries/s (first → last)",
         [
             f"{r.subscriptions / r.engine_seconds:,.0f}" if r.engine_seconds else "n/a"
+            for r in rounds
+        ],
+    )
+    row(
+        "DIX engine / anchor",
+        [
+            f"{r.subscriptions / r.engine_seconds / r.anchor['rate']:.2f}"
+            if r.engine_seconds and r.anchor.get("rate")
+            else "n/a"
             for r in rounds
         ],
     )

@@ -1,7 +1,7 @@
 """bench/pull: the notice inbox under load, beside two anchors measured in the same run.
 
-    python bench/pull.py                              # 1,000 notices, 10 s per scenario (~1.5 min)
-    python bench/pull.py --notices 50 --duration 2    # tiny, for CI (~20 s)
+    python bench/pull.py                                        # 1,000 notices (~2.5 min)
+    python bench/pull.py --notices 50 --duration 2 --runs 1   # tiny, for CI (~30 s)
 
 On a throw-away PostgreSQL database and Redis db 12 (the cache: rate limits and the inbox's
 change counter), the demo network (`load_demo`: organisations and members through

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The request being served, for audit events' client address and justification.
+    "intel.audit.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that costs: an unchanged inbox poll is answered here with 304.
     "notices.inbox.InboxNotModifiedMiddleware",
@@ -178,7 +180,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.tasks.sweep_deliveries",
         "schedule": float(env_int("DIX_WEBHOOK_SWEEP_SECONDS", 5)),
     },
+    # Records the end of expired access grants (audit, cache counter); reads stop honouring
+    # a grant at its expiry whether or not this has run.
+    "grants-expiry": {"task": "intel.tasks.end_expired_grants", "schedule": 60.0},
+    # Deletes what is past its retention period (never the audit trail), once a day.
+    "retention": {"task": "intel.retention.run", "schedule": 24 * 3600.0},
 }
+# Task modules that are not an app's `tasks.py`.
+CELERY_IMPORTS = ("intel.retention",)
+
+# --- Retention (intel/retention.py): days to keep, 0 = for ever; audit events are kept always
+DIX_RETENTION_DELIVERIES_DAYS = env_int("DIX_RETENTION_DELIVERIES_DAYS", 90)
+DIX_RETENTION_TOKENS_DAYS = env_int("DIX_RETENTION_TOKENS_DAYS", 365)
+DIX_RETENTION_ACCESS_DAYS = env_int("DIX_RETENTION_ACCESS_DAYS", 730)
 
 # --- Webhooks -----------------------------------------------------------------------------
 # Loopback targets and plain HTTP, for tests and the demo only: never in production.
@@ -206,6 +220,10 @@ DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
 DIX_THROTTLE_RATE = env_str("DIX_THROTTLE_RATE", "1200/min")
 DIX_ATTACHMENT_MAX_BYTES = env_int("DIX_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 DIX_PAGE_SIZE = env_int("DIX_PAGE_SIZE", 50)
+# STIX export (docs/stix.md): where this DIX is reached (the extension definition's schema
+# URL), and the uuid5 namespace of its STIX ids (set once, before the first export).
+DIX_PUBLIC_URL = env_str("DIX_PUBLIC_URL", "")
+DIX_STIX_NAMESPACE = env_str("DIX_STIX_NAMESPACE", "")
 # Requests carry attachments; the multipart parser must let a too-large file reach our
 # validation so that the client gets a 400 naming the field, not a bare 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -257,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "AudienceScopeEnum": "notices.models.AudienceScope",
         "EventTypeEnum": "notices.models.EventType",
         "NoticeTypeEnum": "notices.models.NoticeType",
+        "GrantScopeEnum": "intel.models.access.GrantScope",
     },
 }
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("intel.api.urls")),
     path("api/v1/", include("notices.api.urls")),
+    path("taxii2/", include("intel.taxii.urls")),
 ]
 
 handler400 = "intel.api.problems.bad_request_view"

@@ -1,26 +1,97 @@
 """Admin views for the secretariat. Revisions are read-only; tokens can only be revoked
-(issuing happens through the API or `manage.py issue_token`, which show the secret once)."""
+(issuing happens through the API or `manage.py issue_token`, which show the secret once).
 
-from typing import Any
+Every write made here is recorded in the audit trail like its API twin, and opening an
+AMBER+ profile, revision or attachment is recorded as a read. The trail itself is shown
+read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
+event."""
+
+from typing import Any, cast
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
 
-from intel import services
-from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
+from intel import audit, services
+from intel.models import (
+    ApiToken,
+    Attachment,
+    AuditEvent,
+    DeviceProfile,
+    Member,
+    Organisation,
+    ProfileRevision,
+    Role,
+)
+
+
+def _actor(request: HttpRequest) -> Member:
+    return cast(Member, request.user)
+
+
+def _changed(form: ModelForm[Any]) -> list[str]:
+    """Names of the fields the form changed; any password field is named `password`."""
+    return sorted({"password" if "password" in name else name for name in form.changed_data})
+
+
+class AuditedAdmin(admin.ModelAdmin[Any]):
+    """Records `<object_type>.created|changed|deleted` for writes made through the admin."""
+
+    object_type = ""
+
+    def describe(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(
+            action=f"{self.object_type}.{'changed' if change else 'created'}",
+            actor=_actor(request),
+            object_type=self.object_type,
+            object_id=obj.pk,
+            detail={"via": "admin", "fields": _changed(form), **self.describe(obj)},
+        )
+
+    # Recorded after the delete: the chain lock is taken last in the transaction, after the
+    # row locks (intel/audit.py explains why).
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        gone = [(obj.pk, self.describe(obj))]
+        super().delete_model(request, obj)
+        self._audit_deleted(request, gone)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        gone = [(obj.pk, self.describe(obj)) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        self._audit_deleted(request, gone)
+
+    def _audit_deleted(self, request: HttpRequest, gone: list[tuple[Any, dict[str, Any]]]) -> None:
+        for pk, described in gone:
+            audit.record(
+                action=f"{self.object_type}.deleted",
+                actor=_actor(request),
+                object_type=self.object_type,
+                object_id=pk,
+                detail={"via": "admin", **described},
+            )
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+class OrganisationAdmin(AuditedAdmin):
+    object_type = "organisation"
     list_display = ("name", "slug", "kind", "country", "sponsor")
     list_filter = ("kind", "country")
     search_fields = ("name", "slug")
 
+    def describe(self, obj: Any) -> dict[str, Any]:
+        return {"slug": obj.slug, "kind": obj.kind, "country": obj.country}
+
 
 @admin.register(Member)
-class MemberAdmin(UserAdmin[Member]):
+class MemberAdmin(UserAdmin[Member], AuditedAdmin):
+    object_type = "member"
     list_display = ("username", "organisation", "role", "clearance", "is_active")
     list_filter = ("role", "clearance", "organisation__kind", "is_active")
     fieldsets = (
@@ -40,6 +111,15 @@ class MemberAdmin(UserAdmin[Member]):
         "user_permissions",
     )
 
+    def describe(self, obj: Any) -> dict[str, Any]:
+        org = obj.organisation
+        return {
+            "username": obj.username,
+            "organisation": org.slug if org else None,
+            "role": obj.role,
+            "clearance": obj.clearance,
+        }
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
@@ -55,11 +135,25 @@ class MemberAdmin(UserAdmin[Member]):
         # superuser.
         return bool(request.user.is_superuser)
 
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # saved
+            audit.record(
+                action="member.password_changed",
+                actor=_actor(request),
+                object_type="member",
+                object_id=unquote(id),
+                detail={"via": "admin"},
+            )
+        return response
+
 
 @admin.action(description="Revoke the selected tokens", permissions=["change"])
 def revoke_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-    for token in queryset:
-        services.token_revoke(token=token)
+    for token in queryset.select_related("member"):
+        services.token_revoke(token=token, actor=_actor(request))
 
 
 @admin.register(ApiToken)
@@ -83,7 +177,8 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Shared intelligence is read-only here and cut by the same `visible_to` as the API:
-    the admin is one more read path, not a way around TLP."""
+    the admin is one more read path, not a way around TLP, and opening an AMBER+ object is
+    recorded like its API detail read."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return self.model.objects.visible_to(request.user)
@@ -97,6 +192,23 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None:
+                self.audit_read(request, obj)
+        return response
+
+    def audit_read(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError
+
 
 @admin.register(DeviceProfile)
 class DeviceProfileAdmin(ReadOnlyAdmin):
@@ -108,6 +220,15 @@ class DeviceProfileAdmin(ReadOnlyAdmin):
     list_filter = ("tlp", "device_class", "owner")
     search_fields = ("name",)
 
+    def audit_read(self, request: HttpRequest, obj: DeviceProfile) -> None:
+        audit.record_read(
+            actor=_actor(request),
+            object_type="profile",
+            object_id=obj.pk,
+            object_tlp=obj.tlp,
+            detail={"version": obj.version, "via": "admin"},
+        )
+
 
 @admin.register(ProfileRevision)
 class ProfileRevisionAdmin(ReadOnlyAdmin):
@@ -116,7 +237,82 @@ class ProfileRevisionAdmin(ReadOnlyAdmin):
     # which masks them.
     exclude = ("changes", "snapshot")
 
+    def audit_read(self, request: HttpRequest, obj: ProfileRevision) -> None:
+        audit.record_read(
+            actor=_actor(request),
+            action="profile.revision_read",
+            object_type="profile",
+            object_id=obj.profile_id,
+            object_tlp=obj.tlp,
+            detail={"revision": obj.number, "via": "admin"},
+        )
+
 
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ("title", "profile", "kind", "tlp", "content_type", "size")
+
+    def audit_read(self, request: HttpRequest, obj: Attachment) -> None:
+        audit.record_read(
+            actor=_actor(request),
+            object_type="attachment",
+            object_id=obj.pk,
+            object_tlp=obj.tlp,
+            detail={"profile": obj.profile_id, "via": "admin"},
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
+    """The trail, strictly read-only, for auditors (and platform superusers), as in the API.
+    No add, change or delete permission and no actions: there is nothing here to press."""
+
+    list_display = (
+        "id",
+        "created_at",
+        "action",
+        "actor_username",
+        "organisation_slug",
+        "object_type",
+        "object_id",
+        "object_tlp",
+        "client_address",
+    )
+    list_filter = ("object_type",)
+    search_fields = ("action", "actor_username", "organisation_slug", "object_id")
+    readonly_fields = (
+        "created_at",
+        "actor_id",
+        "actor_username",
+        "organisation_id",
+        "organisation_slug",
+        "action",
+        "object_type",
+        "object_id",
+        "object_tlp",
+        "justification",
+        "client_address",
+        "detail",
+        "previous_hash",
+        "hash",
+    )
+    actions = None
+    show_full_result_count = False  # no COUNT(*) over the whole trail on every page
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        user = request.user
+        return bool(
+            user.is_active and (user.is_superuser or getattr(user, "role", "") == Role.AUDITOR)
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -7,3 +7,8 @@ class IntelConfig(AppConfig):
     name = "intel"
     verbose_name = "Device intelligence"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from intel import signals
+
+        signals.connect()

@@ -17,8 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from intel import audit, permissions
 from intel import changes as changes_version
-from intel import permissions
 from intel.attachments import clean_upload
 from intel.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
 from intel.models import (
@@ -43,12 +43,27 @@ from intel.models.network import hash_token
 
 
 def organisation_create(
-    *, slug: str, name: str, kind: str, country: str = "", sponsor: Organisation | None = None
+    *,
+    slug: str,
+    name: str,
+    kind: str,
+    country: str = "",
+    sponsor: Organisation | None = None,
+    actor: Member | None = None,
 ) -> Organisation:
-    """Create an organisation after the model's own checks (country, sponsor rules)."""
+    """Create an organisation after the model's own checks (country, sponsor rules).
+    `actor`: who did it; None for the command line."""
     org = Organisation(slug=slug, name=name, kind=kind, country=country, sponsor=sponsor)
     _full_clean(org)
-    org.save()
+    with transaction.atomic():
+        org.save()
+        audit.record(
+            action="organisation.created",
+            actor=actor,
+            object_type="organisation",
+            object_id=org.pk,
+            detail={"slug": org.slug, "kind": org.kind, "country": org.country},
+        )
     return org
 
 
@@ -61,8 +76,10 @@ def member_create(
     email: str = "",
     password: str | None = None,
     is_staff: bool = False,
+    actor: Member | None = None,
 ) -> Member:
-    """Create a member; without a password the member signs in with API tokens only."""
+    """Create a member; without a password the member signs in with API tokens only.
+    `actor`: who did it; None for the command line."""
     member = Member(
         organisation=organisation,
         username=username,
@@ -80,7 +97,21 @@ def member_create(
     else:
         member.set_unusable_password()
     _full_clean(member, exclude=["password"])
-    member.save()
+    with transaction.atomic():
+        member.save()
+        audit.record(
+            action="member.created",
+            actor=actor,
+            object_type="member",
+            object_id=member.pk,
+            detail={
+                "username": member.username,
+                "organisation": organisation.slug if organisation else None,
+                "role": member.role,
+                "clearance": member.clearance,
+                "is_staff": member.is_staff,
+            },
+        )
     return member
 
 
@@ -97,32 +128,59 @@ def token_issue(
     expires_at: datetime | None = None,
     known_secret: str | None = None,
     not_after: datetime | None = None,
+    actor: Member | None = None,
 ) -> IssuedToken:
     """Issue a bearer token; only its hash is stored. `known_secret` is for the demo loader's
     published demo tokens only; the API never takes it. `not_after`: a token issued with an
     expiring token expires no later than it (a short-lived token cannot mint a permanent
-    one)."""
+    one). `actor`: who issued it (the member, through the API); None for the command line."""
     if expires_at is not None and expires_at <= timezone.now():
         raise FieldInvalid("expires_at", "The expiry must be in the future.")
     if not_after is not None and (expires_at is None or expires_at > not_after):
         expires_at = not_after
     secret = known_secret or ApiToken.generate()
-    token = ApiToken.objects.create(
-        member=member,
-        name=name,
-        key_prefix=secret[:10],
-        key_hash=hash_token(secret),
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            member=member,
+            name=name,
+            key_prefix=secret[:10],
+            key_hash=hash_token(secret),
+            expires_at=expires_at,
+        )
+        audit.record(
+            action="token.issued",
+            actor=actor,
+            object_type="token",
+            object_id=token.pk,
+            detail=_token_detail(token),
+        )
     return IssuedToken(token=token, secret=secret)
 
 
-def token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token for good; revoking twice is harmless."""
+def token_revoke(*, token: ApiToken, actor: Member | None = None) -> ApiToken:
+    """Revoke a token for good; revoking twice is harmless (and recorded once)."""
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit.record(
+                action="token.revoked",
+                actor=actor,
+                object_type="token",
+                object_id=token.pk,
+                detail=_token_detail(token),
+            )
     return token
+
+
+def _token_detail(token: ApiToken) -> dict[str, Any]:
+    return {
+        "member": token.member.username,
+        "member_id": token.member_id,
+        "name": token.name,
+        "key_prefix": token.key_prefix,
+        "expires_at": token.expires_at,
+    }
 
 
 # --- Device profiles -----------------------------------------------------------------------
@@ -193,6 +251,7 @@ def profile_create(*, author: Member, data: ProfileInput) -> DeviceProfile:
         _refresh_search_text(profile)
         _refuse_if_invisible_to(author, profile)
         _record_revision(profile, author=author, action="created", previous={})
+        _audit_profile("profile.created", profile, author)
     return profile
 
 
@@ -244,12 +303,13 @@ def profile_update(
         profile.save()
         _refresh_search_text(profile)
         _refuse_if_invisible_to(author, profile)
-        _record_revision(profile, author=author, action="updated", previous=previous)
+        revision = _record_revision(profile, author=author, action="updated", previous=previous)
         # The outbox rows go into this same transaction (imported here: notices builds on
         # intel, not the other way round).
         from notices.services import fan_out_profile_updated
 
         fan_out_profile_updated(profile)
+        _audit_profile("profile.updated", profile, author, fields=sorted(revision.changes))
     return profile
 
 
@@ -272,6 +332,7 @@ def profile_retire(
         profile.updated_at = profile.retired_at
         profile.save(update_fields=["retired_at", "retired_reason", "version", "updated_at"])
         _record_revision(profile, author=author, action="retired", previous=previous)
+        _audit_profile("profile.retired", profile, author)
     return profile
 
 
@@ -321,10 +382,36 @@ def attachment_add(
         attachment.file.save("upload", ContentFile(clean.content), save=False)
         try:
             attachment.save()
+            audit.record(
+                action="attachment.added",
+                actor=author,
+                object_type="attachment",
+                object_id=attachment.pk,
+                object_tlp=attachment.tlp,
+                detail={"profile": profile.pk, "kind": kind, "sha256": attachment.sha256},
+            )
         except Exception:
             attachment.file.delete(save=False)
             raise
     return attachment
+
+
+def _audit_profile(
+    action: str, profile: DeviceProfile, author: Member, fields: Sequence[str] = ()
+) -> None:
+    """One event per profile write: who, which version, which fields (names, not values:
+    the trail is read by auditors whatever the profile's label)."""
+    detail: dict[str, Any] = {"version": profile.version}
+    if fields:
+        detail["fields"] = list(fields)
+    audit.record(
+        action=action,
+        actor=author,
+        object_type="profile",
+        object_id=profile.pk,
+        object_tlp=profile.tlp,
+        detail=detail,
+    )
 
 
 # --- Revisions ----------------------------------------------------------------------------

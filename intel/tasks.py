@@ -17,3 +17,15 @@ def heartbeat() -> str:
     cache.set("dix:worker-heartbeat", now, timeout=None)
     log.info("heartbeat", extra={"at": now})
     return now
+
+
+@shared_task(name="intel.tasks.end_expired_grants", ignore_result=True)
+def end_expired_grants() -> int:
+    """Run by beat every minute: record the end of access grants that expired (marked,
+    audited as `grant.expired`, shared-data counter bumped). See `intel.access.grants_expire`."""
+    from intel.access import grants_expire
+
+    ended = grants_expire()
+    if ended:
+        log.info("access grants ended", extra={"count": ended})
+    return ended

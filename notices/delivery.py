@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from intel.api.serializers import DeviceProfileSerializer
-from intel.models import Attachment, DeviceProfile
+from intel.models import AccessRequest, Attachment, DeviceProfile, Member, TargetType
 from notices import crypto
 from notices.models import (
     Delivery,
@@ -31,6 +31,7 @@ from notices.models import (
     EventType,
     Notice,
     NoticeReceipt,
+    SeizureReport,
     Subscription,
 )
 from notices.rendering import render_notice, webhook_viewer, with_profiles
@@ -226,6 +227,8 @@ class _Renderer:
             delivery.event_type,
             delivery.notice_id,
             delivery.profile_id,
+            delivery.access_request_id,
+            delivery.seizure_report_id,
             sub.organisation_id,
             sub.label_cap,
         )
@@ -237,6 +240,10 @@ class _Renderer:
         viewer = webhook_viewer(sub.organisation, sub.label_cap)
         if delivery.event_type == EventType.TEST:
             return {"subscription": sub.pk, "message": "Test event from DIX."}
+        if delivery.access_request_id is not None:
+            return _render_access_request(delivery.access_request_id, viewer)
+        if delivery.seizure_report_id is not None:
+            return _render_seizure_report(delivery.seizure_report_id, viewer)
         if delivery.profile_id is not None:
             profile = (
                 DeviceProfile.objects.visible_to(viewer)
@@ -292,6 +299,45 @@ class _Renderer:
                 None if notice is None else (notice, list(notice.visible_profiles))
             )
         return self._notices[notice_id]
+
+
+def _render_access_request(request_id: int, viewer: Member) -> dict[str, Any] | None:
+    """A request as its parties read it through the API, while the endpoint's organisation
+    is still one of them (requester, on-behalf, owner)."""
+    from intel.api.access import AccessRequestSerializer
+
+    req = (
+        AccessRequest.objects.visible_to(viewer)
+        .select_related("requester", "organisation", "on_behalf_of", "owner", "decided_by")
+        .prefetch_related("messages__author")
+        .filter(pk=request_id)
+        .first()
+    )
+    if req is None:
+        return None
+    if req.target_type == TargetType.ATTACHMENT:
+        req.attachment_profile_id = (  # type: ignore[attr-defined]
+            Attachment.objects.filter(pk=req.target_id).values_list("profile_id", flat=True).first()
+        )
+    return dict(AccessRequestSerializer(req).data)
+
+
+def _render_seizure_report(report_id: int, viewer: Member) -> dict[str, Any] | None:
+    """The report as the endpoint's organisation may read it (lines of profiles it may not
+    see left out), or None when its label no longer lets it."""
+    from notices.api.seizures import SeizureReportSerializer, rendering_context
+
+    report = (
+        SeizureReport.objects.visible_to(viewer)
+        .select_related("organisation", "notice")
+        .prefetch_related("lines__profile")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        return None
+    context = rendering_context([report], viewer)
+    return dict(SeizureReportSerializer(report, context=context).data)
 
 
 def _fail_unsignable(deliveries: list[Delivery]) -> None:

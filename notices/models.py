@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from intel.models import TLP, DeviceProfile, Organisation
+from intel.models.access import AccessRequest, TargetType, granted_ids
 from intel.models.tlp import tlp_labels_up_to, tlp_rank
 from intel.validators import validate_country
 
@@ -52,19 +53,23 @@ def notice_audience_q(member: "Member") -> Q:
     org = member.organisation
     published = Q(status__in=PUBLIC_STATES)
     named = Notice.recipient_members.through.objects.filter(member_id=member.pk)
+    granted_by_org, granted_by_name = granted_ids(member, TargetType.NOTICE)
     q = Q(pk__in=[])
     if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
         q |= published & Q(tlp=TLP.RED, id__in=named.values("notice_id"))
+        q |= published & Q(id__in=granted_by_name)
         q |= Q(tlp=TLP.RED, created_by_id=member.pk)
     if org is not None:
-        own = [org.pk]
-        with_sponsor = own if org.sponsor_id is None else [org.pk, org.sponsor_id]
+        own = [org]
+        with_sponsor = own if org.sponsor is None else [org, org.sponsor]
         drafts = Q(status=NoticeStatus.DRAFT)
         q |= drafts if org.is_secretariat else drafts & Q(issuer_id=org.pk)
         q |= published & Q(tlp__in=[TLP.CLEAR, TLP.GREEN]) & _in_audience(own)
         # An authority receives AMBER through the desk that sponsors it; never STRICT.
         q |= published & Q(tlp=TLP.AMBER) & _in_audience(with_sponsor)
         q |= published & Q(tlp=TLP.AMBER_STRICT) & _in_audience(own)
+        # An access grant shows the notice as to its audience (RED only by a named grant).
+        q |= published & ~Q(tlp=TLP.RED) & Q(id__in=granted_by_org)
         if member.pk is not None and member.is_secretariat_coordinator:
             # They publish, update and withdraw any desk's notice and see its receipts, so
             # they keep seeing it once published (RED still only where named).
@@ -72,13 +77,12 @@ def notice_audience_q(member: "Member") -> Q:
     return q & Q(tlp__in=tlp_labels_up_to(member.clearance))
 
 
-def _in_audience(org_ids: list[int]) -> Q:
-    """Notices whose issuer or audience includes one of these organisations."""
-    countries = list(
-        Organisation.objects.filter(pk__in=org_ids)
-        .exclude(country="")
-        .values_list("country", flat=True)
-    )
+def _in_audience(orgs: list[Organisation]) -> Q:
+    """Notices whose issuer or audience includes one of these organisations (their countries
+    are taken from the rows at hand: the member's organisation and its sponsor are loaded with
+    the member, so checking visibility costs no query of organisations)."""
+    org_ids = [o.pk for o in orgs]
+    countries = [o.country for o in orgs if o.country]
     return (
         Q(issuer_id__in=org_ids)
         | Q(audience_scope=AudienceScope.NETWORK)
@@ -227,6 +231,9 @@ class EventType(models.TextChoices):
     NOTICE_UPDATED = "notice.updated", "notice.updated"
     NOTICE_WITHDRAWN = "notice.withdrawn", "notice.withdrawn"
     PROFILE_UPDATED = "profile.updated", "profile.updated"
+    ACCESS_REQUEST_CREATED = "access_request.created", "access_request.created"
+    ACCESS_REQUEST_DECIDED = "access_request.decided", "access_request.decided"
+    SEIZURE_REPORTED = "seizure.reported", "seizure.reported"
     TEST = "dix.test", "dix.test"
 
 
@@ -341,6 +348,12 @@ class Delivery(models.Model):
     profile = models.ForeignKey(
         DeviceProfile, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    access_request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    seizure_report = models.ForeignKey(
+        "SeizureReport", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     webhook_id = models.CharField(max_length=40, unique=True, default=new_webhook_id)
     state = models.CharField(
         max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
@@ -381,3 +394,114 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+# --- Seizure and hit reports -----------------------------------------------------------------
+
+
+class FacilityType(models.TextChoices):
+    PRISON = "prison", "Prison"
+    STORAGE = "storage", "Storage building"
+    BORDER = "border", "Border crossing"
+    POSTAL = "postal", "Postal or parcel service"
+    OTHER = "other", "Other"
+
+
+class SeizureDetection(models.TextChoices):
+    """How the devices were found: a profile's detection methods plus a plain search."""
+
+    SEARCH = "search", "Search"
+    TARGETED_CELL_SEARCH = "targeted_cell_search", "Targeted cell search"
+    WALK_THROUGH_METAL_DETECTOR = "walk_through_metal_detector", "Walk-through metal detector"
+    HANDHELD_METAL_DETECTOR = "handheld_metal_detector", "Hand-held metal detector"
+    XRAY = "xray", "X-ray"
+    BODY_SCANNER = "body_scanner", "Body scanner"
+    RF_EMISSION_DETECTION = "rf_emission_detection", "RF emission detection"
+    NLJD = "nljd", "Non-linear junction detector"
+    CANINE = "canine", "Detection dog"
+    INTELLIGENCE = "intelligence", "Intelligence lead"
+    OTHER = "other", "Other"
+
+
+class SeizureReportQuerySet(models.QuerySet["SeizureReport"]):
+    def visible_to(self, member: "Member") -> "SeizureReportQuerySet":
+        """DESIGN.md §4 with the reporting organisation as owner and, as named recipients,
+        the organisations it reported to (the linked notice's issuer is always one)."""
+        from intel.models.visibility import tlp_audience_q
+
+        through = SeizureReport.recipient_organisations.through.objects
+
+        def recipients_of(org_ids: Any) -> Any:
+            return through.filter(organisation_id__in=org_ids).values("seizurereport_id")
+
+        return self.filter(
+            tlp_audience_q(
+                member,
+                tlp="tlp",
+                owner="organisation_id",
+                target_id="id",
+                recipients_of=recipients_of,
+                named_members=Q(reported_by_id=member.pk),
+            )
+        )
+
+
+class SeizureReport(models.Model):
+    """What a search found — or that it found nothing (`negative_result`). Reports hold device
+    data, not people: free text is checked for phone numbers, e-mail addresses and IMSIs."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="seizure_reports"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    country = models.CharField(max_length=2, validators=[validate_country])
+    seized_on = models.DateField()
+    facility_type = models.CharField(max_length=20, choices=FacilityType.choices)
+    facilities_searched = models.PositiveIntegerField(null=True, blank=True)
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.PROTECT, related_name="seizure_reports"
+    )
+    operation = models.CharField(max_length=200, blank=True)
+    detection_method = models.CharField(max_length=40, choices=SeizureDetection.choices, blank=True)
+    concealment_method = models.CharField(max_length=200, blank=True)
+    tacs_observed = models.JSONField(default=list, blank=True)
+    cash_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    cash_currency = models.CharField(max_length=3, blank=True)
+    negative_result = models.BooleanField(
+        default=False, help_text="Searched, nothing found: a valid and useful report."
+    )
+    notes = models.TextField(blank=True)
+    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    recipient_organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="received_seizure_reports"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = SeizureReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-seized_on", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.seized_on} ({self.facility_type})"
+
+
+class SeizureLine(models.Model):
+    """How many of one profile — or of an unprofiled item type — were seized."""
+
+    report = models.ForeignKey(SeizureReport, on_delete=models.CASCADE, related_name="lines")
+    profile = models.ForeignKey(
+        DeviceProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    item_type = models.CharField(
+        max_length=60, blank=True, help_text="For items without a profile, e.g. other_mobile_phone."
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("report", "id")
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.quantity} × {self.profile_id or self.item_type}"

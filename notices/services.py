@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from intel import changes
+from intel import audit, changes
 from intel.errors import Conflict, FieldInvalid, Forbidden
 from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
 from intel.models.tlp import TLP
@@ -90,6 +91,7 @@ def notice_create_draft(*, author: Member, data: NoticeInput) -> Notice:
         notice.save(update_fields=["reference"])
         _apply_notice_relations(notice, data)
         _check_audience(notice)
+        _audit_notice("notice.drafted", notice, author)
     return notice
 
 
@@ -110,6 +112,7 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
         notice.save()
         _apply_notice_relations(notice, data)
         _check_audience(notice)
+        _audit_notice("notice.draft_edited", notice, author, fields=_changed_names(data))
     return notice
 
 
@@ -129,7 +132,8 @@ def notice_publish(*, notice_id: int, author: Member) -> Notice:
         changes.bump_on_commit()
         notice.save(update_fields=["status", "version", "published_at", "changed_at"])
         _write_version(notice, author=author, change_note="")
-        fan_out_notice(notice, EventType.NOTICE_PUBLISHED)
+        sent = fan_out_notice(notice, EventType.NOTICE_PUBLISHED)
+        _audit_notice("notice.published", notice, author, deliveries=sent)
     return notice
 
 
@@ -153,7 +157,10 @@ def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_n
         changes.bump_on_commit()
         notice.save()
         _write_version(notice, author=author, change_note=change_note)
-        fan_out_notice(notice, EventType.NOTICE_UPDATED)
+        sent = fan_out_notice(notice, EventType.NOTICE_UPDATED)
+        _audit_notice(
+            "notice.updated", notice, author, fields=_changed_names(data), deliveries=sent
+        )
     return notice
 
 
@@ -177,7 +184,8 @@ def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
             .select_related("created_by")
             .distinct()
         )
-        fan_out_notice(notice, EventType.NOTICE_WITHDRAWN, also=earlier)
+        sent = fan_out_notice(notice, EventType.NOTICE_WITHDRAWN, also=earlier)
+        _audit_notice("notice.withdrawn", notice, author, deliveries=sent)
     return notice
 
 
@@ -199,7 +207,10 @@ def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
         notice.changed_at = timezone.now()
         changes.bump_on_commit()
         notice.save(update_fields=["status", "superseded_by", "changed_at"])
-        fan_out_notice(notice, EventType.NOTICE_UPDATED)
+        sent = fan_out_notice(notice, EventType.NOTICE_UPDATED)
+        _audit_notice(
+            "notice.superseded", notice, author, deliveries=sent, superseded_by=successor.pk
+        )
     return notice
 
 
@@ -216,11 +227,14 @@ def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
         )
         receipt.received_at = receipt.received_at or now
         receipt.read_at = receipt.read_at or now
-        if receipt.acknowledged_at is None:
+        acknowledged_now = receipt.acknowledged_at is None
+        if acknowledged_now:
             receipt.acknowledged_at = now
             receipt.acknowledged_by = member
             changes.bump_on_commit()
         receipt.save()
+        if acknowledged_now:  # later calls keep the first acknowledgement and record nothing
+            _audit_notice("notice.acknowledged", notice, member)
     return receipt
 
 
@@ -262,6 +276,49 @@ def receipts_mark(
             NoticeReceipt.objects.filter(
                 notice_id__in=unread, organisation=organisation, read_at__isnull=True
             ).update(read_at=now)
+
+
+def _audit_notice(
+    action: str, notice: Notice, actor: Member, fields: Sequence[str] = (), **detail: Any
+) -> None:
+    """One event per notice write (call it last in the transaction): reference, version,
+    status and the names of changed fields, never their content."""
+    audit.record(
+        action=action,
+        actor=actor,
+        object_type="notice",
+        object_id=notice.pk,
+        object_tlp=notice.tlp,
+        detail={
+            "reference": notice.reference,
+            "version": notice.version,
+            "status": notice.status,
+            **({"fields": list(fields)} if fields else {}),
+            **detail,
+        },
+    )
+
+
+def _changed_names(data: NoticeInput) -> list[str]:
+    names = set(data.fields)
+    for relation in ("profiles", "audience_organisations", "audience_countries"):
+        if getattr(data, relation) is not None:
+            names.add(relation)
+    if data.recipient_members is not None:
+        names.add("recipient_members")
+    return sorted(names)
+
+
+def _audit_subscription(
+    action: str, sub: Subscription, actor: Member | None, **detail: Any
+) -> None:
+    audit.record(
+        action=action,
+        actor=actor,
+        object_type="subscription",
+        object_id=sub.pk,
+        detail={"organisation": sub.organisation_id, **detail},
+    )
 
 
 def _write_version(notice: Notice, *, author: Member, change_note: str) -> NoticeVersion:
@@ -316,16 +373,37 @@ def _same_org_or_secretariat(member: Member, notice: Notice) -> bool:
 # --- The outbox ----------------------------------------------------------------------------
 
 
-def _groups(subscriptions: Iterable[Subscription]) -> dict[tuple[int, str], list[Subscription]]:
+class _Grouped(Protocol):
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def label_cap(self) -> str: ...
+
+
+class _Filtered(Protocol):
+    @property
+    def notice_types(self) -> list[str]: ...
+    @property
+    def device_classes(self) -> list[str]: ...
+    @property
+    def countries(self) -> list[str]: ...
+    @property
+    def tac_prefixes(self) -> list[str]: ...
+
+
+_G = TypeVar("_G", bound=_Grouped)
+
+
+def _groups(subscriptions: Iterable[_G]) -> dict[tuple[int, str], list[_G]]:
     """Subscriptions by (organisation, label cap): entitlement is the same within a group."""
-    groups: dict[tuple[int, str], list[Subscription]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[_G]] = defaultdict(list)
     for sub in subscriptions:
         groups[(sub.organisation_id, sub.label_cap)].append(sub)
     return groups
 
 
 def _matches(
-    sub: Subscription,
+    sub: _Filtered,
     *,
     notice_type: str | None,
     profiles: list[DeviceProfile],
@@ -358,19 +436,19 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
     `also`, for a withdrawal's earlier recipients), inside the caller's transaction, and
     queue the delivery work for after the commit. Returns the number of deliveries."""
     # JSON list membership in Python: portable across SQLite and PostgreSQL, and cheap at
-    # the design size (20k subscriptions).
-    candidates = {
-        s.pk: s
-        for s in Subscription.objects.filter(enabled=True).select_related("created_by")
-        if event in s.event_types
-    }
+    # the design size (20k subscriptions). Rows, not model instances: loading 10,000 whole
+    # subscriptions with their creators cost ~0.5 s of the publish call (bench/fanout).
+    candidates = {c.pk: c for c in _candidates(event)}
     also = list(also)
     forced = {s.pk for s in also}
     for sub in also:
         if sub.enabled:
-            candidates[sub.pk] = sub
-    organisations = Organisation.objects.in_bulk({s.organisation_id for s in candidates.values()})
-    deliveries = []
+            candidates[sub.pk] = _Candidate.of(sub)
+    # With their sponsors: visibility reads a national authority's sponsor.
+    organisations = Organisation.objects.select_related("sponsor").in_bulk(
+        {s.organisation_id for s in candidates.values()}
+    )
+    entitled: list[int] = []
     notice_countries = {notice.issuer.country, *notice.audience_countries}
     for (org_id, cap), subs in _groups(candidates.values()).items():
         viewer = webhook_viewer(organisations[org_id], cap)
@@ -389,22 +467,112 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
             else []
         )
         countries = notice_countries | {p.manufacturer_country for p in profiles}
-        for sub in subs:
-            if sub.pk in forced or _matches(
-                sub, notice_type=notice.notice_type, profiles=profiles, countries=countries
-            ):
-                deliveries.append(
-                    Delivery(
-                        subscription=sub,
-                        event_type=event,
-                        notice=notice,
-                        notice_version=notice.version,
-                    )
-                )
-    Delivery.objects.bulk_create(deliveries, batch_size=2000)
-    if deliveries:
-        queue_delivery_work(len(deliveries))
-    return len(deliveries)
+        entitled.extend(
+            sub.pk
+            for sub in subs
+            if sub.pk in forced
+            or _matches(sub, notice_type=notice.notice_type, profiles=profiles, countries=countries)
+        )
+    _insert_deliveries(
+        entitled, event_type=event, notice_id=notice.pk, notice_version=notice.version
+    )
+    if entitled:
+        queue_delivery_work(len(entitled))
+    return len(entitled)
+
+
+class _Candidate(NamedTuple):
+    """What `fan_out_notice` reads of a subscription: its group and its filters."""
+
+    pk: int
+    organisation_id: int
+    label_cap: str
+    notice_types: list[str]
+    device_classes: list[str]
+    countries: list[str]
+    tac_prefixes: list[str]
+
+    @classmethod
+    def of(cls, sub: Subscription) -> "_Candidate":
+        return cls(
+            sub.pk,
+            sub.organisation_id,
+            sub.label_cap,
+            sub.notice_types,
+            sub.device_classes,
+            sub.countries,
+            sub.tac_prefixes,
+        )
+
+
+def _candidates(event: str) -> list[_Candidate]:
+    """The enabled subscriptions to `event`. The label cap is `Subscription.label_cap`,
+    computed once per (max_tlp, creator's clearance) on a stand-in, not once per row."""
+    caps: dict[tuple[str, str | None], str] = {}
+    found = []
+    for pk, org_id, max_tlp, clearance, events, *filters in Subscription.objects.filter(
+        enabled=True
+    ).values_list(
+        "pk",
+        "organisation_id",
+        "max_tlp",
+        "created_by__clearance",
+        "event_types",
+        "notice_types",
+        "device_classes",
+        "countries",
+        "tac_prefixes",
+    ):
+        if event not in events:
+            continue
+        if (max_tlp, clearance) not in caps:
+            creator = None if clearance is None else Member(clearance=clearance)
+            caps[(max_tlp, clearance)] = Subscription(max_tlp=max_tlp, created_by=creator).label_cap
+        found.append(_Candidate(pk, org_id, caps[(max_tlp, clearance)], *filters))
+    return found
+
+
+def _insert_deliveries(subscription_ids: Sequence[int], **fields: Any) -> None:
+    """One pending Delivery per subscription, all alike but for the subscription and the
+    webhook-id. On PostgreSQL: one `INSERT … SELECT … FROM unnest(ids, webhook_ids)`, the
+    other columns as they would be saved (the model's defaults included) from a prototype
+    row. `bulk_create` prepares every field of every row in Python: 0.9 s of the publish
+    call for 10,000 rows, against ~0.05 s (bench/fanout). Elsewhere (SQLite): `bulk_create`."""
+    if not subscription_ids:
+        return
+    subscription = Delivery._meta.get_field("subscription")
+    webhook_id = Delivery._meta.get_field("webhook_id")
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_create(
+            [Delivery(subscription_id=pk, **fields) for pk in subscription_ids], batch_size=2000
+        )
+        return
+    quote = connection.ops.quote_name
+    prototype = Delivery(subscription_id=0, **fields)
+    columns = [subscription.column, webhook_id.column]
+    selects = ["v.subscription_id", "v.webhook_id"]
+    params: list[Any] = []
+    for field in Delivery._meta.concrete_fields:
+        if field.primary_key or field.column in columns:
+            continue
+        columns.append(field.column)
+        selects.append(f"%s::{field.db_type(connection)}")
+        params.append(field.get_db_prep_save(field.pre_save(prototype, add=True), connection))
+    ids = list(subscription_ids)
+    params += [ids, [webhook_id.get_default() for _ in ids]]
+    # Only quoted names and types from the model's own fields are interpolated. In the
+    # given order, so that ids (the order workers lease in) keep an organisation's
+    # deliveries together: a batch then renders for a few organisations, not for all.
+    sql = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(c) for c in columns)}) "
+        f"SELECT {', '.join(selects)} "
+        f"FROM unnest(%s::{subscription.db_type(connection)}[], "
+        f"%s::{webhook_id.db_type(connection)}[]) "
+        "WITH ORDINALITY AS v(subscription_id, webhook_id, n) ORDER BY v.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def fan_out_profile_updated(profile: DeviceProfile) -> int:
@@ -471,12 +639,21 @@ def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedS
             (TLP.AMBER_STRICT, member.clearance), key=lambda label: tlp_rank(label)
         )
     secret = new_signing_secret()
-    sub = Subscription.objects.create(
-        organisation=member.organisation,
-        created_by=member,
-        secret_encrypted=crypto.encrypt(secret),
-        **fields,
-    )
+    with transaction.atomic():
+        sub = Subscription.objects.create(
+            organisation=member.organisation,
+            created_by=member,
+            secret_encrypted=crypto.encrypt(secret),
+            **fields,
+        )
+        _audit_subscription(
+            "subscription.created",
+            sub,
+            member,
+            host=urlsplit(sub.url).hostname or "",
+            event_types=sub.event_types,
+            max_tlp=sub.max_tlp,
+        )
     return IssuedSecret(subscription=sub, secret=secret)
 
 
@@ -502,6 +679,14 @@ def subscription_update(
             sub.disabled_at = timezone.now()
             _cancel_pending(sub, "endpoint disabled")
         sub.save()
+        _audit_subscription(
+            "subscription.updated",
+            sub,
+            member,
+            fields=sorted(fields),
+            enabled=sub.enabled,
+            host=urlsplit(sub.url).hostname or "",
+        )
     return sub
 
 
@@ -523,6 +708,12 @@ def subscription_rotate_secret(*, subscription: Subscription, member: Member) ->
                 "previous_secret_encrypted",
                 "previous_secret_expires_at",
             ]
+        )
+        _audit_subscription(
+            "subscription.secret_rotated",
+            sub,
+            member,
+            previous_secret_expires_at=sub.previous_secret_expires_at,
         )
     return IssuedSecret(subscription=sub, secret=secret)
 
@@ -549,6 +740,8 @@ def subscription_disable(*, subscription: Subscription, reason: str) -> None:
         )
         if updated:
             _cancel_pending(subscription, reason)
+            # Nobody did it: the delivery engine (410 Gone, or failing for days).
+            _audit_subscription("subscription.disabled", subscription, None, reason=reason[:500])
 
 
 def _cancel_pending(sub: Subscription, reason: str) -> None:
@@ -576,6 +769,17 @@ def delivery_resend(*, delivery: Delivery, member: Member) -> Delivery:
             state=DeliveryState.PENDING, next_attempt_at=timezone.now(), completed_at=None
         )
         queue_delivery_work(1)
+        audit.record(
+            action="delivery.resent",
+            actor=member,
+            object_type="delivery",
+            object_id=delivery.pk,
+            detail={
+                "subscription": delivery.subscription_id,
+                "webhook_id": delivery.webhook_id,
+                "event_type": delivery.event_type,
+            },
+        )
     delivery.refresh_from_db()
     return delivery
 
@@ -594,4 +798,7 @@ def deliveries_recover(*, subscription: Subscription, member: Member, since: dat
         ).update(state=DeliveryState.PENDING, next_attempt_at=timezone.now(), completed_at=None)
         if count:
             queue_delivery_work(count)
+        _audit_subscription(
+            "subscription.deliveries_recovered", subscription, member, since=since, requeued=count
+        )
     return count

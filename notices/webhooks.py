@@ -253,11 +253,14 @@ class Feed:
     def __init__(self) -> None:
         self.pending: deque[Outgoing] = deque()  # appends and pops are atomic across threads
         self.closed = False
+        self.hungry = False  # a lane waits for items: wake the loop (else it will look anyway)
         self._wake: Callable[[], object] = lambda: None
 
     def put(self, item: Outgoing) -> None:
         self.pending.append(item)
-        self._wake()
+        if self.hungry:
+            self.hungry = False
+            self._wake()
 
     def close(self) -> None:
         """No more items: `send_all` returns once those handed over are done."""
@@ -307,6 +310,7 @@ async def send_all(
                     if feed is None or (feed.closed and not feed.pending):
                         return
                     arrived.clear()
+                    feed.hungry = True  # then look again: an item put meanwhile is seen
                     if not (feed.pending or feed.closed):
                         await arrived.wait()
                     continue

@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from intel import services
+from intel import audit, services
 from intel.api import serializers as s
 from intel.api.conditional import conditional_response, expected_version, list_etag, versioned_etag
 from intel.errors import NotFound
@@ -40,6 +40,15 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="An ETag from an earlier answer: 304 Not Modified if nothing changed.",
+)
+JUSTIFICATION = OpenApiParameter(
+    audit.JUSTIFICATION_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Optional: why you read or change this (a case reference, a purpose), kept "
+    "in the audit trail with the event. Reads of TLP:AMBER, AMBER+STRICT and RED details are "
+    "recorded whether or not you send it; send it for TLP:RED. UTF-8, up to "
+    f"{audit.JUSTIFICATION_MAX} characters.",
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -138,6 +147,7 @@ class ApiTokenViewSet(
         current = request.auth if isinstance(request.auth, ApiToken) else None
         issued = services.token_issue(
             member=member_of(request),
+            actor=member_of(request),
             not_after=current.expires_at if current else None,
             **form.validated_data,
         )
@@ -145,7 +155,7 @@ class ApiTokenViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.token_revoke(token=self.get_object())
+        services.token_revoke(token=self.get_object(), actor=member_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -186,8 +196,9 @@ PROFILE_EXAMPLE = {
     retrieve=extend_schema(
         summary="One device profile",
         description="The profile as this member may receive it, with its children and the "
-        "attachments the member may see. 404 if it does not exist or is not visible.",
-        parameters=[IF_NONE_MATCH],
+        "attachments the member may see. 404 if it does not exist or is not visible. Reading "
+        "a TLP:AMBER, AMBER+STRICT or RED profile is recorded in the audit trail.",
+        parameters=[IF_NONE_MATCH, JUSTIFICATION],
         responses={200: s.DeviceProfileSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
     ),
     create=extend_schema(
@@ -273,8 +284,18 @@ class DeviceProfileViewSet(
         return conditional_response(request, data, list_etag(data))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data, etag = self._render(self._pk())
-        return conditional_response(request, data, etag)
+        profile_id = self._pk()
+        data, etag = self._render(profile_id)
+        response = conditional_response(request, data, etag)
+        if request.method == "GET" and response.status_code == 200:  # not a 304 revalidation
+            audit.record_read(
+                actor=member_of(request),
+                object_type="profile",
+                object_id=profile_id,
+                object_tlp=data["tlp"],
+                detail={"version": data.get("version")},
+            )
+        return response
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         form = s.DeviceProfileWriteSerializer(data=request.data, context={"request": request})
@@ -347,7 +368,9 @@ class DeviceProfileViewSet(
 
     @extend_schema(
         summary="One revision of a profile",
-        description="One revision by number, with the diff and the full snapshot.",
+        description="One revision by number, with the diff and the full snapshot. Reading a "
+        "revision labelled TLP:AMBER or above is recorded in the audit trail.",
+        parameters=[JUSTIFICATION],
         responses={200: s.ProfileRevisionDetailSerializer, 401: PROBLEM, 404: PROBLEM},
     )
     @action(
@@ -360,7 +383,17 @@ class DeviceProfileViewSet(
     def revision(self, request: Request, pk: str, number: str) -> Response:
         revision = get_object_or_404(self._visible_revisions(), number=parse_id(number))
         context = {"visible_parents": self._visible_parents([revision])}
-        return Response(s.ProfileRevisionDetailSerializer(revision, context=context).data)
+        data = s.ProfileRevisionDetailSerializer(revision, context=context).data
+        if request.method == "GET":
+            audit.record_read(
+                actor=member_of(request),
+                action="profile.revision_read",
+                object_type="profile",
+                object_id=revision.profile_id,
+                object_tlp=revision.tlp,
+                detail={"revision": revision.number},
+            )
+        return Response(data)
 
     @extend_schema(
         summary="A profile's identifiers",
@@ -423,7 +456,9 @@ class DeviceProfileViewSet(
 
     @extend_schema(
         summary="One attachment's metadata",
-        description="Title, kind, label, sniffed content type, size and SHA-256.",
+        description="Title, kind, label, sniffed content type, size and SHA-256. Reading a "
+        "TLP:AMBER or higher attachment's metadata is recorded in the audit trail.",
+        parameters=[JUSTIFICATION],
         responses={200: s.AttachmentSerializer, 401: PROBLEM, 404: PROBLEM},
     )
     @action(
@@ -434,11 +469,22 @@ class DeviceProfileViewSet(
         filterset_class=None,
     )
     def attachment(self, request: Request, pk: str, attachment_id: str) -> Response:
-        return Response(s.AttachmentSerializer(self._visible_attachment(attachment_id)).data)
+        attachment = self._visible_attachment(attachment_id)
+        if request.method == "GET":
+            audit.record_read(
+                actor=member_of(request),
+                object_type="attachment",
+                object_id=attachment.pk,
+                object_tlp=attachment.tlp,
+                detail={"profile": attachment.profile_id},
+            )
+        return Response(s.AttachmentSerializer(attachment).data)
 
     @extend_schema(
         summary="Download an attachment",
-        description="The stored (metadata-stripped) file, served as a download.",
+        description="The stored (metadata-stripped) file, served as a download. Downloading "
+        "a TLP:AMBER or higher attachment is recorded in the audit trail.",
+        parameters=[JUSTIFICATION],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
             401: PROBLEM,
@@ -465,6 +511,15 @@ class DeviceProfileViewSet(
             content_type=attachment.content_type,
         )
         response["Cache-Control"] = "private, no-store"
+        if request.method == "GET":
+            audit.record_read(
+                actor=member_of(request),
+                action="attachment.downloaded",
+                object_type="attachment",
+                object_id=attachment.pk,
+                object_tlp=attachment.tlp,
+                detail={"profile": attachment.profile_id, "sha256": attachment.sha256},
+            )
         return response
 
     # --- helpers ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from intel.models.access import GrantScope, TargetType, granted_ids
 from intel.models.network import Organisation
 from intel.models.tlp import TLP
 from intel.models.visibility import tlp_audience_q
@@ -64,22 +65,39 @@ class DeviceProfileQuerySet(models.QuerySet["DeviceProfile"]):
 
 
 def profile_audience_q(
-    member: "Member", *, prefix: str, tlp: str | None = None, also_named: Q | None = None
+    member: "Member",
+    *,
+    prefix: str,
+    tlp: str | None = None,
+    also_named: Q | None = None,
+    also_granted: Q | None = None,
+    grant_scopes: tuple[str, ...] | None = None,
 ) -> Q:
     """The audience rule for a profile (prefix ""), or for an object that takes its audience
     from a profile (an attachment: prefix "profile__", its own label in `tlp`, and its
-    uploader among the named members)."""
+    uploader among the named members).
+
+    Access grants on the profile count as a named recipient (restricted to `grant_scopes`
+    when given); `also_granted`/`also_named` add rows granted directly (an attachment's own
+    grants)."""
     recipients = DeviceProfile.recipient_organisations.through.objects
     named = DeviceProfile.recipient_members.through.objects
 
     def recipients_of(org_ids: Any) -> QuerySet[Any]:
         return recipients.filter(organisation_id__in=org_ids).values("deviceprofile_id")
 
-    named_members = Q(
-        **{f"{prefix}id__in": named.filter(member_id=member.pk).values("deviceprofile_id")}
-    ) | Q(**{f"{prefix}created_by_id": member.pk})
+    by_org, by_name = granted_ids(member, TargetType.PROFILE, scopes=grant_scopes)
+    named_members = (
+        Q(**{f"{prefix}id__in": named.filter(member_id=member.pk).values("deviceprofile_id")})
+        | Q(**{f"{prefix}created_by_id": member.pk})
+        | Q(**{f"{prefix}id__in": by_name})
+    )
     if also_named is not None:
         named_members |= also_named
+    # A grant naming the member shows the object at any label it may come to carry.
+    granted = Q(**{f"{prefix}id__in": by_org}) | Q(**{f"{prefix}id__in": by_name})
+    if also_granted is not None:
+        granted |= also_granted
     return tlp_audience_q(
         member,
         tlp=tlp or f"{prefix}tlp",
@@ -87,6 +105,7 @@ def profile_audience_q(
         target_id=f"{prefix}id",
         recipients_of=recipients_of,
         named_members=named_members,
+        granted=granted,
     )
 
 
@@ -365,11 +384,26 @@ class AttachmentKind(models.TextChoices):
 class AttachmentQuerySet(models.QuerySet["Attachment"]):
     def visible_to(self, member: "Member") -> "AttachmentQuerySet":
         """An attachment carries its own label (never below its profile's) and takes its
-        audience from the profile: it is seen when both the profile and its label allow."""
+        audience from the profile: it is seen when both the profile and its label allow.
+
+        Grants: one on the attachment itself shows it (even under a profile the member does
+        not see); one on the profile shows the attachments above the profile's own audience
+        only when its scope includes attachments."""
+        direct_org, direct_name = granted_ids(member, TargetType.ATTACHMENT)
         return self.filter(
-            profile_audience_q(member, prefix="profile__"),
             profile_audience_q(
-                member, prefix="profile__", tlp="tlp", also_named=Q(uploaded_by_id=member.pk)
+                member,
+                prefix="profile__",
+                also_granted=Q(id__in=direct_org) | Q(id__in=direct_name),
+                also_named=Q(id__in=direct_name),
+            ),
+            profile_audience_q(
+                member,
+                prefix="profile__",
+                tlp="tlp",
+                also_named=Q(uploaded_by_id=member.pk) | Q(id__in=direct_name),
+                also_granted=Q(id__in=direct_org) | Q(id__in=direct_name),
+                grant_scopes=(GrantScope.WITH_ATTACHMENTS,),
             ),
         )
 

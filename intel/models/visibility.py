@@ -24,13 +24,17 @@ def tlp_audience_q(
     target_id: str,
     recipients_of: Callable[[Iterable[int]], QuerySet[Any]],
     named_members: Q,
+    granted: Q | None = None,
 ) -> Q:
     """The rows of a TLP-marked model that `member` may receive.
 
     - `tlp`: lookup of the label; `owner`: lookup of the owner organisation's id;
     - `recipients_of(org_ids)`: a values() queryset of target ids naming any of the orgs;
     - `target_id`: lookup compared against that queryset;
-    - `named_members`: the rows that name this member individually (TLP:RED).
+    - `named_members`: the rows that name this member individually (TLP:RED);
+    - `granted`: the rows an access grant gives the member's organisation: seen as a named
+      recipient organisation sees them, at any label but RED (a RED grant names the member,
+      and so belongs in `named_members`).
 
     TLP:CLEAR   anyone authenticated
     TLP:GREEN   every organisation of the network
@@ -51,6 +55,8 @@ def tlp_audience_q(
         q |= Q(**{tlp: TLP.AMBER_STRICT}) & (
             Q(**{owner: org.pk}) | Q(**{f"{target_id}__in": recipients_of([org.pk])})
         )
+        if granted is not None:
+            q |= granted & ~Q(**{tlp: TLP.RED})
     if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
         q |= Q(**{tlp: TLP.RED}) & named_members
     return q & Q(**{f"{tlp}__in": tlp_labels_up_to(member.clearance)})

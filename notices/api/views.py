@@ -26,9 +26,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from intel import audit
 from intel.api.conditional import conditional_response, list_etag
 from intel.api.pagination import NewestFirstCursorPagination
-from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
+from intel.api.views import ERRORS, IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
 from intel.errors import Conflict, Forbidden, NotFound
 from intel.models import DeviceProfile, Member
 from notices import delivery as engine
@@ -104,8 +105,9 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     retrieve=extend_schema(
         summary="One notice",
         description="The notice as you may receive it; reading it records your "
-        "organisation's read receipt.",
-        parameters=[IF_NONE_MATCH],
+        "organisation's read receipt. Reading a TLP:AMBER, AMBER+STRICT or RED notice is "
+        "recorded in the audit trail.",
+        parameters=[IF_NONE_MATCH, JUSTIFICATION],
         responses={200: s.NoticeSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
     ),
     create=extend_schema(
@@ -184,7 +186,16 @@ class NoticeViewSet(
         notice = self._visible(with_visible_profiles(self.get_queryset(), member))
         data = self._render([notice], member)[0]
         services.receipts_mark(notices=[notice], organisation=member.organisation, read=True)
-        return conditional_response(request, data, list_etag(data))
+        response = conditional_response(request, data, list_etag(data))
+        if request.method == "GET" and response.status_code == 200:  # not a 304 revalidation
+            audit.record_read(
+                actor=member,
+                object_type="notice",
+                object_id=notice.pk,
+                object_tlp=notice.tlp,
+                detail={"reference": notice.reference, "version": notice.version},
+            )
+        return response
 
     def _inbox_etag(self, request: Request, member: Member) -> str:
         """The validator `notices.inbox.InboxNotModifiedMiddleware` checks before DRF runs."""
@@ -375,7 +386,9 @@ class NoticeViewSet(
 
     @extend_schema(
         summary="One published version",
-        description="One version by number.",
+        description="One version by number. Reading a version labelled TLP:AMBER or above is "
+        "recorded in the audit trail.",
+        parameters=[JUSTIFICATION],
         responses={200: s.NoticeVersionSerializer, 404: PROBLEM},
     )
     @action(
@@ -392,7 +405,17 @@ class NoticeViewSet(
             notice=notice,
             number=parse_id(number),
         )
-        return Response(s.NoticeVersionSerializer(row, context=self._version_context([row])).data)
+        data = s.NoticeVersionSerializer(row, context=self._version_context([row])).data
+        if request.method == "GET":
+            audit.record_read(
+                actor=member_of(request),
+                action="notice.version_read",
+                object_type="notice",
+                object_id=notice.pk,
+                object_tlp=row.tlp,
+                detail={"reference": notice.reference, "version": row.number},
+            )
+        return Response(data)
 
     def _version_context(self, rows: Sequence[NoticeVersion]) -> dict[str, Any]:
         ids = {p.pk for row in rows for p in row.profiles.all()}
@@ -494,6 +517,18 @@ class SubscriptionViewSet(
         delivery = engine.leased_test_delivery(sub)
         outcome = engine.send_now(delivery)
         assert outcome is not None
+        audit.record(
+            action="subscription.tested",
+            actor=member_of(request),
+            object_type="subscription",
+            object_id=sub.pk,
+            detail={
+                "organisation": sub.organisation_id,
+                "delivery": delivery.pk,
+                "status_code": outcome.status_code,
+                "succeeded": outcome.succeeded,
+            },
+        )
         return Response(
             {
                 "delivery": delivery.pk,

@@ -43,6 +43,56 @@ def _published_notice(item: dict[str, Any], keys: dict[str, int]) -> bool:
     return True
 
 
+def _seizure_report(item: dict[str, Any], keys: dict[str, int], notices: dict[str, str]) -> bool:
+    """File one demo seizure report through the seizure service; False if present (the same
+    organisation, country, day and facility type)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from notices import seizures
+    from notices.models import Notice, SeizureReport
+
+    organisation = Organisation.objects.get(slug=item["organisation"])
+    seized_on = date.fromisoformat(item["seized_on"])
+    if SeizureReport.objects.filter(
+        organisation=organisation,
+        country=item["country"],
+        seized_on=seized_on,
+        facility_type=item["facility_type"],
+    ).exists():
+        return False
+    lines = [
+        seizures.SeizureLineInput(
+            profile=DeviceProfile.objects.get(pk=keys[line["profile"]])
+            if line.get("profile")
+            else None,
+            item_type=line.get("item_type", ""),
+            quantity=line["quantity"],
+        )
+        for line in item["lines"]
+    ]
+    notice = item.get("notice")
+    seizures.seizure_report_create(
+        reporter=Member.objects.get(username=item["author"]),
+        data=seizures.SeizureInput(
+            country=item["country"],
+            seized_on=seized_on,
+            facility_type=item["facility_type"],
+            facilities_searched=item.get("facilities_searched"),
+            notice=Notice.objects.get(title=notices[notice]) if notice else None,
+            operation=item.get("operation", ""),
+            detection_method=item.get("detection_method", ""),
+            cash_amount=Decimal(item["cash_amount"]) if item.get("cash_amount") else None,
+            cash_currency=item.get("cash_currency", ""),
+            negative_result=item.get("negative_result", False),
+            notes=item.get("notes", ""),
+            tlp=item["tlp"],
+            lines=lines,
+        ),
+    )
+    return True
+
+
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
 
 
@@ -119,6 +169,10 @@ class Command(BaseCommand):
             keys[item["key"]] = profile.pk
             created += 1
         created += sum(_published_notice(item, keys) for item in data.get("notices", []))
+        notice_titles = {n["key"]: n["title"] for n in data.get("notices", []) if "key" in n}
+        created += sum(
+            _seizure_report(item, keys, notice_titles) for item in data.get("seizure_reports", [])
+        )
         self.stdout.write(f"Demo data loaded ({created} new records).")
         if not opts["quiet"]:
             self.stdout.write("Demo personas (Authorization: Bearer <token>):")

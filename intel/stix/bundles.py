@@ -1,0 +1,78 @@
+"""One profile or one notice as a STIX 2.1 bundle, as the requesting member may see it.
+
+The bundle holds the latest version of the object and of what it names: its author's
+identity, the markings in use, the extension definition, the profile's suppliers and their
+relationships, its sightings and their places (for a profile), the visible profiles (for a
+notice). It is built from the same `collect` as the TAXII feed, so both say the same thing.
+"""
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from intel.errors import Conflict
+from intel.models import DeviceProfile, Member, tlp_labels_up_to
+from intel.stix import objects as o
+from intel.stix.feed import Entry
+from intel.stix.mapping import Scope, collect
+from notices.models import PUBLIC_STATES, Notice, NoticeVersion
+
+# Objects every bundle may carry, kept only when something in it points at them.
+_SUPPORT_TYPES = ("marking-definition", "extension-definition")
+
+
+def profile_bundle(member: Member, profile_pk: int) -> dict[str, Any] | None:
+    """None when the member may not see the profile (the caller answers 404)."""
+    if not DeviceProfile.objects.visible_to(member).filter(pk=profile_pk).exists():
+        return None
+    scope = Scope(profile_ids=frozenset({profile_pk}), notice_ids=frozenset(), directory=False)
+    return bundle(collect(member, scope), root=o.profile_id(profile_pk))
+
+
+def notice_bundle(member: Member, notice_pk: int) -> dict[str, Any] | None:
+    """None when the member may not see the notice; a draft has no STIX form yet (409)."""
+    notice = Notice.objects.visible_to(member).filter(pk=notice_pk).first()
+    if notice is None:
+        return None
+    if notice.status not in PUBLIC_STATES:
+        raise Conflict("A draft has no STIX form: it becomes a report once published.")
+    latest = (
+        NoticeVersion.objects.filter(notice=notice, tlp__in=tlp_labels_up_to(member.clearance))
+        .order_by("-number")
+        .first()
+    )
+    named = set(latest.profiles.values_list("id", flat=True)) if latest else set()
+    scope = Scope(
+        profile_ids=frozenset(named),
+        notice_ids=frozenset({notice_pk}),
+        sightings=False,
+        directory=False,
+    )
+    return bundle(collect(member, scope), root=o.report_id(notice_pk))
+
+
+def bundle(entries: Iterable[Entry], *, root: str) -> dict[str, Any]:
+    """The latest version of each object; revoked ones left out unless it is the root (a
+    withdrawn notice is exported as its revoked report); supporting objects only if used."""
+    latest: dict[str, dict[str, Any]] = {}
+    versions: dict[str, str] = {}
+    for entry in entries:
+        if entry.stix_id not in versions or entry.version > versions[entry.stix_id]:
+            versions[entry.stix_id] = entry.version
+            latest[entry.stix_id] = entry.obj
+    content = [
+        obj
+        for obj in latest.values()
+        if obj["type"] not in _SUPPORT_TYPES and (obj["id"] == root or not obj.get("revoked"))
+    ]
+    used: set[str] = set()
+    pending = list(content)
+    while pending:
+        obj = pending.pop()
+        for ref in o.references(obj) | set(obj.get("extensions", {})):
+            if ref not in used and ref in latest:
+                used.add(ref)
+                pending.append(latest[ref])
+    kept = {obj["id"] for obj in content}
+    objects = [obj for obj in latest.values() if obj["id"] in kept or obj["id"] in used]
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}

@@ -1,0 +1,442 @@
+"""Which STIX object versions a member may receive (docs/stix.md).
+
+Every read starts from the models' `visible_to(member)`; nothing here decides visibility on
+its own except where an object takes it from another one (a profile's suppliers from the
+profile's revision, a sighting from both its seizure report and its profile).
+
+Versions: a device profile has one version per `ProfileRevision` (the latest whenever the
+member sees the profile; older ones when `ProfileRevision.objects.visible_to` allows, so
+lowering a label never publishes the history written under the higher one); a notice one per
+`NoticeVersion`, plus a revoked one when it is withdrawn; suppliers and their relationships
+one per revision that changed them (revoked when the supplier leaves the profile). Each
+version's `date_added` is when that version entered DIX, so it never changes between calls.
+
+Known limit (by design of `date_added`): an object that becomes visible to a member later
+(a new recipient, a grant) keeps its original `date_added`, so a TAXII client paging with
+`added_after` only picks it up on a full pull.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from intel.models import (
+    DeviceProfile,
+    Member,
+    Organisation,
+    OrganisationKind,
+    ProfileRevision,
+    tlp_labels_up_to,
+    tlp_rank,
+)
+from intel.models.tlp import TLP
+from intel.stix import objects as o
+from intel.stix.feed import Entry
+
+# notices builds on intel; the STIX export is the one place in intel that reads notices and
+# seizure reports, and nothing in notices imports it.
+from notices.models import (
+    PUBLIC_STATES,
+    FacilityType,
+    Notice,
+    NoticeStatus,
+    NoticeVersion,
+    SeizureDetection,
+    SeizureLine,
+    SeizureReport,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to export. The defaults are a member's whole feed (`member_entries`); the bundle
+    endpoints narrow it to one profile or one notice and what it names."""
+
+    profile_ids: frozenset[int] | None = None  # None: every profile the member may see
+    notice_ids: frozenset[int] | None = None  # None: every notice the member may see
+    sightings: bool = True
+    directory: bool = True  # every organisation, not only those referenced
+
+
+@dataclass
+class _Collector:
+    entries: list[Entry] = field(default_factory=list)
+    location_added: dict[str, datetime] = field(default_factory=dict)
+
+    def add(self, obj: dict[str, Any], date_added: datetime) -> None:
+        self.entries.append(
+            Entry(
+                stix_id=obj["id"],
+                stix_type=obj["type"],
+                version=obj.get("modified", obj["created"]),
+                date_added=date_added,
+                standard=obj["type"] in o.STANDARD_TYPES,
+                obj=obj,
+            )
+        )
+
+
+def member_entries(member: Member) -> list[Entry]:
+    """Every STIX object version `member` may see, sorted by (date_added, stix_id, version)."""
+    return collect(member, Scope())
+
+
+def collect(member: Member, scope: Scope) -> list[Entry]:
+    out = _Collector()
+    for label in TLP.values:
+        out.add(o.tlp_marking(label), o.EPOCH)
+    out.add(o.dix_identity(), o.EPOCH)
+    out.add(o.profile_extension_definition(), o.EPOCH)
+
+    visible_ids = set(DeviceProfile.objects.visible_to(member).values_list("id", flat=True))
+    exported = _profiles(member, scope, visible_ids, out)
+    _notices(member, scope, visible_ids, out)
+    if scope.sightings:
+        _sightings(member, exported, out)
+    _organisations(scope, out)
+    for country, added in sorted(out.location_added.items()):
+        out.add(o.country_location(country), added)
+    return sorted(out.entries, key=lambda e: (e.date_added, e.stix_id, e.version))
+
+
+# --- Profiles, their suppliers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Revision:
+    pk: int
+    number: int
+    created_at: datetime
+    snapshot: Mapping[str, Any]
+
+
+def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collector) -> set[int]:
+    """Add every visible profile version (in scope); return the ids of those profiles."""
+    profiles = DeviceProfile.objects.visible_to(member)
+    if scope.profile_ids is not None:
+        profiles = profiles.filter(pk__in=scope.profile_ids)
+    rows = list(profiles.values("id", "owner_id", "created_at", "tlp"))
+    if not rows:
+        return set()
+    selected = profiles.values("id")
+    by_profile: dict[int, list[_Revision]] = defaultdict(list)
+    for rev in (
+        ProfileRevision.objects.filter(profile__in=selected)
+        .order_by("profile_id", "number")
+        .values("id", "profile_id", "number", "created_at", "snapshot")
+    ):
+        by_profile[rev["profile_id"]].append(
+            _Revision(rev["id"], rev["number"], rev["created_at"], rev["snapshot"])
+        )
+    older_visible = set(
+        ProfileRevision.objects.visible_to(member)
+        .filter(profile__in=selected)
+        .values_list("id", flat=True)
+    )
+    for row in rows:
+        revisions = by_profile.get(row["id"]) or [_current_state(row["id"])]
+        _profile_versions(row, revisions, older_visible, visible_ids, out)
+    return {row["id"] for row in rows}
+
+
+def _current_state(profile_pk: int) -> _Revision:
+    """A profile written without revisions (loaded straight into the database): its present
+    state as its only version."""
+    from intel.services import profile_snapshot
+
+    profile = DeviceProfile.objects.get(pk=profile_pk)
+    return _Revision(0, profile.version, profile.updated_at, profile_snapshot(profile))
+
+
+def _profile_versions(
+    row: Mapping[str, Any],
+    revisions: list[_Revision],
+    older_visible: set[int],
+    visible_ids: set[int],
+    out: _Collector,
+) -> None:
+    created = row["created_at"]
+    times = o.strictly_after((r.created_at for r in revisions), floor=created)
+    latest = revisions[-1]
+    suppliers = _supplier_keys(row["id"], revisions)
+    first_seen: dict[str, datetime] = {}
+    for rev, moment in zip(revisions, times, strict=True):
+        for key in suppliers[rev.number]:
+            first_seen.setdefault(key, moment)
+
+    shown: dict[str, Mapping[str, Any]] = {}  # supplier key → content in the last version shown
+    for rev, moment in zip(revisions, times, strict=True):
+        if rev is not latest and rev.pk not in older_visible:
+            continue
+        snap = rev.snapshot
+        label = str(snap.get("tlp") or row["tlp"])
+        parent = snap.get("parent")
+        out.add(
+            o.device_profile(
+                pk=row["id"],
+                owner_pk=row["owner_id"],
+                created=created,
+                modified=moment,
+                snap=snap,
+                revision=rev.number,
+                parent_ref=o.profile_id(parent) if parent in visible_ids else None,
+            ),
+            rev.created_at,
+        )
+        current = suppliers[rev.number]
+        changed = [(k, s, False) for k, s in current.items() if shown.get(k) != s]
+        gone = [(k, s, True) for k, s in shown.items() if k not in current]
+        for key, supplier, revoked in changed + gone:
+            common = {
+                "key": key,
+                "owner_pk": row["owner_id"],
+                "created": first_seen[key],
+                "modified": moment,
+                "supplier": supplier,
+                "label": label,
+                "revoked": revoked,
+            }
+            out.add(o.supplier_identity(**common), rev.created_at)
+            out.add(
+                o.supplier_relationship(
+                    **common, profile_pk=row["id"], profile_name=str(snap.get("name") or "")
+                ),
+                rev.created_at,
+            )
+        shown = current
+
+
+def _supplier_keys(
+    profile_pk: int, revisions: list[_Revision]
+) -> dict[int, dict[str, Mapping[str, Any]]]:
+    """Per revision number, its suppliers under stable keys: profile, country, name (same
+    name twice: an occurrence number). Supplier rows are replaced on every change of the
+    list, so their database ids cannot serve. A supplier that leaves the profile is revoked;
+    if it comes back it is a new object (a revoked STIX object stays revoked)."""
+    result: dict[int, dict[str, Mapping[str, Any]]] = {}
+    incarnation: dict[str, int] = defaultdict(int)
+    present: set[str] = set()
+    for rev in revisions:
+        keyed: dict[str, Mapping[str, Any]] = {}
+        seen: dict[str, int] = defaultdict(int)
+        for supplier in rev.snapshot.get("suppliers") or []:
+            base = "{}:{}:{}".format(
+                profile_pk,
+                str(supplier.get("country") or "").upper(),
+                " ".join(str(supplier.get("name") or "").casefold().split()),
+            )
+            seen[base] += 1
+            base = f"{base}#{seen[base]}"
+            if base not in present:
+                incarnation[base] += 1
+            keyed[f"{base}@{incarnation[base]}"] = supplier
+        present = {key.rsplit("@", 1)[0] for key in keyed}
+        result[rev.number] = keyed
+    return result
+
+
+# --- Notices ---------------------------------------------------------------------------------------
+
+
+def _notices(member: Member, scope: Scope, visible_ids: set[int], out: _Collector) -> None:
+    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+    if scope.notice_ids is not None:
+        notices = notices.filter(pk__in=scope.notice_ids)
+    rows = list(
+        notices.values(
+            "id",
+            "issuer_id",
+            "reference",
+            "notice_type",
+            "tlp",
+            "status",
+            "withdrawal_reason",
+            "changed_at",
+        )
+    )
+    if not rows:
+        return
+    selected = notices.values("id")
+    versions: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for version in (
+        NoticeVersion.objects.filter(notice__in=selected)
+        .order_by("notice_id", "number")
+        .values(
+            "id",
+            "notice_id",
+            "number",
+            "title",
+            "summary",
+            "body",
+            "action_requested",
+            "tlp",
+            "published_at",
+        )
+    ):
+        versions[version["notice_id"]].append(version)
+    named: dict[int, list[int]] = defaultdict(list)
+    through = NoticeVersion.profiles.through.objects
+    for version_pk, profile_pk in (
+        through.filter(noticeversion__notice__in=selected)
+        .order_by("noticeversion_id", "deviceprofile_id")
+        .values_list("noticeversion_id", "deviceprofile_id")
+    ):
+        named[version_pk].append(profile_pk)
+    cleared = set(tlp_labels_up_to(member.clearance))
+    for row in rows:
+        _notice_versions(member, row, versions[row["id"]], named, visible_ids, cleared, out)
+
+
+def _notice_versions(
+    member: Member,
+    row: Mapping[str, Any],
+    versions: list[Mapping[str, Any]],
+    named: Mapping[int, list[int]],
+    visible_ids: set[int],
+    cleared: set[str],
+    out: _Collector,
+) -> None:
+    if not versions:
+        return
+    created = versions[0]["published_at"]
+    times = o.strictly_after((v["published_at"] for v in versions), floor=created)
+    issuer = row["issuer_id"]
+    last_shown: dict[str, Any] | None = None
+    for version, moment in zip(versions, times, strict=True):
+        # A version is read under the notice's audience; one written under a stricter label
+        # than the notice now carries is left to the issuer (the label cannot change after
+        # publication today: this only guards the rule).
+        stricter = tlp_rank(version["tlp"]) > tlp_rank(row["tlp"])
+        if version["tlp"] not in cleared or (stricter and member.organisation_id != issuer):
+            continue
+        last_shown = _report(row, version, created, moment, moment, named, visible_ids)
+        out.add(last_shown, version["published_at"])
+    if row["status"] == NoticeStatus.WITHDRAWN and last_shown is not None:
+        withdrawn = max(o.to_millis(row["changed_at"]), times[-1] + o.MILLISECOND)
+        last = versions[-1]
+        report = _report(
+            row,
+            last,
+            created,
+            withdrawn,
+            times[-1],
+            named,
+            visible_ids,
+            revoked_reason=row["withdrawal_reason"] or "withdrawn by the issuer",
+        )
+        out.add(report, row["changed_at"])
+
+
+def _report(
+    row: Mapping[str, Any],
+    version: Mapping[str, Any],
+    created: datetime,
+    modified: datetime,
+    published: datetime,
+    named: Mapping[int, list[int]],
+    visible_ids: set[int],
+    revoked_reason: str | None = None,
+) -> dict[str, Any]:
+    refs = [o.profile_id(p) for p in named.get(version["id"], []) if p in visible_ids]
+    # A report must name something: when every profile is hidden from this member, it names
+    # its issuer (the description still says what the notice is about).
+    return o.notice_report(
+        pk=row["id"],
+        issuer_pk=row["issuer_id"],
+        reference=row["reference"],
+        notice_type=row["notice_type"],
+        title=version["title"],
+        summary=version["summary"],
+        body=version["body"],
+        action_requested=version["action_requested"],
+        label=version["tlp"],
+        created=created,
+        modified=modified,
+        published=published,
+        object_refs=refs or [o.organisation_id(row["issuer_id"])],
+        revoked_reason=revoked_reason,
+    )
+
+
+# --- Seizure reports -------------------------------------------------------------------------------
+
+
+def _sightings(member: Member, profile_ids: set[int], out: _Collector) -> None:
+    """One sighting per line of a visible report whose profile the member sees (in scope)."""
+    if not profile_ids:
+        return
+    reports = SeizureReport.objects.visible_to(member)
+    lines = (
+        SeizureLine.objects.filter(report__in=reports.values("id"), profile_id__in=profile_ids)
+        .order_by("id")
+        .values(
+            "id",
+            "profile_id",
+            "quantity",
+            "report__organisation_id",
+            "report__country",
+            "report__seized_on",
+            "report__facility_type",
+            "report__detection_method",
+            "report__tlp",
+            "report__created_at",
+        )
+    )
+    for line in lines:
+        country = line["report__country"]
+        added = line["report__created_at"]
+        out.add(
+            o.seizure_sighting(
+                line_pk=line["id"],
+                organisation_pk=line["report__organisation_id"],
+                country=country,
+                seized_on=line["report__seized_on"],
+                created=added,
+                profile_pk=line["profile_id"],
+                quantity=line["quantity"],
+                facility_label=_choice_label(FacilityType, line["report__facility_type"]),
+                detection_label=_choice_label(SeizureDetection, line["report__detection_method"]),
+                label=line["report__tlp"],
+            ),
+            added,
+        )
+        known = out.location_added.get(country)
+        out.location_added[country] = added if known is None else min(known, added)
+
+
+def _choice_label(choices: Any, value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+# --- The directory -----------------------------------------------------------------------------------
+
+
+def _organisations(scope: Scope, out: _Collector) -> None:
+    referenced = _referenced(e.obj for e in out.entries)
+    for org in Organisation.objects.order_by("id").values(
+        "id", "slug", "name", "kind", "country", "created_at"
+    ):
+        obj = o.organisation_identity(
+            pk=org["id"],
+            slug=org["slug"],
+            name=org["name"],
+            kind_label=_choice_label(OrganisationKind, org["kind"]),
+            country=org["country"],
+            created=org["created_at"],
+        )
+        if scope.directory or obj["id"] in referenced:
+            out.add(obj, org["created_at"])
+
+
+def _referenced(objs: Iterable[Mapping[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for obj in objs:
+        found |= o.references(obj)
+    return found

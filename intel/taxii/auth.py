@@ -1,0 +1,74 @@
+"""Who is asking: HTTP Basic (TAXII 2.1 §1.6.9 SHOULD), or a bearer token.
+
+- `Authorization: Basic` with the member's username and, as password, one of the member's API
+  tokens (what MISP, OpenCTI and taxii2-client are configured with) or the member's own
+  password when the member has one;
+- `Authorization: Bearer <token>`, or `Token <token>` (taxii2-client's `TokenAuth`, OpenCTI's
+  connector), exactly as the REST API.
+
+Every failure gets the same answer, so a client learns nothing about which part was wrong.
+"""
+
+import base64
+import binascii
+
+from django.contrib.auth import authenticate
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from intel.api.auth import authenticate_token
+from intel.models import ApiToken, Member
+from intel.models.network import TOKEN_PREFIX
+
+REALM = "DIX TAXII"
+FAILED = "Invalid credentials, or an expired or revoked token."
+
+
+class TaxiiAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Member, ApiToken | None] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header:
+            return None
+        scheme = header[0].lower()
+        if scheme not in (b"basic", b"bearer", b"token"):
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        try:
+            value = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(FAILED) from None
+        if scheme == b"basic":
+            return self._basic(request, value)
+        return authenticate_token(value)
+
+    def _basic(self, request: Request, value: str) -> tuple[Member, ApiToken | None]:
+        try:
+            decoded = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise exceptions.AuthenticationFailed("Malformed Basic credentials.") from None
+        try:
+            text = decoded.decode("utf-8")
+        except UnicodeDecodeError:
+            text = decoded.decode("latin-1")
+        username, colon, secret = text.partition(":")
+        if not colon or not username or not secret:
+            raise exceptions.AuthenticationFailed("Malformed Basic credentials.")
+        if secret.startswith(TOKEN_PREFIX):
+            try:
+                member, token = authenticate_token(secret)
+            except exceptions.AuthenticationFailed:
+                pass  # perhaps a password that happens to start like a token
+            else:
+                if member.username == username:
+                    return member, token
+                raise exceptions.AuthenticationFailed(FAILED)
+        # Django's backends: the password hash check, inactive members refused.
+        user = authenticate(request._request, username=username, password=secret)
+        if not isinstance(user, Member):
+            raise exceptions.AuthenticationFailed(FAILED)
+        return user, None
+
+    def authenticate_header(self, request: Request) -> str:
+        # Both challenges in one header field (RFC 9110 §11.6.1): Basic first, as TAXII asks.
+        return f'Basic realm="{REALM}", charset="UTF-8", Bearer realm="{REALM}"'
