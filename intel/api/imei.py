@@ -1,7 +1,7 @@
 """REST API for bulk IMEI checks (`POST /api/v1/imei-checks/`), docs/imei-checks.md.
 
-Three ways to send the list, one answer: a JSON object `{"imeis": [...]}`, a CSV file as the
-multipart field `file`, or a CSV body (`Content-Type: text/csv`). The answer holds every item
+Three ways to send the list, one answer: JSON (an object `{"imeis": [...]}` or the bare
+array), a CSV file as the multipart field `file`, or a CSV body (`Content-Type: text/csv`). The answer holds every item
 in input order, so it is not paginated.
 
 Two things differ from the other endpoints, both for 100,000 items:
@@ -130,8 +130,9 @@ def _count_within_limit(imeis: list[Any], field: str) -> None:
 
 
 class ImeiListSerializer(serializers.Serializer):
-    """`{"imeis": [...]}`. The fields describe the schema; `to_internal_value` checks the
-    list with plain type tests (a `ListField` runs a field object per item)."""
+    """`{"imeis": [...]}`, or the bare JSON array `[...]` (read as the value of `imeis`, so
+    its errors name `imeis` too). The fields describe the schema; `to_internal_value` checks
+    the list with plain type tests (a `ListField` runs a field object per item)."""
 
     imeis = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -142,8 +143,10 @@ class ImeiListSerializer(serializers.Serializer):
     )
 
     def to_internal_value(self, data: Any) -> dict[str, list[str]]:
+        if isinstance(data, list):  # a bare JSON array: the list on its own
+            data = {"imeis": data}
         if not isinstance(data, dict):
-            message = 'Send a JSON object: {"imeis": ["…", "…"]}.'
+            message = 'Send a JSON array of IMEIs, or an object {"imeis": ["…", "…"]}.'
             raise serializers.ValidationError({"non_field_errors": [message]})
         unknown = sorted(set(data) - set(self.fields))
         if unknown:  # as StrictFieldsMixin: a typo must not be silently dropped
@@ -341,7 +344,8 @@ class ImeiCheckView(APIView):
             "check digit on 15; 16 digits are an IMEISV, which has none) and matched by its "
             "TAC (the first 8 digits) against the TACs and inclusive TAC ranges of the "
             "profiles **you may see**; a profile you may not see is never matched nor named.\n\n"
-            'Send a JSON object `{"imeis": [...]}`, or a CSV: as the multipart file field '
+            'Send a JSON array `[...]` or object `{"imeis": [...]}`, or a CSV: as the multipart '
+            "file field "
             "`file`, or as the body with `Content-Type: text/csv` (one IMEI per line or in the "
             "first column, UTF-8, a header line skipped). The body may hold up to "
             f"{MAX_BODY_BYTES:,} bytes. The answer lists every item in input order (it is not "

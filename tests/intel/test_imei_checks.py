@@ -319,7 +319,8 @@ def test_a_body_beyond_the_byte_limit_gets_413_naming_it(network, api):
         ({"imeis": ["009999000000012", None]}, "imeis.1"),
         ({"imeis": [["009999000000012"]]}, "imeis.0"),
         ({"imeis": ["009999000000012"], "imei": []}, "imei"),
-        (["009999000000012"], "body"),
+        (["009999000000012", 9999000000012], "imeis.1"),
+        ([], "imeis"),
         ("009999000000012", "body"),
         (None, "body"),
     ],
@@ -333,6 +334,29 @@ def test_a_body_that_is_not_a_list_of_strings_gets_400_naming_the_field(
     assert response["Content-Type"] == PROBLEM
     assert [error["field"] for error in response.json()["errors"]] == [field]
     assert "009999000000012" not in response.content.decode()
+
+
+def test_a_bare_json_array_is_answered_like_the_object(network, api, l8star):
+    bob = api(network.bob)
+    raw = [raw for raw, *_ in FIXTURES]
+
+    bare = bob.post(URL, json.dumps(raw), content_type="application/json")
+
+    assert bare.status_code == 200, bare.content
+    assert bare.json() == check(bob, raw).json()
+    assert bare.json()["summary"] == {"items": 7, "valid": 6, "invalid": 1, "matched": 6}
+    events = AuditEvent.objects.filter(action="imei_check.performed")
+    assert [e.detail["source"] for e in events] == ["json", "json"]
+
+
+def test_a_bare_json_array_of_100001_imeis_gets_413(network, api):
+    payload = json.dumps(["009999000000012"] * 100_001)
+
+    response = api(network.bob).post(URL, payload, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:dix:problem:too-many-imeis"
+    assert response.json()["errors"][0]["field"] == "imeis"
 
 
 @pytest.mark.parametrize(
