@@ -591,7 +591,22 @@ def test_demo_figures_for_the_mini_phone(db: None) -> None:
     belgium = [row for row in stats["by_country_month"] if row["country"] == "BE"]
     assert belgium[0]["negative_reports"] == 1
     reports = client.get(SEIZURES).json()["results"]
+    # The founding case's figures, each where the reporting put it: 88 mini phones and 76
+    # other phones in the prisons; 500 phones and EUR 70,000 in the storage building.
+    prisons = [r for r in reports if r["facility_type"] == "prison" and not r["negative_result"]]
+    assert [(r["country"], r["seized_on"], r["lines"]) for r in prisons] == [
+        (
+            "FR",
+            "2025-05-20",
+            [
+                {"profile": mini.pk, "item_type": "", "quantity": 88},
+                {"profile": None, "item_type": "other_mobile_phone", "quantity": 76},
+            ],
+        )
+    ]
+    assert prisons[0]["cash_amount"] is None
     storage = next(r for r in reports if r["facility_type"] == "storage")
+    assert storage["lines"] == [{"profile": mini.pk, "item_type": "", "quantity": 500}]
     assert (storage["cash_amount"], storage["cash_currency"]) == ("70000.00", "EUR")
     assert {r["reported_by"] for r in reports} == {analyst.username, "be-officer"}
 
