@@ -49,7 +49,13 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def _raw_delete(self, *args: Any, **kwargs: Any) -> int:
         raise PermissionError(APPEND_ONLY)
 
-    _update = update
+    def _update(self, values: Any) -> int:
+        """The UPDATE behind `Model.save_base`, which `loaddata` calls directly (bypassing
+        `AuditEvent.save`): refused when it would touch an event. Touching none answers 0,
+        so loading a dumped trail into an empty database still inserts its events."""
+        if self.exists():
+            raise PermissionError(APPEND_ONLY)
+        return 0
 
 
 class AuditEvent(models.Model):
@@ -95,6 +101,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
         # No add, change or delete permission exists to be granted, to anyone.
         default_permissions = ("view",)
+        # Django saves and deletes through the base manager: make it the refusing one.
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"

@@ -1114,6 +1114,29 @@ def test_the_orm_refuses_to_change_or_delete_events(db: None) -> None:
     assert audit.verify() == (2, None)
 
 
+def test_loaddata_cannot_overwrite_an_event_but_loads_a_dumped_trail(
+    db: None, tmp_path: Any
+) -> None:
+    """`loaddata` saves through `Model.save_base`, not `AuditEvent.save`: an event with an
+    existing id must not replace the stored one, while a dump loads into an empty trail."""
+    chain = _chain_of(3)
+    dump = tmp_path / "trail.json"
+    call_command("dumpdata", "intel.auditevent", output=str(dump), stdout=io.StringIO())
+    forged = tmp_path / "forged.json"
+    forged.write_text(dump.read_text().replace('"test.event"', '"test.forged"', 1))
+
+    with pytest.raises(PermissionError):
+        call_command("loaddata", str(forged), stdout=io.StringIO())
+    assert [e.action for e in AuditEvent.objects.order_by("id")] == [e.action for e in chain]
+    assert audit.verify() == (3, None)
+
+    with connection.cursor() as cursor:  # an empty database, as on a new server
+        cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table}")  # noqa: S608
+    call_command("loaddata", str(dump), stdout=io.StringIO())
+    assert [e.hash for e in AuditEvent.objects.order_by("id")] == [e.hash for e in chain]
+    assert audit.verify() == (3, None)
+
+
 def test_the_database_refuses_a_fork_of_the_chain(db: None) -> None:
     first, _ = _chain_of(2)
     fork = AuditEvent(action="test.fork", previous_hash=first.hash)
