@@ -72,7 +72,6 @@ class _Collector:
                 stix_type=obj["type"],
                 version=obj.get("modified", obj["created"]),
                 date_added=date_added,
-                standard=obj["type"] in o.STANDARD_TYPES,
                 obj=obj,
             )
         )

@@ -58,18 +58,6 @@ TLP_MARKING_IDS: dict[str, str] = {
 TLP_MARKING_CREATED = "2022-10-01T00:00:00.000Z"
 MARKING_LABELS = {marking: label for label, marking in TLP_MARKING_IDS.items()}
 
-STANDARD_TYPES = frozenset(
-    {
-        "identity",
-        "location",
-        "report",
-        "sighting",
-        "relationship",
-        "marking-definition",
-        "extension-definition",
-    }
-)
-
 SUPPLIER_SECTORS: dict[str, list[str]] = {
     SupplierRole.MANUFACTURER: ["manufacturing"],
     SupplierRole.WHOLESALER: ["retail"],

@@ -32,6 +32,7 @@ from intel.models.profiles import (
 )
 from intel.stix import objects as o
 from intel.stix.feed import Entry, entries
+from intel.taxii.collections import INTEROP
 from notices import services as notice_services
 from tests.conftest import Network
 from tests.stix.conftest import Feed
@@ -100,6 +101,30 @@ def test_every_exported_object_validates_and_parses(feed: Feed, network: Network
         allow_custom=True,
     )
     assert len(bundle.objects) == len(latest(feed_entries))
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "charlie"])
+def test_the_interop_collection_holds_objects_that_stand_on_their_own(
+    feed: Feed, network: Network, who: str
+) -> None:
+    held = [e.obj for e in entries(getattr(network, who)) if INTEROP.holds(e)]
+    ids = {obj["id"] for obj in held}
+
+    assert {obj["type"] for obj in held} == {
+        "report",
+        "sighting",
+        "identity",
+        "location",
+        "marking-definition",
+    }
+    for obj in held:
+        # Only a report's or a sighting's pointer to a profile leads outside the collection
+        # (no relationship to a custom type, which OpenCTI refuses).
+        outside = o.references(obj) - ids
+        assert all(ref.startswith(o.PROFILE_TYPE + "--") for ref in outside), obj
+        assert not outside or obj["type"] in ("report", "sighting"), obj
+    result = validate(held)
+    assert result.is_valid, [str(e) for e in result.errors]
 
 
 def test_the_validator_applies_our_profile_schema(feed: Feed, network: Network) -> None:
