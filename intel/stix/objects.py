@@ -407,6 +407,11 @@ def profile_description(snap: Mapping[str, Any]) -> str:
     return text
 
 
+def profile_summary(snap: Mapping[str, Any], pk: int) -> str:
+    """The profile in one line of a report: its name, then its description."""
+    return f"{snap.get('name') or f'Device profile {pk}'}: {profile_description(snap)}"
+
+
 def device_profile(
     *,
     pk: int,
@@ -541,11 +546,16 @@ def notice_report(
     modified: datetime,
     published: datetime,
     object_refs: Sequence[str],
+    profiles: Sequence[str] = (),
     revoked_reason: str | None = None,
 ) -> dict[str, Any]:
+    """`profiles`: one line per profile it names, so that the report stands alone in a tool
+    that drops the `x-dix-device-profile` objects."""
     paragraphs = [summary.strip(), body.strip()]
     if action_requested.strip():
         paragraphs.append("Action requested: " + action_requested.strip())
+    if profiles:
+        paragraphs.append("Device profiles:\n" + "\n".join(f"- {line}" for line in profiles))
     if revoked_reason is not None:
         paragraphs.insert(0, f"WITHDRAWN: {revoked_reason.strip()}")
     obj: dict[str, Any] = {

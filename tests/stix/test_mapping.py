@@ -343,6 +343,34 @@ def test_the_outsider_receives_no_restricted_object_nor_a_reference_to_one(
     assert [s["count"] for s in sightings] == [88]
 
 
+def test_a_report_describes_the_profiles_it_names_in_its_own_text(
+    feed: Feed, network: Network
+) -> None:
+    """For tools that drop x-dix-device-profile: the report says what the device is, under
+    the report's own label (the AMBER profile named by the GREEN notice is only pointed at)."""
+    green, amber = feed.profiles[TLP.GREEN], feed.profiles[TLP.AMBER]
+    sid = o.report_id(feed.notice.pk)
+    outsider = latest(entries(network.charlie))[sid]["description"]
+    partner = latest(entries(network.bob))[sid]["description"]
+
+    line = f"- {green.name}: Mini phone; 68 x 21 x 12.5 mm; 15 g"
+    assert line in outsider and line in partner
+    assert "walk-through metal detector: usually not detected" in outsider
+    assert o.profile_id(amber.pk) not in outsider and amber.name not in outsider
+    assert amber.name not in partner
+    assert f"A device profile under TLP:AMBER ({o.profile_id(amber.pk)})" in partner
+
+    # A later revision of the profile is not rewritten into the published report.
+    before = versions_of(entries(network.charlie), sid)
+    services.profile_update(
+        profile_id=green.pk,
+        author=network.alice,
+        expected_version=None,
+        data=services.ProfileInput(fields={"weight_g": "99"}),
+    )
+    assert versions_of(entries(network.charlie), sid) == before
+
+
 def test_the_partner_sees_the_amber_profile_in_the_report_and_its_sighting(
     feed: Feed, network: Network
 ) -> None:
