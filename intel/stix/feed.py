@@ -21,7 +21,6 @@ class Entry:
     stix_type: str  # e.g. "report"
     version: str  # the object's `modified` (or `created` when it has none), STIX timestamp
     date_added: datetime  # when this version entered DIX (aware, UTC); never changes
-    standard: bool  # a STIX 2.1 type (report, identity, sighting, marking-definition, ...)
     obj: dict[str, Any]  # the STIX object, JSON-ready
 
 

@@ -72,7 +72,6 @@ class _Collector:
                 stix_type=obj["type"],
                 version=obj.get("modified", obj["created"]),
                 date_added=date_added,
-                standard=obj["type"] in o.STANDARD_TYPES,
                 obj=obj,
             )
         )
@@ -284,9 +283,67 @@ def _notices(member: Member, scope: Scope, visible_ids: set[int], out: _Collecto
         .values_list("noticeversion_id", "deviceprofile_id")
     ):
         named[version_pk].append(profile_pk)
+    summaries = _profile_summaries(
+        member, [v for vs in versions.values() for v in vs], named, visible_ids
+    )
     cleared = set(tlp_labels_up_to(member.clearance))
     for row in rows:
-        _notice_versions(member, row, versions[row["id"]], named, visible_ids, cleared, out)
+        _notice_versions(
+            member, row, versions[row["id"]], named, summaries, visible_ids, cleared, out
+        )
+
+
+def _profile_summaries(
+    member: Member,
+    versions: list[Mapping[str, Any]],
+    named: Mapping[int, list[int]],
+    visible_ids: set[int],
+) -> dict[int, list[str]]:
+    """Per notice version, one line for each profile it names that the member sees: what a
+    tool that drops `x-dix-device-profile` still shows through the report.
+
+    The line describes the profile as it stood when that notice version was published (so a
+    report version never changes after the fact), and only when that revision reaches the
+    member and its label is no stricter than the report's: the report's marking must cover
+    all of its text. Otherwise the line only says where the details are."""
+    wanted = {p for version in versions for p in named.get(version["id"], [])} & visible_ids
+    if not wanted:
+        return {}
+    revisions: dict[int, list[_Revision]] = defaultdict(list)
+    for row in (
+        ProfileRevision.objects.filter(profile_id__in=wanted)
+        .order_by("profile_id", "number")
+        .values("id", "profile_id", "number", "created_at", "snapshot")
+    ):
+        revisions[row["profile_id"]].append(
+            _Revision(row["id"], row["number"], row["created_at"], row["snapshot"])
+        )
+    readable = set(
+        ProfileRevision.objects.visible_to(member)
+        .filter(profile_id__in=wanted)
+        .values_list("id", flat=True)
+    )
+    result: dict[int, list[str]] = {}
+    for version in versions:
+        lines = []
+        for profile_pk in named.get(version["id"], []):
+            if profile_pk not in visible_ids:
+                continue
+            history = revisions.get(profile_pk) or [_current_state(profile_pk)]
+            then = [r for r in history if r.created_at <= version["published_at"]] or history[:1]
+            rev = then[-1]
+            label = str(rev.snapshot.get("tlp") or TLP.RED)
+            shown = rev is history[-1] or rev.pk in readable
+            if shown and tlp_rank(label) <= tlp_rank(version["tlp"]):
+                lines.append(o.profile_summary(rev.snapshot, profile_pk))
+            else:
+                lines.append(
+                    f"A device profile under {label} ({o.profile_id(profile_pk)}): its details "
+                    "are in the profile object, under its own label."
+                )
+        if lines:
+            result[version["id"]] = lines
+    return result
 
 
 def _notice_versions(
@@ -294,6 +351,7 @@ def _notice_versions(
     row: Mapping[str, Any],
     versions: list[Mapping[str, Any]],
     named: Mapping[int, list[int]],
+    summaries: Mapping[int, list[str]],
     visible_ids: set[int],
     cleared: set[str],
     out: _Collector,
@@ -311,7 +369,7 @@ def _notice_versions(
         stricter = tlp_rank(version["tlp"]) > tlp_rank(row["tlp"])
         if version["tlp"] not in cleared or (stricter and member.organisation_id != issuer):
             continue
-        last_shown = _report(row, version, created, moment, moment, named, visible_ids)
+        last_shown = _report(row, version, created, moment, moment, named, summaries, visible_ids)
         out.add(last_shown, version["published_at"])
     if row["status"] == NoticeStatus.WITHDRAWN and last_shown is not None:
         withdrawn = max(o.to_millis(row["changed_at"]), times[-1] + o.MILLISECOND)
@@ -323,6 +381,7 @@ def _notice_versions(
             withdrawn,
             times[-1],
             named,
+            summaries,
             visible_ids,
             revoked_reason=row["withdrawal_reason"] or "withdrawn by the issuer",
         )
@@ -336,6 +395,7 @@ def _report(
     modified: datetime,
     published: datetime,
     named: Mapping[int, list[int]],
+    summaries: Mapping[int, list[str]],
     visible_ids: set[int],
     revoked_reason: str | None = None,
 ) -> dict[str, Any]:
@@ -356,6 +416,7 @@ def _report(
         modified=modified,
         published=published,
         object_refs=refs or [o.organisation_id(row["issuer_id"])],
+        profiles=summaries.get(version["id"], []),
         revoked_reason=revoked_reason,
     )
 

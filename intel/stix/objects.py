@@ -58,18 +58,6 @@ TLP_MARKING_IDS: dict[str, str] = {
 TLP_MARKING_CREATED = "2022-10-01T00:00:00.000Z"
 MARKING_LABELS = {marking: label for label, marking in TLP_MARKING_IDS.items()}
 
-STANDARD_TYPES = frozenset(
-    {
-        "identity",
-        "location",
-        "report",
-        "sighting",
-        "relationship",
-        "marking-definition",
-        "extension-definition",
-    }
-)
-
 SUPPLIER_SECTORS: dict[str, list[str]] = {
     SupplierRole.MANUFACTURER: ["manufacturing"],
     SupplierRole.WHOLESALER: ["retail"],
@@ -419,6 +407,11 @@ def profile_description(snap: Mapping[str, Any]) -> str:
     return text
 
 
+def profile_summary(snap: Mapping[str, Any], pk: int) -> str:
+    """The profile in one line of a report: its name, then its description."""
+    return f"{snap.get('name') or f'Device profile {pk}'}: {profile_description(snap)}"
+
+
 def device_profile(
     *,
     pk: int,
@@ -553,11 +546,16 @@ def notice_report(
     modified: datetime,
     published: datetime,
     object_refs: Sequence[str],
+    profiles: Sequence[str] = (),
     revoked_reason: str | None = None,
 ) -> dict[str, Any]:
+    """`profiles`: one line per profile it names, so that the report stands alone in a tool
+    that drops the `x-dix-device-profile` objects."""
     paragraphs = [summary.strip(), body.strip()]
     if action_requested.strip():
         paragraphs.append("Action requested: " + action_requested.strip())
+    if profiles:
+        paragraphs.append("Device profiles:\n" + "\n".join(f"- {line}" for line in profiles))
     if revoked_reason is not None:
         paragraphs.insert(0, f"WITHDRAWN: {revoked_reason.strip()}")
     obj: dict[str, Any] = {

@@ -9,6 +9,14 @@ from intel.stix.feed import Entry
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 
+# What the interop collection keeps: the standard types a tool that drops custom ones can use
+# on their own. Left out: the profiles, their extension definition (it declares a type the
+# collection does not hold) and the supplier relationships (each one targets a profile, and
+# OpenCTI refuses a relationship to a type it does not know). Reports and sightings stay,
+# though they name profiles: tools keep them with a dangling reference, and a report's
+# description describes the profiles it names.
+INTEROP_TYPES = frozenset({"report", "sighting", "identity", "location", "marking-definition"})
+
 
 @dataclass(frozen=True)
 class Collection:
@@ -46,10 +54,11 @@ INTEROP = Collection(
     id="4e9e1af7-57b8-471e-9a23-ad0b77049f7f",
     alias="dix-interop",
     title="DIX — interop",
-    description="The same objects restricted to standard STIX 2.1 types (report, sighting, "
-    "identity, location, relationship, marking and extension definitions), for tools that "
-    "drop custom types. Reports describe their device profiles in their own text.",
-    holds=lambda entry: entry.standard,
+    description="The same objects restricted to standard STIX 2.1 types that stand on their "
+    "own (reports, sightings, identities, locations, TLP 2.0 marking definitions), for tools "
+    "that drop custom types. Reports describe the device profiles they name in their own "
+    "text.",
+    holds=lambda entry: entry.stix_type in INTEROP_TYPES,
 )
 
 COLLECTIONS: tuple[Collection, ...] = (EVERYTHING, INTEROP)

@@ -32,6 +32,7 @@ from intel.models.profiles import (
 )
 from intel.stix import objects as o
 from intel.stix.feed import Entry, entries
+from intel.taxii.collections import INTEROP
 from notices import services as notice_services
 from tests.conftest import Network
 from tests.stix.conftest import Feed
@@ -100,6 +101,30 @@ def test_every_exported_object_validates_and_parses(feed: Feed, network: Network
         allow_custom=True,
     )
     assert len(bundle.objects) == len(latest(feed_entries))
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "charlie"])
+def test_the_interop_collection_holds_objects_that_stand_on_their_own(
+    feed: Feed, network: Network, who: str
+) -> None:
+    held = [e.obj for e in entries(getattr(network, who)) if INTEROP.holds(e)]
+    ids = {obj["id"] for obj in held}
+
+    assert {obj["type"] for obj in held} == {
+        "report",
+        "sighting",
+        "identity",
+        "location",
+        "marking-definition",
+    }
+    for obj in held:
+        # Only a report's or a sighting's pointer to a profile leads outside the collection
+        # (no relationship to a custom type, which OpenCTI refuses).
+        outside = o.references(obj) - ids
+        assert all(ref.startswith(o.PROFILE_TYPE + "--") for ref in outside), obj
+        assert not outside or obj["type"] in ("report", "sighting"), obj
+    result = validate(held)
+    assert result.is_valid, [str(e) for e in result.errors]
 
 
 def test_the_validator_applies_our_profile_schema(feed: Feed, network: Network) -> None:
@@ -316,6 +341,34 @@ def test_the_outsider_receives_no_restricted_object_nor_a_reference_to_one(
     assert report["object_refs"] == [o.profile_id(feed.profiles[TLP.GREEN].pk)]
     sightings = [e.obj for e in outsider if e.stix_type == "sighting"]
     assert [s["count"] for s in sightings] == [88]
+
+
+def test_a_report_describes_the_profiles_it_names_in_its_own_text(
+    feed: Feed, network: Network
+) -> None:
+    """For tools that drop x-dix-device-profile: the report says what the device is, under
+    the report's own label (the AMBER profile named by the GREEN notice is only pointed at)."""
+    green, amber = feed.profiles[TLP.GREEN], feed.profiles[TLP.AMBER]
+    sid = o.report_id(feed.notice.pk)
+    outsider = latest(entries(network.charlie))[sid]["description"]
+    partner = latest(entries(network.bob))[sid]["description"]
+
+    line = f"- {green.name}: Mini phone; 68 x 21 x 12.5 mm; 15 g"
+    assert line in outsider and line in partner
+    assert "walk-through metal detector: usually not detected" in outsider
+    assert o.profile_id(amber.pk) not in outsider and amber.name not in outsider
+    assert amber.name not in partner
+    assert f"A device profile under TLP:AMBER ({o.profile_id(amber.pk)})" in partner
+
+    # A later revision of the profile is not rewritten into the published report.
+    before = versions_of(entries(network.charlie), sid)
+    services.profile_update(
+        profile_id=green.pk,
+        author=network.alice,
+        expected_version=None,
+        data=services.ProfileInput(fields={"weight_g": "99"}),
+    )
+    assert versions_of(entries(network.charlie), sid) == before
 
 
 def test_the_partner_sees_the_amber_profile_in_the_report_and_its_sighting(

@@ -37,7 +37,6 @@ def entry(n: int, stix_id: str, *, minutes: int = 0, tlp: str = "TLP:GREEN") -> 
         stix_type=stix_type,
         version=version,
         date_added=T0 + timedelta(seconds=n, microseconds=n),
-        standard=not stix_type.startswith("x-"),
         obj={
             "type": stix_type,
             "id": stix_id,

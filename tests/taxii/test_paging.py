@@ -21,7 +21,6 @@ def entry(n: int, stix_id: str, version_minutes: int, *, stix_type: str = "repor
         stix_type=stix_type,
         version=version,
         date_added=T0 + timedelta(seconds=n),
-        standard=stix_type != "x-dix-device-profile",
         obj={"type": stix_type, "id": stix_id, "spec_version": "2.1", "modified": version},
     )
 
