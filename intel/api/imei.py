@@ -1,8 +1,8 @@
 """REST API for bulk IMEI checks (`POST /api/v1/imei-checks/`), docs/imei-checks.md.
 
 Three ways to send the list, one answer: JSON (an object `{"imeis": [...]}` or the bare
-array), a CSV file as the multipart field `file`, or a CSV body (`Content-Type: text/csv`). The answer holds every item
-in input order, so it is not paginated.
+array), a CSV file as the multipart field `file`, or a CSV body (`Content-Type: text/csv`).
+The answer holds every item in input order, so it is not paginated.
 
 Two things differ from the other endpoints, both for 100,000 items:
 
