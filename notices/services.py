@@ -20,6 +20,7 @@ from intel import audit, changes
 from intel.errors import Conflict, FieldInvalid, Forbidden
 from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
 from intel.models.tlp import TLP
+from intel.models.visibility import visible_ids_per_viewer
 from notices import crypto
 from notices.models import (
     AudienceScope,
@@ -450,26 +451,49 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
     )
     entitled: list[int] = []
     notice_countries = {notice.issuer.country, *notice.audience_countries}
-    for (org_id, cap), subs in _groups(candidates.values()).items():
-        viewer = webhook_viewer(organisations[org_id], cap)
-        if not Notice.objects.visible_to(viewer).filter(pk=notice.pk).exists():
-            continue
-        # The profiles this group may see matter only to device class, country and TAC
-        # filters: without any, `_matches` looks at the notice type alone (a query saved per
-        # organisation, on the publish path).
-        profiles = (
-            list(
-                DeviceProfile.objects.visible_to(viewer)
-                .filter(notices=notice)
-                .prefetch_related("identifiers")
-            )
-            if any(s.device_classes or s.countries or s.tac_prefixes for s in subs)
-            else []
+    groups = _groups(candidates.values())
+    keys = list(groups)
+    viewers = [webhook_viewer(organisations[org_id], cap) for org_id, cap in keys]
+    sees = visible_ids_per_viewer(
+        viewers,
+        lambda v: (
+            Notice.objects.visible_to(v)
+            .filter(pk=notice.pk)
+            .order_by()
+            .values_list("pk", flat=True)
+        ),
+    )
+    # The profiles a group may see matter only to device class, country and TAC filters:
+    # without any, `_matches` looks at the notice type alone (no query of profiles).
+    filtered = [
+        i
+        for i, key in enumerate(keys)
+        if sees[i] and any(s.device_classes or s.countries or s.tac_prefixes for s in groups[key])
+    ]
+    visible: dict[int, set[int]] = {}
+    profiles_by_id: dict[int, DeviceProfile] = {}
+    if filtered:
+        profiles_by_id = (
+            DeviceProfile.objects.filter(notices=notice).prefetch_related("identifiers").in_bulk()
         )
+        found = visible_ids_per_viewer(
+            [viewers[i] for i in filtered],
+            lambda v: (
+                DeviceProfile.objects.visible_to(v)
+                .filter(notices=notice)
+                .order_by()
+                .values_list("pk", flat=True)
+            ),
+        )
+        visible = dict(zip(filtered, found, strict=True))
+    for i, key in enumerate(keys):
+        if not sees[i]:
+            continue
+        profiles = [profiles_by_id[pk] for pk in sorted(visible.get(i, ()))]
         countries = notice_countries | {p.manufacturer_country for p in profiles}
         entitled.extend(
             sub.pk
-            for sub in subs
+            for sub in groups[key]
             if sub.pk in forced
             or _matches(sub, notice_type=notice.notice_type, profiles=profiles, countries=countries)
         )

@@ -6,6 +6,7 @@ attachments, exports) starts from it, so there is exactly one place where the ru
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
@@ -60,3 +61,138 @@ def tlp_audience_q(
     if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
         q |= Q(**{tlp: TLP.RED}) & named_members
     return q & Q(**{f"{tlp}__in": tlp_labels_up_to(member.clearance)})
+
+
+# --- The same rule for many organisations at once ----------------------------------------
+#
+# Publishing a notice, and delivering it, asks "may this organisation see it?" for every
+# subscribed organisation (hundreds). Building and compiling the `visible_to` query costs
+# ~5 ms of ORM work per organisation, ten times what the database needs to answer it
+# (bench/fanout). But the query of two organisations differs only in the values of their
+# ids and countries, as long as they take the same branches of the rule (secretariat or not,
+# sponsored or not, with a country or not, same clearance). So the query is built once per
+# such shape, for a stand-in whose ids and countries are sentinels that no real row holds,
+# and run for each organisation with its own values put in the sentinels' places.
+
+_ORG = -7_300_001
+_SPONSOR = -7_300_002
+_COUNTRY = "#1"  # ISO 3166-1 codes are two letters: no real country is "#1"
+_SPONSOR_COUNTRY = "#2"
+
+
+def _shape(viewer: "Member") -> tuple[Any, ...]:
+    """What the rule branches on, for an unsaved organisation stand-in (`member.pk` None)."""
+    org = viewer.organisation
+    if org is None:
+        return (None, viewer.clearance)
+    sponsor = org.sponsor
+    return (
+        org.kind,
+        bool(org.country),
+        None if sponsor is None else (sponsor.kind, bool(sponsor.country)),
+        viewer.clearance,
+    )
+
+
+def _stand_in(viewer: "Member") -> "Member":
+    from intel.models.network import Member, Organisation
+
+    org = viewer.organisation
+    if org is None:
+        return Member(clearance=viewer.clearance)
+    sponsor = org.sponsor
+    sponsor_copy = (
+        None
+        if sponsor is None
+        else Organisation(
+            pk=_SPONSOR, kind=sponsor.kind, country=_SPONSOR_COUNTRY if sponsor.country else ""
+        )
+    )
+    copy = Organisation(
+        pk=_ORG, kind=org.kind, country=_COUNTRY if org.country else "", sponsor=sponsor_copy
+    )
+    return Member(organisation=copy, clearance=viewer.clearance)
+
+
+def _values(viewer: "Member") -> dict[Any, Any]:
+    org = viewer.organisation
+    if org is None:
+        return {}
+    values: dict[Any, Any] = {_ORG: org.pk, _COUNTRY: org.country}
+    if org.sponsor is not None:
+        values |= {_SPONSOR: org.sponsor.pk, _SPONSOR_COUNTRY: org.sponsor.country}
+    return values
+
+
+_Compiled = tuple[str, tuple[Any, ...], str]
+
+
+def _compiled(queryset: QuerySet[Any]) -> _Compiled:
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return sql, tuple(params), queryset.db
+
+
+def _substitute(params: tuple[Any, ...], values: dict[Any, Any]) -> tuple[Any, ...]:
+    # Only ints and strs can be sentinels (a bool or a datetime never equals one).
+    return tuple(values.get(p, p) if type(p) in (int, str) else p for p in params)
+
+
+def _is_time(value: Any) -> bool:
+    if isinstance(value, datetime):
+        return True
+    if not isinstance(value, str) or len(value) < 19:
+        return False
+    try:  # SQLite receives datetimes as text
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _same(sql: str, params: tuple[Any, ...], own: _Compiled) -> bool:
+    """The filled-in template is the viewer's own query. Times may differ: each build reads
+    the clock (a grant's expiry is compared with now)."""
+    return (
+        sql == own[0]
+        and len(params) == len(own[1])
+        and all(
+            a == b or (_is_time(a) and _is_time(b))
+            for a, b in zip(params, own[1], strict=True)
+        )
+    )
+
+
+def visible_ids_per_viewer(
+    viewers: Iterable["Member"], query: Callable[["Member"], QuerySet[Any]]
+) -> list[set[Any]]:
+    """`set(query(viewer))` for each viewer, in order. `query(viewer)` must be a
+    `values_list(<one column>, flat=True)` queryset built on a `visible_to(viewer)`; the
+    viewers are unsaved organisation stand-ins (as `notices.rendering.webhook_viewer` makes).
+
+    One query is compiled per shape (see above). The first viewer of each shape is also
+    compiled the ordinary way and compared with the template filled in for it: should the
+    rule ever branch on something `_shape` does not know, that shape falls back to each
+    viewer's own query, so the answer is always the one `visible_to` gives."""
+    from django.db import connections
+
+    templates: dict[tuple[Any, ...], _Compiled | None] = {}
+    answers: list[set[Any]] = []
+    for viewer in viewers:
+        if viewer.pk is not None:
+            raise ValueError("visible_ids_per_viewer takes unsaved organisation stand-ins")
+        shape = _shape(viewer)
+        if shape not in templates:
+            template = _compiled(query(_stand_in(viewer)))
+            own = _compiled(query(viewer))
+            filled = _substitute(template[1], _values(viewer))
+            templates[shape] = template if _same(template[0], filled, own) else None
+        compiled = templates[shape]
+        if compiled is None:
+            answers.append(set(query(viewer)))
+            continue
+        # One query each: a UNION ALL of a hundred of them measured slower on PostgreSQL.
+        sql, params, alias = compiled
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, _substitute(params, _values(viewer)))
+            answers.append({row[0] for row in cursor.fetchall()})
+    return answers
