@@ -86,12 +86,31 @@ def lease_due(limit: int) -> list[int]:
     return ids
 
 
+_SUBSCRIPTION_FIELDS = (
+    "organisation",
+    "created_by",
+    "url",
+    "max_tlp",
+    "secret_encrypted",
+    "previous_secret_encrypted",
+    "previous_secret_expires_at",
+    "enabled",
+)
+
+
 def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
     """Send one leased batch and record the outcomes; returns the number of attempts."""
     # The notice is not joined here: the renderer loads it once per batch, not once per row.
+    # What the engine reads of an endpoint and its creator, nothing more: these rows are
+    # loaded for every attempt (the organisation whole, with its sponsor, for visibility).
     deliveries = list(
-        Delivery.objects.filter(id__in=ids, state=DeliveryState.SENDING).select_related(
-            "subscription__organisation", "subscription__created_by"
+        Delivery.objects.filter(id__in=ids, state=DeliveryState.SENDING)
+        .select_related("subscription__organisation__sponsor", "subscription__created_by")
+        .only(
+            *(f.name for f in Delivery._meta.concrete_fields),
+            *(f"subscription__{name}" for name in _SUBSCRIPTION_FIELDS),
+            "subscription__organisation__sponsor",
+            "subscription__created_by__clearance",
         )
     )
     renderer = _Renderer()
@@ -551,6 +570,43 @@ def _update_outcomes(changed: list[Delivery]) -> None:
             cursor.execute(sql, params)
 
 
+_ATTEMPT_FIELDS = (
+    "delivery_id",
+    "number",
+    "trigger",
+    "started_at",
+    "duration_ms",
+    "status_code",
+    "error",
+    "response_body",
+    "next_attempt_at",
+)
+
+
+def _insert_attempts(rows: list[tuple[Any, ...]]) -> None:
+    """Insert attempt rows (values in `_ATTEMPT_FIELDS` order). On PostgreSQL with one
+    `COPY`: `bulk_create` prepared every field of every row through the ORM, ~15 % of a
+    worker's time in a fan-out (bench/fanout). Elsewhere (SQLite): `bulk_create`."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(**dict(zip(_ATTEMPT_FIELDS, row, strict=True))) for row in rows],
+            batch_size=1000,
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f) for f in _ATTEMPT_FIELDS)  # the columns are these names
+    table = quote(DeliveryAttempt._meta.db_table)
+    # Only quoted names are interpolated; the rows travel as COPY data.
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
 class _Recorder:
     """Writes outcomes: attempts inserted, deliveries updated, in a few statements per flush."""
 
@@ -560,7 +616,7 @@ class _Recorder:
 
     def record(self, outcomes: list[Outcome]) -> None:
         now = timezone.now()
-        attempts: list[DeliveryAttempt] = []
+        attempts: list[tuple[Any, ...]] = []
         changed: list[Delivery] = []
         gone: set[int] = set()
         exhausted: set[int] = set()
@@ -597,21 +653,21 @@ class _Recorder:
                     delivery.state = DeliveryState.PENDING
                     delivery.next_attempt_at = now + wait
             attempts.append(
-                DeliveryAttempt(
-                    delivery=delivery,
-                    number=delivery.attempts,
-                    trigger=self.trigger,
-                    started_at=outcome.started_at,
-                    duration_ms=outcome.duration_ms,
-                    status_code=outcome.status_code,
-                    error=outcome.error[:500],
-                    response_body=outcome.response_body,
-                    next_attempt_at=delivery.next_attempt_at,
+                (
+                    delivery.pk,
+                    delivery.attempts,
+                    self.trigger,
+                    outcome.started_at,
+                    outcome.duration_ms,
+                    outcome.status_code,
+                    outcome.error[:500],
+                    outcome.response_body,
+                    delivery.next_attempt_at,
                 )
             )
             changed.append(delivery)
         with transaction.atomic():
-            DeliveryAttempt.objects.bulk_create(attempts, batch_size=1000)
+            _insert_attempts(attempts)
             _update_outcomes(changed)
             # An endpoint disabled while these attempts were in flight: what was just
             # rescheduled stays cancelled, as disabling promised.
