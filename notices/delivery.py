@@ -23,7 +23,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from intel.api.serializers import DeviceProfileSerializer
-from intel.models import AccessRequest, Attachment, DeviceProfile, Member, TargetType
+from intel.models import (
+    AccessRequest,
+    Attachment,
+    DeviceProfile,
+    Member,
+    Organisation,
+    TargetType,
+)
 from intel.models.visibility import visible_ids_per_viewer
 from notices import crypto
 from notices.models import (
@@ -109,7 +116,11 @@ def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
         .only(
             *(f.name for f in Delivery._meta.concrete_fields),
             *(f"subscription__{name}" for name in _SUBSCRIPTION_FIELDS),
-            "subscription__organisation__sponsor",
+            *(f"subscription__organisation__{f.name}" for f in Organisation._meta.concrete_fields),
+            *(
+                f"subscription__organisation__sponsor__{f.name}"
+                for f in Organisation._meta.concrete_fields
+            ),
             "subscription__created_by__clearance",
         )
     )

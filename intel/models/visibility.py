@@ -156,8 +156,7 @@ def _same(sql: str, params: tuple[Any, ...], own: _Compiled) -> bool:
         sql == own[0]
         and len(params) == len(own[1])
         and all(
-            a == b or (_is_time(a) and _is_time(b))
-            for a, b in zip(params, own[1], strict=True)
+            a == b or (_is_time(a) and _is_time(b)) for a, b in zip(params, own[1], strict=True)
         )
     )
 

@@ -4,7 +4,9 @@ cannot be served fail visibly instead of blocking others."""
 
 from datetime import timedelta
 
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intel.models import TLP
@@ -202,3 +204,29 @@ def test_the_inbox_304_is_answered_only_for_a_usable_token_and_unchanged_data(ne
     assert changed.json()["results"][0]["title"] == "Something new"
     services.token_revoke(token=issued.token)
     assert poller.get(NOTICES, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 401
+
+
+def test_a_batchs_reads_do_not_grow_with_its_endpoints(network, api, receiver, issue):
+    """Entitlement is checked per organisation and the batch loaded in one query: four times
+    the endpoints of the same organisations cost no read more (an N+1 would). Writes are
+    left out of the count: outcomes are flushed as they arrive, in as many rounds as the
+    timing makes."""
+    clients = [api(network.bob), api(network.dave), api(network.erin)]
+
+    def deliver_counting_reads() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            sent = deliver_due(time_budget=5)
+        return sent, sum(q["sql"].startswith("SELECT") for q in queries.captured_queries)
+
+    for i, client in enumerate(clients):
+        subscribe(client, receiver, f"first-{i}")
+    issue()
+    first = deliver_counting_reads()
+    for i, client in enumerate(clients):
+        for j in range(3):
+            subscribe(client, receiver, f"more-{i}-{j}")
+    issue()
+    second = deliver_counting_reads()
+    assert (first[0], second[0]) == (3, 12)
+    assert second[1] == first[1]
+    assert not Delivery.objects.exclude(state=DeliveryState.SUCCEEDED).exists()
