@@ -130,8 +130,8 @@ def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
     cancelled: list[Delivery] = []
     unsignable: list[Delivery] = []
     unrenderable: list[Delivery] = []
-    # The sender starts now and POSTs each delivery as soon as it is rendered and signed.
     renderer.preload(deliveries)
+    # The sender starts now and POSTs each delivery as soon as it is rendered and signed.
     feed = Feed()
     sender = _start_sender(feed)
     try:
