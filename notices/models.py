@@ -302,13 +302,17 @@ class Subscription(models.Model):
 
     @property
     def label_cap(self) -> str:
-        """`max_tlp`, lowered to the clearance of the member who subscribed: an endpoint never
-        receives more than the person who set it up may read, and lowering their clearance
-        stops what is pending above it."""
         creator = self.created_by
-        if creator is not None and tlp_rank(creator.clearance) < tlp_rank(self.max_tlp):
-            return creator.clearance
-        return self.max_tlp
+        return label_cap(self.max_tlp, None if creator is None else creator.clearance)
+
+
+def label_cap(max_tlp: str, creator_clearance: str | None) -> str:
+    """An endpoint's `max_tlp`, lowered to the clearance of the member who subscribed: it
+    never receives more than the person who set it up may read, and lowering their
+    clearance stops what is pending above it."""
+    if creator_clearance is not None and tlp_rank(creator_clearance) < tlp_rank(max_tlp):
+        return creator_clearance
+    return max_tlp
 
 
 class DeliveryState(models.TextChoices):

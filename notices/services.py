@@ -33,6 +33,7 @@ from notices.models import (
     NoticeStatus,
     NoticeVersion,
     Subscription,
+    label_cap,
     new_signing_secret,
 )
 from notices.rendering import webhook_viewer
@@ -530,9 +531,7 @@ class _Candidate(NamedTuple):
 
 
 def _candidates(event: str) -> list[_Candidate]:
-    """The enabled subscriptions to `event`. The label cap is `Subscription.label_cap`,
-    computed once per (max_tlp, creator's clearance) on a stand-in, not once per row."""
-    caps: dict[tuple[str, str | None], str] = {}
+    """The enabled subscriptions to `event`, with their label caps (`label_cap`)."""
     found = []
     for pk, org_id, max_tlp, clearance, events, *filters in Subscription.objects.filter(
         enabled=True
@@ -549,10 +548,7 @@ def _candidates(event: str) -> list[_Candidate]:
     ):
         if event not in events:
             continue
-        if (max_tlp, clearance) not in caps:
-            creator = None if clearance is None else Member(clearance=clearance)
-            caps[(max_tlp, clearance)] = Subscription(max_tlp=max_tlp, created_by=creator).label_cap
-        found.append(_Candidate(pk, org_id, caps[(max_tlp, clearance)], *filters))
+        found.append(_Candidate(pk, org_id, label_cap(max_tlp, clearance), *filters))
     return found
 
 
@@ -742,7 +738,15 @@ def subscription_rotate_secret(*, subscription: Subscription, member: Member) ->
     return IssuedSecret(subscription=sub, secret=secret)
 
 
-def signing_secrets(sub: Subscription, now: datetime | None = None) -> tuple[str, ...]:
+class _Secrets(Protocol):
+    """What signing reads of an endpoint: a `Subscription`, or the engine's `Endpoint`."""
+
+    secret_encrypted: str
+    previous_secret_encrypted: str
+    previous_secret_expires_at: datetime | None
+
+
+def signing_secrets(sub: _Secrets, now: datetime | None = None) -> tuple[str, ...]:
     now = now or timezone.now()
     secrets = [crypto.decrypt(sub.secret_encrypted)]
     if (
