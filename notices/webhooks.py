@@ -271,8 +271,24 @@ class Feed:
         self._wake = lambda: loop.call_soon_threadsafe(arrived.set)
 
 
+def new_session(cfg: SenderSettings) -> aiohttp.ClientSession:
+    """An HTTP session that connects only to addresses the guard allows (see the module
+    docstring), with the sender's connection limit and timeouts."""
+    connector = aiohttp.TCPConnector(
+        limit=cfg.concurrency,
+        limit_per_host=0,
+        resolver=GuardedResolver(allow_loopback=cfg.allow_loopback),
+        ttl_dns_cache=10,
+    )
+    timeout = aiohttp.ClientTimeout(total=cfg.total_timeout, sock_connect=cfg.connect_timeout)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False)
+
+
 async def send_all(
-    items: list[Outgoing] | Feed, cfg: SenderSettings, on_outcome: Callable[[Outcome], Any]
+    items: list[Outgoing] | Feed,
+    cfg: SenderSettings,
+    on_outcome: Callable[[Outcome], Any],
+    session: aiohttp.ClientSession | None = None,
 ) -> None:
     """POST every item concurrently over reused connections; `on_outcome` is called as each
     one finishes, so a hanging receiver holds back nobody's result but its own. `items` is a
@@ -283,14 +299,15 @@ async def send_all(
     and the lane that finishes one of them hands it back: deliveries queued behind a slow
     endpoint wait without taking the lanes other endpoints need, and the request timeout
     starts only when the request really starts. (One task per item waiting on two semaphores
-    cost ~25 µs more per request: bench/fanout.)"""
-    connector = aiohttp.TCPConnector(
-        limit=cfg.concurrency,
-        limit_per_host=0,
-        resolver=GuardedResolver(allow_loopback=cfg.allow_loopback),
-        ttl_dns_cache=10,
-    )
-    timeout = aiohttp.ClientTimeout(total=cfg.total_timeout, sock_connect=cfg.connect_timeout)
+    cost ~25 µs more per request: bench/fanout.)
+
+    `session`: one made by `new_session(cfg)` and kept by the caller (connections are then
+    reused from one call to the next), else one for this call alone."""
+    if session is None:
+        async with new_session(cfg) as own:
+            await send_all(items, cfg, on_outcome, own)
+        return
+
     feed = items if isinstance(items, Feed) else None
     ready: deque[Outgoing] = deque() if isinstance(items, Feed) else deque(items)
     parked: dict[int, deque[Outgoing]] = defaultdict(deque)
@@ -298,34 +315,31 @@ async def send_all(
     arrived = asyncio.Event()
     if feed is not None:
         feed.attach(asyncio.get_running_loop(), arrived)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, auto_decompress=False
-    ) as session:
 
-        async def lane() -> None:
-            while True:
-                while feed is not None and feed.pending:
-                    ready.append(feed.pending.popleft())
-                if not ready:
-                    if feed is None or (feed.closed and not feed.pending):
-                        return
-                    arrived.clear()
-                    feed.hungry = True  # then look again: an item put meanwhile is seen
-                    if not (feed.pending or feed.closed):
-                        await arrived.wait()
-                    continue
-                item = ready.popleft()
-                if active[item.endpoint] >= cfg.per_host:
-                    parked[item.endpoint].append(item)
-                    continue
-                active[item.endpoint] += 1
-                try:
-                    outcome = await _send_one(session, item, cfg)
-                finally:
-                    active[item.endpoint] -= 1
-                    if parked[item.endpoint]:
-                        ready.appendleft(parked[item.endpoint].popleft())
-                on_outcome(outcome)
+    async def lane() -> None:
+        while True:
+            while feed is not None and feed.pending:
+                ready.append(feed.pending.popleft())
+            if not ready:
+                if feed is None or (feed.closed and not feed.pending):
+                    return
+                arrived.clear()
+                feed.hungry = True  # then look again: an item put meanwhile is seen
+                if not (feed.pending or feed.closed):
+                    await arrived.wait()
+                continue
+            item = ready.popleft()
+            if active[item.endpoint] >= cfg.per_host:
+                parked[item.endpoint].append(item)
+                continue
+            active[item.endpoint] += 1
+            try:
+                outcome = await _send_one(session, item, cfg)
+            finally:
+                active[item.endpoint] -= 1
+                if parked[item.endpoint]:
+                    ready.appendleft(parked[item.endpoint].popleft())
+            on_outcome(outcome)
 
-        lanes = cfg.concurrency if feed is not None else min(cfg.concurrency, len(ready))
-        await asyncio.gather(*(lane() for _ in range(max(1, lanes))), return_exceptions=True)
+    lanes = cfg.concurrency if feed is not None else min(cfg.concurrency, len(ready))
+    await asyncio.gather(*(lane() for _ in range(max(1, lanes))), return_exceptions=True)
