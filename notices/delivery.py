@@ -122,6 +122,7 @@ class Endpoint:
     secret_encrypted: str
     previous_secret_encrypted: str
     previous_secret_expires_at: datetime | None
+    failing_since: datetime | None
 
 
 @dataclass(slots=True)
@@ -172,6 +173,7 @@ _LEASED_COLUMNS = (
     "subscription__secret_encrypted",
     "subscription__previous_secret_encrypted",
     "subscription__previous_secret_expires_at",
+    "subscription__failing_since",
 )
 
 
@@ -190,7 +192,7 @@ def load_leased(ids: Sequence[int]) -> list[Leased]:
     leased = []
     for (pk, sub_id, event, notice, profile, request, report, webhook_id, attempts,
          status, error, completed, url, enabled, org_id, max_tlp, clearance, secret,
-         previous, previous_until) in rows:  # fmt: skip
+         previous, previous_until, failing_since) in rows:  # fmt: skip
         if sub_id not in endpoints:
             endpoints[sub_id] = Endpoint(
                 pk=sub_id,
@@ -202,6 +204,7 @@ def load_leased(ids: Sequence[int]) -> list[Leased]:
                 secret_encrypted=secret,
                 previous_secret_encrypted=previous,
                 previous_secret_expires_at=previous_until,
+                failing_since=failing_since,
             )
         leased.append(
             Leased(
@@ -836,7 +839,16 @@ class _Recorder:
                 subscription__enabled=False,
             ).update(state=DeliveryState.CANCELLED, next_attempt_at=None, completed_at=now)
             self._receipts([d for d in changed if d.state == DeliveryState.SUCCEEDED], now)
-        self._endpoint_health(healthy, failing - healthy, gone, exhausted - healthy, now)
+        # Only the clocks that change: most endpoints are healthy and stay so (an UPDATE of
+        # every succeeding endpoint per flush was a tenth of a worker's time, bench/fanout).
+        endpoints = {d.subscription_id: d.subscription for d in changed}
+        stop = {pk for pk in healthy if endpoints[pk].failing_since is not None}
+        start = {pk for pk in failing - healthy if endpoints[pk].failing_since is None}
+        self._endpoint_health(stop, start, gone, exhausted - healthy, now)
+        for pk in stop:
+            endpoints[pk].failing_since = None
+        for pk in start:
+            endpoints[pk].failing_since = now
 
     def _receipts(self, delivered: list[Leased], now: datetime) -> None:
         pairs = {(d.notice_id, d.subscription.organisation_id) for d in delivered if d.notice_id}
