@@ -463,7 +463,7 @@ class _Renderer:
 
 def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int] | None]:
     """Per viewer: None when it may not see the notice, else the ids of the notice's profiles
-    it may see."""
+    it may see. The queries' compiled forms are kept for the next batch (`key`)."""
     sees = visible_ids_per_viewer(
         viewers,
         lambda v: (
@@ -472,6 +472,7 @@ def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int]
             .order_by()
             .values_list("pk", flat=True)
         ),
+        key=("notice", notice_id),
     )
     entitled = [v for v, seen in zip(viewers, sees, strict=True) if seen]
     profiles = iter(
@@ -483,6 +484,7 @@ def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int]
                 .order_by()
                 .values_list("pk", flat=True)
             ),
+            key=("notice profiles", notice_id),
         )
     )
     return [next(profiles) if seen else None for seen in sees]

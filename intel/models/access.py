@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from intel.models.network import Organisation
@@ -144,9 +145,11 @@ class AccessRequestMessage(models.Model):
 class GrantQuerySet(models.QuerySet["Grant"]):
     def active(self, now: datetime | None = None) -> "GrantQuerySet":
         """Not revoked and not expired: expiry is enforced here, at read time, as well as by
-        the scheduler's sweep (which marks expired grants and tells the webhook machinery)."""
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+        the scheduler's sweep (which marks expired grants and tells the webhook machinery).
+        Without `now`, the database's clock at the time the query runs: a visibility query
+        then holds no time of its own, so its compiled form can be reused
+        (`intel.models.visibility.visible_ids_per_viewer`)."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or Now())
 
 
 class Grant(models.Model):

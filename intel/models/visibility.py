@@ -89,7 +89,10 @@ def _shape(viewer: "Member") -> tuple[Any, ...]:
     return (
         org.kind,
         bool(org.country),
-        None if sponsor is None else (sponsor.kind, bool(sponsor.country)),
+        # Same country as the organisation or not: Django drops repeated values of an IN.
+        None
+        if sponsor is None
+        else (sponsor.kind, bool(sponsor.country), sponsor.country == org.country),
         viewer.clearance,
     )
 
@@ -105,7 +108,15 @@ def _stand_in(viewer: "Member") -> "Member":
         None
         if sponsor is None
         else Organisation(
-            pk=_SPONSOR, kind=sponsor.kind, country=_SPONSOR_COUNTRY if sponsor.country else ""
+            pk=_SPONSOR,
+            kind=sponsor.kind,
+            country=(
+                ""
+                if not sponsor.country
+                else _COUNTRY
+                if sponsor.country == org.country
+                else _SPONSOR_COUNTRY
+            ),
         )
     )
     copy = Organisation(
@@ -161,8 +172,40 @@ def _same(sql: str, params: tuple[Any, ...], own: _Compiled) -> bool:
     )
 
 
+# Verified templates kept by the process, per (caller's key, shape): a template is SQL and
+# parameters only, so it stays right for as long as the code does. Kept only when it holds
+# no time (a time would be the clock of its build) and building it read nothing from the
+# database (what it read could change).
+_kept: dict[tuple[Any, ...], _Compiled | None] = {}
+_KEEP_AT_MOST = 4096
+
+
+def _build(
+    query: Callable[["Member"], QuerySet[Any]], viewer: "Member"
+) -> tuple[_Compiled | None, bool]:
+    """The verified template of `viewer`'s shape (None: use per-viewer queries) and whether
+    it may be kept."""
+    from django.db import connections
+
+    ran: list[str] = []
+
+    def count(execute: Any, sql: str, *args: Any) -> Any:
+        ran.append(sql)
+        return execute(sql, *args)
+
+    template = _compiled(query(_stand_in(viewer)))
+    with connections[template[2]].execute_wrapper(count):
+        own = _compiled(query(viewer))
+    filled = _substitute(template[1], _values(viewer))
+    verified = template if _same(template[0], filled, own) else None
+    return verified, not ran and not any(_is_time(p) for p in template[1])
+
+
 def visible_ids_per_viewer(
-    viewers: Iterable["Member"], query: Callable[["Member"], QuerySet[Any]]
+    viewers: Iterable["Member"],
+    query: Callable[["Member"], QuerySet[Any]],
+    *,
+    key: tuple[Any, ...] | None = None,
 ) -> list[set[Any]]:
     """`set(query(viewer))` for each viewer, in order. `query(viewer)` must be a
     `values_list(<one column>, flat=True)` queryset built on a `visible_to(viewer)`; the
@@ -171,7 +214,11 @@ def visible_ids_per_viewer(
     One query is compiled per shape (see above). The first viewer of each shape is also
     compiled the ordinary way and compared with the template filled in for it: should the
     rule ever branch on something `_shape` does not know, that shape falls back to each
-    viewer's own query, so the answer is always the one `visible_to` gives."""
+    viewer's own query, so the answer is always the one `visible_to` gives.
+
+    `key`: what identifies `query` apart from the viewer (e.g. `("notice", 42)`); with it,
+    templates are kept by the process for the next call with the same key (the delivery
+    engine asks the same question of every batch of a fan-out)."""
     from django.db import connections
 
     templates: dict[tuple[Any, ...], _Compiled | None] = {}
@@ -181,10 +228,14 @@ def visible_ids_per_viewer(
             raise ValueError("visible_ids_per_viewer takes unsaved organisation stand-ins")
         shape = _shape(viewer)
         if shape not in templates:
-            template = _compiled(query(_stand_in(viewer)))
-            own = _compiled(query(viewer))
-            filled = _substitute(template[1], _values(viewer))
-            templates[shape] = template if _same(template[0], filled, own) else None
+            if key is not None and (key, shape) in _kept:
+                templates[shape] = _kept[(key, shape)]
+            else:
+                templates[shape], keep = _build(query, viewer)
+                if key is not None and keep:
+                    if len(_kept) >= _KEEP_AT_MOST:
+                        _kept.clear()
+                    _kept[(key, shape)] = templates[shape]
         compiled = templates[shape]
         if compiled is None:
             answers.append(set(query(viewer)))

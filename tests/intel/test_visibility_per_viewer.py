@@ -121,3 +121,45 @@ def test_one_query_is_built_per_shape(world: list[Organisation]) -> None:
 def test_a_saved_member_is_refused(network: Network) -> None:
     with pytest.raises(ValueError, match="stand-ins"):
         visible_ids_per_viewer([network.bob], lambda v: Notice.objects.visible_to(v))
+
+
+def test_kept_templates_answer_for_todays_data(world: list[Organisation], network: Network) -> None:
+    """With a key, the next call builds nothing; its answers still follow the data (a grant
+    given, then run out), since a template holds SQL and no values read at build time."""
+    notice = Notice.objects.filter(tlp=TLP.AMBER, status=NoticeStatus.PUBLISHED).first()
+    assert notice is not None
+    viewers = [webhook_viewer(org, TLP.AMBER) for org in world]
+    built: list[Any] = []
+
+    def query(viewer: Any) -> Any:
+        built.append(viewer)
+        return (
+            Notice.objects.visible_to(viewer)
+            .filter(pk=notice.pk)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+
+    def direct() -> list[set[Any]]:
+        return [
+            set(Notice.objects.visible_to(v).filter(pk=notice.pk).values_list("pk", flat=True))
+            for v in viewers
+        ]
+
+    key = ("test notice", notice.pk)
+    first = visible_ids_per_viewer(viewers, query, key=key)
+    assert first == direct()
+    built.clear()
+    de = viewers[[o.pk for o in world].index(network.de_desk.pk)]
+    grant = Grant.objects.create(
+        organisation=network.de_desk,
+        target_type=TargetType.NOTICE,
+        target_id=notice.pk,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    again = visible_ids_per_viewer(viewers, query, key=key)
+    assert built == []
+    assert again == direct() and again != first  # the German desk now sees it
+    assert again[viewers.index(de)] == {notice.pk}
+    Grant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert visible_ids_per_viewer(viewers, query, key=key) == first == direct()
