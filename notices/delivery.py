@@ -37,7 +37,6 @@ from intel.models import (
     Organisation,
     TargetType,
 )
-from intel.models.visibility import visible_ids_per_viewer
 from notices import crypto
 from notices.models import (
     Delivery,
@@ -50,7 +49,13 @@ from notices.models import (
     Subscription,
     label_cap,
 )
-from notices.rendering import render_notice, webhook_viewer, with_profiles
+from notices.rendering import (
+    notice_profiles_seen_by,
+    notice_seen_by,
+    render_notice,
+    webhook_viewer,
+    with_profiles,
+)
 from notices.services import signing_secrets, subscription_disable
 from notices.webhooks import (
     Feed,
@@ -463,30 +468,10 @@ class _Renderer:
 
 def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int] | None]:
     """Per viewer: None when it may not see the notice, else the ids of the notice's profiles
-    it may see. The queries' compiled forms are kept for the next batch (`key`)."""
-    sees = visible_ids_per_viewer(
-        viewers,
-        lambda v: (
-            Notice.objects.visible_to(v)
-            .filter(pk=notice_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        ),
-        key=("notice", notice_id),
-    )
+    it may see."""
+    sees = notice_seen_by(notice_id, viewers)
     entitled = [v for v, seen in zip(viewers, sees, strict=True) if seen]
-    profiles = iter(
-        visible_ids_per_viewer(
-            entitled,
-            lambda v: (
-                DeviceProfile.objects.visible_to(v)
-                .filter(notices=notice_id)
-                .order_by()
-                .values_list("pk", flat=True)
-            ),
-            key=("notice profiles", notice_id),
-        )
-    )
+    profiles = iter(notice_profiles_seen_by(notice_id, entitled))
     return [next(profiles) if seen else None for seen in sees]
 
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch
 
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP, tlp_rank
+from intel.models.visibility import visible_ids_per_viewer
 from notices.models import Notice
 
 PROFILE_SUMMARY_FIELDS = (
@@ -29,6 +30,36 @@ def webhook_viewer(organisation: Organisation, max_tlp: str) -> Member:
     subscription's cap, never above AMBER+STRICT (TLP:RED never travels by webhook)."""
     cap = max_tlp if tlp_rank(max_tlp) < tlp_rank(TLP.RED) else TLP.AMBER_STRICT
     return Member(organisation=organisation, clearance=cap)
+
+
+def notice_seen_by(notice_id: int, viewers: list[Member]) -> list[bool]:
+    """Whether each webhook viewer may see the notice (`Notice.objects.visible_to`), for many
+    organisations at once (`visible_ids_per_viewer`; compiled forms kept per notice)."""
+    seen = visible_ids_per_viewer(
+        viewers,
+        lambda v: (
+            Notice.objects.visible_to(v)
+            .filter(pk=notice_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        ),
+        key=("notice", notice_id),
+    )
+    return [bool(ids) for ids in seen]
+
+
+def notice_profiles_seen_by(notice_id: int, viewers: list[Member]) -> list[set[int]]:
+    """The ids of the notice's profiles each webhook viewer may see, likewise."""
+    return visible_ids_per_viewer(
+        viewers,
+        lambda v: (
+            DeviceProfile.objects.visible_to(v)
+            .filter(notices=notice_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        ),
+        key=("notice profiles", notice_id),
+    )
 
 
 def with_visible_profiles(notices: Any, viewer: Member) -> Any:

@@ -20,7 +20,6 @@ from intel import audit, changes
 from intel.errors import Conflict, FieldInvalid, Forbidden
 from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
 from intel.models.tlp import TLP
-from intel.models.visibility import visible_ids_per_viewer
 from notices import crypto
 from notices.models import (
     AudienceScope,
@@ -36,7 +35,7 @@ from notices.models import (
     label_cap,
     new_signing_secret,
 )
-from notices.rendering import webhook_viewer
+from notices.rendering import notice_profiles_seen_by, notice_seen_by, webhook_viewer
 
 CONTENT_FIELDS = ("title", "summary", "body", "action_requested")
 
@@ -455,15 +454,7 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
     groups = _groups(candidates.values())
     keys = list(groups)
     viewers = [webhook_viewer(organisations[org_id], cap) for org_id, cap in keys]
-    sees = visible_ids_per_viewer(
-        viewers,
-        lambda v: (
-            Notice.objects.visible_to(v)
-            .filter(pk=notice.pk)
-            .order_by()
-            .values_list("pk", flat=True)
-        ),
-    )
+    sees = notice_seen_by(notice.pk, viewers)
     # The profiles a group may see matter only to device class, country and TAC filters:
     # without any, `_matches` looks at the notice type alone (no query of profiles).
     filtered = [
@@ -477,15 +468,7 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
         profiles_by_id = (
             DeviceProfile.objects.filter(notices=notice).prefetch_related("identifiers").in_bulk()
         )
-        found = visible_ids_per_viewer(
-            [viewers[i] for i in filtered],
-            lambda v: (
-                DeviceProfile.objects.visible_to(v)
-                .filter(notices=notice)
-                .order_by()
-                .values_list("pk", flat=True)
-            ),
-        )
+        found = notice_profiles_seen_by(notice.pk, [viewers[i] for i in filtered])
         visible = dict(zip(filtered, found, strict=True))
     for i, key in enumerate(keys):
         if not sees[i]:
