@@ -240,8 +240,10 @@ async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderS
         started_at=started,
         duration_ms=int((time.perf_counter() - clock) * 1000),
         status_code=status,
-        error=error,
-        response_body=body,
+        # PostgreSQL text holds no NUL: one in a receiver's answer (or quoted in an error)
+        # would fail the recording of the whole flush, and so every delivery in it.
+        error=error.replace("\x00", "\ufffd"),
+        response_body=body.replace("\x00", "\ufffd"),
         retry_after=retry_after,
     )
 

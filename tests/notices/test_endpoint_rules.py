@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from intel.models import TLP
 from notices.delivery import deliver_due
-from notices.models import Delivery, DeliveryState, NoticeReceipt, Subscription
+from notices.models import Delivery, DeliveryAttempt, DeliveryState, NoticeReceipt, Subscription
 from tests.notices import test_subscriptions_api as subscriptions_api
 from tests.notices.test_subscriptions_api import NOTICES, SUBSCRIPTIONS, subscribe
 
@@ -230,3 +230,17 @@ def test_a_batchs_reads_do_not_grow_with_its_endpoints(network, api, receiver, i
     assert (first[0], second[0]) == (3, 12)
     assert second[1] == first[1]
     assert not Delivery.objects.exclude(state=DeliveryState.SUCCEEDED).exists()
+
+
+def test_a_nul_in_an_answer_fails_nobody_elses_recording(network, api, receiver, issue):
+    """PostgreSQL text holds no NUL byte: a receiver answering one must not make the flush
+    that records its attempt (and everyone else's) fail again and again."""
+    subscribe(api(network.bob), receiver, "nul")
+    subscribe(api(network.dave), receiver, "fine")
+    receiver.script["nul"] = [(500, {}, b"bad\x00answer")]
+    issue()
+    assert deliver_due(time_budget=5) == 2
+    states = dict(Delivery.objects.values_list("subscription__url", "state"))
+    assert states == {receiver.url("nul"): "pending", receiver.url("fine"): "succeeded"}
+    attempt = DeliveryAttempt.objects.get(delivery__subscription__url=receiver.url("nul"))
+    assert (attempt.status_code, attempt.response_body) == (500, "bad\ufffdanswer")

@@ -48,11 +48,12 @@ class Hit:
 
 class Receiver:
     """Every POST must verify with each secret registered for its path (else 400 and an entry
-    in `refused`); it answers the scripted (status, headers) for its path, then 200."""
+    in `refused`); it answers the scripted (status, headers[, body]) for its path, then 200."""
 
     def __init__(self) -> None:
         self.secrets: dict[str, list[str]] = {}
-        self.script: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        # (status, headers) or (status, headers, body) per path; then 200 "ok".
+        self.script: dict[str, list[tuple[Any, ...]]] = {}
         self.hits: list[Hit] = []
         self.refused: list[str] = []
         self.lock = threading.Lock()
@@ -84,7 +85,8 @@ class Receiver:
         with self.lock:
             secrets = list(self.secrets.get(name, []))
             scripted = self.script.get(name)
-            status, extra = scripted.pop(0) if scripted else (200, {})
+            status, extra, *answer = scripted.pop(0) if scripted else (200, {})
+        reply: bytes = answer[0] if answer else b"ok"
         try:
             if not secrets:
                 raise ValueError("no secret registered for this path")
@@ -99,9 +101,9 @@ class Receiver:
         request.send_response(status)
         for key, value in extra.items():
             request.send_header(key, value)
-        request.send_header("Content-Length", "2")
+        request.send_header("Content-Length", str(len(reply)))
         request.end_headers()
-        request.wfile.write(b"ok")
+        request.wfile.write(reply)
 
     def to(self, name: str) -> list[Hit]:
         with self.lock:
