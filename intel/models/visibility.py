@@ -6,6 +6,7 @@ attachments, exports) starts from it, so there is exactly one place where the ru
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -193,8 +194,10 @@ def _build(
         ran.append(sql)
         return execute(sql, *args)
 
-    template = _compiled(query(_stand_in(viewer)))
-    with connections[template[2]].execute_wrapper(count):
+    with ExitStack() as watching:
+        for connection in connections.all():
+            watching.enter_context(connection.execute_wrapper(count))
+        template = _compiled(query(_stand_in(viewer)))
         own = _compiled(query(viewer))
     filled = _substitute(template[1], _values(viewer))
     verified = template if _same(template[0], filled, own) else None

@@ -163,3 +163,24 @@ def test_kept_templates_answer_for_todays_data(world: list[Organisation], networ
     assert again[viewers.index(de)] == {notice.pk}
     Grant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert visible_ids_per_viewer(viewers, query, key=key) == first == direct()
+
+
+def test_a_template_whose_build_reads_the_database_is_not_kept(world: list[Organisation]) -> None:
+    """What a build read could change: such a template serves its own call only."""
+    viewers = [webhook_viewer(org, TLP.AMBER) for org in world if org.kind == "national_desk"]
+    built: list[Any] = []
+
+    def query(viewer: Any) -> Any:
+        built.append(viewer)
+        published = list(
+            Notice.objects.filter(status=NoticeStatus.PUBLISHED).values_list("pk", flat=True)
+        )
+        return (
+            Notice.objects.visible_to(viewer).filter(pk__in=published).values_list("pk", flat=True)
+        )
+
+    key = ("reads while building",)
+    visible_ids_per_viewer(viewers, query, key=key)
+    built.clear()
+    visible_ids_per_viewer(viewers, query, key=key)
+    assert len(built) == 2  # built again: the stand-in and the first desk
