@@ -111,6 +111,27 @@ class _Revision:
     snapshot: Mapping[str, Any]
 
 
+def _revisions(member: Member, profiles: Any) -> tuple[dict[int, list[_Revision]], set[int]]:
+    """The revisions of `profiles` (ids, or a values() queryset of them) in order, per
+    profile, and the ids of those `member` may read (each keeps the label it was written
+    under)."""
+    by_profile: dict[int, list[_Revision]] = defaultdict(list)
+    for rev in (
+        ProfileRevision.objects.filter(profile__in=profiles)
+        .order_by("profile_id", "number")
+        .values("id", "profile_id", "number", "created_at", "snapshot")
+    ):
+        by_profile[rev["profile_id"]].append(
+            _Revision(rev["id"], rev["number"], rev["created_at"], rev["snapshot"])
+        )
+    readable = set(
+        ProfileRevision.objects.visible_to(member)
+        .filter(profile__in=profiles)
+        .values_list("id", flat=True)
+    )
+    return by_profile, readable
+
+
 def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collector) -> set[int]:
     """Add every visible profile version (in scope); return the ids of those profiles."""
     profiles = DeviceProfile.objects.visible_to(member)
@@ -120,20 +141,7 @@ def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collect
     if not rows:
         return set()
     selected = profiles.values("id")
-    by_profile: dict[int, list[_Revision]] = defaultdict(list)
-    for rev in (
-        ProfileRevision.objects.filter(profile__in=selected)
-        .order_by("profile_id", "number")
-        .values("id", "profile_id", "number", "created_at", "snapshot")
-    ):
-        by_profile[rev["profile_id"]].append(
-            _Revision(rev["id"], rev["number"], rev["created_at"], rev["snapshot"])
-        )
-    older_visible = set(
-        ProfileRevision.objects.visible_to(member)
-        .filter(profile__in=selected)
-        .values_list("id", flat=True)
-    )
+    by_profile, older_visible = _revisions(member, selected)
     for row in rows:
         revisions = by_profile.get(row["id"]) or [_current_state(row["id"])]
         _profile_versions(row, revisions, older_visible, visible_ids, out)
@@ -309,20 +317,7 @@ def _profile_summaries(
     wanted = {p for version in versions for p in named.get(version["id"], [])} & visible_ids
     if not wanted:
         return {}
-    revisions: dict[int, list[_Revision]] = defaultdict(list)
-    for row in (
-        ProfileRevision.objects.filter(profile_id__in=wanted)
-        .order_by("profile_id", "number")
-        .values("id", "profile_id", "number", "created_at", "snapshot")
-    ):
-        revisions[row["profile_id"]].append(
-            _Revision(row["id"], row["number"], row["created_at"], row["snapshot"])
-        )
-    readable = set(
-        ProfileRevision.objects.visible_to(member)
-        .filter(profile_id__in=wanted)
-        .values_list("id", flat=True)
-    )
+    revisions, readable = _revisions(member, wanted)
     result: dict[int, list[str]] = {}
     for version in versions:
         lines = []
