@@ -638,12 +638,11 @@ def profile_read_in_admin(w: World) -> Callable[[], Expect]:
 REQUESTS = "/api/v1/access-requests/"
 
 
-def _requested(w: World, steps: Any = ()) -> tuple[DeviceProfile, int]:
-    """charlie (de-desk) has asked for fr-desk's AMBER profile, advertised in a GREEN notice;
-    `steps` are (action, persona, body) taken on the request next."""
+def _request_body(w: World) -> tuple[DeviceProfile, dict[str, Any]]:
+    """fr-desk's AMBER profile, advertised in a GREEN notice, and charlie's request for it."""
     profile = w.profile(TLP.AMBER)
     notice_id = w.published(profiles=[profile.pk], restricted_data_available=True)
-    body = {
+    return profile, {
         "target_type": "profile",
         "target_id": profile.pk,
         "via_notice": notice_id,
@@ -651,6 +650,12 @@ def _requested(w: World, steps: Any = ()) -> tuple[DeviceProfile, int]:
         "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
         "requested_days": 30,
     }
+
+
+def _requested(w: World, steps: Any = ()) -> tuple[DeviceProfile, int]:
+    """charlie (de-desk) has asked for fr-desk's AMBER profile, advertised in a GREEN notice;
+    `steps` are (action, persona, body) taken on the request next."""
+    profile, body = _request_body(w)
     created = ok(w.client(w.net.charlie).post(REQUESTS, body, format="json"), 201)
     for method, who, payload in steps:
         ok(
@@ -662,17 +667,8 @@ def _requested(w: World, steps: Any = ()) -> tuple[DeviceProfile, int]:
 
 
 def access_request_created(w: World) -> Callable[[], Expect]:
-    profile = w.profile(TLP.AMBER)
-    notice_id = w.published(profiles=[profile.pk], restricted_data_available=True)
+    _, body = _request_body(w)
     client = w.client(w.net.charlie)
-    body = {
-        "target_type": "profile",
-        "target_id": profile.pk,
-        "via_notice": notice_id,
-        "purpose": "Check our prisons.",
-        "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
-        "requested_days": 30,
-    }
 
     def act() -> Expect:
         created = ok(client.post(REQUESTS, body, format="json"), 201)
