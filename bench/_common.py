@@ -73,11 +73,11 @@ def _group_pids(pgid: int) -> list[int]:
     return pids
 
 
-def group_rss(pgid: int) -> int:
+def group_rss(pgid: int, pids: Sequence[int] | None = None) -> int:
     """Resident memory, in bytes, of every process in a process group (a worker and its
-    pool children)."""
+    pool children), or of `pids` (the group's, found earlier)."""
     total = 0
-    for pid in _group_pids(pgid):
+    for pid in _group_pids(pgid) if pids is None else pids:
         try:
             with open(f"/proc/{pid}/statm") as handle:
                 total += int(handle.read().split()[1]) * PAGE_SIZE
@@ -86,8 +86,9 @@ def group_rss(pgid: int) -> int:
     return total
 
 
-def process_cpu(pgid: int) -> dict[int, float]:
-    """CPU seconds (user + system) used so far by each live process of a process group."""
+def process_cpu(pgid: int, *, system_only: bool = False) -> dict[int, float]:
+    """CPU seconds (user + system, or system only) used so far by each live process of a
+    process group."""
     usage = {}
     for pid in _group_pids(pgid):
         try:
@@ -95,13 +96,33 @@ def process_cpu(pgid: int) -> dict[int, float]:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        usage[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+        user = 0 if system_only else int(fields[11])
+        usage[pid] = (user + int(fields[12])) / TICKS  # utime, stime
     return usage
 
 
-def group_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of a process group."""
-    return sum(process_cpu(pgid).values())
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL server's live processes (every backend and
+    helper, any database): the benchmarks share the machine's cores with it."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                head, tail = handle.read().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[1].startswith("postgres"):
+            fields = tail.split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def group_cpu(pgid: int, *, system_only: bool = False) -> float:
+    """CPU seconds (user + system, or system only) used so far by the live processes of a
+    process group."""
+    return sum(process_cpu(pgid, system_only=system_only).values())
 
 
 def machine_busy() -> float:
@@ -140,8 +161,14 @@ class PeakSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        # The group's processes are looked up once a second, not at every sample: scanning
+        # all of /proc 20 times a second took CPU from what is being measured.
+        pids: list[int] = []
+        found = 0.0
         while not self._stop.is_set():
-            self.peak = max(self.peak, group_rss(self.pgid))
+            if time.monotonic() - found >= 1.0:
+                pids, found = _group_pids(self.pgid), time.monotonic()
+            self.peak = max(self.peak, group_rss(self.pgid, pids))
             self._stop.wait(self.every)
 
     def __enter__(self) -> "PeakSampler":

@@ -5,8 +5,9 @@
 
 `payloads.json` is a list of [url, webhook_id, body, secret]. Each POST is signed when it is
 sent (Standard Webhooks: HMAC-SHA256 over `id.timestamp.body`), as a real sender must. Prints
-one JSON object: count, ok, seconds, rate, and the start offset percentiles of the requests
-(the anchor's counterpart of DIX's "publish → first attempt")."""
+one JSON object: count, ok, seconds, rate, the start offset percentiles of the requests
+(the anchor's counterpart of DIX's "publish → first attempt") and the CPU seconds it used
+(user, system)."""
 
 import argparse
 import asyncio
@@ -14,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import resource
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -122,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             keys[secret] = _key(secret)
         items.append((url, webhook_id, body, keys[secret]))
     runner = run_aiohttp if args.client == "aiohttp" else run_httpx
+    before = resource.getrusage(resource.RUSAGE_SELF)
     result = asyncio.run(runner(items, args.connections))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu_user"] = after.ru_utime - before.ru_utime
+    result["cpu_system"] = after.ru_stime - before.ru_stime
     result["client"] = args.client
     print(json.dumps(result), flush=True)
     return 0 if result["ok"] == result["count"] else 1

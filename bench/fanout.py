@@ -39,6 +39,7 @@ from _common import (
     group_rss,
     machine_busy,
     percentile,
+    postgres_cpu,
     tool,
     wait_for_quiet,
 )
@@ -63,8 +64,11 @@ class Round:
     rss_idle: int = 0
     rss_peak: int = 0
     worker_cpu: float = 0.0
+    worker_system_cpu: float = 0.0
     receiver_cpu: float = 0.0
     machine_cpu: float = 0.0
+    postgres_cpu: float = 0.0
+    publish_cpu: float = 0.0
     wall: float = 0.0
     attempts: int = 0
     succeeded: int = 0
@@ -342,8 +346,10 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
     result.quiet = wait_for_quiet(args.quiet_wait)
     result.rss_idle = group_rss(worker.pid)
     cpu_before = group_cpu(worker.pid)
+    system_before = group_cpu(worker.pid, system_only=True)
     receiver_before = group_cpu(receiver.pid)
     machine_before = machine_busy()
+    postgres_before = postgres_cpu()
     wall_before = time.monotonic()
 
     spies = []
@@ -356,7 +362,7 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
                         os.environ.get("PY_SPY", "py-spy"),
                         "record",
                         "--subprocesses",
-                        *(["--idle"] if os.environ.get("PY_SPY_IDLE") else []),
+                        *os.environ.get("PY_SPY_FLAGS", "").split(),
                         "--rate",
                         "250",
                         "--format",
@@ -373,8 +379,10 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
 
     with PeakSampler(worker.pid) as sampler:
         t0 = time.time()
+        cpu0 = time.process_time()
         services.notice_publish(notice_id=notice_id, author=author)
         result.publish_call = time.time() - t0
+        result.publish_cpu = time.process_time() - cpu0
         if len(spies) > 1:
             os.kill(spies[1].pid, 2)  # SIGINT: py-spy writes its output and exits
             spies[1].wait(30)
@@ -390,12 +398,14 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
             if worker.poll() is not None:
                 result.problems.append("the worker died:\n" + harness.tail(worker))
                 break
-            time.sleep(0.05)
+            time.sleep(0.2)  # the figures come from the rows, not from this loop
         else:
             result.problems.append(f"timed out after {args.timeout:.0f} s")
         result.worker_cpu = group_cpu(worker.pid) - cpu_before
+        result.worker_system_cpu = group_cpu(worker.pid, system_only=True) - system_before
         result.receiver_cpu = group_cpu(receiver.pid) - receiver_before
         result.machine_cpu = machine_busy() - machine_before
+        result.postgres_cpu = postgres_cpu() - postgres_before
         result.wall = time.monotonic() - wall_before
     result.rss_peak = sampler.peak
 
@@ -555,8 +565,21 @@ def report(args: argparse.Namespace, capacity: float | None, rounds: list[Round]
     row("publish → very first attempt", [f"{min(r.first_attempt or [0]):.3f} s" for r in rounds])
     row("worker RSS idle (all processes)", [f"{r.rss_idle / mb:.0f} MiB" for r in rounds])
     row("worker RSS peak (all processes)", [f"{r.rss_peak / mb:.0f} MiB" for r in rounds])
-    row("worker CPU seconds", [f"{r.worker_cpu:.1f}" for r in rounds])
+    row(
+        "worker CPU seconds (of which system)",
+        [f"{r.worker_cpu:.1f} ({r.worker_system_cpu:.1f})" for r in rounds],
+    )
+    row(
+        "anchor CPU seconds (of which system)",
+        [
+            f"{r.anchor.get('cpu_user', 0) + r.anchor.get('cpu_system', 0):.1f} "
+            f"({r.anchor.get('cpu_system', 0):.1f})"
+            for r in rounds
+        ],
+    )
     row("receiver CPU seconds", [f"{r.receiver_cpu:.1f}" for r in rounds])
+    row("PostgreSQL CPU seconds (all its processes)", [f"{r.postgres_cpu:.1f}" for r in rounds])
+    row("publish call CPU seconds (this process)", [f"{r.publish_cpu:.1f}" for r in rounds])
     row(
         "machine busy during the run (all procs)",
         [f"{r.machine_cpu:.1f} of {r.wall * (os.cpu_count() or 1):.1f} s" for r in rounds],

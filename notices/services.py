@@ -5,6 +5,7 @@ entitled subscription) in one transaction; delivery work is queued only once it 
 """
 
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from intel import audit, changes
@@ -514,24 +517,34 @@ class _Candidate(NamedTuple):
 
 
 def _candidates(event: str) -> list[_Candidate]:
-    """The enabled subscriptions to `event`, with their label caps (`label_cap`)."""
+    """The enabled subscriptions to `event`, with their label caps (`label_cap`).
+
+    The JSON list columns are read as text and each distinct text decoded once: nearly all
+    subscriptions share a few filter lists, and decoding five JSON fields of every row was
+    a fifth of the publish call at 10,000 subscriptions (bench/fanout)."""
+    lists = ("event_types", "notice_types", "device_classes", "countries", "tac_prefixes")
+    decoded: dict[str, list[str]] = {}
+
+    def decode(text: str) -> list[str]:
+        if text not in decoded:
+            decoded[text] = json.loads(text)
+        return decoded[text]
+
     found = []
-    for pk, org_id, max_tlp, clearance, events, *filters in Subscription.objects.filter(
-        enabled=True
-    ).values_list(
-        "pk",
-        "organisation_id",
-        "max_tlp",
-        "created_by__clearance",
-        "event_types",
-        "notice_types",
-        "device_classes",
-        "countries",
-        "tac_prefixes",
+    for pk, org_id, max_tlp, clearance, events, *filters in (
+        Subscription.objects.filter(enabled=True)
+        .annotate(**{f"{name}_text": Cast(name, TextField()) for name in lists})
+        .values_list(
+            "pk",
+            "organisation_id",
+            "max_tlp",
+            "created_by__clearance",
+            *(f"{name}_text" for name in lists),
+        )
     ):
-        if event not in events:
+        if event not in decode(events):
             continue
-        found.append(_Candidate(pk, org_id, label_cap(max_tlp, clearance), *filters))
+        found.append(_Candidate(pk, org_id, label_cap(max_tlp, clearance), *map(decode, filters)))
     return found
 
 

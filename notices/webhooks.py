@@ -120,9 +120,15 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+@functools.lru_cache(maxsize=65536)
+def _signer(secret: str) -> Webhook:
+    """The signer of one secret, made once per process (it decodes the secret)."""
+    return Webhook(secret)
+
+
 def sign(webhook_id: str, timestamp: datetime, body: str, secrets: Iterable[str]) -> str:
     """The `webhook-signature` header: one `v1,<base64>` per secret, space-separated."""
-    return " ".join(Webhook(secret).sign(webhook_id, timestamp, body) for secret in secrets)
+    return " ".join(_signer(secret).sign(webhook_id, timestamp, body) for secret in secrets)
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ class Outgoing:
     secrets: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """What came of one POST."""
 
@@ -171,14 +177,22 @@ def _ip_literal(host: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1024)
-def _literal_refusal(host: str, allow_loopback: bool) -> str | None:
-    """Why an IP-literal host may not be called; None when it may, or is a name (names are
-    checked by `GuardedResolver`). Cached: parsing and classifying the same address for every
-    delivery of a batch cost more than signing it."""
-    if not _ip_literal(host):
-        return None
-    return forbidden_reason(host.strip("[]"), allow_loopback=allow_loopback)
+@functools.lru_cache(maxsize=65536)
+def _refusal(url: str, allow_loopback: bool) -> str | None:
+    """Why this URL may not be called as it stands (scheme, credentials, port, an IP-literal
+    host that is not allowed), or None; a host name is checked when it is resolved
+    (`GuardedResolver`). Cached per URL: parsing and classifying the same URLs for every
+    delivery of every batch cost more than signing them (bench/fanout)."""
+    host = urlsplit(url).hostname or ""
+    if _ip_literal(host):  # the address first: it says most about what was refused
+        reason = forbidden_reason(host.strip("[]"), allow_loopback=allow_loopback)
+        if reason:
+            return f"{host} is {reason}"
+    try:
+        check_url(url, allow_loopback=allow_loopback, resolve=False)
+    except UnsafeDestination as exc:
+        return str(exc)
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -205,11 +219,9 @@ async def _send_one(session: aiohttp.ClientSession, item: Outgoing, cfg: SenderS
     body = ""
     retry_after = None
     try:
-        host = urlsplit(item.url).hostname or ""
-        reason = _literal_refusal(host, cfg.allow_loopback)
+        reason = _refusal(item.url, cfg.allow_loopback)
         if reason:
-            raise UnsafeDestination(f"{host} is {reason}")
-        check_url(item.url, allow_loopback=cfg.allow_loopback, resolve=False)
+            raise UnsafeDestination(reason)
         headers = {
             "content-type": "application/json",
             "user-agent": "DIX-Webhooks/1.0",
