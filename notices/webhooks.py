@@ -10,7 +10,7 @@ import functools
 import ipaddress
 import socket
 import time
-from collections import Counter, defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,19 +177,28 @@ def _ip_literal(host: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=65536)
 def _refusal(url: str, allow_loopback: bool) -> str | None:
     """Why this URL may not be called as it stands (scheme, credentials, port, an IP-literal
     host that is not allowed), or None; a host name is checked when it is resolved
-    (`GuardedResolver`). Cached per URL: parsing and classifying the same URLs for every
-    delivery of every batch cost more than signing them (bench/fanout)."""
-    host = urlsplit(url).hostname or ""
+    (`GuardedResolver`). All of that is in the URL's scheme and authority, so the answer is
+    kept per origin: parsing and classifying every URL of a fan-out (most endpoints share
+    a few receivers) cost more than signing them (bench/fanout)."""
+    scheme, sep, rest = url.partition("://")
+    authority = rest
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    return _origin_refusal(f"{scheme}{sep}{authority}", allow_loopback)
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin_refusal(origin: str, allow_loopback: bool) -> str | None:
+    host = urlsplit(origin).hostname or ""
     if _ip_literal(host):  # the address first: it says most about what was refused
         reason = forbidden_reason(host.strip("[]"), allow_loopback=allow_loopback)
         if reason:
             return f"{host} is {reason}"
     try:
-        check_url(url, allow_loopback=allow_loopback, resolve=False)
+        check_url(origin, allow_loopback=allow_loopback, resolve=False)
     except UnsafeDestination as exc:
         return str(exc)
     return None
@@ -324,8 +333,9 @@ async def send_all(
 
     feed = items if isinstance(items, Feed) else None
     ready: deque[Outgoing] = deque() if isinstance(items, Feed) else deque(items)
-    parked: dict[int, deque[Outgoing]] = defaultdict(deque)
-    active: Counter[int] = Counter()
+    # Plain dicts: a Counter's or defaultdict's miss runs Python code, once per item here.
+    parked: dict[int, deque[Outgoing]] = {}
+    active: dict[int, int] = {}
     arrived = asyncio.Event()
     if feed is not None:
         feed.attach(asyncio.get_running_loop(), arrived)
@@ -343,16 +353,21 @@ async def send_all(
                     await arrived.wait()
                 continue
             item = ready.popleft()
-            if active[item.endpoint] >= cfg.per_host:
-                parked[item.endpoint].append(item)
+            endpoint = item.endpoint
+            running = active.get(endpoint, 0)
+            if running >= cfg.per_host:
+                parked.setdefault(endpoint, deque()).append(item)
                 continue
-            active[item.endpoint] += 1
+            active[endpoint] = running + 1
             try:
                 outcome = await _send_one(session, item, cfg)
             finally:
-                active[item.endpoint] -= 1
-                if parked[item.endpoint]:
-                    ready.appendleft(parked[item.endpoint].popleft())
+                active[endpoint] -= 1
+                waiting = parked.get(endpoint)
+                if waiting:
+                    ready.appendleft(waiting.popleft())
+                    if not waiting:
+                        del parked[endpoint]
             on_outcome(outcome)
 
     lanes = cfg.concurrency if feed is not None else min(cfg.concurrency, len(ready))
