@@ -47,7 +47,7 @@ from _common import (
 # The worker settings the README recommends (chosen by measurement: see bench/README.md).
 RECOMMENDED = {
     "pool": "prefork",
-    "worker_processes": 4,
+    "worker_processes": 2,
     "webhook_concurrency": 100,
     "batch_size": 500,
 }

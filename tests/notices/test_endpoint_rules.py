@@ -244,3 +244,40 @@ def test_a_nul_in_an_answer_fails_nobody_elses_recording(network, api, receiver,
     assert states == {receiver.url("nul"): "pending", receiver.url("fine"): "succeeded"}
     attempt = DeliveryAttempt.objects.get(delivery__subscription__url=receiver.url("nul"))
     assert (attempt.status_code, attempt.response_body) == (500, "bad\ufffdanswer")
+
+
+def test_a_410_stops_what_the_next_batch_holds_for_that_endpoint(network, api, receiver, issue):
+    """A worker takes its next batch while this one's POSTs are in flight: an endpoint that
+    this batch's answers disable (410 Gone) gets nothing from the batch already taken."""
+    sub = subscribe(api(network.bob), receiver, "gone")
+    receiver.script["gone"] = [(410, {})]
+    issue()
+    issue()
+    with override_settings(DIX_WEBHOOK_BATCH_SIZE=1):
+        assert deliver_due(time_budget=5) == 1
+    assert len(receiver.to("gone")) == 1
+    states = Delivery.objects.filter(subscription_id=sub["id"]).values_list("state", flat=True)
+    assert sorted(states) == ["cancelled", "cancelled"]
+
+
+def test_a_renamed_profile_is_renamed_in_the_next_attempt(
+    network, api, receiver, make_profile, issue
+):
+    """A worker keeps a notice's content from batch to batch only while no shared data has
+    changed: a profile renamed between two attempts is sent with its new name."""
+    profile = make_profile(tlp=TLP.GREEN, name="Before")
+    bob, alice = api(network.bob), api(network.alice)
+    sub = subscribe(bob, receiver, "content")
+    receiver.script["content"] = [(500, {})]
+    issue(profiles=[profile.pk])
+    assert deliver_due(time_budget=5) == 1
+    url = f"/api/v1/profiles/{profile.pk}/"
+    etag = alice.get(url)["ETag"]
+    renamed = alice.patch(url, {"name": "After"}, format="json", HTTP_IF_MATCH=etag)
+    assert renamed.status_code == 200, renamed.content
+    # The retry falls due (time passes).
+    Delivery.objects.filter(subscription_id=sub["id"]).update(next_attempt_at=timezone.now())
+    assert deliver_due(time_budget=5) == 1
+    first, second = receiver.to("content")
+    assert [p["name"] for p in first.payload["data"]["profiles"]] == ["Before"]
+    assert [p["name"] for p in second.payload["data"]["profiles"]] == ["After"]
