@@ -84,22 +84,14 @@ def sender_settings() -> SenderSettings:
 
 
 def deliver_due(*, time_budget: float = 60.0) -> int:
-    """Deliver batches of due deliveries until none is due or the budget is spent. The next
-    batch is leased, loaded and checked while the POSTs of the one before are in flight, so
-    the sender does not sit idle through those queries (bench/fanout)."""
+    """Deliver batches of due deliveries until none is due or the budget is spent."""
     started = time.monotonic()
-
-    def lease_next() -> _Loaded | None:
-        if time.monotonic() - started >= time_budget:
-            return None
-        ids = lease_due(settings.DIX_WEBHOOK_BATCH_SIZE)
-        return _load_batch(ids) if ids else None
-
     total = 0
-    batch = lease_next()
-    while batch is not None:
-        sent, batch = _deliver_loaded(batch, "scheduled", lease_next)
-        total += sent
+    while time.monotonic() - started < time_budget:
+        ids = lease_due(settings.DIX_WEBHOOK_BATCH_SIZE)
+        if not ids:
+            break
+        total += deliver_batch(ids)
     return total
 
 
@@ -257,66 +249,30 @@ def load_leased(ids: Sequence[int]) -> list[Leased]:
     return leased
 
 
-@dataclass(slots=True)
-class _Loaded:
-    """A leased batch, loaded, its entitlements checked: ready to render and send."""
-
-    deliveries: list[Leased]
-    renderer: "_Renderer"
-
-
-def _load_batch(ids: Sequence[int]) -> _Loaded:
-    # The notice is not joined here: the renderer loads it once, not once per row.
-    deliveries = load_leased(ids)
-    renderer = _Renderer()
-    renderer.preload(deliveries)
-    return _Loaded(deliveries, renderer)
-
-
 def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
     """Send one leased batch and record the outcomes; returns the number of attempts."""
-    return _deliver_loaded(_load_batch(ids), trigger, None)[0]
-
-
-def _deliver_loaded(
-    batch: _Loaded, trigger: str, lease_next: Callable[[], _Loaded | None] | None
-) -> tuple[int, _Loaded | None]:
-    """Send a loaded batch and record its outcomes. `lease_next` (if any) is called once the
-    batch is handed to the sender, before its outcomes are recorded; returns the number of
-    attempts and what `lease_next` gave."""
-    renderer = batch.renderer
+    # The notice is not joined here: the renderer loads it once per batch, not once per row.
+    deliveries = load_leased(ids)
+    renderer = _Renderer()
     encoded: dict[int, str] = {}  # id(data) → its JSON: one payload serves many endpoints
     by_id: dict[int, Leased] = {}
     cancelled: list[Leased] = []
     unsignable: list[Leased] = []
     unrenderable: list[Leased] = []
+    renderer.preload(deliveries)
     # The sender starts now and POSTs each delivery as soon as it is rendered and signed.
     feed = Feed()
     sender = _start_sender(feed)
     try:
-        for delivery in batch.deliveries:
+        for delivery in deliveries:
             _prepare(delivery, renderer, encoded, feed, by_id, cancelled, unsignable, unrenderable)
     finally:
         feed.close()
     _cancel(cancelled)
     _fail_unsignable(unsignable)
     _fail(unrenderable, "the payload could not be rendered (see the worker log)")
-    following = None
-    if lease_next is not None:
-        try:
-            following = lease_next()
-        except Exception:
-            # This batch's outcomes are recorded all the same; what was leased comes due
-            # again when its lease runs out.
-            log.exception("the next batch could not be leased")
-    disabled = _record_outcomes(sender, by_id, trigger)
-    if following is not None and disabled:
-        # Loaded before these outcomes disabled an endpoint (410, failing for days): what
-        # it holds for that endpoint is cancelled, not sent.
-        for delivery in following.deliveries:
-            if delivery.subscription_id in disabled:
-                delivery.subscription.enabled = False
-    return len(by_id), following
+    _record_outcomes(sender, by_id, trigger)
+    return len(by_id)
 
 
 def _prepare(
@@ -535,15 +491,22 @@ _CONTENTS_AT_MOST = 64
 
 
 def _notice_content(notice_id: int) -> _NoticeContent:
-    version = changes.data_version()
+    try:
+        version: int | None = changes.data_version()
+    except Exception:
+        # The cache is out of reach: load the notice as it is and keep nothing (a webhook
+        # must not fail because the shared cache does).
+        log.warning("shared-data counter unreadable; notice loaded uncached", exc_info=True)
+        version = None
     kept = _contents.get(notice_id)
-    if kept is not None and kept[0] == version:
+    if version is not None and kept is not None and kept[0] == version:
         return kept[1]
     notice = with_profiles(Notice.objects.filter(pk=notice_id), DeviceProfile.objects.all()).first()
     content = None if notice is None else (notice, list(notice.visible_profiles))
-    if len(_contents) >= _CONTENTS_AT_MOST:
-        _contents.clear()
-    _contents[notice_id] = (version, content)
+    if version is not None:
+        if len(_contents) >= _CONTENTS_AT_MOST:
+            _contents.clear()
+        _contents[notice_id] = (version, content)
     return content
 
 
@@ -696,10 +659,10 @@ def _start_sender(feed: Feed) -> _Sender:
     return future, results
 
 
-def _record_outcomes(sender: _Sender, by_id: dict[int, Leased], trigger: str) -> set[int]:
+def _record_outcomes(sender: _Sender, by_id: dict[int, Leased], trigger: str) -> None:
     """Record outcomes here, in bulk, as they arrive (every FLUSH_EVERY outcomes or
     FLUSH_SECONDS), so a slow receiver does not hold back the recording of everyone else's
-    result. Returns the endpoints the outcomes disabled."""
+    result."""
     future, results = sender
     recorder = _Recorder(by_id, trigger)
     pending: list[Outcome] = []
@@ -733,7 +696,6 @@ def _record_outcomes(sender: _Sender, by_id: dict[int, Leased], trigger: str) ->
             pending = []
             last_flush = time.monotonic()
     future.result()  # raises what the sender raised, if anything
-    return recorder.disabled
 
 
 def next_delay(attempts: int, retry_after: float | None) -> timedelta | None:
@@ -847,7 +809,6 @@ class _Recorder:
     def __init__(self, deliveries: dict[int, Leased], trigger: str) -> None:
         self.deliveries = deliveries
         self.trigger = trigger
-        self.disabled: set[int] = set()  # endpoints this recording disabled
 
     def record(self, outcomes: list[Outcome]) -> None:
         now = timezone.now()
@@ -973,7 +934,6 @@ class _Recorder:
         for sub in Subscription.objects.filter(pk__in=gone):
             log.warning("webhook endpoint disabled: 410 Gone", extra={"subscription": sub.pk})
             subscription_disable(subscription=sub, reason="The receiver answered 410 Gone.")
-            self.disabled.add(sub.pk)
         limit = now - timedelta(hours=settings.DIX_WEBHOOK_DISABLE_AFTER_HOURS)
         for sub in Subscription.objects.filter(pk__in=exhausted, failing_since__lt=limit):
             reason = (
@@ -984,4 +944,3 @@ class _Recorder:
                 "webhook endpoint disabled: failing for days", extra={"subscription": sub.pk}
             )
             subscription_disable(subscription=sub, reason=reason)
-            self.disabled.add(sub.pk)

@@ -247,8 +247,8 @@ def test_a_nul_in_an_answer_fails_nobody_elses_recording(network, api, receiver,
 
 
 def test_a_410_stops_what_the_next_batch_holds_for_that_endpoint(network, api, receiver, issue):
-    """A worker takes its next batch while this one's POSTs are in flight: an endpoint that
-    this batch's answers disable (410 Gone) gets nothing from the batch already taken."""
+    """An endpoint that one batch's answers disable (410 Gone) gets nothing from the next
+    batch of the same worker run."""
     sub = subscribe(api(network.bob), receiver, "gone")
     receiver.script["gone"] = [(410, {})]
     issue()
@@ -281,3 +281,19 @@ def test_a_renamed_profile_is_renamed_in_the_next_attempt(
     first, second = receiver.to("content")
     assert [p["name"] for p in first.payload["data"]["profiles"]] == ["Before"]
     assert [p["name"] for p in second.payload["data"]["profiles"]] == ["After"]
+
+
+def test_an_unreachable_cache_does_not_fail_webhooks(network, api, receiver, issue, monkeypatch):
+    """The notice content a worker keeps is keyed by the shared-data counter in the cache;
+    with the cache out of reach the notice is loaded as it is, and delivered."""
+    subscribe(api(network.bob), receiver, "cacheless")
+    issue()
+
+    def unreachable() -> int:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr("intel.changes.data_version", unreachable)
+    assert deliver_due(time_budget=5) == 1
+    assert Delivery.objects.get().state == DeliveryState.SUCCEEDED
+    (hit,) = receiver.to("cacheless")
+    assert hit.payload["data"]["title"] == "Mini phones"
