@@ -6,10 +6,7 @@ number of workers may run it at once: a batch is leased with `SELECT … FOR UPD
 LOCKED` (PostgreSQL) and a lease that runs out — a killed worker — makes the rows due again.
 """
 
-import asyncio
-import atexit
 import concurrent.futures
-import contextlib
 import json
 import logging
 import os
@@ -23,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -62,8 +58,8 @@ from notices.webhooks import (
     Feed,
     Outcome,
     Outgoing,
+    Sender,
     SenderSettings,
-    new_session,
     send_all,
 )
 
@@ -356,7 +352,7 @@ def send_now(delivery: Delivery) -> Outcome | None:
         body=body,
         secrets=renderer.secrets_for(fresh.subscription),
     )
-    asyncio.run(send_all([item], sender_settings(), outcomes.append))
+    send_all([item], sender_settings(), outcomes.append)
     recorder.record(outcomes)
     return outcomes[0]
 
@@ -592,45 +588,30 @@ def _cancel(deliveries: list[Leased]) -> None:
 
 
 class _SenderLoop:
-    """One asyncio loop per worker process, on a helper thread, and one HTTP session per
+    """One sending thread per worker process, and one `Sender` (libcurl multi handle) per
     sender settings, kept from batch to batch: the next batch reuses the connections (and,
     over HTTPS, the TLS sessions) of the last instead of opening its own (connecting was
     ~18 % of the sending thread's time in bench/fanout). Made on first use in the process
-    that uses it, so a forked pool process never inherits a parent's loop."""
+    that uses it, so a forked pool process never inherits a parent's thread."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.loop = asyncio.new_event_loop()
-        self.sessions: dict[SenderSettings, aiohttp.ClientSession] = {}
-        threading.Thread(
-            target=self.loop.run_forever, name="dix-webhook-sender", daemon=True
-        ).start()
-        atexit.register(self.close)
-
-    def close(self) -> None:
-        """Close the kept sessions (at exit: their pools hold sockets open)."""
-
-        async def close_all() -> None:
-            for session in self.sessions.values():
-                await session.close()
-
-        if os.getpid() == self.pid and self.loop.is_running():
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(timeout=5)
+        self.thread = concurrent.futures.ThreadPoolExecutor(1, "dix-webhook-sender")
+        self.senders: dict[SenderSettings, Sender] = {}
 
     def send(
         self, feed: Feed, cfg: SenderSettings, on_outcome: Callable[[Outcome], object]
     ) -> "concurrent.futures.Future[None]":
-        async def run() -> None:
-            session = self.sessions.get(cfg)
-            if session is None or session.closed:
-                for old in self.sessions.values():  # settings changed: drop the old pools
-                    await old.close()
-                self.sessions = {cfg: new_session(cfg)}
-                session = self.sessions[cfg]
-            await send_all(feed, cfg, on_outcome, session)
+        def run() -> None:
+            sender = self.senders.get(cfg)
+            if sender is None:
+                for old in self.senders.values():  # settings changed: drop the old pools
+                    old.close()
+                self.senders = {cfg: Sender(cfg)}
+                sender = self.senders[cfg]
+            send_all(feed, cfg, on_outcome, sender)
 
-        return asyncio.run_coroutine_threadsafe(run(), self.loop)
+        return self.thread.submit(run)
 
 
 _sender_loop: _SenderLoop | None = None

@@ -349,16 +349,35 @@ class Delivery(models.Model):
         Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     notice_version = models.PositiveIntegerField(null=True, blank=True)
+    # These three are set on a few events only: indexed where set (Meta.indexes), not with
+    # an index entry for every NULL of every notice's fan-out.
     profile = models.ForeignKey(
-        DeviceProfile, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        DeviceProfile,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     access_request = models.ForeignKey(
-        AccessRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        AccessRequest,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     seizure_report = models.ForeignKey(
-        "SeizureReport", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "SeizureReport",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    webhook_id = models.CharField(max_length=40, unique=True, default=new_webhook_id)
+    # Unique by a constraint (Meta), not `unique=True`: on PostgreSQL that would add a second
+    # (`LIKE`) index, which no query uses.
+    webhook_id = models.CharField(max_length=40, default=new_webhook_id)
     state = models.CharField(
         max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
@@ -374,7 +393,31 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        # Every fan-out writes each row three times (outbox, lease, outcome), and an update
+        # of `state` writes an entry in every index: the table keeps only the indexes its
+        # queries use, partial where most rows have nothing to index (bench/fanout).
+        indexes = [
+            # The engine's queue (`due`): finished deliveries, nearly all rows, leave it.
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                condition=Q(state__in=[DeliveryState.PENDING, DeliveryState.SENDING]),
+                name="delivery_queue",
+            ),
+            models.Index(
+                fields=["profile"], condition=Q(profile__isnull=False), name="delivery_profile"
+            ),
+            models.Index(
+                fields=["access_request"],
+                condition=Q(access_request__isnull=False),
+                name="delivery_access_request",
+            ),
+            models.Index(
+                fields=["seizure_report"],
+                condition=Q(seizure_report__isnull=False),
+                name="delivery_seizure_report",
+            ),
+        ]
+        constraints = [models.UniqueConstraint(fields=["webhook_id"], name="unique_webhook_id")]
 
     def __str__(self) -> str:
         return self.webhook_id
