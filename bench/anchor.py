@@ -1,7 +1,10 @@
-"""The anchor: one bare asyncio process POSTing signed webhook payloads to the receiver, with
-100 concurrent connections and nothing else (no database, no broker, no Django).
+"""The anchor: one bare process POSTing signed webhook payloads to the receiver, with 100
+concurrent connections and nothing else (no database, no broker, no Django).
 
-    python bench/anchor.py payloads.json --connections 100 [--client aiohttp|httpx]
+    python bench/anchor.py payloads.json --connections 100 [--client pycurl|aiohttp|httpx]
+
+`pycurl` (libcurl's multi interface driven by one loop; the fastest client here, and DIX's)
+is the default; `aiohttp` and `httpx` are asyncio clients (the ones the issue measured).
 
 `payloads.json` is a list of [url, webhook_id, body, secret]. Each POST is signed when it is
 sent (Standard Webhooks: HMAC-SHA256 over `id.timestamp.body`), as a real sender must. Prints
@@ -109,11 +112,66 @@ async def run_httpx(items: list[Item], connections: int) -> dict[str, Any]:
         return await _drive(items, connections, post)
 
 
+def run_pycurl(items: list[Item], connections: int) -> dict[str, Any]:
+    """libcurl's multi interface in one plain loop: at most `connections` transfers at once,
+    the next one started as soon as one ends."""
+    import pycurl
+
+    multi = pycurl.CurlMulti()
+    multi.setopt(pycurl.M_MAX_TOTAL_CONNECTIONS, connections)
+    idle = []
+    for _ in range(min(connections, len(items))):
+        handle = pycurl.Curl()
+        handle.setopt(pycurl.NOSIGNAL, 1)
+        handle.setopt(pycurl.WRITEFUNCTION, lambda data: None)
+        idle.append(handle)
+    offsets: list[float] = []
+    ok = done = index = 0
+    started = time.perf_counter()
+    while done < len(items):
+        while idle and index < len(items):
+            url, webhook_id, body, key = items[index]
+            index += 1
+            handle = idle.pop()
+            offsets.append(time.perf_counter() - started)
+            handle.setopt(pycurl.URL, url)
+            handle.setopt(pycurl.POSTFIELDS, body.encode())
+            handle.setopt(
+                pycurl.HTTPHEADER,
+                ["Expect:", *(f"{k}: {v}" for k, v in _headers(webhook_id, body, key).items())],
+            )
+            multi.add_handle(handle)
+        while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
+            pass
+        while True:
+            queued, succeeded, failed = multi.info_read()
+            for handle in succeeded:
+                ok += 200 <= handle.getinfo(pycurl.RESPONSE_CODE) < 300
+            for handle in [*succeeded, *(f[0] for f in failed)]:
+                multi.remove_handle(handle)
+                idle.append(handle)
+                done += 1
+            if not queued:
+                break
+        if done < len(items):
+            multi.select(0.05)
+    seconds = time.perf_counter() - started
+    return {
+        "count": len(items),
+        "ok": ok,
+        "seconds": seconds,
+        "rate": len(items) / seconds,
+        "start_p50": _percentile(offsets, 0.50),
+        "start_p95": _percentile(offsets, 0.95),
+        "start_p99": _percentile(offsets, 0.99),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("payloads")
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp")
+    parser.add_argument("--client", choices=("pycurl", "aiohttp", "httpx"), default="pycurl")
     args = parser.parse_args(argv)
     with open(args.payloads) as handle:
         raw = json.load(handle)
@@ -123,9 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         if secret not in keys:
             keys[secret] = _key(secret)
         items.append((url, webhook_id, body, keys[secret]))
-    runner = run_aiohttp if args.client == "aiohttp" else run_httpx
     before = resource.getrusage(resource.RUSAGE_SELF)
-    result = asyncio.run(runner(items, args.connections))
+    if args.client == "pycurl":
+        result = run_pycurl(items, args.connections)
+    else:
+        runner = run_aiohttp if args.client == "aiohttp" else run_httpx
+        result = asyncio.run(runner(items, args.connections))
     after = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu_user"] = after.ru_utime - before.ru_utime
     result["cpu_system"] = after.ru_stime - before.ru_stime
