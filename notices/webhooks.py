@@ -7,9 +7,9 @@ machine against bench/receiver.py, 10,000 POSTs over 100 connections: pycurl ~40
 curl_cffi's asyncio session ~4,000/s (bench/README.md).
 
 The sender resolves every host name itself, refuses non-global addresses and tells libcurl
-to connect to the address it checked (`CURLOPT_CONNECT_TO`; the URL's host is kept for SNI,
-certificate checks and the Host header), so DNS rebinding cannot slip a private address in
-between. Proxies from the environment are ignored, redirects are not followed, and only
+to connect to the addresses it checked (`CURLOPT_RESOLVE`, set on every transfer: libcurl
+never looks a name up itself; the URL's host is kept for SNI, certificate checks and the Host
+header), so DNS rebinding cannot slip a private address in between. Proxies from the environment are ignored, redirects are not followed, and only
 HTTP(S) is spoken.
 """
 
@@ -189,20 +189,26 @@ def _named_host(origin: str) -> tuple[str, int] | None:
 
 
 def _resolve(host: str, port: int, allow_loopback: bool) -> str:
-    """The first address of `host` that DIX may call. Blocking (runs on a resolver thread);
+    """libcurl's `CURLOPT_RESOLVE` entry for `host`: its addresses DIX may call, in the
+    resolver's order (libcurl tries them in turn). Blocking (runs on a resolver thread);
     raises `UnsafeDestination` when every address is forbidden, OSError when none resolves."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except UnicodeError as exc:
         raise OSError(f"{host!r} is not a valid host name") from exc
+    allowed: list[str] = []
     reasons = []
     for info in infos:
         address = str(info[4][0])
         reason = forbidden_reason(address, allow_loopback=allow_loopback)
-        if reason is None:
-            return address
-        reasons.append(reason)
-    raise UnsafeDestination(f"the host {host!r} resolves only to {reasons[0]}")
+        if reason:
+            reasons.append(reason)
+        elif address not in allowed:
+            allowed.append(address)
+    if not allowed:
+        raise UnsafeDestination(f"the host {host!r} resolves only to {reasons[0]}")
+    listed = ",".join(f"[{a}]" if ":" in a else a for a in allowed)
+    return f"{host}:{port}:{listed}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -373,9 +379,10 @@ class Sender:
         return handle
 
     def address(self, url: str, outcomes: list["Outcome"], item: "Outgoing") -> str | None:
-        """The checked address to connect to for `item`'s URL: "" when the URL's host is an
-        address (checked by `_refusal`), None when the name is being resolved (the item
-        waits in `waiting`), or a refusal put in `outcomes`."""
+        """The checked addresses of `item`'s host, as a `CURLOPT_RESOLVE` entry: "" when the
+        URL's host is an address (checked by `_refusal`), None when the name is being
+        resolved (the item waits in `waiting`) or may not be called (its refusal is put in
+        `outcomes`)."""
         named = _named_host(_origin(url))
         if named is None:
             return ""
@@ -496,12 +503,9 @@ def send_all(
             handle = sender.handle()
             try:
                 handle.setopt(pycurl.URL, item.url)
-                if address:
-                    # Connect to the checked address, whatever the name resolves to now.
-                    pinned = f"[{address}]" if ":" in address else address
-                    handle.setopt(pycurl.CONNECT_TO, [f"::{pinned}:"])
-                else:
-                    handle.unsetopt(pycurl.CONNECT_TO)
+                # A name is looked up in these entries only, never by libcurl itself: it
+                # connects to the addresses that were checked.
+                handle.setopt(pycurl.RESOLVE, [address] if address else [])
                 handle.setopt(pycurl.POSTFIELDS, item.body.encode())
                 handle.setopt(
                     pycurl.HTTPHEADER,

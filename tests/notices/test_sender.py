@@ -1,0 +1,228 @@
+"""The webhook sender itself (`notices.webhooks.send_all`, libcurl underneath) against real
+HTTP(S) servers on 127.0.0.1: where it connects, what it refuses before connecting, what it
+keeps of an answer, and that it reuses its connections. No database."""
+
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from notices.webhooks import (
+    RESPONSE_BODY_CAP,
+    Outcome,
+    Outgoing,
+    Sender,
+    SenderSettings,
+    send_all,
+)
+
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def settings(allow_loopback: bool = True, concurrency: int = 4) -> SenderSettings:
+    return SenderSettings(
+        concurrency=concurrency,
+        per_host=concurrency,
+        connect_timeout=2.0,
+        total_timeout=5.0,
+        allow_loopback=allow_loopback,
+    )
+
+
+def item(url: str, key: int = 1) -> Outgoing:
+    return Outgoing(
+        key=key,
+        endpoint=1,
+        url=url,
+        webhook_id=f"msg_test{key}",
+        body='{"type":"test"}',
+        secrets=(SECRET,),
+    )
+
+
+def send(items: list[Outgoing], cfg: SenderSettings, sender: Sender | None = None) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    send_all(items, cfg, outcomes.append, sender)
+    return sorted(outcomes, key=lambda o: o.key)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, answer_body: bytes) -> None:
+        self.answer_body = answer_body
+        self.hosts: list[str] = []
+        self.connections = 0
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def get_request(self) -> Any:
+        self.connections += 1
+        return super().get_request()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.server.hosts.append(self.headers.get("host", ""))
+        self.send_response(200)
+        self.send_header("content-length", str(len(self.server.answer_body)))
+        self.end_headers()
+        self.wfile.write(self.server.answer_body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _serve(server: _Server) -> Iterator[_Server]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    yield from _serve(_Server(b"ok"))
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[_Server]:
+    """An HTTPS server whose certificate (self-signed, for 127.0.0.1) no CA vouches for."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = _Server(b"ok")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    yield from _serve(server)
+
+
+def test_a_host_name_is_called_at_the_address_it_was_checked_at(server: _Server) -> None:
+    port = server.server_address[1]
+    (outcome,) = send([item(f"http://localhost:{port}/hook")], settings())
+    assert (outcome.status_code, outcome.error, outcome.response_body) == (200, "", "ok")
+    assert server.hosts == [f"localhost:{port}"]  # the name is kept for the Host header
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_before_connecting(server: _Server) -> None:
+    """The guard on: `localhost` passes the URL check (a name, HTTPS) and is refused once
+    resolved, with no connection made."""
+    port = server.server_address[1]
+    (outcome,) = send([item(f"https://localhost:{port}/hook")], settings(allow_loopback=False))
+    assert outcome.status_code is None
+    assert outcome.error.startswith("refused:") and "loopback" in outcome.error, outcome.error
+    assert server.connections == 0
+
+
+def test_a_name_that_does_not_resolve_fails_alone(server: _Server) -> None:
+    port = server.server_address[1]
+    outcomes = send(
+        [item("http://no-such-host.invalid/hook", 1), item(f"http://127.0.0.1:{port}/", 2)],
+        settings(),
+    )
+    assert outcomes[0].status_code is None and outcomes[0].error
+    assert (outcomes[1].status_code, outcomes[1].error) == (200, "")
+
+
+def test_proxies_from_the_environment_are_not_used(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    for variable in ("http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(variable, proxy)
+    port = server.server_address[1]
+    (outcome,) = send([item(f"http://127.0.0.1:{port}/hook")], settings())
+    assert (outcome.status_code, outcome.error) == (200, "")
+    assert server.hosts == [f"127.0.0.1:{port}"]
+
+
+def test_a_long_answer_is_kept_up_to_the_cap() -> None:
+    long = b"x" * (RESPONSE_BODY_CAP * 30)
+    for running in _serve(_Server(long)):
+        port = running.server_address[1]
+        (outcome,) = send([item(f"http://127.0.0.1:{port}/hook")], settings())
+    assert (outcome.status_code, outcome.error, outcome.succeeded) == (200, "", True)
+    assert outcome.response_body == "x" * RESPONSE_BODY_CAP
+
+
+def test_https_certificates_are_verified(tls_server: _Server) -> None:
+    port = tls_server.server_address[1]
+    (outcome,) = send([item(f"https://127.0.0.1:{port}/hook")], settings())
+    assert outcome.status_code is None
+    assert "certificate" in outcome.error.lower(), outcome.error
+    assert tls_server.hosts == []  # nothing was posted to an unverified server
+
+
+def test_a_kept_sender_reuses_its_connections(server: _Server) -> None:
+    port = server.server_address[1]
+    cfg = settings(concurrency=2)
+    with Sender(cfg) as sender:
+        for round_ in range(3):
+            batch = [item(f"http://127.0.0.1:{port}/hook", round_ * 10 + n) for n in range(10)]
+            outcomes = send(batch, cfg, sender)
+            assert [o.status_code for o in outcomes] == [200] * 10
+    assert len(server.hosts) == 30
+    assert server.connections <= 2  # 30 POSTs in three calls over at most two connections
+
+
+def test_libcurl_connects_where_the_guard_looked_and_never_resolves_itself(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name only DIX's resolver knows (`.invalid` resolves nowhere else) is reached at the
+    address that resolver gave and the guard checked: libcurl did not look it up again."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == "receiver.dix.invalid" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    port = server.server_address[1]
+    (outcome,) = send([item(f"http://receiver.dix.invalid:{port}/hook")], settings())
+    assert (outcome.status_code, outcome.error) == (200, "")
+    assert server.hosts == [f"receiver.dix.invalid:{port}"]
+    (refused,) = send(
+        [item(f"https://receiver.dix.invalid:{port}/hook", 2)], settings(allow_loopback=False)
+    )
+    assert refused.error.startswith("refused:") and server.connections == 1
