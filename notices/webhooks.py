@@ -241,8 +241,11 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-# A name's checked address is kept this long (the old aiohttp sender's DNS cache did the same).
+# A name's checked addresses are kept this long (the aiohttp sender's DNS cache did the same).
 DNS_TTL = 10.0
+# A kept connection idle for longer is not reused (closed when next looked at): the receiver
+# may have closed it meanwhile.
+IDLE_CONNECTION_SECONDS = 15
 _CURL_TIMEOUT = pycurl.E_OPERATION_TIMEDOUT
 _CURL_WRITE_ERROR = pycurl.E_WRITE_ERROR
 
@@ -373,6 +376,7 @@ class Sender:
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(cfg.connect_timeout * 1000)))
         handle.setopt(pycurl.TIMEOUT_MS, max(1, int(cfg.total_timeout * 1000)))
         handle.setopt(pycurl.USERAGENT, "DIX-Webhooks/1.0")
+        handle.setopt(pycurl.MAXAGE_CONN, IDLE_CONNECTION_SECONDS)
         for option, value in self.trust.items():
             handle.setopt(option, value)
         self.handles.append(handle)
@@ -545,9 +549,11 @@ def send_all(
             outcomes.clear()
             continue  # slots were freed: start what is ready before waiting
         if running:
-            # Look at the feed (and the resolvers) every 2 ms while they may bring work.
+            # Wait for the sockets; look at the feed (and the resolvers) every 2 ms while
+            # they may bring work. (libcurl's fd_set holds descriptors below FD_SETSIZE,
+            # 1,024: a transfer on a higher one still progresses, at this wait's pace.)
             open_feed = feed is not None and not feed.closed
-            multi.select(0.002 if (open_feed or sender.resolving) else 0.05)
+            multi.select(0.002 if (open_feed or sender.resolving) else 0.01)
             continue
         if ready:
             continue

@@ -226,3 +226,14 @@ def test_libcurl_connects_where_the_guard_looked_and_never_resolves_itself(
         [item(f"https://receiver.dix.invalid:{port}/hook", 2)], settings(allow_loopback=False)
     )
     assert refused.error.startswith("refused:") and server.connections == 1
+
+
+def test_the_certificates_python_trusts_are_the_ones_trusted(
+    tls_server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender trusts what Python's `ssl` trusts (the system's store, or `SSL_CERT_FILE`),
+    not a path built into the libcurl it was shipped with."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    port = tls_server.server_address[1]
+    (outcome,) = send([item(f"https://127.0.0.1:{port}/hook")], settings())
+    assert (outcome.status_code, outcome.error) == (200, "")
