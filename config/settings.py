@@ -178,7 +178,7 @@ CELERY_BEAT_SCHEDULE = {
     # The outbox sweep: re-queues due retries and deliveries whose message or worker was lost.
     "deliveries-sweep": {
         "task": "notices.tasks.sweep_deliveries",
-        "schedule": float(env_int("DIX_WEBHOOK_SWEEP_SECONDS", 5)),
+        "schedule": float(env_int("DIX_WEBHOOK_SWEEP_SECONDS", 5, minimum=1)),
     },
     # Records the end of expired access grants (audit, cache counter); reads stop honouring
     # a grant at its expiry whether or not this has run.
@@ -197,12 +197,12 @@ DIX_RETENTION_ACCESS_DAYS = env_int("DIX_RETENTION_ACCESS_DAYS", 730)
 # --- Webhooks -----------------------------------------------------------------------------
 # Loopback targets and plain HTTP, for tests and the demo only: never in production.
 DIX_WEBHOOK_ALLOW_LOOPBACK = env_bool("DIX_WEBHOOK_ALLOW_LOOPBACK", False)
-DIX_WEBHOOK_CONCURRENCY = env_int("DIX_WEBHOOK_CONCURRENCY", 100)
-DIX_WEBHOOK_PER_ENDPOINT = env_int("DIX_WEBHOOK_PER_ENDPOINT", 4)
-DIX_WEBHOOK_CONNECT_TIMEOUT = env_int("DIX_WEBHOOK_CONNECT_TIMEOUT", 5)
-DIX_WEBHOOK_TIMEOUT = env_int("DIX_WEBHOOK_TIMEOUT", 15)
-DIX_WEBHOOK_BATCH_SIZE = env_int("DIX_WEBHOOK_BATCH_SIZE", 500)
-DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 120)
+DIX_WEBHOOK_CONCURRENCY = env_int("DIX_WEBHOOK_CONCURRENCY", 100, minimum=1)
+DIX_WEBHOOK_PER_ENDPOINT = env_int("DIX_WEBHOOK_PER_ENDPOINT", 4, minimum=1)
+DIX_WEBHOOK_CONNECT_TIMEOUT = env_int("DIX_WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
+DIX_WEBHOOK_TIMEOUT = env_int("DIX_WEBHOOK_TIMEOUT", 15, minimum=1)
+DIX_WEBHOOK_BATCH_SIZE = env_int("DIX_WEBHOOK_BATCH_SIZE", 500, minimum=1)
+DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 120, minimum=1)
 DIX_WEBHOOK_ROTATION_OVERLAP_HOURS = env_int("DIX_WEBHOOK_ROTATION_OVERLAP_HOURS", 24)
 DIX_WEBHOOK_DISABLE_AFTER_HOURS = env_int("DIX_WEBHOOK_DISABLE_AFTER_HOURS", 72)
 # Seconds to wait after each failed attempt (±20 % jitter): about three days in all.

@@ -7,6 +7,7 @@ LOCKED` (PostgreSQL) and a lease that runs out — a killed worker — makes the
 """
 
 import concurrent.futures
+import contextlib
 import json
 import logging
 import os
@@ -604,9 +605,10 @@ class _SenderLoop:
     ) -> "concurrent.futures.Future[None]":
         def run() -> None:
             sender = self.senders.get(cfg)
-            if sender is None:
-                for old in self.senders.values():  # settings changed: drop the old pools
-                    old.close()
+            if sender is None or sender.broken:
+                for old in self.senders.values():  # settings changed, or it failed
+                    with contextlib.suppress(Exception):
+                        old.close()
                 self.senders = {cfg: Sender(cfg)}
                 sender = self.senders[cfg]
             send_all(feed, cfg, on_outcome, sender)

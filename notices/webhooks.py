@@ -6,16 +6,18 @@ machine against bench/receiver.py, 10,000 POSTs over 100 connections: pycurl ~40
 0.2 s of CPU, aiohttp ~7,000/s and 1.4 s (the engine's previous client), pyreqwest ~11,000/s,
 curl_cffi's asyncio session ~4,000/s (bench/README.md).
 
-The sender resolves every host name itself, refuses non-global addresses and tells libcurl
-to connect to the addresses it checked (`CURLOPT_RESOLVE`, set on every transfer: libcurl
-never looks a name up itself; the URL's host is kept for SNI, certificate checks and the Host
-header), so DNS rebinding cannot slip a private address in between. Proxies from the environment are ignored, redirects are not followed, and only
-HTTP(S) is spoken.
+Every address libcurl is about to connect to, after resolving a name itself (asynchronously,
+within the connect timeout), is checked first (`CURLOPT_OPENSOCKETFUNCTION`): loopback,
+private, link-local, CGNAT, multicast, reserved and transition addresses get no socket. The
+check is on the very address connected to, so neither a resolver's answer (DNS rebinding) nor
+a way of writing the host (percent-encoded, dotted, numeric) can lead anywhere else. Proxies
+from the environment are ignored, redirects are not followed, and only HTTP(S) is spoken.
 """
 
-import concurrent.futures
+import contextlib
 import functools
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -26,10 +28,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pycurl
 from standardwebhooks.webhooks import Webhook
+
+log = logging.getLogger("dix.webhooks")
 
 RESPONSE_BODY_CAP = 4096
 
@@ -79,7 +83,10 @@ def forbidden_reason(address: str, *, allow_loopback: bool) -> str | None:
 def check_url(url: str, *, allow_loopback: bool, resolve: bool = True) -> None:
     """Refuse a URL that is not HTTPS (plain HTTP only with `allow_loopback`), or whose host
     resolves to any forbidden address."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed or misplaced "[" in the authority
+        raise UnsafeDestination("The URL is not valid.") from None
     allowed_schemes = {"https", "http"} if allow_loopback else {"https"}
     if parts.scheme not in allowed_schemes:
         raise UnsafeDestination(f"Only {' or '.join(sorted(allowed_schemes))} URLs are allowed.")
@@ -171,58 +178,44 @@ def _origin(url: str) -> str:
 
 def _refusal(url: str, allow_loopback: bool) -> str | None:
     """Why this URL may not be called as it stands (scheme, credentials, port, an IP-literal
-    host that is not allowed), or None; a host name is checked when it is resolved
-    (`_resolve`). All of that is in the URL's scheme and authority, so the answer is kept
-    per origin: parsing and classifying every URL of a fan-out (most endpoints share a few
-    receivers) cost more than signing them (bench/fanout)."""
+    host that is not allowed), or None; every address a host name resolves to is checked
+    when a connection to it is opened (`_Transfer.open_socket`). All of that is in the URL's
+    scheme and authority, so the answer is kept per origin: parsing and classifying every
+    URL of a fan-out (most endpoints share a few receivers) cost more than signing them
+    (bench/fanout)."""
     return _origin_refusal(_origin(url), allow_loopback)
 
 
 @functools.lru_cache(maxsize=4096)
-def _named_host(origin: str) -> tuple[str, int] | None:
-    """The host name and port to resolve for an origin, or None when its host is an address."""
-    parts = urlsplit(origin)
-    host = parts.hostname or ""
-    if _ip_literal(host):
-        return None
-    return host, parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def _resolve(host: str, port: int, allow_loopback: bool) -> str:
-    """libcurl's `CURLOPT_RESOLVE` entry for `host`: its addresses DIX may call, in the
-    resolver's order (libcurl tries them in turn). Blocking (runs on a resolver thread);
-    raises `UnsafeDestination` when every address is forbidden, OSError when none resolves."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except UnicodeError as exc:
-        raise OSError(f"{host!r} is not a valid host name") from exc
-    allowed: list[str] = []
-    reasons = []
-    for info in infos:
-        address = str(info[4][0])
-        reason = forbidden_reason(address, allow_loopback=allow_loopback)
-        if reason:
-            reasons.append(reason)
-        elif address not in allowed:
-            allowed.append(address)
-    if not allowed:
-        raise UnsafeDestination(f"the host {host!r} resolves only to {reasons[0]}")
-    listed = ",".join(f"[{a}]" if ":" in a else a for a in allowed)
-    return f"{host}:{port}:{listed}"
-
-
-@functools.lru_cache(maxsize=4096)
 def _origin_refusal(origin: str, allow_loopback: bool) -> str | None:
-    host = urlsplit(origin).hostname or ""
-    if _ip_literal(host):  # the address first: it says most about what was refused
-        reason = forbidden_reason(host.strip("[]"), allow_loopback=allow_loopback)
-        if reason:
-            return f"{host} is {reason}"
     try:
+        host = urlsplit(origin).hostname or ""
+        if _ip_literal(host):  # the address first: it says most about what was refused
+            reason = forbidden_reason(host.strip("[]"), allow_loopback=allow_loopback)
+            if reason:
+                return f"{host} is {reason}"
         check_url(origin, allow_loopback=allow_loopback, resolve=False)
     except UnsafeDestination as exc:
         return str(exc)
+    except ValueError:  # e.g. an unclosed or misplaced "[" in the authority
+        return "The URL is not valid."
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _ascii_url(url: str) -> str:
+    """The URL as libcurl takes it: ASCII, an internationalised host name in its IDNA form
+    and any other non-ASCII character percent-encoded (as aiohttp did). Raises ValueError
+    (UnicodeError) for a host name IDNA cannot encode."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    safe = "/:@!$&'()*+,;=%~?"
+    return urlunsplit(
+        (parts.scheme, netloc, quote(parts.path, safe=safe), quote(parts.query, safe=safe), "")
+    )
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -241,41 +234,76 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-# A name's checked addresses are kept this long (the aiohttp sender's DNS cache did the same).
-DNS_TTL = 10.0
 # A kept connection idle for longer is not reused (closed when next looked at): the receiver
 # may have closed it meanwhile.
 IDLE_CONNECTION_SECONDS = 15
 _CURL_TIMEOUT = pycurl.E_OPERATION_TIMEDOUT
 _CURL_WRITE_ERROR = pycurl.E_WRITE_ERROR
+_INTERNET = (socket.AF_INET, socket.AF_INET6)
 
 
 def _trust_store() -> dict[int, str]:
-    """The CA certificates Python's `ssl` trusts (the system's), for libcurl: a pycurl wheel
-    brings its own OpenSSL, whose built-in path may not exist on this system."""
+    """The CA certificates Python's `ssl` trusts (the system's, or `SSL_CERT_FILE` and
+    `SSL_CERT_DIR`), for libcurl: a pycurl wheel brings its own OpenSSL, whose built-in path
+    may not exist on this system."""
     paths = ssl.get_default_verify_paths()
     options = {}
     if paths.cafile:
         options[pycurl.CAINFO] = paths.cafile
     if paths.capath:
         options[pycurl.CAPATH] = paths.capath
+    if not options:
+        log.warning(
+            "no CA certificates found where Python's ssl looks (%s, %s): HTTPS webhooks "
+            "will fail their certificate checks; set SSL_CERT_FILE",
+            paths.openssl_cafile,
+            paths.openssl_capath,
+        )
     return options
 
 
 class _Transfer:
     """One POST under way: its item, its clocks, and what the receiver has answered so far.
-    `write` and `header` are libcurl's callbacks for it."""
+    `write`, `header` and `open_socket` are libcurl's callbacks for it."""
 
-    __slots__ = ("capped", "chunks", "clock", "item", "retry_after", "size", "started")
+    __slots__ = (
+        "allow_loopback",
+        "capped",
+        "chunks",
+        "clock",
+        "item",
+        "refused",
+        "retry_after",
+        "size",
+        "started",
+    )
 
-    def __init__(self, item: "Outgoing", started: datetime) -> None:
+    def __init__(self, item: "Outgoing", started: datetime, allow_loopback: bool) -> None:
         self.item = item
         self.started = started
+        self.allow_loopback = allow_loopback
         self.clock = time.perf_counter()
         self.chunks: list[bytes] = []
         self.size = 0
         self.capped = False
         self.retry_after: str | None = None
+        self.refused = ""
+
+    def open_socket(self, purpose: int, address: Any) -> Any:
+        """libcurl is about to connect to `address` (each one it tries, after resolving the
+        name itself): a socket only for an address DIX may call. The check is on the
+        address connected to, so no resolver answer (DNS rebinding) and no way of writing
+        the host (encoded, dotted, numeric) can lead elsewhere."""
+        family, socktype, protocol, sockaddr = address
+        host = str(sockaddr[0]) if isinstance(sockaddr, tuple) else str(sockaddr)
+        if family not in _INTERNET:
+            self.refused = "not an internet address"
+            return pycurl.SOCKET_BAD
+        reason = forbidden_reason(host, allow_loopback=self.allow_loopback)
+        if reason:
+            self.refused = f"{host} is {reason}"
+            return pycurl.SOCKET_BAD
+        return socket.socket(family, socktype, protocol)  # libcurl keeps a duplicate
 
     def write(self, data: bytes) -> int | None:
         room = RESPONSE_BODY_CAP - self.size
@@ -296,6 +324,7 @@ class _Transfer:
             self.retry_after = line[12:].strip().decode("latin-1")
 
     def outcome(self, status: int | None, error: str) -> "Outcome":
+        body = b"".join(self.chunks).decode("utf-8", "replace")
         return Outcome(
             key=self.item.key,
             started_at=self.started,
@@ -303,12 +332,15 @@ class _Transfer:
             status_code=status,
             # PostgreSQL text holds no NUL: one in a receiver's answer (or quoted in an
             # error) would fail the recording of the whole flush, and so every delivery.
-            error=error.replace("\x00", "\ufffd"),
-            response_body=b"".join(self.chunks)
-            .decode("utf-8", "replace")
-            .replace("\x00", "\ufffd"),
+            error=error[:500].replace("\x00", "\ufffd"),
+            response_body=body.replace("\x00", "\ufffd"),
             retry_after=_retry_after(self.retry_after) if status is not None else None,
         )
+
+
+def _unsent(item: "Outgoing", error: str) -> "Outcome":
+    """The outcome of an item that was never sent."""
+    return _Transfer(item, datetime.now(UTC), False).outcome(None, error)
 
 
 class Feed:
@@ -334,21 +366,21 @@ class Feed:
 
 
 class Sender:
-    """A libcurl multi handle, its easy handles and its checked addresses, kept from one
-    `send_all` to the next so a batch reuses the connections (and, over HTTPS, the TLS
-    sessions) of the last. Used by one thread at a time."""
+    """A libcurl multi handle and its easy handles, kept from one `send_all` to the next so a
+    batch reuses the connections (and, over HTTPS, the TLS sessions) of the last. Used by
+    one thread at a time. `broken` once a `send_all` on it failed: its handles may be in any
+    state, so the caller makes a new one."""
 
     def __init__(self, cfg: SenderSettings) -> None:
+        if cfg.concurrency < 1 or cfg.per_host < 1:
+            raise ValueError("the sender's concurrency and per-endpoint limit must be at least 1")
         self.cfg = cfg
         self.multi = pycurl.CurlMulti()
         self.multi.setopt(pycurl.M_MAX_TOTAL_CONNECTIONS, cfg.concurrency)
         self.idle: list[pycurl.Curl] = []
         self.handles: list[pycurl.Curl] = []
         self.trust = _trust_store()
-        # (host, port) → (checked until, the address or the reason it may not be called)
-        self.addresses: dict[tuple[str, int], tuple[float, str | Exception]] = {}
-        self.resolving: dict[tuple[str, int], concurrent.futures.Future[str]] = {}
-        self.resolver = concurrent.futures.ThreadPoolExecutor(4, "dix-webhook-dns")
+        self.broken = False
 
     def __enter__(self) -> "Sender":
         return self
@@ -360,7 +392,6 @@ class Sender:
         for handle in self.handles:
             handle.close()
         self.multi.close()
-        self.resolver.shutdown(wait=False, cancel_futures=True)
 
     def handle(self) -> pycurl.Curl:
         """An idle easy handle, or a new one with the sender's fixed options."""
@@ -382,44 +413,6 @@ class Sender:
         self.handles.append(handle)
         return handle
 
-    def address(self, url: str, outcomes: list["Outcome"], item: "Outgoing") -> str | None:
-        """The checked addresses of `item`'s host, as a `CURLOPT_RESOLVE` entry: "" when the
-        URL's host is an address (checked by `_refusal`), None when the name is being
-        resolved (the item waits in `waiting`) or may not be called (its refusal is put in
-        `outcomes`)."""
-        named = _named_host(_origin(url))
-        if named is None:
-            return ""
-        known = self.addresses.get(named)
-        if known is not None and known[0] > time.monotonic():
-            if isinstance(known[1], Exception):
-                outcomes.append(_failed(item, known[1]))
-                return None
-            return known[1]
-        if named not in self.resolving:
-            self.resolving[named] = self.resolver.submit(_resolve, *named, self.cfg.allow_loopback)
-        return None
-
-    def resolved(self) -> bool:
-        """Move finished resolutions into `addresses`; True if any finished."""
-        done = [key for key, future in self.resolving.items() if future.done()]
-        for key in done:
-            future = self.resolving.pop(key)
-            try:
-                found: str | Exception = future.result()
-            except Exception as exc:
-                found = exc
-            self.addresses[key] = (time.monotonic() + DNS_TTL, found)
-        return bool(done)
-
-
-def _failed(item: "Outgoing", exc: Exception) -> "Outcome":
-    if isinstance(exc, UnsafeDestination):
-        error = f"refused: {exc}"
-    else:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    return _Transfer(item, datetime.now(UTC)).outcome(None, error)
-
 
 def send_all(
     items: "list[Outgoing] | Feed",
@@ -428,143 +421,200 @@ def send_all(
     sender: Sender | None = None,
 ) -> None:
     """POST every item concurrently over reused connections, in this thread; `on_outcome` is
-    called as each one finishes, so a hanging receiver holds back nobody's result but its
-    own. `items` is a list, or a `Feed` that another thread fills and then closes.
+    called once for every item, as it finishes, so a hanging receiver holds back nobody's
+    result but its own. `items` is a list, or a `Feed` that another thread fills and then
+    closes.
 
     At most `concurrency` transfers run at once and at most `per_host` per endpoint; an item
     whose endpoint is busy waits, parked, and starts when one of that endpoint's transfers
     ends, so deliveries queued behind a slow endpoint never take the slots other endpoints
-    need, and the request timeout starts only when the request really starts. An item whose
-    host name is being resolved waits likewise (resolving runs on other threads).
+    need, and the request timeout starts only when the request really starts. libcurl
+    resolves names asynchronously, within the connect timeout: a slow name server holds
+    back its own endpoint's transfers only.
 
     `sender`: one kept by the caller (connections are then reused from one call to the
-    next), else one for this call alone."""
+    next), else one for this call alone. Should anything fail in the sender itself, every
+    item not finished gets an outcome saying so, and the sender is marked `broken`."""
     if sender is None:
         with Sender(cfg) as own:
             send_all(items, cfg, on_outcome, own)
         return
+    run = _Run(items, cfg, on_outcome, sender)
+    try:
+        run.drive()
+    except Exception as exc:
+        sender.broken = True
+        log.exception("webhook sender failed; its unfinished items are failed")
+        run.fail_all(f"unexpected {type(exc).__name__}: {exc}")
 
-    feed = items if isinstance(items, Feed) else None
-    ready: deque[Outgoing] = deque() if isinstance(items, Feed) else deque(items)
-    # Plain dicts: a Counter's or defaultdict's miss runs Python code, once per item here.
-    parked: dict[int, deque[Outgoing]] = {}
-    waiting: dict[tuple[str, int], list[Outgoing]] = {}
-    active: dict[int, int] = {}
-    running: dict[pycurl.Curl, _Transfer] = {}
-    multi = sender.multi
-    per_host = cfg.per_host
-    concurrency = cfg.concurrency
-    outcomes: list[Outcome] = []
 
-    def finish(handle: pycurl.Curl, errno: int, message: str) -> None:
-        transfer = running.pop(handle)
-        multi.remove_handle(handle)
-        sender.idle.append(handle)
+class _Run:
+    """The state of one `send_all`."""
+
+    def __init__(
+        self,
+        items: "list[Outgoing] | Feed",
+        cfg: SenderSettings,
+        on_outcome: Callable[["Outcome"], Any],
+        sender: Sender,
+    ) -> None:
+        self.feed = items if isinstance(items, Feed) else None
+        self.ready: deque[Outgoing] = deque() if isinstance(items, Feed) else deque(items)
+        # Plain dicts: a Counter's or defaultdict's miss runs Python code, once per item.
+        self.parked: dict[int, deque[Outgoing]] = {}
+        self.active: dict[int, int] = {}
+        self.running: dict[pycurl.Curl, _Transfer] = {}
+        self.outcomes: list[Outcome] = []
+        self.cfg = cfg
+        self.on_outcome = on_outcome
+        self.sender = sender
+
+    def release(self, endpoint: int) -> None:
+        """One of `endpoint`'s slots is free, or an item of it was not sent: its next parked
+        item (if any) becomes ready again."""
+        queued = self.parked.get(endpoint)
+        if queued:
+            self.ready.appendleft(queued.popleft())
+            if not queued:
+                del self.parked[endpoint]
+
+    def unsent(self, item: "Outgoing", error: str) -> None:
+        self.outcomes.append(_unsent(item, error))
+        self.release(item.endpoint)
+
+    def start(self, item: "Outgoing") -> None:
+        cfg = self.cfg
+        reason = _refusal(item.url, cfg.allow_loopback)
+        if reason:
+            self.unsent(item, f"refused: {reason}")
+            return
+        started = datetime.now(UTC)
+        transfer = _Transfer(item, started, cfg.allow_loopback)
+        handle = self.sender.handle()
+        try:
+            handle.setopt(pycurl.URL, _ascii_url(item.url))
+            handle.setopt(pycurl.POSTFIELDS, item.body.encode())
+            handle.setopt(
+                pycurl.HTTPHEADER,
+                [
+                    "Content-Type: application/json",
+                    "Expect:",  # no `100-continue` round trip before the body
+                    f"webhook-id: {item.webhook_id}",
+                    f"webhook-timestamp: {int(started.timestamp())}",
+                    "webhook-signature: " + sign(item.webhook_id, started, item.body, item.secrets),
+                ],
+            )
+            handle.setopt(pycurl.OPENSOCKETFUNCTION, transfer.open_socket)
+            handle.setopt(pycurl.WRITEFUNCTION, transfer.write)
+            handle.setopt(pycurl.HEADERFUNCTION, transfer.header)
+            self.sender.multi.add_handle(handle)
+        except Exception as exc:  # an item libcurl will not take fails alone
+            self.sender.idle.append(handle)
+            if isinstance(exc, UnicodeError):
+                self.unsent(item, "refused: The URL's host name is not valid.")
+            else:
+                self.unsent(item, f"unexpected {type(exc).__name__}: {exc}")
+            return
+        self.active[item.endpoint] = self.active.get(item.endpoint, 0) + 1
+        self.running[handle] = transfer
+
+    def finish(self, handle: pycurl.Curl, errno: int, message: str) -> None:
+        transfer = self.running.pop(handle)
+        self.sender.multi.remove_handle(handle)
+        self.sender.idle.append(handle)
         status = handle.getinfo(pycurl.RESPONSE_CODE) or None
         if errno == 0 or (errno == _CURL_WRITE_ERROR and transfer.capped):
             error = ""
+        elif transfer.refused and status is None:
+            error = f"refused: {transfer.refused}"
         elif errno == _CURL_TIMEOUT:
             error = "timeout"
         else:
-            error = f"curl error {errno}: {message}"[:500]
-        outcomes.append(transfer.outcome(status, error))
+            error = f"curl error {errno}: {message}"
+        self.outcomes.append(transfer.outcome(status, error))
         endpoint = transfer.item.endpoint
-        active[endpoint] -= 1
-        queued = parked.get(endpoint)
-        if queued:
-            ready.appendleft(queued.popleft())
-            if not queued:
-                del parked[endpoint]
+        self.active[endpoint] -= 1
+        self.release(endpoint)
 
-    while True:
-        if feed is not None:
-            pending = feed.pending
-            while pending:
-                ready.append(pending.popleft())
-        if sender.resolving and sender.resolved():
-            for items_of_host in waiting.values():
-                ready.extendleft(reversed(items_of_host))
-            waiting.clear()
-        while ready and len(running) < concurrency:
-            item = ready.popleft()
-            endpoint = item.endpoint
-            count = active.get(endpoint, 0)
-            if count >= per_host:
-                parked.setdefault(endpoint, deque()).append(item)
-                continue
-            reason = _refusal(item.url, cfg.allow_loopback)
-            if reason:
-                outcomes.append(_failed(item, UnsafeDestination(reason)))
-                continue
-            address = sender.address(item.url, outcomes, item)
-            if address is None:
-                named = _named_host(_origin(item.url))
-                if named in sender.resolving:
-                    waiting.setdefault(named, []).append(item)
-                continue
-            started = datetime.now(UTC)
-            transfer = _Transfer(item, started)
-            handle = sender.handle()
-            try:
-                handle.setopt(pycurl.URL, item.url)
-                # A name is looked up in these entries only, never by libcurl itself: it
-                # connects to the addresses that were checked.
-                handle.setopt(pycurl.RESOLVE, [address] if address else [])
-                handle.setopt(pycurl.POSTFIELDS, item.body.encode())
-                handle.setopt(
-                    pycurl.HTTPHEADER,
-                    [
-                        "Content-Type: application/json",
-                        "Expect:",  # no `100-continue` round trip before the body
-                        f"webhook-id: {item.webhook_id}",
-                        f"webhook-timestamp: {int(started.timestamp())}",
-                        "webhook-signature: "
-                        + sign(item.webhook_id, started, item.body, item.secrets),
-                    ],
-                )
-                handle.setopt(pycurl.WRITEFUNCTION, transfer.write)
-                handle.setopt(pycurl.HEADERFUNCTION, transfer.header)
-                multi.add_handle(handle)
-            except Exception as exc:  # an item libcurl will not take fails alone
-                sender.idle.append(handle)
-                outcomes.append(transfer.outcome(None, f"unexpected {type(exc).__name__}: {exc}"))
-                continue
-            active[endpoint] = count + 1
-            running[handle] = transfer
+    def drive(self) -> None:
+        feed, ready, running, outcomes = self.feed, self.ready, self.running, self.outcomes
+        multi = self.sender.multi
+        per_host, concurrency = self.cfg.per_host, self.cfg.concurrency
+        while True:
+            if feed is not None:
+                pending = feed.pending
+                while pending:
+                    ready.append(pending.popleft())
+            while ready and len(running) < concurrency:
+                item = ready.popleft()
+                if self.active.get(item.endpoint, 0) >= per_host:
+                    self.parked.setdefault(item.endpoint, deque()).append(item)
+                else:
+                    self.start(item)
 
-        if running:
-            while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
-                pass
-            while True:
-                queued_messages, succeeded, failed = multi.info_read()
-                for handle in succeeded:
-                    finish(handle, 0, "")
-                for handle, errno, message in failed:
-                    finish(handle, errno, message)
-                if not queued_messages:
-                    break
-        if outcomes:
-            for outcome in outcomes:
-                on_outcome(outcome)
-            outcomes.clear()
-            continue  # slots were freed: start what is ready before waiting
-        if running:
-            # Wait for the sockets; look at the feed (and the resolvers) every 2 ms while
-            # they may bring work. (libcurl's fd_set holds descriptors below FD_SETSIZE,
-            # 1,024: a transfer on a higher one still progresses, at this wait's pace.)
-            open_feed = feed is not None and not feed.closed
-            multi.select(0.002 if (open_feed or sender.resolving) else 0.01)
-            continue
-        if ready:
-            continue
-        if sender.resolving:
-            concurrent.futures.wait(
-                sender.resolving.values(), timeout=0.05, return_when="FIRST_COMPLETED"
-            )
-            continue
-        if feed is None or (feed.closed and not feed.pending):
-            return
-        feed.arrived.clear()
-        feed.hungry = True  # then look again: an item put meanwhile is seen
-        if not (feed.pending or feed.closed):
-            feed.arrived.wait(0.05)
+            if running:
+                while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
+                    pass
+                while True:
+                    queued_messages, succeeded, failed = multi.info_read()
+                    for handle in succeeded:
+                        self.finish(handle, 0, "")
+                    for handle, errno, message in failed:
+                        self.finish(handle, errno, message)
+                    if not queued_messages:
+                        break
+            if outcomes:
+                self.hand_over()
+                continue  # slots were freed: start what is ready before waiting
+            if running:
+                # Wait for the sockets; look at the feed every 2 ms while it may bring work.
+                wait = 0.002 if feed is not None and not feed.closed else 0.01
+                began = time.perf_counter()
+                if multi.select(wait) <= 0 and time.perf_counter() - began < wait / 2:
+                    # Nothing to wait on (a socket above FD_SETSIZE, or none open yet):
+                    # libcurl's fd_set cannot hold it, so pace the loop instead of spinning.
+                    time.sleep(wait)
+                continue
+            if ready:
+                continue
+            if feed is None or (feed.closed and not feed.pending):
+                break
+            feed.arrived.clear()
+            feed.hungry = True  # then look again: an item put meanwhile is seen
+            if not (feed.pending or feed.closed):
+                feed.arrived.wait(0.05)
+        if self.parked:  # cannot happen: a parked item waits for a running transfer
+            raise RuntimeError("items were left parked")
+
+    def hand_over(self) -> None:
+        done = list(self.outcomes)
+        self.outcomes.clear()  # in place: `drive` holds the list
+        for outcome in done:
+            self.on_outcome(outcome)
+
+    def fail_all(self, error: str) -> None:
+        """Give every item not finished an outcome: those running, ready or parked, and
+        those the feed still brings until it is closed."""
+        finished = {outcome.key for outcome in self.outcomes}
+        self.hand_over()
+        for handle, transfer in list(self.running.items()):
+            with contextlib.suppress(Exception):
+                self.sender.multi.remove_handle(handle)
+            self.running.pop(handle)
+            self.on_outcome(transfer.outcome(None, error))
+        left = [*self.ready, *(item for queued in self.parked.values() for item in queued)]
+        self.ready.clear()
+        self.parked.clear()
+        for item in left:
+            if item.key not in finished:
+                self.on_outcome(_unsent(item, error))
+        feed = self.feed
+        while feed is not None:
+            while feed.pending:
+                self.on_outcome(_unsent(feed.pending.popleft(), error))
+            if feed.closed and not feed.pending:
+                break
+            feed.arrived.clear()
+            feed.hungry = True
+            if not (feed.pending or feed.closed):
+                feed.arrived.wait(0.05)

@@ -211,3 +211,18 @@ def _drop_leftover_messages(queue: str) -> None:
     if folder and settings.CELERY_BROKER_URL.startswith("filesystem://"):
         for leftover in Path(folder).glob(f"*.{queue}.msg"):
             leftover.unlink(missing_ok=True)
+
+
+def test_a_webhook_limit_below_one_stops_start_up_naming_the_variable():
+    """A zero concurrency would leave every delivery waiting for a slot that never comes."""
+    env = {**os.environ, "DIX_WEBHOOK_CONCURRENCY": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import django, os; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "DIX_WEBHOOK_CONCURRENCY must be at least 1, not 0" in done.stderr

@@ -207,25 +207,53 @@ def test_a_kept_sender_reuses_its_connections(server: _Server) -> None:
     assert server.connections <= 2  # 30 POSTs in three calls over at most two connections
 
 
-def test_libcurl_connects_where_the_guard_looked_and_never_resolves_itself(
-    server: _Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A name only DIX's resolver knows (`.invalid` resolves nowhere else) is reached at the
-    address that resolver gave and the guard checked: libcurl did not look it up again."""
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> Any:
-        return real("127.0.0.1" if host == "receiver.dix.invalid" else host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST.", "%6cocalhost", "127.1", "2130706433", "sub.localhost"]
+)
+def test_every_way_of_naming_loopback_is_refused_at_the_address(server: _Server, host: str) -> None:
+    """However the host is written, the address libcurl would connect to is what is checked
+    (an encoded or numeric spelling that the URL check takes for a name resolves, in
+    libcurl, to 127.0.0.1): refused, and nothing connects."""
     port = server.server_address[1]
-    (outcome,) = send([item(f"http://receiver.dix.invalid:{port}/hook")], settings())
+    (outcome,) = send([item(f"https://{host}:{port}/hook")], settings(allow_loopback=False))
+    assert outcome.status_code is None
+    assert outcome.error.startswith("refused:"), outcome.error
+    assert server.connections == 0
+
+
+def test_an_international_host_name_is_sent_in_its_idna_form(server: _Server) -> None:
+    port = server.server_address[1]
+    (outcome,) = send([item(f"http://bücher.localhost:{port}/hook/ü")], settings())
     assert (outcome.status_code, outcome.error) == (200, "")
-    assert server.hosts == [f"receiver.dix.invalid:{port}"]
-    (refused,) = send(
-        [item(f"https://receiver.dix.invalid:{port}/hook", 2)], settings(allow_loopback=False)
+    assert server.hosts == [f"xn--bcher-kva.localhost:{port}"]
+
+
+def test_items_queued_behind_one_that_cannot_be_sent_are_sent(server: _Server) -> None:
+    """One endpoint, one request at a time: an item refused when its turn comes hands the
+    turn on to the next, and every item gets its outcome."""
+    port = server.server_address[1]
+    good = f"http://127.0.0.1:{port}/hook"
+    cfg = SenderSettings(
+        concurrency=4, per_host=1, connect_timeout=2.0, total_timeout=5.0, allow_loopback=True
     )
-    assert refused.error.startswith("refused:") and server.connections == 1
+    outcomes = send(
+        [item(good, 1), item("ftp://127.0.0.1/x", 2), item("https://[bad/", 3), item(good, 4)],
+        cfg,
+    )
+    assert [(o.key, o.status_code) for o in outcomes] == [(1, 200), (2, None), (3, None), (4, 200)]
+    assert outcomes[1].error.startswith("refused:") and outcomes[2].error.startswith("refused:")
+
+
+def test_a_malformed_url_fails_alone_and_the_sender_goes_on(server: _Server) -> None:
+    port = server.server_address[1]
+    good = f"http://127.0.0.1:{port}/hook"
+    cfg = settings()
+    with Sender(cfg) as sender:
+        first = send([item("https://[evil.example]/", 1), item(good, 2)], cfg, sender)
+        again = send([item(good, 3)], cfg, sender)
+    assert [(o.status_code, o.error[:8]) for o in first] == [(None, "refused:"), (200, "")]
+    assert [(o.status_code, o.error) for o in again] == [(200, "")]
+    assert not sender.broken
 
 
 def test_the_certificates_python_trusts_are_the_ones_trusted(
