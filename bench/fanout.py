@@ -143,7 +143,7 @@ def main() -> int:
 
     call_command("load_demo", quiet=True)
     # Like a web server process (its URLconf imports the API views, which import the delivery
-    # engine): the first publish must not pay for importing aiohttp and the Celery tasks.
+    # engine): the first publish must not pay for importing pycurl and the Celery tasks.
     import notices.api.views
     import notices.tasks  # noqa: F401
 
