@@ -49,6 +49,19 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _result(count: int, ok: int, seconds: float, offsets: list[float]) -> dict[str, Any]:
+    """What a run prints: its rate and when its requests started (from the run's start)."""
+    return {
+        "count": count,
+        "ok": ok,
+        "seconds": seconds,
+        "rate": count / seconds,
+        "start_p50": _percentile(offsets, 0.50),
+        "start_p95": _percentile(offsets, 0.95),
+        "start_p99": _percentile(offsets, 0.99),
+    }
+
+
 async def _drive(
     items: list[Item], connections: int, post: Callable[[Item], Awaitable[int]]
 ) -> dict[str, Any]:
@@ -67,16 +80,7 @@ async def _drive(
             ok += 200 <= status < 300
 
     await asyncio.gather(*(lane() for _ in range(connections)))
-    seconds = time.perf_counter() - started
-    return {
-        "count": len(items),
-        "ok": ok,
-        "seconds": seconds,
-        "rate": len(items) / seconds,
-        "start_p50": _percentile(offsets, 0.50),
-        "start_p95": _percentile(offsets, 0.95),
-        "start_p99": _percentile(offsets, 0.99),
-    }
+    return _result(len(items), ok, time.perf_counter() - started, offsets)
 
 
 async def run_aiohttp(items: list[Item], connections: int) -> dict[str, Any]:
@@ -155,16 +159,7 @@ def run_pycurl(items: list[Item], connections: int) -> dict[str, Any]:
                 break
         if done < len(items):
             multi.select(0.05)
-    seconds = time.perf_counter() - started
-    return {
-        "count": len(items),
-        "ok": ok,
-        "seconds": seconds,
-        "rate": len(items) / seconds,
-        "start_p50": _percentile(offsets, 0.50),
-        "start_p95": _percentile(offsets, 0.95),
-        "start_p99": _percentile(offsets, 0.99),
-    }
+    return _result(len(items), ok, time.perf_counter() - started, offsets)
 
 
 def main(argv: list[str] | None = None) -> int:
