@@ -595,7 +595,6 @@ class _Run:
     def fail_all(self, error: str) -> None:
         """Give every item not finished an outcome: those running, ready or parked, and
         those the feed still brings until it is closed."""
-        finished = {outcome.key for outcome in self.outcomes}
         self.hand_over()
         for handle, transfer in list(self.running.items()):
             with contextlib.suppress(Exception):
@@ -605,9 +604,8 @@ class _Run:
         left = [*self.ready, *(item for queued in self.parked.values() for item in queued)]
         self.ready.clear()
         self.parked.clear()
-        for item in left:
-            if item.key not in finished:
-                self.on_outcome(_unsent(item, error))
+        for item in left:  # never started, so not among the outcomes handed over
+            self.on_outcome(_unsent(item, error))
         feed = self.feed
         while feed is not None:
             while feed.pending:

@@ -215,10 +215,14 @@ def _drop_leftover_messages(queue: str) -> None:
 
 def test_a_webhook_limit_below_one_stops_start_up_naming_the_variable():
     """A zero concurrency would leave every delivery waiting for a slot that never comes."""
-    env = {**os.environ, "DIX_WEBHOOK_CONCURRENCY": "0"}
+    env = {
+        **os.environ,
+        "DIX_WEBHOOK_CONCURRENCY": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     done = subprocess.run(
-        [sys.executable, "-c", "import django, os; django.setup()"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,

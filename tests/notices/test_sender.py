@@ -265,3 +265,27 @@ def test_the_certificates_python_trusts_are_the_ones_trusted(
     port = tls_server.server_address[1]
     (outcome,) = send([item(f"https://127.0.0.1:{port}/hook")], settings())
     assert (outcome.status_code, outcome.error) == (200, "")
+
+
+def test_a_failure_inside_the_sender_fails_every_item_and_loses_none(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the sender itself fail mid-way, every item handed in, started or not, still gets
+    exactly one outcome (a lost one would leave its delivery leased until the lease ends),
+    and the sender is marked broken so that the worker makes a new one."""
+    from notices import webhooks
+
+    def broken_finish(self: Any, handle: Any, errno: int, message: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(webhooks._Run, "finish", broken_finish)
+    port = server.server_address[1]
+    cfg = SenderSettings(
+        concurrency=2, per_host=1, connect_timeout=2.0, total_timeout=5.0, allow_loopback=True
+    )
+    with Sender(cfg) as sender:
+        items = [item(f"http://127.0.0.1:{port}/hook", n) for n in range(6)]
+        outcomes = send(items, cfg, sender)
+        assert sender.broken
+    assert [o.key for o in outcomes] == list(range(6))
+    assert all(o.status_code is None and "RuntimeError: boom" in o.error for o in outcomes)
