@@ -173,12 +173,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Beat and every worker (on its own timer, config/celery.py) run the delivery sweep this often.
+DIX_WEBHOOK_SWEEP_SECONDS = env_int("DIX_WEBHOOK_SWEEP_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "intel.tasks.heartbeat", "schedule": 30.0},
     # The outbox sweep: re-queues due retries and deliveries whose message or worker was lost.
     "deliveries-sweep": {
         "task": "notices.tasks.sweep_deliveries",
-        "schedule": float(env_int("DIX_WEBHOOK_SWEEP_SECONDS", 5, minimum=1)),
+        "schedule": float(DIX_WEBHOOK_SWEEP_SECONDS),
     },
     # Records the end of expired access grants (audit, cache counter); reads stop honouring
     # a grant at its expiry whether or not this has run.
@@ -202,7 +204,15 @@ DIX_WEBHOOK_PER_ENDPOINT = env_int("DIX_WEBHOOK_PER_ENDPOINT", 4, minimum=1)
 DIX_WEBHOOK_CONNECT_TIMEOUT = env_int("DIX_WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
 DIX_WEBHOOK_TIMEOUT = env_int("DIX_WEBHOOK_TIMEOUT", 15, minimum=1)
 DIX_WEBHOOK_BATCH_SIZE = env_int("DIX_WEBHOOK_BATCH_SIZE", 500, minimum=1)
-DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 120, minimum=1)
+# A live worker renews its leases every third of this; a killed worker's deliveries are due
+# again once it has passed.
+DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 20, minimum=3)
+# Requests a worker process lets run past a second, beyond DIX_WEBHOOK_CONCURRENCY: endpoints
+# that hang until the timeout hold these, not the turns of everyone else's requests.
+DIX_WEBHOOK_SLOW_LANE = env_int("DIX_WEBHOOK_SLOW_LANE", 1000, minimum=0)
+# /healthz?deep: workers (each runs the delivery sweep on its own timer) and beat (its
+# heartbeat task) silent for longer than this are reported.
+DIX_SILENT_SECONDS = env_int("DIX_SILENT_SECONDS", 90, minimum=10)
 DIX_WEBHOOK_ROTATION_OVERLAP_HOURS = env_int("DIX_WEBHOOK_ROTATION_OVERLAP_HOURS", 24)
 DIX_WEBHOOK_DISABLE_AFTER_HOURS = env_int("DIX_WEBHOOK_DISABLE_AFTER_HOURS", 72)
 # Seconds to wait after each failed attempt (±20 % jitter): about three days in all.

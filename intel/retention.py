@@ -39,7 +39,12 @@ from notices.models import Delivery, DeliveryAttempt, DeliveryState, NoticeStatu
 log = logging.getLogger("dix.retention")
 
 BATCH = 2000
-FINISHED = (DeliveryState.SUCCEEDED, DeliveryState.FAILED, DeliveryState.CANCELLED)
+FINISHED = (
+    DeliveryState.SUCCEEDED,
+    DeliveryState.FAILED,
+    DeliveryState.CANCELLED,
+    DeliveryState.SUPERSEDED,
+)
 CLOSED = (AccessRequestStatus.APPROVED, AccessRequestStatus.DENIED, AccessRequestStatus.WITHDRAWN)
 
 

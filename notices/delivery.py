@@ -1,13 +1,17 @@
 """The delivery engine: lease due deliveries, re-check entitlement, render, sign, POST
 concurrently, record every attempt in bulk, schedule the next try.
 
-A worker process runs `deliver_due`; it loops over batches while there is due work. Any
-number of workers may run it at once: a batch is leased with `SELECT … FOR UPDATE SKIP
-LOCKED` (PostgreSQL) and a lease that runs out — a killed worker — makes the rows due again.
+A worker process runs `deliver_due`: one pipeline that leases a batch whenever its sender
+runs short of work, while earlier requests are still outstanding, so a slow endpoint delays
+its own deliveries only. Any number of workers may run it at once: a batch is leased with
+`SELECT … FOR UPDATE SKIP LOCKED` (PostgreSQL), a live worker renews the leases of what it
+still holds, and a lease that runs out — a killed worker — makes the rows due again.
+Outcomes already sent are written through lost database connections (`_reconnecting`).
 """
 
 import concurrent.futures
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -16,13 +20,14 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from intel import changes
@@ -34,6 +39,7 @@ from intel.models import (
     Member,
     Organisation,
     TargetType,
+    tlp_rank,
 )
 from notices import crypto
 from notices.models import (
@@ -43,6 +49,8 @@ from notices.models import (
     EventType,
     Notice,
     NoticeReceipt,
+    NoticeStatus,
+    NoticeVersion,
     SeizureReport,
     Subscription,
     label_cap,
@@ -50,11 +58,12 @@ from notices.models import (
 from notices.rendering import (
     notice_profiles_seen_by,
     notice_seen_by,
+    profile_summary,
     render_notice,
     webhook_viewer,
     with_profiles,
 )
-from notices.services import signing_secrets, subscription_disable
+from notices.services import queue_delivery_work, signing_secrets, subscription_disable
 from notices.webhooks import (
     Feed,
     Outcome,
@@ -68,6 +77,50 @@ log = logging.getLogger("dix.delivery")
 
 FLUSH_EVERY = 200
 FLUSH_SECONDS = 0.25
+# While requests are outstanding and nothing was due, look for new due work this often.
+IDLE_LEASE_SECONDS = 0.5
+# Outstanding deliveries one pipeline holds at most (leased, not yet recorded), in batches:
+# a bound on memory when many endpoints hang.
+OUTSTANDING_BATCHES = 8
+# Writing what was sent survives this many lost connections in a row, waiting between tries.
+RECONNECT_WAITS = (0.1, 0.5, 1.0, 2.0, 4.0)
+# A delivery that must wait for an earlier event of its notice to the same endpoint, still
+# in flight, is due again after this.
+ORDER_WAIT_SECONDS = 1.0
+
+NOTICE_EVENTS = (EventType.NOTICE_PUBLISHED, EventType.NOTICE_UPDATED, EventType.NOTICE_WITHDRAWN)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """What a lost database connection raises: Django's wrapped errors, and psycopg's own
+    from the raw cursor `_insert_attempts` copies through."""
+    errors: list[type[BaseException]] = [OperationalError, InterfaceError]
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        pass
+    else:
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
+    return tuple(errors)
+
+
+CONNECTION_ERRORS = _connection_errors()
+
+
+def _reconnecting(what: str, write: Callable[[], Any]) -> Any:
+    """Run `write`; on a lost database connection drop it, wait and run it again, a few
+    times. Raises the last error when the database stays out of reach."""
+    for wait in (*RECONNECT_WAITS, None):
+        try:
+            return write()
+        except CONNECTION_ERRORS:
+            if wait is None:
+                raise
+            log.warning("database connection lost; reconnecting", extra={"writing": what})
+            with contextlib.suppress(Exception):
+                connection.close()
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def sender_settings() -> SenderSettings:
@@ -77,19 +130,14 @@ def sender_settings() -> SenderSettings:
         connect_timeout=settings.DIX_WEBHOOK_CONNECT_TIMEOUT,
         total_timeout=settings.DIX_WEBHOOK_TIMEOUT,
         allow_loopback=settings.DIX_WEBHOOK_ALLOW_LOOPBACK,
+        slow_lane=settings.DIX_WEBHOOK_SLOW_LANE,
     )
 
 
 def deliver_due(*, time_budget: float = 60.0) -> int:
-    """Deliver batches of due deliveries until none is due or the budget is spent."""
-    started = time.monotonic()
-    total = 0
-    while time.monotonic() - started < time_budget:
-        ids = lease_due(settings.DIX_WEBHOOK_BATCH_SIZE)
-        if not ids:
-            break
-        total += deliver_batch(ids)
-    return total
+    """Deliver due deliveries until none is due or outstanding, or the budget is spent
+    (what is outstanding then is still finished and recorded); returns the attempts made."""
+    return _Pipeline("scheduled").run(time_budget)
 
 
 def lease_due(limit: int) -> list[int]:
@@ -155,6 +203,8 @@ class Leased:
     subscription: Endpoint
     event_type: str
     notice_id: int | None
+    notice_version: int | None
+    notice_status: str
     profile_id: int | None
     access_request_id: int | None
     seizure_report_id: int | None
@@ -177,6 +227,8 @@ _LEASED_COLUMNS = (
     "subscription_id",
     "event_type",
     "notice_id",
+    "notice_version",
+    "notice_status",
     "profile_id",
     "access_request_id",
     "seizure_report_id",
@@ -206,11 +258,11 @@ def load_leased(ids: Sequence[int]) -> list[Leased]:
         .values_list(*_LEASED_COLUMNS)
     )
     organisations = Organisation.objects.select_related("sponsor").in_bulk(
-        {row[14] for row in rows}
+        {row[16] for row in rows}
     )
     endpoints: dict[int, Endpoint] = {}
     leased = []
-    for (pk, sub_id, event, notice, profile, request, report, webhook_id, attempts,
+    for (pk, sub_id, event, notice, version, announced, profile, request, report, webhook_id, attempts,
          status, error, completed, url, enabled, org_id, max_tlp, clearance, secret,
          previous, previous_until, failing_since) in rows:  # fmt: skip
         if sub_id not in endpoints:
@@ -233,6 +285,8 @@ def load_leased(ids: Sequence[int]) -> list[Leased]:
                 subscription=endpoints[sub_id],
                 event_type=event,
                 notice_id=notice,
+                notice_version=version,
+                notice_status=announced,
                 profile_id=profile,
                 access_request_id=request,
                 seizure_report_id=report,
@@ -246,61 +300,266 @@ def load_leased(ids: Sequence[int]) -> list[Leased]:
     return leased
 
 
-def deliver_batch(ids: Sequence[int], *, trigger: str = "scheduled") -> int:
-    """Send one leased batch and record the outcomes; returns the number of attempts."""
-    # The notice is not joined here: the renderer loads it once per batch, not once per row.
-    deliveries = load_leased(ids)
-    renderer = _Renderer()
-    encoded: dict[int, str] = {}  # id(data) → its JSON: one payload serves many endpoints
-    by_id: dict[int, Leased] = {}
-    cancelled: list[Leased] = []
-    unsignable: list[Leased] = []
-    unrenderable: list[Leased] = []
-    renderer.preload(deliveries)
-    # The sender starts now and POSTs each delivery as soon as it is rendered and signed.
-    feed = Feed()
-    sender = _start_sender(feed)
-    try:
+class _Pipeline:
+    """One `deliver_due` run. The sender (`_SenderLoop`, its own thread) takes items as they
+    are prepared; this thread leases a new batch whenever the sender runs short of work —
+    not when the slowest request of the last batch has ended —, records outcomes in bulk as
+    they arrive, and renews the leases of what is still outstanding."""
+
+    def __init__(self, trigger: str) -> None:
+        self.outstanding: dict[int, Leased] = {}  # handed to the sender, not yet recorded
+        self.recorder = _Recorder(self.outstanding, trigger)
+        self.feed = Feed()
+        self.future, self.results = _start_sender(self.feed)
+        self.sent = 0
+
+    def run(self, time_budget: float) -> int:
+        batch = settings.DIX_WEBHOOK_BATCH_SIZE
+        renew_every = settings.DIX_WEBHOOK_LEASE_SECONDS / 3
+        started = last_flush = last_renewal = next_lease = time.monotonic()
+        leasing, finished, wait = True, False, 0.0
+        pending: list[Outcome] = []
+        try:
+            while not finished:
+                finished = self.collect(pending, wait)
+                now = time.monotonic()
+                # Outcomes are recorded before more is leased, at once after a 410: the next
+                # batch must find that endpoint disabled.
+                if pending and (
+                    finished
+                    or len(pending) >= FLUSH_EVERY
+                    or now - last_flush >= FLUSH_SECONDS
+                    or any(o.status_code == 410 for o in pending)
+                ):
+                    self.record(pending)
+                    pending = []
+                    last_flush = now
+                if self.outstanding and now - last_renewal >= renew_every:
+                    self.renew()
+                    last_renewal = now
+                if leasing and now - started >= time_budget:
+                    leasing = False
+                if leasing and now >= next_lease and self.wants_work(batch):
+                    taken = self.lease(batch)
+                    if taken == batch:
+                        next_lease = now  # more may be due: look again once there is room
+                    elif taken > 0 or (taken == 0 and self.outstanding):
+                        next_lease = now + IDLE_LEASE_SECONDS
+                    else:  # nothing due and nothing outstanding, or the database is gone
+                        leasing = False
+                if not leasing and not self.feed.closed:
+                    self.feed.close()  # the sender returns once what it has is done
+                wait = FLUSH_SECONDS
+                if leasing and self.wants_work(batch):
+                    wait = min(wait, max(0.0, next_lease - time.monotonic()))
+        finally:
+            self.feed.close()
+        self.future.result()  # raises what the sender raised, if anything
+        return self.sent
+
+    def wants_work(self, batch: int) -> bool:
+        """Room for another batch: the sender has less than half a batch waiting or running
+        outside its slow lane, and the pipeline holds less than its bound."""
+        feed = self.feed
+        return (
+            len(feed.pending) + feed.busy < max(1, batch // 2)
+            and len(self.outstanding) < batch * OUTSTANDING_BATCHES
+        )
+
+    def collect(self, pending: list[Outcome], wait: float) -> bool:
+        """Move the outcomes that arrived (waiting up to `wait` for the first) to `pending`;
+        True once the sender has finished."""
+        try:
+            item = self.results.get(timeout=wait) if wait > 0 else self.results.get_nowait()
+        except queue.Empty:
+            return False
+        while True:
+            if item is None:
+                return True
+            pending.append(item)
+            try:
+                item = self.results.get_nowait()
+            except queue.Empty:
+                return False
+
+    def lease(self, batch: int) -> int:
+        """Lease a batch and hand it to the sender; the number leased, -1 when the database
+        stayed out of reach."""
+        try:
+            ids = _reconnecting("lease", lambda: lease_due(batch))
+        except CONNECTION_ERRORS:
+            log.exception("due deliveries could not be leased: the database is out of reach")
+            return -1
+        if ids:
+            self.hand_over(ids)
+        return len(ids)
+
+    def hand_over(self, ids: Sequence[int]) -> None:
+        """Check, render, sign and hand each leased delivery to the sender; write what is set
+        aside (cancelled, superseded, waiting for an earlier event, failed)."""
+        aside = _Aside()
+        try:
+            deliveries = _reconnecting("load", lambda: load_leased(ids))
+            superseded, waiting = _reconnecting("order", lambda: _notice_order(deliveries))
+        except CONNECTION_ERRORS:
+            log.exception("leased deliveries could not be loaded; their leases will run out")
+            return
+        ready = []
         for delivery in deliveries:
-            _prepare(delivery, renderer, encoded, feed, by_id, cancelled, unsignable, unrenderable)
-    finally:
-        feed.close()
-    _cancel(cancelled)
-    _fail_unsignable(unsignable)
-    _fail(unrenderable, "the payload could not be rendered (see the worker log)")
-    _record_outcomes(sender, by_id, trigger)
-    return len(by_id)
+            if delivery.pk in superseded:
+                aside.superseded.append(delivery)
+            elif delivery.pk in waiting:
+                aside.waiting.append(delivery)
+            else:
+                ready.append(delivery)
+        # The notice is not joined here: the renderer loads it once per batch, not once per row.
+        renderer = _Renderer()
+        encoded: dict[int, str] = {}  # id(data) → its JSON: one payload serves many endpoints
+        prepared = 0
+        try:
+            renderer.preload(ready)
+            for delivery in ready:
+                if _prepare(delivery, renderer, encoded, aside):
+                    self.outstanding[delivery.pk] = delivery
+                    self.feed.put(aside.outgoing.pop())
+                    self.sent += 1
+                prepared += 1
+        except CONNECTION_ERRORS:
+            # Not sent: back in the queue, and tried again once the database answers.
+            log.warning("database connection lost while preparing deliveries; they wait")
+            aside.waiting.extend(ready[prepared:])
+        try:
+            _reconnecting("set aside", aside.write)
+        except CONNECTION_ERRORS:
+            log.exception("deliveries set aside could not be written; their leases will run out")
+
+    def record(self, outcomes: list[Outcome]) -> None:
+        """Write outcomes of requests that were made, through lost connections: an outcome
+        dropped here would be sent again when its lease runs out."""
+        plan = self.recorder.plan(outcomes)
+        try:
+            _reconnecting("outcomes", lambda: self.recorder.write(plan))
+        except CONNECTION_ERRORS:
+            log.exception(
+                "webhook outcomes could not be recorded: these deliveries are sent again when "
+                "their lease runs out",
+                extra={"deliveries": sorted(o.key for o in outcomes)},
+            )
+        for outcome in outcomes:
+            self.outstanding.pop(outcome.key, None)
+
+    def renew(self) -> None:
+        """While this worker lives it renews the leases of what it still holds, so nobody
+        else takes them; a killed worker stops renewing and its rows fall due again."""
+        until = timezone.now() + timedelta(seconds=settings.DIX_WEBHOOK_LEASE_SECONDS)
+        try:
+            Delivery.objects.filter(
+                id__in=list(self.outstanding), state=DeliveryState.SENDING
+            ).update(leased_until=until)
+        except CONNECTION_ERRORS:
+            log.warning("leases could not be renewed; trying again")
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+@dataclass
+class _Aside:
+    """A batch's deliveries that are not sent, by reason, and the one item `_prepare` made."""
+
+    cancelled: list[Leased] = field(default_factory=list)
+    superseded: list[Leased] = field(default_factory=list)
+    waiting: list[Leased] = field(default_factory=list)
+    unsignable: list[Leased] = field(default_factory=list)
+    unrenderable: list[Leased] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+    def write(self) -> None:
+        _finish(self.cancelled, DeliveryState.CANCELLED, CANCELLED_ERROR)
+        _finish(self.superseded, DeliveryState.SUPERSEDED, SUPERSEDED_ERROR)
+        _fail_unsignable(self.unsignable)
+        _finish(
+            self.unrenderable,
+            DeliveryState.FAILED,
+            "the payload could not be rendered (see the worker log)",
+        )
+        if self.waiting:
+            Delivery.objects.filter(id__in=[d.pk for d in self.waiting]).update(
+                state=DeliveryState.PENDING,
+                leased_until=None,
+                next_attempt_at=timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS),
+            )
+
+
+def _notice_order(deliveries: Sequence[Leased]) -> tuple[set[int], set[int]]:
+    """Per endpoint and notice, events go out in the order they happened, and never an older
+    one after a newer: of the leased notice deliveries, those superseded (the endpoint has
+    a newer delivery of the notice, whatever became of it) and those that must wait (an
+    earlier one of the notice to the endpoint is being sent). Events of a notice are
+    written under its row lock, so their ids are in the order of the events."""
+    candidates = [
+        d for d in deliveries if d.notice_id is not None and d.event_type in NOTICE_EVENTS
+    ]
+    if not candidates:
+        return set(), set()
+    notice_ids = {d.notice_id for d in candidates}
+    # A notice whose publication is all that has happened to it has no other event: most
+    # fan-outs need no look at other deliveries.
+    only_published = set(
+        Notice.objects.filter(
+            pk__in=notice_ids, version=1, status=NoticeStatus.PUBLISHED
+        ).values_list("pk", flat=True)
+    )
+    candidates = [d for d in candidates if d.notice_id not in only_published]
+    if not candidates:
+        return set(), set()
+    leased = {d.pk for d in deliveries}
+    newest: dict[tuple[int, int], int] = {}
+    in_flight: dict[tuple[int, int], int] = {}  # the earliest being sent elsewhere
+    rows = Delivery.objects.filter(
+        notice_id__in={d.notice_id for d in candidates},
+        subscription_id__in={d.subscription_id for d in candidates},
+        event_type__in=NOTICE_EVENTS,
+    ).values_list("pk", "subscription_id", "notice_id", "state")
+    for pk, sub_id, notice_id, state in rows:
+        key = (sub_id, notice_id)
+        newest[key] = max(pk, newest.get(key, 0))
+        if state == DeliveryState.SENDING and pk not in leased:
+            in_flight[key] = min(pk, in_flight.get(key, pk))
+    superseded, waiting = set(), set()
+    for d in candidates:
+        key = (d.subscription_id, d.notice_id)  # type: ignore[assignment]
+        if newest.get(key, d.pk) > d.pk:
+            superseded.add(d.pk)
+        elif in_flight.get(key, d.pk) < d.pk:
+            waiting.add(d.pk)
+    return superseded, waiting
 
 
 def _prepare(
-    delivery: Leased,
-    renderer: "_Renderer",
-    encoded: dict[int, str],
-    feed: Feed,
-    by_id: dict[int, Leased],
-    cancelled: list[Leased],
-    unsignable: list[Leased],
-    unrenderable: list[Leased],
-) -> None:
-    """Render, sign and hand one delivery to the sender, or set it aside with the reason."""
+    delivery: Leased, renderer: "_Renderer", encoded: dict[int, str], aside: _Aside
+) -> bool:
+    """Render and sign one delivery into `aside.outgoing`, or set it aside with the reason.
+    A lost database connection propagates: that is no fault of the payload."""
     try:
         data = renderer.data_for(delivery)
+    except CONNECTION_ERRORS:
+        raise
     except Exception:
         # One payload that cannot be built must not hold back the batch, nor be leased
         # again and again: it fails visibly, and can be resent once mended.
         log.exception("webhook payload could not be rendered", extra={"delivery": delivery.pk})
-        unrenderable.append(delivery)
-        return
+        aside.unrenderable.append(delivery)
+        return False
     if data is None:
-        cancelled.append(delivery)
-        return
+        aside.cancelled.append(delivery)
+        return False
     try:
         secrets = renderer.secrets_for(delivery.subscription)
     except crypto.InvalidToken:
         # The key that encrypted the secret is gone (DIX_ENCRYPTION_KEY changed): fail
         # this endpoint's deliveries visibly instead of blocking the batch forever.
-        unsignable.append(delivery)
-        return
+        aside.unsignable.append(delivery)
+        return False
     if id(data) not in encoded:
         encoded[id(data)] = json.dumps(data, separators=(",", ":"), default=str)
     # Byte for byte what json.dumps({"type", "timestamp", "data"}) would write.
@@ -309,8 +568,7 @@ def _prepare(
         f'"timestamp":{json.dumps(timezone.now().isoformat())},'
         f'"data":{encoded[id(data)]}}}'
     )
-    by_id[delivery.pk] = delivery
-    feed.put(
+    aside.outgoing.append(
         Outgoing(
             key=delivery.pk,
             endpoint=delivery.subscription_id,
@@ -320,16 +578,19 @@ def _prepare(
             secrets=secrets,
         )
     )
+    return True
 
 
 def leased_test_delivery(subscription: Subscription) -> Delivery:
-    """A `dix.test` delivery created already leased, so no worker takes it first."""
+    """A `dix.test` delivery created already leased, so no worker takes it first. Nobody
+    renews this lease: it outlasts the longest request."""
+    seconds = settings.DIX_WEBHOOK_LEASE_SECONDS + settings.DIX_WEBHOOK_TIMEOUT
     return Delivery.objects.create(
         subscription=subscription,
         event_type=EventType.TEST,
         state=DeliveryState.SENDING,
         next_attempt_at=None,
-        leased_until=timezone.now() + timedelta(seconds=settings.DIX_WEBHOOK_LEASE_SECONDS),
+        leased_until=timezone.now() + timedelta(seconds=seconds),
     )
 
 
@@ -383,6 +644,8 @@ class _Renderer:
             delivery.subscription_id if delivery.event_type == EventType.TEST else None,
             delivery.event_type,
             delivery.notice_id,
+            delivery.notice_version,
+            delivery.notice_status,
             delivery.profile_id,
             delivery.access_request_id,
             delivery.seizure_report_id,
@@ -438,8 +701,10 @@ class _Renderer:
         if loaded is None or visible is None:
             return None
         notice, profiles = loaded
-        notice.visible_profiles = [p for p in profiles if p.pk in visible]  # type: ignore[attr-defined]
-        return render_notice(notice)
+        if delivery.event_type not in NOTICE_EVENTS or delivery.notice_version is None:
+            notice.visible_profiles = [p for p in profiles if p.pk in visible]  # type: ignore[attr-defined]
+            return render_notice(notice)
+        return _render_as_announced(delivery, notice, profiles, visible, sub.label_cap)
 
     def preload(self, deliveries: Sequence[AnyDelivery]) -> None:
         """Check, for every (notice, organisation, cap) of a batch, whether it may still see
@@ -507,6 +772,99 @@ def _notice_content(notice_id: int) -> _NoticeContent:
     return content
 
 
+@dataclass(frozen=True)
+class _Version:
+    """A published version's content (`NoticeVersion`), which never changes."""
+
+    number: int
+    title: str
+    summary: str
+    body: str
+    action_requested: str
+    tlp: str
+    published_at: datetime
+    profile_ids: frozenset[int]
+
+
+_versions: dict[tuple[int, int], _Version | None] = {}
+
+
+def _notice_version(notice_id: int, number: int) -> _Version | None:
+    key = (notice_id, number)
+    if key not in _versions:
+        row = NoticeVersion.objects.filter(notice_id=notice_id, number=number).first()
+        if len(_versions) >= 4 * _CONTENTS_AT_MOST:
+            _versions.clear()
+        _versions[key] = (
+            None
+            if row is None
+            else _Version(
+                number=row.number,
+                title=row.title,
+                summary=row.summary,
+                body=row.body,
+                action_requested=row.action_requested,
+                tlp=row.tlp,
+                published_at=row.published_at,
+                profile_ids=frozenset(row.profiles.values_list("pk", flat=True)),
+            )
+        )
+    return _versions[key]
+
+
+# The notice's status each event announces, for deliveries written before they kept it.
+_ANNOUNCED = {
+    EventType.NOTICE_PUBLISHED: NoticeStatus.PUBLISHED,
+    EventType.NOTICE_WITHDRAWN: NoticeStatus.WITHDRAWN,
+}
+
+
+def _render_as_announced(
+    delivery: AnyDelivery,
+    notice: Notice,
+    profiles: list[DeviceProfile],
+    visible: set[int],
+    cap: str,
+) -> dict[str, Any] | None:
+    """A notice event's `data`: the notice as of the version and status the event
+    announces, not as it stands when the request is made (a late `notice.published` must
+    not carry a withdrawal). Entitlement is today's: the notice must still be visible to
+    the endpoint, the version's label within its cap, and only the profiles it may see now
+    are shown."""
+    version = _notice_version(notice.pk, delivery.notice_version or 0)
+    if version is None:
+        notice.visible_profiles = [p for p in profiles if p.pk in visible]  # type: ignore[attr-defined]
+        return render_notice(notice)
+    if tlp_rank(version.tlp) > tlp_rank(cap):
+        return None
+    status = delivery.notice_status or _ANNOUNCED.get(
+        delivery.event_type,  # type: ignore[call-overload]
+        NoticeStatus.PUBLISHED if version.number < notice.version else notice.status,
+    )
+    shown = [p for p in profiles if p.pk in visible and p.pk in version.profile_ids]
+    notice.visible_profiles = shown  # type: ignore[attr-defined]
+    data = render_notice(notice)
+    data.update(
+        status=status,
+        version=version.number,
+        title=version.title,
+        summary=version.summary,
+        body=version.body,
+        action_requested=version.action_requested,
+        tlp=version.tlp,
+        profiles=[profile_summary(p) for p in shown],
+        restricted_data_available=(
+            notice.restricted_data_available and len(shown) < len(version.profile_ids)
+        ),
+        changed_at=(
+            version.published_at if status == NoticeStatus.PUBLISHED else notice.changed_at
+        ).isoformat(),
+        superseded_by=data["superseded_by"] if status == NoticeStatus.SUPERSEDED else None,
+        withdrawal_reason=notice.withdrawal_reason if status == NoticeStatus.WITHDRAWN else "",
+    )
+    return data
+
+
 def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int] | None]:
     """Per viewer: None when it may not see the notice, else the ids of the notice's profiles
     it may see."""
@@ -555,33 +913,30 @@ def _render_seizure_report(report_id: int, viewer: Member) -> dict[str, Any] | N
     return dict(SeizureReportSerializer(report, context=context).data)
 
 
+CANCELLED_ERROR = "cancelled: no longer entitled or endpoint disabled"
+SUPERSEDED_ERROR = "superseded: a newer event of this notice goes to this endpoint instead"
+
+
 def _fail_unsignable(deliveries: list[Leased]) -> None:
     if deliveries:
         log.error(
             "webhook secrets unreadable: rotate the secrets of these subscriptions",
             extra={"subscriptions": sorted({d.subscription_id for d in deliveries})},
         )
-    _fail(deliveries, "signing secret unreadable (DIX_ENCRYPTION_KEY changed?): rotate the secret")
-
-
-def _fail(deliveries: list[Leased], error: str) -> None:
-    if not deliveries:
-        return
-    Delivery.objects.filter(id__in=[d.pk for d in deliveries]).update(
-        state=DeliveryState.FAILED,
-        last_error=error,
-        completed_at=timezone.now(),
-        next_attempt_at=None,
-        leased_until=None,
+    _finish(
+        deliveries,
+        DeliveryState.FAILED,
+        "signing secret unreadable (DIX_ENCRYPTION_KEY changed?): rotate the secret",
     )
 
 
-def _cancel(deliveries: list[Leased]) -> None:
+def _finish(deliveries: list[Leased], state: str, error: str) -> None:
+    """Close deliveries that are not sent (no attempt): failed, cancelled or superseded."""
     if not deliveries:
         return
     Delivery.objects.filter(id__in=[d.pk for d in deliveries]).update(
-        state=DeliveryState.CANCELLED,
-        last_error="cancelled: no longer entitled or endpoint disabled",
+        state=state,
+        last_error=error,
         completed_at=timezone.now(),
         next_attempt_at=None,
         leased_until=None,
@@ -640,45 +995,6 @@ def _start_sender(feed: Feed) -> _Sender:
     future = _loop().send(feed, sender_settings(), results.put)
     future.add_done_callback(lambda _: results.put(None))
     return future, results
-
-
-def _record_outcomes(sender: _Sender, by_id: dict[int, Leased], trigger: str) -> None:
-    """Record outcomes here, in bulk, as they arrive (every FLUSH_EVERY outcomes or
-    FLUSH_SECONDS), so a slow receiver does not hold back the recording of everyone else's
-    result."""
-    future, results = sender
-    recorder = _Recorder(by_id, trigger)
-    pending: list[Outcome] = []
-    last_flush = time.monotonic()
-    # A batch behind a slow endpoint can outlast the lease; while this worker is alive it
-    # renews the lease of what it still holds, so no other worker takes it over and sends
-    # it twice. A killed worker stops renewing and its rows fall due again.
-    outstanding = set(by_id)
-    renew_every = settings.DIX_WEBHOOK_LEASE_SECONDS / 3
-    last_renewal = time.monotonic()
-    done = False
-    while not done:
-        try:
-            item = results.get(timeout=FLUSH_SECONDS)
-        except queue.Empty:
-            item = ...  # type: ignore[assignment]
-        if item is None:
-            done = True
-        elif isinstance(item, Outcome):
-            pending.append(item)
-            outstanding.discard(item.key)
-        if outstanding and time.monotonic() - last_renewal >= renew_every:
-            Delivery.objects.filter(id__in=outstanding, state=DeliveryState.SENDING).update(
-                leased_until=timezone.now() + timedelta(seconds=settings.DIX_WEBHOOK_LEASE_SECONDS)
-            )
-            last_renewal = time.monotonic()
-        if pending and (
-            done or len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS
-        ):
-            recorder.record(pending)
-            pending = []
-            last_flush = time.monotonic()
-    future.result()  # raises what the sender raised, if anything
 
 
 def next_delay(attempts: int, retry_after: float | None) -> timedelta | None:
@@ -786,6 +1102,20 @@ def _insert_attempts(rows: list[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
+@dataclass
+class _Plan:
+    """What one flush writes, worked out once so that writing it may be tried again."""
+
+    now: datetime
+    attempts: list[tuple[Any, ...]]
+    changed: list[Leased]
+    healthy: set[int]
+    failing: set[int]
+    gone: set[int]
+    exhausted: set[int]
+    tried: bool = False
+
+
 class _Recorder:
     """Writes outcomes: attempts inserted, deliveries updated, in a few statements per flush."""
 
@@ -794,13 +1124,13 @@ class _Recorder:
         self.trigger = trigger
 
     def record(self, outcomes: list[Outcome]) -> None:
+        self.write(self.plan(outcomes))
+
+    def plan(self, outcomes: list[Outcome]) -> _Plan:
+        """Apply the outcomes to the leased deliveries (their next state) and list the rows
+        to write."""
         now = timezone.now()
-        attempts: list[tuple[Any, ...]] = []
-        changed: list[Leased] = []
-        gone: set[int] = set()
-        exhausted: set[int] = set()
-        failing: set[int] = set()
-        healthy: set[int] = set()
+        plan = _Plan(now, [], [], set(), set(), set(), set())
         for outcome in outcomes:
             delivery = self.deliveries[outcome.key]
             delivery.attempts += 1
@@ -811,15 +1141,15 @@ class _Recorder:
                 delivery.state = DeliveryState.SUCCEEDED
                 delivery.completed_at = now
                 delivery.next_attempt_at = None
-                healthy.add(delivery.subscription_id)
+                plan.healthy.add(delivery.subscription_id)
             elif outcome.status_code == 410:
                 delivery.state = DeliveryState.CANCELLED
                 delivery.completed_at = now
                 delivery.next_attempt_at = None
-                gone.add(delivery.subscription_id)
+                plan.gone.add(delivery.subscription_id)
             else:
                 if delivery.event_type != EventType.TEST:  # a failed test is not an outage
-                    failing.add(delivery.subscription_id)
+                    plan.failing.add(delivery.subscription_id)
                 retryable = outcome.status_code in (429, 503)
                 wait = next_delay(delivery.attempts, outcome.retry_after if retryable else None)
                 if wait is None or delivery.event_type == EventType.TEST:
@@ -827,11 +1157,11 @@ class _Recorder:
                     delivery.completed_at = now
                     delivery.next_attempt_at = None
                     if delivery.event_type != EventType.TEST:
-                        exhausted.add(delivery.subscription_id)
+                        plan.exhausted.add(delivery.subscription_id)
                 else:
                     delivery.state = DeliveryState.PENDING
                     delivery.next_attempt_at = now + wait
-            attempts.append(
+            plan.attempts.append(
                 (
                     delivery.pk,
                     delivery.attempts,
@@ -844,8 +1174,22 @@ class _Recorder:
                     delivery.next_attempt_at,
                 )
             )
-            changed.append(delivery)
+            plan.changed.append(delivery)
+        return plan
+
+    def write(self, plan: _Plan) -> None:
+        """Write a plan; idempotent, so a write cut off by a lost connection (even during
+        its commit) may be run again: attempts already in the log are not inserted twice."""
+        now, changed, attempts = plan.now, plan.changed, plan.attempts
         with transaction.atomic():
+            if plan.tried:
+                written = set(
+                    DeliveryAttempt.objects.filter(
+                        delivery_id__in=[row[0] for row in attempts]
+                    ).values_list("delivery_id", "number")
+                )
+                attempts = [row for row in attempts if (row[0], row[1]) not in written]
+            plan.tried = True
             _insert_attempts(attempts)
             _update_outcomes(changed)
             # An endpoint disabled while these attempts were in flight: what was just
@@ -859,9 +1203,9 @@ class _Recorder:
         # Only the clocks that change: most endpoints are healthy and stay so (an UPDATE of
         # every succeeding endpoint per flush was a tenth of a worker's time, bench/fanout).
         endpoints = {d.subscription_id: d.subscription for d in changed}
-        stop = {pk for pk in healthy if endpoints[pk].failing_since is not None}
-        start = {pk for pk in failing - healthy if endpoints[pk].failing_since is None}
-        self._endpoint_health(stop, start, gone, exhausted - healthy, now)
+        stop = {pk for pk in plan.healthy if endpoints[pk].failing_since is not None}
+        start = {pk for pk in plan.failing - plan.healthy if endpoints[pk].failing_since is None}
+        self._endpoint_health(stop, start, plan.gone, plan.exhausted - plan.healthy, now)
         for pk in stop:
             endpoints[pk].failing_since = None
         for pk in start:
@@ -903,11 +1247,21 @@ class _Recorder:
     ) -> None:
         """Failures start a clock, a success stops it; a 410 disables at once. An endpoint is
         disabled when a delivery runs out of retries (about three days) while its clock has
-        run for DIX_WEBHOOK_DISABLE_AFTER_HOURS: failing for days, not one bad hour."""
+        run for DIX_WEBHOOK_DISABLE_AFTER_HOURS: failing for days, not one bad hour.
+
+        An endpoint that answers 2xx again gets its waiting retries at once: a short outage
+        costs seconds, not the schedule's next wait (five minutes by the third attempt).
+        They are due together and go out in the order they were written, within the
+        endpoint's concurrency limit."""
         if healthy:
             Subscription.objects.filter(pk__in=healthy, failing_since__isnull=False).update(
                 failing_since=None
             )
+            waiting = Delivery.objects.filter(
+                subscription_id__in=healthy, state=DeliveryState.PENDING, next_attempt_at__gt=now
+            ).update(next_attempt_at=now)
+            if waiting:
+                queue_delivery_work(waiting)
         if failing:
             Subscription.objects.filter(pk__in=failing, failing_since__isnull=True).update(
                 failing_since=now
@@ -927,3 +1281,53 @@ class _Recorder:
                 "webhook endpoint disabled: failing for days", extra={"subscription": sub.pk}
             )
             subscription_disable(subscription=sub, reason=reason)
+
+
+# --- The sweep ------------------------------------------------------------------------------
+
+SWEEP_LOCK = 0x444958_5357  # "DIXSW": the advisory lock key of the delivery sweep
+_SWEPT_KEY = "dix:delivery-sweep"
+
+
+@contextlib.contextmanager
+def _sweep_lock() -> Iterator[bool]:
+    """Whether this process holds the sweep's lock (held for the block): a PostgreSQL
+    advisory lock for the transaction; on SQLite, which serves one machine, a file lock."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK])
+            yield bool(cursor.fetchone()[0])
+        return
+    with open(Path(settings.DATA_DIR) / "delivery-sweep.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sweep() -> bool:
+    """If anything is due — a retry whose time has come, a delivery whose message or worker
+    was lost — ask a worker to deliver it. Beat and every worker's own timer call this;
+    one sweeps at a time, and a sweep within the last half period is enough for all."""
+    from django.core.cache import cache
+
+    with _sweep_lock() as held:
+        if not held:
+            return False
+        now = time.time()
+        try:
+            last = float(cache.get(_SWEPT_KEY) or 0)
+            cache.set(_SWEPT_KEY, now, timeout=None)
+        except Exception:  # the cache out of reach: sweep anyway
+            last = 0.0
+        if now - last < settings.DIX_WEBHOOK_SWEEP_SECONDS / 2:
+            return False
+        if Delivery.objects.due().exists():
+            queue_delivery_work(1)
+            return True
+    return False

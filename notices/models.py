@@ -321,6 +321,7 @@ class DeliveryState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed (retries exhausted)"
     CANCELLED = "cancelled", "Cancelled (no longer entitled or endpoint disabled)"
+    SUPERSEDED = "superseded", "Superseded (a newer event of the notice went to the endpoint)"
 
 
 def new_webhook_id() -> str:
@@ -349,6 +350,9 @@ class Delivery(models.Model):
         Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     notice_version = models.PositiveIntegerField(null=True, blank=True)
+    # The notice's status the event announces (a supersession is a `notice.updated` at the
+    # same version as the update before it); the payload is rendered as of this.
+    notice_status = models.CharField(max_length=20, blank=True, default="")
     # These three are set on a few events only: indexed where set (Meta.indexes), not with
     # an index entry for every NULL of every notice's fan-out.
     profile = models.ForeignKey(

@@ -485,7 +485,11 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
             or _matches(sub, notice_type=notice.notice_type, profiles=profiles, countries=countries)
         )
     _insert_deliveries(
-        entitled, event_type=event, notice_id=notice.pk, notice_version=notice.version
+        entitled,
+        event_type=event,
+        notice_id=notice.pk,
+        notice_version=notice.version,
+        notice_status=notice.status,
     )
     if entitled:
         queue_delivery_work(len(entitled))

@@ -152,11 +152,18 @@ class Outcome:
 
 @dataclass(frozen=True)
 class SenderSettings:
+    """`concurrency` transfers at once, `per_host` per endpoint; a transfer still running
+    after `slow_after` seconds moves to the slow lane (up to `slow_lane` of them) and stops
+    counting against `concurrency`, so endpoints that hang hold sockets, not everyone's
+    turn."""
+
     concurrency: int
     per_host: int
     connect_timeout: float
     total_timeout: float
     allow_loopback: bool
+    slow_lane: int = 0
+    slow_after: float = 1.0
 
 
 def _ip_literal(host: str) -> bool:
@@ -271,10 +278,12 @@ class _Transfer:
         "capped",
         "chunks",
         "clock",
+        "done",
         "item",
         "refused",
         "retry_after",
         "size",
+        "slow",
         "started",
     )
 
@@ -288,6 +297,8 @@ class _Transfer:
         self.capped = False
         self.retry_after: str | None = None
         self.refused = ""
+        self.slow = False  # in the slow lane: not counted against the sender's concurrency
+        self.done = False
 
     def open_socket(self, purpose: int, address: Any) -> Any:
         """libcurl is about to connect to `address` (each one it tries, after resolving the
@@ -352,6 +363,9 @@ class Feed:
         self.closed = False
         self.hungry = False  # the sender waits for items: wake it (else it will look anyway)
         self.arrived = threading.Event()
+        # Items handed over and not yet started, plus transfers running outside the slow
+        # lane (set by the sender): what the feeding thread keeps topped up.
+        self.busy = 0
 
     def put(self, item: "Outgoing") -> None:
         self.pending.append(item)
@@ -376,7 +390,7 @@ class Sender:
             raise ValueError("the sender's concurrency and per-endpoint limit must be at least 1")
         self.cfg = cfg
         self.multi = pycurl.CurlMulti()
-        self.multi.setopt(pycurl.M_MAX_TOTAL_CONNECTIONS, cfg.concurrency)
+        self.multi.setopt(pycurl.M_MAX_TOTAL_CONNECTIONS, cfg.concurrency + cfg.slow_lane)
         self.idle: list[pycurl.Curl] = []
         self.handles: list[pycurl.Curl] = []
         self.trust = _trust_store()
@@ -464,6 +478,8 @@ class _Run:
         self.parked: dict[int, deque[Outgoing]] = {}
         self.active: dict[int, int] = {}
         self.running: dict[pycurl.Curl, _Transfer] = {}
+        self.by_age: deque[_Transfer] = deque()  # running transfers, oldest first
+        self.slow = 0  # running transfers in the slow lane
         self.outcomes: list[Outcome] = []
         self.cfg = cfg
         self.on_outcome = on_outcome
@@ -517,9 +533,31 @@ class _Run:
             return
         self.active[item.endpoint] = self.active.get(item.endpoint, 0) + 1
         self.running[handle] = transfer
+        if self.cfg.slow_lane:
+            self.by_age.append(transfer)
+
+    def move_slow(self) -> None:
+        """Transfers running for longer than `slow_after` leave the count of `concurrency`
+        for the slow lane, while it has room: a receiver that hangs until the timeout then
+        holds a socket, not one of the turns the other endpoints' requests need."""
+        cfg, by_age = self.cfg, self.by_age
+        if not cfg.slow_lane:
+            return
+        limit = time.perf_counter() - cfg.slow_after
+        while by_age and (by_age[0].done or by_age[0].clock < limit):
+            if by_age[0].done:
+                by_age.popleft()
+            elif self.slow < cfg.slow_lane:
+                by_age.popleft().slow = True
+                self.slow += 1
+            else:
+                break
 
     def finish(self, handle: pycurl.Curl, errno: int, message: str) -> None:
         transfer = self.running.pop(handle)
+        transfer.done = True
+        if transfer.slow:
+            self.slow -= 1
         self.sender.multi.remove_handle(handle)
         self.sender.idle.append(handle)
         status = handle.getinfo(pycurl.RESPONSE_CODE) or None
@@ -545,12 +583,15 @@ class _Run:
                 pending = feed.pending
                 while pending:
                     ready.append(pending.popleft())
-            while ready and len(running) < concurrency:
+            self.move_slow()
+            while ready and len(running) - self.slow < concurrency:
                 item = ready.popleft()
                 if self.active.get(item.endpoint, 0) >= per_host:
                     self.parked.setdefault(item.endpoint, deque()).append(item)
                 else:
                     self.start(item)
+            if feed is not None:
+                feed.busy = len(ready) + len(running) - self.slow
 
             if running:
                 while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
