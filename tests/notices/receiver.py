@@ -106,6 +106,12 @@ class Receiver:
         with self._lock:
             self._endpoints[name] = Behaviour(secret=secret, **behaviour)
 
+    def change(self, name: str, **behaviour: Any) -> None:
+        """Change how a registered endpoint answers from now on (e.g. `fail_first=0`: back)."""
+        with self._lock:
+            for key, value in behaviour.items():
+                setattr(self._endpoints[name], key, value)
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
