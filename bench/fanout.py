@@ -2,6 +2,12 @@
 
     python bench/fanout.py --subscriptions 10000     # rounds of 1,000 then 10,000 (~1-2 min)
     python bench/fanout.py --subscriptions 50        # tiny, for CI (seconds)
+    python bench/fanout.py --subscriptions 10000 --hanging-percent 10 --rounds 2000,10000
+
+With `--hanging-percent P`, each round size runs twice, without and then with P % of the
+endpoints hanging (bench/receiver.py reads their requests and never answers), and prints
+the healthy endpoints' publish → delivered p95 of both side by side (the goal: with hangers
+at most 1.5× without). Those rounds wait for the healthy endpoints only and skip the anchors.
 
 On a throw-away PostgreSQL database and Redis db 12: a fast loopback receiver (bench/
 receiver.py, its capacity measured first with wrk when installed), the demo network plus
@@ -44,6 +50,7 @@ from _common import (
     tool,
     wait_for_quiet,
 )
+from receiver import hanging
 
 # The worker settings the README recommends (chosen by measurement: see bench/README.md).
 RECOMMENDED = {
@@ -57,10 +64,13 @@ RECOMMENDED = {
 @dataclass
 class Round:
     subscriptions: int
+    hanging_percent: float = 0.0
     organisations: int = 0
     publish_call: float = 0.0
     publish_to_last: float = 0.0
     first_attempt: list[float] = field(default_factory=list)
+    healthy_delivered: list[float] = field(default_factory=list)  # publish → recorded, 2xx
+    healthy: int = 0
     engine_seconds: float = 0.0
     rss_idle: int = 0
     rss_peak: int = 0
@@ -107,6 +117,12 @@ def parse_args() -> argparse.Namespace:
         "anchor is the fastest of them",
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="per round, seconds")
+    parser.add_argument(
+        "--hanging-percent",
+        type=float,
+        default=0.0,
+        help="also run each round with this %% of endpoints that never answer",
+    )
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument(
         "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine"
@@ -159,6 +175,8 @@ def main() -> int:
     for size in args.round_sizes:
         orgs = args.organisations or max(1, min(200, size // 50))
         rounds.append(run_round(harness, args, size, orgs))
+        if args.hanging_percent:
+            rounds.append(run_round(harness, args, size, orgs, args.hanging_percent))
     report(args, capacity, rounds)
     if args.json:
         Path(args.json).write_text(
@@ -175,10 +193,14 @@ def main() -> int:
 # --- the receiver ---------------------------------------------------------------------------
 
 
-def start_receiver(harness: Harness, port: int, secrets_file: Path | None) -> Any:
+def start_receiver(
+    harness: Harness, port: int, secrets_file: Path | None, hanging_percent: float = 0.0
+) -> Any:
     args = [sys.executable, str(ROOT / "bench" / "receiver.py"), "--port", str(port)]
     if secrets_file is not None:
         args += ["--secrets", str(secrets_file), "--verify-every", "50"]
+    if hanging_percent:
+        args += ["--hanging-percent", str(hanging_percent)]
     proc = harness.spawn(args, log=f"receiver-{port}.log")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -319,18 +341,26 @@ def wait_for_worker(timeout: float = 30.0) -> None:
     raise SystemExit("the Celery worker did not answer a ping")
 
 
-def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) -> Round:
+def run_round(
+    harness: Harness, args: argparse.Namespace, size: int, orgs: int, hanging_percent: float = 0.0
+) -> Round:
     from django.db.models import Max, Min
 
     from notices import services
-    from notices.models import Delivery, DeliveryAttempt, DeliveryState
+    from notices.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
-    result = Round(subscriptions=size, organisations=orgs)
+    result = Round(subscriptions=size, organisations=orgs, hanging_percent=hanging_percent)
     port = free_port()
     secrets_file = harness.tmp / f"secrets-{size}.json"
     result.organisations = setup_round(size, orgs, port, secrets_file)
     notice_id, author = draft_notice(size)
-    receiver = start_receiver(harness, port, secrets_file)
+    receiver = start_receiver(harness, port, secrets_file, hanging_percent)
+    healthy_subscriptions = [
+        pk
+        for pk, url in Subscription.objects.values_list("pk", "url")
+        if not hanging(int(url.rsplit("/", 1)[-1]), hanging_percent)
+    ]
+    result.healthy = len(healthy_subscriptions)
 
     worker = harness.spawn(
         [
@@ -398,9 +428,13 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
         expected = rows.count()
         if expected != size:
             result.problems.append(f"{expected} deliveries written for {size} subscriptions")
+        # The hanging endpoints' deliveries are not waited for: they time out, then retry.
+        healthy_rows = rows.filter(subscription_id__in=healthy_subscriptions)
         while time.monotonic() < deadline:
-            done = rows.exclude(state__in=(DeliveryState.PENDING, DeliveryState.SENDING)).count()
-            if done >= expected:
+            done = healthy_rows.exclude(
+                state__in=(DeliveryState.PENDING, DeliveryState.SENDING)
+            ).count()
+            if done >= result.healthy:
                 break
             if worker.poll() is not None:
                 result.problems.append("the worker died:\n" + harness.tail(worker))
@@ -416,8 +450,14 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
         result.wall = time.monotonic() - wall_before
     result.rss_peak = sampler.peak
 
-    summary = rows.aggregate(last=Max("completed_at"))
+    summary = healthy_rows.aggregate(last=Max("completed_at"))
     result.succeeded = rows.filter(state=DeliveryState.SUCCEEDED).count()
+    result.healthy_delivered = [
+        done.timestamp() - t0
+        for done in healthy_rows.filter(state=DeliveryState.SUCCEEDED).values_list(
+            "completed_at", flat=True
+        )
+    ]
     attempts = DeliveryAttempt.objects.filter(delivery__notice_id=notice_id)
     result.attempts = attempts.count()
     first = attempts.filter(number=1).aggregate(first=Min("started_at"))["first"]
@@ -429,24 +469,26 @@ def run_round(harness: Harness, args: argparse.Namespace, size: int, orgs: int) 
         started.timestamp() - t0
         for started in attempts.filter(number=1).values_list("started_at", flat=True)
     ]
-    missing_attempts = rows.filter(attempt_log__isnull=True).count()
     if spies:
         os.kill(spies[0].pid, 2)
         spies[0].wait(30)
     harness.stop(worker)
     result.receiver = receiver_stats(port)
 
-    if result.succeeded != size:
-        result.problems.append(f"{result.succeeded} of {size} deliveries succeeded")
-    if result.attempts < size or missing_attempts:
+    if result.succeeded != result.healthy:
+        result.problems.append(f"{result.succeeded} of {result.healthy} deliveries succeeded")
+    missing_attempts = healthy_rows.filter(attempt_log__isnull=True).count()
+    if result.attempts < result.healthy or missing_attempts:
         result.problems.append(f"{result.attempts} attempts recorded, {missing_attempts} missing")
     if result.receiver.get("unique") != size:
         result.problems.append(f"the receiver saw {result.receiver.get('unique')} webhook-ids")
     if result.receiver.get("bad_signatures"):
         result.problems.append(f"{result.receiver['bad_signatures']} bad signatures")
 
-    payloads = anchor_payloads(notice_id, secrets_file, harness.tmp / f"payloads-{size}.json")
-    for client in args.anchor_clients.split(","):
+    clients = [] if hanging_percent else args.anchor_clients.split(",")
+    if clients:
+        payloads = anchor_payloads(notice_id, secrets_file, harness.tmp / f"payloads-{size}.json")
+    for client in clients:
         result.anchors[client] = run_anchor(harness, args, payloads, size, client)
     result.anchor = max(result.anchors.values(), key=lambda run: run.get("rate", 0), default={})
     anchor_ids = receiver_stats(port)
@@ -528,7 +570,9 @@ def report(args: argparse.Namespace, capacity: float | None, rounds: list[Round]
         + (f"{capacity:,.0f} req/s" if capacity else "not measured (wrk not installed)")
     )
     print()
-    header = f"{'':44}" + "".join(f"{r.subscriptions:>14,} subs" for r in rounds)
+    header = f"{'':44}" + "".join(
+        f"{r.subscriptions:>8,} subs {r.hanging_percent:>3.0f}% hang" for r in rounds
+    )
     print(header)
     print("-" * len(header))
 
@@ -586,6 +630,11 @@ def report(args: argparse.Namespace, capacity: float | None, rounds: list[Round]
             [f"{r.anchor.get(f'start_p{int(q * 100)}', 0):.3f} s" for r in rounds],
         )
     row("publish → very first attempt", [f"{min(r.first_attempt or [0]):.3f} s" for r in rounds])
+    for q in (0.50, 0.95):
+        row(
+            f"healthy endpoints: publish → delivered p{int(q * 100)}",
+            [f"{percentile(r.healthy_delivered, q):.3f} s" for r in rounds],
+        )
     row("worker RSS idle (all processes)", [f"{r.rss_idle / mb:.0f} MiB" for r in rounds])
     row("worker RSS peak (all processes)", [f"{r.rss_peak / mb:.0f} MiB" for r in rounds])
     row(
@@ -625,7 +674,23 @@ def report(args: argparse.Namespace, capacity: float | None, rounds: list[Round]
             f"({growth / mb:+.0f} MiB)"
         )
     for r in rounds:
-        print(f"{r.subscriptions:,} subscriptions: {r.quiet}")
+        if not r.hanging_percent:
+            continue
+        calm = next(
+            (c for c in rounds if c.subscriptions == r.subscriptions and not c.hanging_percent),
+            None,
+        )
+        if calm is None:
+            continue
+        with_hangers = percentile(r.healthy_delivered, 0.95)
+        without = percentile(calm.healthy_delivered, 0.95)
+        print(
+            f"{r.subscriptions:,} subscriptions, healthy endpoints' publish → delivered p95: "
+            f"{without:.2f} s without hangers, {with_hangers:.2f} s with "
+            f"{r.hanging_percent:.0f} % hanging: {with_hangers / without:.2f}× (goal ≤ 1.5×)"
+        )
+    for r in rounds:
+        print(f"{r.subscriptions:,} subscriptions, {r.hanging_percent:.0f} % hanging: {r.quiet}")
     print(f"finished {datetime.now():%Y-%m-%d %H:%M:%S}")
 
 

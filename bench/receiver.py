@@ -4,8 +4,11 @@ sample of deliveries, verifies the Standard Webhooks signature with the `standar
 package (so the benchmark also proves that what it counted was correctly signed).
 
     python bench/receiver.py --port 0 --secrets secrets.json --verify-every 50
+    python bench/receiver.py --port 0 --hanging-percent 10   # 1 endpoint in 10 never answers
 
-prints `READY <port>` on stdout once it listens. `GET /stats` answers a JSON object:
+prints `READY <port>` on stdout once it listens. With `--hanging-percent P`, the endpoints
+`/hook/<i>` for which `hanging(i, P)` holds read each request and never answer, keeping the
+connection open (a receiver that hangs until the sender's timeout). `GET /stats` answers a JSON object:
 {"posts": …, "unique": …, "verified": …, "bad_signatures": …}. No Django, no ORM: the
 receiver must cost as little CPU as possible, since it shares the machine with the sender.
 """
@@ -23,8 +26,18 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 RESPONSE_204 = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
 
 
+def hanging(index: int, percent: float) -> bool:
+    """Whether endpoint `index` hangs when `percent` of them do: spread evenly (7919 is prime
+    to 100, so each run of 100 consecutive endpoints has `percent` of them)."""
+    return (index * 7919) % 100 < percent
+
+
 class Stats:
-    def __init__(self, secrets: dict[str, str], verify_every: int) -> None:
+    def __init__(
+        self, secrets: dict[str, str], verify_every: int, hanging_percent: float = 0.0
+    ) -> None:
+        self.hanging_percent = hanging_percent
+        self.hung = 0
         self.posts = 0
         self.ids: set[bytes] = set()
         self.verified = 0
@@ -39,6 +52,7 @@ class Stats:
                 "unique": len(self.ids),
                 "verified": self.verified,
                 "bad_signatures": self.bad,
+                "hung": self.hung,
             }
         ).encode()
 
@@ -104,6 +118,11 @@ class Receiver(asyncio.Protocol):
             stats.ids.add(head[at + 13 : stop if stop >= 0 else None].strip())
         if stats.verify_every and stats.posts % stats.verify_every == 1:
             self.verify(path.decode(), head, body)
+        if stats.hanging_percent:
+            suffix = path.rsplit(b"/", 1)[-1]
+            if suffix.isdigit() and hanging(int(suffix), stats.hanging_percent):
+                stats.hung += 1
+                return  # read, never answered: the connection stays open until the client quits
         self.transport.write(RESPONSE_204)
 
     def verify(self, path: str, head: bytes, body: bytes) -> None:
@@ -140,12 +159,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--secrets", help="JSON file: {path suffix: whsec_… secret}")
     parser.add_argument("--verify-every", type=int, default=0, help="verify 1 POST in N (0: none)")
+    parser.add_argument(
+        "--hanging-percent", type=float, default=0.0, help="endpoints that never answer, in %%"
+    )
     args = parser.parse_args(argv)
     secrets: dict[str, Any] = {}
     if args.secrets:
         with open(args.secrets) as handle:
             secrets = json.load(handle)
-    asyncio.run(serve(args.port, Stats(secrets, args.verify_every)))
+    asyncio.run(serve(args.port, Stats(secrets, args.verify_every, args.hanging_percent)))
 
 
 if __name__ == "__main__":

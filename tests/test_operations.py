@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,40 @@ def test_readyz_is_503_when_the_broker_is_unreachable(db, monkeypatch):
         "status": "unavailable",
         "checks": {"database": "ok", "broker": "failed"},
     }
+
+
+def test_deep_health_says_when_the_workers_and_beat_fall_silent(db):
+    """`/healthz?deep`: 200 while a worker's timer and beat's heartbeat are recent; 503
+    naming each one that has been silent for longer than DIX_SILENT_SECONDS, or was never
+    heard of."""
+    now = timezone.now()
+    long_ago = now - timedelta(seconds=settings.DIX_SILENT_SECONDS + 5)
+    cache.set("dix:worker-seen", now.isoformat())
+    cache.set("dix:worker-heartbeat", now.isoformat())
+    try:
+        alive = APIClient().get("/healthz?deep")
+        assert alive.status_code == 200, alive.content
+        assert alive.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "workers": "ok",
+            "beat": "ok",
+        }
+
+        cache.set("dix:worker-heartbeat", long_ago.isoformat())
+        no_beat = APIClient().get("/healthz?deep")
+        assert no_beat.status_code == 503
+        assert no_beat.json()["checks"]["beat"] == "silent"
+        assert no_beat.json()["last_seen"]["beat"] == long_ago.isoformat()
+
+        cache.delete("dix:worker-seen")
+        nobody = APIClient().get("/healthz?deep")
+        assert nobody.status_code == 503
+        assert nobody.json()["checks"]["workers"] == "silent"
+        assert nobody.json()["last_seen"]["workers"] is None
+        assert APIClient().get("/healthz").json() == {"status": "ok"}  # liveness unchanged
+    finally:
+        cache.delete_many(["dix:worker-seen", "dix:worker-heartbeat"])
 
 
 def test_readyz_ok_again_after_the_broker_is_back(db):

@@ -11,9 +11,7 @@ Workers run with `WORKER_ENV` (conftest.py) unless a test says otherwise.
 """
 
 import threading
-import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -265,9 +263,7 @@ def test_an_endpoint_back_from_an_outage_gets_its_retries_at_once(
         assert log[2].started_at < log[1].next_attempt_at, "the retry waited for its schedule"
     for sub in (tested, fed):
         name = sub.url.rsplit("/", 1)[-1]
-        order = [
-            hit.webhook_id for hit in hook_receiver.hits_for(name) if hit.answered == 200
-        ]
+        order = [hit.webhook_id for hit in hook_receiver.hits_for(name) if hit.answered == 200]
         retried = list(
             waiting.filter(subscription=sub).order_by("pk").values_list("webhook_id", flat=True)
         )
