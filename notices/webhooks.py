@@ -366,9 +366,11 @@ class Feed:
         # Items handed over and not yet started, plus transfers running outside the slow
         # lane (set by the sender): what the feeding thread keeps topped up.
         self.busy = 0
+        self.last_put = 0.0
 
     def put(self, item: "Outgoing") -> None:
         self.pending.append(item)
+        self.last_put = time.perf_counter()
         if self.hungry:
             self.hungry = False
             self.arrived.set()
@@ -545,13 +547,11 @@ class _Run:
             return
         limit = time.perf_counter() - cfg.slow_after
         while by_age and (by_age[0].done or by_age[0].clock < limit):
-            if by_age[0].done:
-                by_age.popleft()
-            elif self.slow < cfg.slow_lane:
-                by_age.popleft().slow = True
+            transfer = by_age.popleft()
+            if not transfer.done and self.slow < cfg.slow_lane:
+                transfer.slow = True
                 self.slow += 1
-            else:
-                break
+            # else: finished, or the lane is full and it keeps counting where it is
 
     def finish(self, handle: pycurl.Curl, errno: int, message: str) -> None:
         transfer = self.running.pop(handle)
@@ -608,8 +608,14 @@ class _Run:
                 self.hand_over()
                 continue  # slots were freed: start what is ready before waiting
             if running:
-                # Wait for the sockets; look at the feed every 2 ms while it may bring work.
-                wait = 0.002 if feed is not None and not feed.closed else 0.01
+                # Wait for the sockets; look at the feed every 2 ms while it brings work, every
+                # 10 ms while it is open but quiet (requests outstanding, nothing new due).
+                busy_feed = (
+                    feed is not None
+                    and not feed.closed
+                    and time.perf_counter() - feed.last_put < 0.1
+                )
+                wait = 0.002 if busy_feed else 0.01
                 began = time.perf_counter()
                 if multi.select(wait) <= 0 and time.perf_counter() - began < wait / 2:
                     # Nothing to wait on (a socket above FD_SETSIZE, or none open yet):
