@@ -207,8 +207,9 @@ DIX_WEBHOOK_BATCH_SIZE = env_int("DIX_WEBHOOK_BATCH_SIZE", 500, minimum=1)
 # A live worker renews its leases every third of this; a killed worker's deliveries are due
 # again once it has passed.
 DIX_WEBHOOK_LEASE_SECONDS = env_int("DIX_WEBHOOK_LEASE_SECONDS", 20, minimum=3)
-# Requests a worker process lets run past a second, beyond DIX_WEBHOOK_CONCURRENCY: endpoints
-# that hang until the timeout hold these, not the turns of everyone else's requests.
+# Requests unanswered after 0.1 s that a worker process lets run beyond
+# DIX_WEBHOOK_CONCURRENCY: endpoints that hang until the timeout hold these, not the turns of
+# everyone else's requests.
 DIX_WEBHOOK_SLOW_LANE = env_int("DIX_WEBHOOK_SLOW_LANE", 1000, minimum=0)
 # /healthz?deep: workers (each runs the delivery sweep on its own timer) and beat (its
 # heartbeat task) silent for longer than this are reported.
