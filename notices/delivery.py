@@ -323,11 +323,13 @@ class _Pipeline:
             while not finished:
                 finished = self.collect(pending, wait)
                 now = time.monotonic()
-                # Outcomes are recorded before more is leased, at once after a 410: the next
-                # batch must find that endpoint disabled.
+                # Outcomes are recorded before more is leased; at once when nothing else is
+                # outstanding (the sender is idle: nothing to wait for), and after a 410 (the
+                # next batch must find that endpoint disabled).
                 if pending and (
                     finished
                     or len(pending) >= FLUSH_EVERY
+                    or len(pending) >= len(self.outstanding)
                     or now - last_flush >= FLUSH_SECONDS
                     or any(o.status_code == 410 for o in pending)
                 ):
