@@ -58,7 +58,6 @@ from notices.models import (
 from notices.rendering import (
     notice_profiles_seen_by,
     notice_seen_by,
-    profile_summary,
     render_notice,
     webhook_viewer,
     with_profiles,
@@ -854,7 +853,6 @@ def _render_as_announced(
         body=version.body,
         action_requested=version.action_requested,
         tlp=version.tlp,
-        profiles=[profile_summary(p) for p in shown],
         restricted_data_available=(
             notice.restricted_data_available and len(shown) < len(version.profile_ids)
         ),
