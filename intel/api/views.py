@@ -29,12 +29,11 @@ from rest_framework.views import APIView
 from intel import audit, services
 from intel.api import serializers as s
 from intel.api.conditional import conditional_response, expected_version, list_etag, versioned_etag
+from intel.api.schema import ERRORS, PROBLEM
 from intel.errors import NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
 
-PROBLEM = OpenApiResponse(description="Problem details (RFC 9457), `application/problem+json`.")
-ERRORS = {400: PROBLEM, 401: PROBLEM, 404: PROBLEM, 429: PROBLEM}
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     OpenApiTypes.STR,
