@@ -113,14 +113,16 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     create=extend_schema(
         summary="Draft a notice",
         description="Analysts and coordinators draft notices for their organisation. A draft "
-        "is seen only by its organisation and the secretariat.",
+        "is seen only by those of its organisation and the secretariat whom the notice would "
+        "reach once published (a TLP:RED draft: the drafter and the named members).",
         request=s.NoticeWriteSerializer,
         responses={201: s.NoticeSerializer, 403: PROBLEM, **ERRORS},
         examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
         summary="Edit a draft",
-        description="Change a draft (409 once published: publish an update instead).",
+        description="Change a draft (409 once published: publish an update instead). "
+        "Profiles you may not see stay on the notice whatever list you send.",
         request=s.NoticeWriteSerializer,
         responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
         examples=[
