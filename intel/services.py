@@ -41,6 +41,33 @@ from intel.models.network import hash_token
 
 # --- The network ---------------------------------------------------------------------------
 
+# The fields that decide who sees what (DESIGN.md §4): changed only by a platform superuser
+# (the admin shows them read-only to other staff) or an operator's command, and every change
+# of one is in the audit trail with its old and new value.
+ORGANISATION_ENTITLEMENTS = ("kind", "sponsor", "country")
+MEMBER_ENTITLEMENTS = ("organisation", "role", "clearance", "is_active", "is_staff", "is_superuser")
+
+
+def entitlements_of(obj: Organisation | Member) -> dict[str, Any]:
+    """An organisation's or a member's entitlement fields as the trail records them
+    (organisations by slug)."""
+    names = ORGANISATION_ENTITLEMENTS if isinstance(obj, Organisation) else MEMBER_ENTITLEMENTS
+    values: dict[str, Any] = {}
+    for name in names:
+        value = getattr(obj, name)
+        values[name] = value.slug if isinstance(value, Organisation) else value
+    return values
+
+
+def entitlement_changes(before: Mapping[str, Any], obj: Organisation | Member) -> dict[str, Any]:
+    """`{field: {"old", "new"}}` for each entitlement field that differs from `before`."""
+    after = entitlements_of(obj)
+    return {
+        name: {"old": before.get(name), "new": value}
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
 
 def organisation_create(
     *,
@@ -62,7 +89,7 @@ def organisation_create(
             actor=actor,
             object_type="organisation",
             object_id=org.pk,
-            detail={"slug": org.slug, "kind": org.kind, "country": org.country},
+            detail={"slug": org.slug, **entitlements_of(org)},
         )
     return org
 
@@ -104,13 +131,7 @@ def member_create(
             actor=actor,
             object_type="member",
             object_id=member.pk,
-            detail={
-                "username": member.username,
-                "organisation": organisation.slug if organisation else None,
-                "role": member.role,
-                "clearance": member.clearance,
-                "is_staff": member.is_staff,
-            },
+            detail={"username": member.username, **entitlements_of(member)},
         )
     return member
 

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
 from intel import services
-from intel.models import TLP, DeviceProfile, Member
+from intel.models import TLP, AuditEvent, DeviceProfile, Member, Organisation
 
 
 def _etag(client, profile_id):
@@ -29,12 +30,79 @@ def test_secretariat_staff_cannot_raise_their_own_entitlement_in_the_admin(netwo
     assert b'name="clearance"' not in other.content
     assert b'name="organisation"' not in other.content
     assert b'name="is_superuser"' not in other.content
+    assert b'name="is_active"' not in other.content
+    assert b'name="role"' not in other.content
     client.post(
         f"/admin/intel/member/{network.bob.pk}/change/",
-        {"username": "bob", "clearance": TLP.RED, "organisation": network.fr_desk.pk},
+        {
+            "username": "bob",
+            "clearance": TLP.RED,
+            "organisation": network.fr_desk.pk,
+            "role": "coordinator",
+        },
     )
     bob = Member.objects.get(pk=network.bob.pk)
-    assert (bob.clearance, bob.organisation_id) == (TLP.AMBER, network.be_desk.pk)
+    assert (bob.clearance, bob.organisation_id, bob.role, bob.is_active) == (
+        TLP.AMBER,
+        network.be_desk.pk,
+        "desk_officer",
+        True,
+    )
+    # Deleting a member (or an organisation) drops entitlements too: a superuser's job.
+    assert client.get(f"/admin/intel/member/{network.bob.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/intel/organisation/{network.de_desk.pk}/delete/").status_code == 403
+
+
+def test_the_demo_coordinator_cannot_change_who_sees_what_in_the_admin(db, client):
+    """Re-sponsoring de-desk under fr-desk would give de-officer fr-desk's TLP:AMBER profile."""
+    call_command("load_demo", "--quiet", stdout=io.StringIO())
+    assert client.login(username="coordinator", password=DEMO_PASSWORD)
+    de = Organisation.objects.get(slug="de-desk")
+    fr = Organisation.objects.get(slug="fr-desk")
+    url = f"/admin/intel/organisation/{de.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    for name in (b"kind", b"sponsor", b"country"):
+        assert b'name="' + name + b'"' not in page.content
+    before = _profiles_seen_by(client, DEMO_TOKENS["de-officer"])
+    response = client.post(
+        url,
+        {
+            "slug": "de-desk",
+            "name": "German Desk (renamed)",
+            "kind": "national_authority",
+            "sponsor": fr.pk,
+            "country": "FR",
+            "created_at_0": "2026-11-20",
+            "created_at_1": "10:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content
+    de.refresh_from_db()
+    assert (de.name, de.kind, de.sponsor_id, de.country) == (
+        "German Desk (renamed)",
+        "national_desk",
+        None,
+        "DE",
+    )
+    assert _profiles_seen_by(client, DEMO_TOKENS["de-officer"]) == before
+    event = AuditEvent.objects.filter(object_type="organisation").latest("id")
+    assert (event.action, event.detail["fields"]) == ("organisation.changed", ["name"])
+    # Nor may they create an organisation (with whatever kind and sponsor they like).
+    assert client.get("/admin/intel/organisation/add/").status_code == 403
+    body = {"slug": "xx-desk", "name": "X", "kind": "national_desk", "country": "FR"}
+    assert client.post("/admin/intel/organisation/add/", body).status_code == 403
+    assert not Organisation.objects.filter(slug="xx-desk").exists()
+
+
+DEMO_PASSWORD = "operation-prison-break-demo"
+DEMO_TOKENS = {"de-officer": "dix_demo_de_officer_a0c5d9e471"}
+
+
+def _profiles_seen_by(client, token):
+    response = client.get("/api/v1/profiles/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    return sorted(p["id"] for p in response.json()["results"])
 
 
 def test_the_admin_does_not_name_a_hidden_parent(network, client, make_profile):
