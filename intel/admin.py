@@ -227,9 +227,10 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 class DeviceProfileAdmin(ReadOnlyAdmin):
     """Profiles change through the API, which keeps revisions and checks If-Match."""
 
-    list_display = ("name", "device_class", "owner", "tlp", "version", "retired_at")
-    # The parent may be hidden from the reader; the API masks it, the admin leaves it out.
-    exclude = ("parent",)
+    list_display = ("name", "device_class", "owner", "tlp", "retired_at")
+    # The parent may be hidden from the reader; the API masks it, the admin leaves it out,
+    # and with it the version and time, which count changes to that parent too.
+    exclude = ("parent", "version", "updated_at")
     list_filter = ("tlp", "device_class", "owner")
     search_fields = ("name",)
 

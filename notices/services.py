@@ -639,8 +639,19 @@ def _insert_deliveries(subscription_ids: Sequence[int], **fields: Any) -> None:
         cursor.execute(sql, params)
 
 
-def fan_out_profile_updated(profile: DeviceProfile) -> int:
-    """`profile.updated` for every subscription whose organisation may see the profile."""
+def fan_out_profile_updated(
+    profile: DeviceProfile, *, changes: Mapping[str, Any] | None = None
+) -> int:
+    """`profile.updated` for every subscription whose organisation may see the profile and
+    the change (`changes`: the revision's diff; one that shows an organisation nothing, a
+    parent it may not see, is no update for it)."""
+    from intel.revisions import ParentChange, unseen_revisions
+
+    hidden_change = (
+        [ParentChange(profile.pk, profile.version, changes)]
+        if changes is not None and set(changes) == {"parent"}
+        else []
+    )
     subs = [
         s
         for s in Subscription.objects.filter(enabled=True).select_related("created_by")
@@ -651,6 +662,8 @@ def fan_out_profile_updated(profile: DeviceProfile) -> int:
     for (org_id, cap), group in _groups(subs).items():
         viewer = webhook_viewer(organisations[org_id], cap)
         if not DeviceProfile.objects.visible_to(viewer).filter(pk=profile.pk).exists():
+            continue
+        if hidden_change and unseen_revisions(viewer, [profile.pk], candidates=hidden_change):
             continue
         for sub in group:
             if _matches(

@@ -32,6 +32,7 @@ from intel.api.pagination import NewestFirstCursorPagination
 from intel.api.views import ERRORS, IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
 from intel.errors import Conflict, Forbidden, NotFound
 from intel.models import DeviceProfile, Member
+from intel.revisions import seen_versions
 from notices import delivery as engine
 from notices import services
 from notices.api import serializers as s
@@ -219,9 +220,12 @@ class NoticeViewSet(
                 acknowledged_at__isnull=False,
             ).values_list("notice_id", "acknowledged_at")
         )
+        versions = seen_versions(
+            member, [p for notice in notices for p in getattr(notice, "visible_profiles", [])]
+        )
         rendered = []
         for notice in notices:
-            data = render_notice(notice)
+            data = render_notice(notice, versions=versions)
             moment = acks.get(notice.pk)
             data["acknowledged_at"] = moment.isoformat() if moment else None
             rendered.append(data)

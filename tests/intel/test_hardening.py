@@ -274,3 +274,92 @@ def test_a_short_lived_token_cannot_mint_a_permanent_one(network, api):
         abs((timezone.datetime.fromisoformat(minted.json()["expires_at"]) - expiry).total_seconds())
         < 1
     )
+
+
+def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
+    network, api, make_profile, settings
+):
+    """Setting a GREEN profile's parent to a RED one shows the outsider nothing: no revision,
+    no new version, time or ETag, no new STIX version, no webhook. Whoever sees the parent
+    sees all of it; a later visible change is a new version for everyone."""
+    from intel.stix.mapping import member_entries
+    from notices import services as notice_services
+    from notices.models import Delivery
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
+    child = make_profile(tlp=TLP.GREEN, name="Green variant")
+    for member in (network.charlie, network.bob):
+        notice_services.subscription_create(
+            member=member,
+            fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+        )
+    url = f"/api/v1/profiles/{child.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    before = charlie.get(url)
+    stix_before = charlie.get(f"{url}stix/").json()
+    cora = api(network.cora)
+    notice = cora.post(
+        "/api/v1/notices/",
+        {"type": "alert", "title": "Variants", "tlp": TLP.GREEN, "profiles": [child.pk]},
+        format="json",
+    ).json()
+    assert cora.post(f"/api/v1/notices/{notice['id']}/publish/").status_code == 200
+
+    changed = alice.patch(
+        url, {"parent": red.pk}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk)
+    )
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["version"], changed.json()["parent"]) == (2, red.pk)
+    assert [r["number"] for r in alice.get(f"{url}revisions/").json()] == [1, 2]
+
+    after = charlie.get(url)
+    assert after.json() == before.json()
+    assert after["ETag"] == before["ETag"]
+    assert charlie.get(url, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+    assert (after.json()["version"], after.json()["updated_at"]) == (
+        before.json()["version"],
+        before.json()["updated_at"],
+    )
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert charlie.get(f"{url}revisions/2/").status_code == 404
+    summary = charlie.get(f"/api/v1/notices/{notice['id']}/").json()["profiles"][0]
+    assert (summary["id"], summary["version"]) == (child.pk, 1)
+    assert charlie.get(f"{url}stix/").json()["objects"] == stix_before["objects"]
+    stix_id = next(o["id"] for o in stix_before["objects"] if o["type"] == "x-dix-device-profile")
+    assert [e.version for e in member_entries(network.charlie) if e.stix_id == stix_id] == [
+        next(o["modified"] for o in stix_before["objects"] if o["id"] == stix_id)
+    ]
+    assert not Delivery.objects.filter(event_type="profile.updated").exists()
+
+    # A change everyone sees is a new version for everyone, numbered as it is.
+    renamed = alice.patch(
+        url, {"name": "Green variant II"}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk)
+    )
+    assert renamed.status_code == 200, renamed.content
+    assert charlie.get(url).json()["version"] == 3
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1, 3]
+    assert Delivery.objects.filter(event_type="profile.updated").count() == 2
+
+
+def test_a_writer_who_may_not_see_the_parent_keeps_it_and_is_not_refused_as_stale(
+    network, api, make_profile
+):
+    """cora (secretariat coordinator, AMBER+STRICT) may change fr-desk's GREEN profile but not
+    see its RED parent. Her If-Match names the version she read, and `parent: null` (what she
+    reads) keeps the parent she cannot see."""
+    red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
+    child = make_profile(tlp=TLP.GREEN, name="Green variant")
+    url = f"/api/v1/profiles/{child.pk}/"
+    alice, cora = api(network.alice), api(network.cora)
+    cora_etag = _etag(cora, child.pk)
+    alice.patch(url, {"parent": red.pk}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
+    assert cora.get(url)["ETag"] == cora_etag
+
+    response = cora.patch(
+        url, {"parent": None, "notes": "Checked."}, format="json", HTTP_IF_MATCH=cora_etag
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["parent"] is None
+    assert DeviceProfile.objects.get(pk=child.pk).parent_id == red.pk
+    assert alice.get(url).json()["parent"] == red.pk
