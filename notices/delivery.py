@@ -35,6 +35,7 @@ from intel.models import (
     Organisation,
     TargetType,
 )
+from intel.revisions import ParentChange, parent_changes, seen_versions, with_seen_versions
 from notices import crypto
 from notices.models import (
     Delivery,
@@ -368,6 +369,9 @@ class _Renderer:
         self._secrets: dict[int, tuple[str, ...]] = {}
         self._notices: dict[int, tuple[Notice, list[DeviceProfile]] | None] = {}
         self._entitled: dict[tuple[int, int, str], set[int] | None] = {}
+        # Per notice, its profiles' parent-only revisions: the same for every recipient,
+        # each of whom may see them or not (the versions in its profile summaries).
+        self._parent_changes: dict[int, list[ParentChange]] = {}
 
     def secrets_for(self, sub: AnyEndpoint) -> tuple[str, ...]:
         if sub.pk not in self._secrets:
@@ -427,6 +431,7 @@ class _Renderer:
                 and DeviceProfile.objects.visible_to(viewer).filter(pk=profile.parent_id).exists()
                 else None
             )
+            with_seen_versions([profile], viewer)
             return dict(DeviceProfileSerializer(profile).data)
         # The notice is loaded once per batch with all its profiles and narrowed to those
         # this recipient may see (as `with_visible_profiles` would load them).
@@ -438,8 +443,12 @@ class _Renderer:
         if loaded is None or visible is None:
             return None
         notice, profiles = loaded
-        notice.visible_profiles = [p for p in profiles if p.pk in visible]  # type: ignore[attr-defined]
-        return render_notice(notice)
+        shown = [p for p in profiles if p.pk in visible]
+        notice.visible_profiles = shown  # type: ignore[attr-defined]
+        if notice_id not in self._parent_changes:
+            self._parent_changes[notice_id] = parent_changes(p.pk for p in profiles)
+        versions = seen_versions(viewer, shown, candidates=self._parent_changes[notice_id])
+        return render_notice(notice, versions=versions)
 
     def preload(self, deliveries: Sequence[AnyDelivery]) -> None:
         """Check, for every (notice, organisation, cap) of a batch, whether it may still see

@@ -24,6 +24,7 @@ from intel.models import (
 )
 from intel.models.profiles import GSM_BANDS, AttachmentKind, NetworkTechnology
 from intel.models.tlp import TLP
+from intel.revisions import visible_changes
 from intel.services import CHILDREN, ProfileInput
 from intel.validators import validate_country
 
@@ -277,6 +278,14 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The family this model belongs to, if you may see it.",
     )
+    # As this reader sees it (`intel.revisions.with_seen_versions`, which every caller sets):
+    # a change they may not see (a hidden parent) is not a new version for them.
+    version = serializers.IntegerField(
+        source="seen_version.number",
+        read_only=True,
+        help_text="The latest revision with a change you may see.",
+    )
+    updated_at = serializers.DateTimeField(source="seen_version.at", read_only=True)
 
     class Meta:
         model = DeviceProfile
@@ -447,12 +456,7 @@ class ProfileRevisionSerializer(serializers.ModelSerializer):
         data: dict[str, Any] = super().to_representation(instance)
         # Like the profile itself, a revision names a parent only if the reader may see it.
         visible = self.context.get("visible_parents", set())
-        change = data["changes"].get("parent")
-        if change is not None:
-            masked = {k: v if v in visible else None for k, v in change.items()}
-            data["changes"] = {k: v for k, v in data["changes"].items() if k != "parent"}
-            if any(masked.values()):
-                data["changes"]["parent"] = masked
+        data["changes"] = visible_changes(data["changes"], visible)
         if "snapshot" in data and data["snapshot"].get("parent") not in visible:
             data["snapshot"] = data["snapshot"] | {"parent": None}
         return data

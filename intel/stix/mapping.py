@@ -4,7 +4,8 @@ Every read starts from the models' `visible_to(member)`; nothing here decides vi
 its own except where an object takes it from another one (a profile's suppliers from the
 profile's revision, a sighting from both its seizure report and its profile).
 
-Versions: a device profile has one version per `ProfileRevision` (the latest whenever the
+Versions: a device profile has one version per `ProfileRevision` that shows the member a
+change (`intel.revisions`: a hidden parent's is none of theirs) (the latest whenever the
 member sees the profile; older ones when `ProfileRevision.objects.visible_to` allows, so
 lowering a label never publishes the history written under the higher one); a notice one per
 `NoticeVersion`, plus a revoked one when it is withdrawn; suppliers and their relationships
@@ -32,6 +33,7 @@ from intel.models import (
     tlp_rank,
 )
 from intel.models.tlp import TLP
+from intel.revisions import unseen_revisions
 from intel.stix import objects as o
 from intel.stix.feed import Entry
 
@@ -142,8 +144,12 @@ def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collect
         return set()
     selected = profiles.values("id")
     by_profile, older_visible = _revisions(member, selected)
+    # A change the member may not see (a hidden parent) is no version for them.
+    unseen = unseen_revisions(member, [row["id"] for row in rows])
     for row in rows:
-        revisions = by_profile.get(row["id"]) or [_current_state(row["id"])]
+        hidden = unseen.get(row["id"], set())
+        revisions = [r for r in by_profile.get(row["id"], []) if r.number not in hidden]
+        revisions = revisions or [_current_state(row["id"])]
         _profile_versions(row, revisions, older_visible, visible_ids, out)
     return {row["id"] for row in rows}
 

@@ -32,6 +32,7 @@ from intel.api.pagination import NewestFirstCursorPagination
 from intel.api.views import ERRORS, IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
 from intel.errors import Conflict, Forbidden, NotFound
 from intel.models import DeviceProfile, Member
+from intel.revisions import seen_versions
 from notices import delivery as engine
 from notices import services
 from notices.api import serializers as s
@@ -113,14 +114,16 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     create=extend_schema(
         summary="Draft a notice",
         description="Analysts and coordinators draft notices for their organisation. A draft "
-        "is seen only by its organisation and the secretariat.",
+        "is seen only by those of its organisation and the secretariat whom the notice would "
+        "reach once published (a TLP:RED draft: the drafter and the named members).",
         request=s.NoticeWriteSerializer,
         responses={201: s.NoticeSerializer, 403: PROBLEM, **ERRORS},
         examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
         summary="Edit a draft",
-        description="Change a draft (409 once published: publish an update instead).",
+        description="Change a draft (409 once published: publish an update instead). "
+        "Profiles you may not see stay on the notice whatever list you send.",
         request=s.NoticeWriteSerializer,
         responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
         examples=[
@@ -217,9 +220,12 @@ class NoticeViewSet(
                 acknowledged_at__isnull=False,
             ).values_list("notice_id", "acknowledged_at")
         )
+        versions = seen_versions(
+            member, [p for notice in notices for p in getattr(notice, "visible_profiles", [])]
+        )
         rendered = []
         for notice in notices:
-            data = render_notice(notice)
+            data = render_notice(notice, versions=versions)
             moment = acks.get(notice.pk)
             data["acknowledged_at"] = moment.isoformat() if moment else None
             rendered.append(data)

@@ -131,13 +131,13 @@ class Command(BaseCommand):
                 created += 1
             if item.get("staff"):
                 # The demo's secretariat staff may browse DIX's models in the admin, edit
-                # organisations and revoke tokens; entitlements stay a superuser's job.
+                # organisations' names and revoke tokens; entitlements (an organisation's
+                # kind, sponsor and country included) stay a superuser's job.
                 member.user_permissions.set(
                     Permission.objects.filter(content_type__app_label="intel").filter(
                         codename__in=[
                             "view_organisation",
                             "change_organisation",
-                            "add_organisation",
                             "view_member",
                             "view_apitoken",
                             "change_apitoken",
