@@ -7,7 +7,8 @@ cannot clear the failures of another by signing in itself.
 
 Every credential path counts against the same subjects:
 
-- bearer tokens on `/api/v1/` and `/taxii2/` (`authenticate_token_limited`);
+- bearer tokens on `/api/v1/` and `/taxii2/` (`authenticate_token_limited`), and the
+  inbox's 304 shortcut (`notices.inbox`), which leaves a locked address to DRF;
 - passwords, wherever Django's `authenticate()` checks one: TAXII Basic, `/admin/login/`,
   `/api-auth/login/` (`LimitedModelBackend`, so a password check added later is limited
   too). The sign-in pages' 429 is made by `LockedOutMiddleware`; DRF answers its own.
@@ -67,13 +68,18 @@ class AuthenticationLocked(exceptions.Throttled):
 
 def check(request: HttpRequest | Any, *, account: str | None = None) -> None:
     """Raise `AuthenticationLocked` while the request's address or `account` is locked."""
+    wait = locked_for(request, account=account)
+    if wait > 0:
+        raise AuthenticationLocked(wait=wait)
+
+
+def locked_for(request: HttpRequest | Any, *, account: str | None = None) -> float:
+    """Seconds until the request's address and `account` are both unlocked; 0 if neither is."""
     keys = [_lock_key(kind, key) for kind, key in _subjects(request, account)]
     if not keys:
-        return
-    now = clock()
+        return 0.0
     until = max((float(v) for v in caches[CACHE_ALIAS].get_many(keys).values()), default=0.0)
-    if until > now:
-        raise AuthenticationLocked(wait=until - now)
+    return max(0.0, until - clock())
 
 
 def failure_record(

@@ -20,6 +20,7 @@ from intel.models import AuditEvent, Member
 LIMIT = 3
 WINDOW = 900
 ME = "/api/v1/me/"
+INBOX = "/api/v1/notices/"
 TAXII_ROOT = "/taxii2/api/"
 TAXII = "application/taxii+json;version=2.1"
 PROBLEM = "application/problem+json"
@@ -359,3 +360,15 @@ def test_auth_unlock_needs_something_to_unlock(db):
         call_command("auth_unlock")
     with pytest.raises(CommandError, match="Not an IP address"):
         call_command("auth_unlock", "--address", "example.org")
+
+
+def test_the_inbox_304_shortcut_does_not_pass_a_locked_address(network):
+    secret = services.token_issue(member=network.bob, name="poller").secret
+    poller = APIClient()
+    poller.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    etag = poller.get(INBOX)["ETag"]
+    assert poller.get(INBOX, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    for n in range(LIMIT):
+        bearer(f"dix_wrong-{n}")
+
+    assert_locked_problem(poller.get(INBOX, HTTP_IF_NONE_MATCH=etag))
