@@ -372,3 +372,18 @@ def test_the_inbox_304_shortcut_does_not_pass_a_locked_address(network):
         bearer(f"dix_wrong-{n}")
 
     assert_locked_problem(poller.get(INBOX, HTTP_IF_NONE_MATCH=etag))
+
+
+def test_a_malformed_trusted_proxy_stops_start_up_naming_the_variable(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_networks
+
+    monkeypatch.setenv("DIX_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.org")
+    with pytest.raises(ImproperlyConfigured, match=r"DIX_TRUSTED_PROXIES .*proxy\.example\.org"):
+        env_networks("DIX_TRUSTED_PROXIES", [])
+    monkeypatch.setenv("DIX_TRUSTED_PROXIES", "10.0.0.5, 2001:db8::/32")
+    assert env_networks("DIX_TRUSTED_PROXIES", []) == [
+        ipaddress.ip_network("10.0.0.5/32"),
+        ipaddress.ip_network("2001:db8::/32"),
+    ]
