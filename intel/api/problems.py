@@ -16,6 +16,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from intel.auth_limits import AuthenticationLocked
 from intel.errors import ApplicationError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -32,6 +33,7 @@ _DRF_SLUGS: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.MethodNotAllowed: ("method-not-allowed", "Method not allowed"),
     exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
     exceptions.Throttled: ("rate-limited", "Too many requests"),
+    AuthenticationLocked: ("authentication-locked", "Too many failed authentication attempts"),
 }
 
 

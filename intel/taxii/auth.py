@@ -7,6 +7,7 @@
   connector), exactly as the REST API.
 
 Every failure gets the same answer, so a client learns nothing about which part was wrong.
+Repeated failures lock the client address and the account named (`intel.auth_limits`): 429.
 """
 
 import base64
@@ -16,7 +17,8 @@ from django.contrib.auth import authenticate
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from intel.api.auth import authenticate_token
+from intel import auth_limits
+from intel.api.auth import authenticate_token, authenticate_token_limited
 from intel.models import ApiToken, Member
 from intel.models.network import TOKEN_PREFIX
 
@@ -40,7 +42,7 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(FAILED) from None
         if scheme == b"basic":
             return self._basic(request, value)
-        return authenticate_token(value)
+        return authenticate_token_limited(request, value)
 
     def _basic(self, request: Request, value: str) -> tuple[Member, ApiToken | None]:
         try:
@@ -54,6 +56,7 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
         username, colon, secret = text.partition(":")
         if not colon or not username or not secret:
             raise exceptions.AuthenticationFailed("Malformed Basic credentials.")
+        auth_limits.check(request, account=username)
         if secret.startswith(TOKEN_PREFIX):
             try:
                 member, token = authenticate_token(secret)
@@ -62,8 +65,10 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
             else:
                 if member.username == username:
                     return member, token
-                raise exceptions.AuthenticationFailed(FAILED)
-        # Django's backends: the password hash check, inactive members refused.
+                # Another member's token is no password of this one's either: the password
+                # check below refuses it and counts the failure like any other.
+        # Django's backends: the password hash check, inactive members refused, failures
+        # limited per address and account.
         user = authenticate(request._request, username=username, password=secret)
         if not isinstance(user, Member):
             raise exceptions.AuthenticationFailed(FAILED)
