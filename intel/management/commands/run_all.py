@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from gunicorn.util import parse_address
 
 from intel.management.base import DixCommand
 
@@ -34,20 +35,18 @@ KILLED_GROUP_WAIT_SECONDS = 2
 
 
 def _host_and_port(address: str) -> tuple[str, int] | None:
-    """gunicorn's HOST:PORT, [IPv6]:PORT or HOST (port 8000); None for unix: and fd:// binds,
-    which hold no TCP port."""
-    if address.startswith(("unix:", "fd://")):
+    """The address as gunicorn reads it; None for unix: and fd:// binds, which hold no TCP
+    port."""
+    try:
+        parsed = parse_address(address)
+    except (RuntimeError, ValueError):
+        parsed = None
+    if isinstance(parsed, str | int):
         return None
-    if address.startswith("["):
-        host, _, rest = address[1:].partition("]")
-        port_text = rest.removeprefix(":") or "8000"
-    elif ":" in address:
-        host, _, port_text = address.rpartition(":")
-    else:
-        host, port_text = address, "8000"
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+    if parsed is None or not 0 <= parsed[1] <= 65535:
         raise CommandError(f"DIX_BIND must be HOST:PORT (e.g. {DEFAULT_BIND}), not {address!r}.")
-    return host or "0.0.0.0", int(port_text)  # noqa: S104 (gunicorn's reading of ":PORT")
+    host, port = parsed
+    return host or "0.0.0.0", port  # noqa: S104 (gunicorn's reading of ":PORT")
 
 
 def bind_check(address: str) -> None:
@@ -59,7 +58,6 @@ def bind_check(address: str) -> None:
         return
     host, port = host_port
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    other = f"{'[' + host + ']' if family == socket.AF_INET6 else host}:{port + 1}"
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # As gunicorn binds: connections of a previous run in TIME_WAIT do not block it.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -68,10 +66,13 @@ def bind_check(address: str) -> None:
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 problem = f"{address} is already in use (another `make run`?)"
+                bracketed = f"[{host}]" if family == socket.AF_INET6 else host
+                example = f"{bracketed}:{port + 1}"
             else:
                 problem = f"cannot listen on {address} ({error.strerror or error})"
+                example = DEFAULT_BIND
             raise CommandError(
-                f"{problem}: set DIX_BIND to a free address, e.g. DIX_BIND={other} make run"
+                f"{problem}: set DIX_BIND to a free address, e.g. DIX_BIND={example} make run"
             ) from None
 
 
