@@ -3,13 +3,14 @@
 import ipaddress
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from intel import auth_limits
+from intel.management.base import DixCommand
 from intel.models.audit import canonical_address
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = (
         "End the lock on a client address or an account after repeated failed "
         "authentication, and forget its failures (recorded as authentication.unlocked)."

@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import transaction
 
 from intel import services
 from intel.api.serializers import DeviceProfileWriteSerializer, profile_input
+from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token
 
@@ -96,7 +97,7 @@ def _seizure_report(item: dict[str, Any], keys: dict[str, int], notices: dict[st
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = "Load the demo data (Operation Prison Break) and print the demo personas' tokens."
 
     def add_arguments(self, parser: CommandParser) -> None:
