@@ -2,11 +2,13 @@
 write (services do)."""
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from intel.models import (
     ApiToken,
@@ -31,15 +33,29 @@ from intel.validators import validate_country
 TAC_RE = re.compile(r"[0-9]{8}")  # ASCII digits only: \d would take any script's digits
 
 
+def refuse_unknown_fields(data: Mapping[Any, Any], fields: Mapping[str, Any]) -> None:
+    """A 400 naming each key that is not a field, or is a read-only one: a typo must not be
+    silently dropped, nor a read-only field (`id`, `organisation`…) sent as if it could be
+    changed."""
+    errors = {
+        str(key): [
+            ErrorDetail("Read-only field.", code="read_only")
+            if key in fields
+            else ErrorDetail("Unknown field.", code="unknown_field")
+        ]
+        for key in data
+        if key not in fields or fields[key].read_only
+    }
+    if errors:
+        raise serializers.ValidationError(dict(sorted(errors.items())))
+
+
 class StrictFieldsMixin:
-    """Refuse keys the endpoint does not know: a typo must not be silently dropped."""
+    """Refuse keys the endpoint does not take (`refuse_unknown_fields`)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = set(self.fields)  # type: ignore[attr-defined]
-            unknown = sorted(set(data) - known)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        if isinstance(data, Mapping):
+            refuse_unknown_fields(data, self.fields)  # type: ignore[attr-defined]
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -30,6 +30,7 @@ from intel import audit, services
 from intel.api import serializers as s
 from intel.api.conditional import conditional_response, expected_version, list_etag, versioned_etag
 from intel.api.schema import ERRORS, PROBLEM
+from intel.api.strict import StrictRequestMixin
 from intel.errors import NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
@@ -74,7 +75,7 @@ def member_of(request: Request) -> Member:
     return cast(Member, request.user)
 
 
-class MeView(APIView):
+class MeView(StrictRequestMixin, APIView):
     @extend_schema(
         summary="Who am I",
         description="The member behind the token or session: organisation, role, clearance.",
@@ -98,7 +99,7 @@ class MeView(APIView):
         responses={200: s.OrganisationSerializer, 401: PROBLEM, 404: PROBLEM},
     ),
 )
-class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Organisation.objects.select_related("sponsor")
     serializer_class = s.OrganisationSerializer
     filterset_fields = ("kind", "country")
@@ -128,6 +129,7 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
     ),
 )
 class ApiTokenViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
@@ -232,6 +234,7 @@ PROFILE_EXAMPLE = {
     ),
 )
 class DeviceProfileViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
