@@ -60,15 +60,14 @@ _HEADERS: dict[int, dict[str, Any]] = {
 
 def error_statuses(operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation of this shape can answer, besides those its view
-    declares: 400 for a body or a query parameter, 413 and 415 for a body, 401 where
-    credentials are required, 404 for a path parameter, 429 everywhere (the per-member limit
-    and the limit on failed authentications)."""
+    declares: 400 and 429 everywhere (every operation refuses an unknown query parameter or a
+    body it does not take; the per-member limit and the limit on failed authentications apply
+    to all), 413 and 415 for a body, 401 where credentials are required, 404 for a path
+    parameter."""
     locations = {parameter.get("in") for parameter in operation.get("parameters", [])}
-    statuses = {429}
+    statuses = {400, 429}
     if "requestBody" in operation:
-        statuses |= {400, 413, 415}
-    if "query" in locations:
-        statuses.add(400)
+        statuses |= {413, 415}
     if "path" in locations:
         statuses.add(404)
     security = operation.get("security", [])
