@@ -84,8 +84,6 @@ def member_entries(member: Member) -> list[Entry]:
 
 def collect(member: Member, scope: Scope) -> list[Entry]:
     out = _Collector()
-    for label in TLP.values:
-        out.add(o.tlp_marking(label), o.EPOCH)
     out.add(o.dix_identity(), o.EPOCH)
     out.add(o.profile_extension_definition(), o.EPOCH)
 
@@ -97,6 +95,12 @@ def collect(member: Member, scope: Scope) -> list[Entry]:
     _organisations(scope, out)
     for country, added in sorted(out.location_added.items()):
         out.add(o.country_location(country), added)
+    # Only the markings something here references: a tool such as MISP turns every marking
+    # definition it receives into a tag of what it imports.
+    used = _referenced(e.obj for e in out.entries)
+    for label in TLP.values:
+        if o.TLP_MARKING_IDS[label] in used:
+            out.add(o.tlp_marking(label), o.EPOCH)
     return sorted(out.entries, key=lambda e: (e.date_added, e.stix_id, e.version))
 
 
@@ -173,25 +177,38 @@ def _profile_versions(
         for key in suppliers[rev.number]:
             first_seen.setdefault(key, moment)
 
+    parents, parent_since = _parent_links(revisions, times)
+    shown_parent: tuple[int, int] | None = None
     shown: dict[str, Mapping[str, Any]] = {}  # supplier key → content in the last version shown
     for rev, moment in zip(revisions, times, strict=True):
         if rev is not latest and rev.pk not in older_visible:
             continue
         snap = rev.snapshot
         label = str(snap.get("tlp") or row["tlp"])
-        parent = snap.get("parent")
+        version = {"pk": row["id"], "owner_pk": row["owner_id"], "created": created}
         out.add(
-            o.device_profile(
-                pk=row["id"],
-                owner_pk=row["owner_id"],
-                created=created,
-                modified=moment,
-                snap=snap,
-                revision=rev.number,
-                parent_ref=o.profile_id(parent) if parent in visible_ids else None,
-            ),
+            o.device_profile(**version, modified=moment, snap=snap, revision=rev.number),
             rev.created_at,
         )
+        out.add(o.profile_indicator(**version, modified=moment, snap=snap), rev.created_at)
+        parent = parents[rev.number]
+        if parent != shown_parent:
+            for link, revoked in ((shown_parent, True), (parent, False)):
+                if link is not None and link[0] in visible_ids:
+                    out.add(
+                        o.parent_relationship(
+                            child_pk=row["id"],
+                            parent_pk=link[0],
+                            incarnation=link[1],
+                            owner_pk=row["owner_id"],
+                            created=parent_since[link],
+                            modified=moment,
+                            label=label,
+                            revoked=revoked,
+                        ),
+                        rev.created_at,
+                    )
+            shown_parent = parent
         current = suppliers[rev.number]
         changed = [(k, s, False) for k, s in current.items() if shown.get(k) != s]
         gone = [(k, s, True) for k, s in shown.items() if k not in current]
@@ -213,6 +230,27 @@ def _profile_versions(
                 rev.created_at,
             )
         shown = current
+
+
+def _parent_links(
+    revisions: list[_Revision], times: list[datetime]
+) -> tuple[dict[int, tuple[int, int] | None], dict[tuple[int, int], datetime]]:
+    """Per revision number, its parent as (parent pk, incarnation), and when each such link
+    began. A parent that is dropped and later set again is a new relationship (a revoked STIX
+    object stays revoked)."""
+    links: dict[int, tuple[int, int] | None] = {}
+    since: dict[tuple[int, int], datetime] = {}
+    incarnation: dict[int, int] = defaultdict(int)
+    previous: int | None = None
+    for rev, moment in zip(revisions, times, strict=True):
+        parent = rev.snapshot.get("parent")
+        parent = parent if isinstance(parent, int) else None
+        if parent is not None and parent != previous:
+            incarnation[parent] += 1
+            since[(parent, incarnation[parent])] = moment
+        links[rev.number] = None if parent is None else (parent, incarnation[parent])
+        previous = parent
+    return links, since
 
 
 def _supplier_keys(
@@ -306,21 +344,23 @@ def _profile_summaries(
     versions: list[Mapping[str, Any]],
     named: Mapping[int, list[int]],
     visible_ids: set[int],
-) -> dict[int, list[str]]:
+) -> dict[int, list[tuple[int, str | None]]]:
     """Per notice version, one line for each profile it names that the member sees: what a
-    tool that drops `x-dix-device-profile` still shows through the report.
+    tool that drops the profile objects still shows through the report, as (profile pk, text).
 
     The line describes the profile as it stood when that notice version was published (so a
     report version never changes after the fact), and only when that revision reaches the
     member and its label is no stricter than the report's: the report's marking must cover
-    all of its text. Otherwise the line only says where the details are."""
+    all of its text. Otherwise the line only says where the details are: its text is None
+    when that is because this member may not read that revision (the report's view then
+    says so, see `_view`)."""
     wanted = {p for version in versions for p in named.get(version["id"], [])} & visible_ids
     if not wanted:
         return {}
     revisions, readable = _revisions(member, wanted)
-    result: dict[int, list[str]] = {}
+    result: dict[int, list[tuple[int, str | None]]] = {}
     for version in versions:
-        lines = []
+        lines: list[tuple[int, str | None]] = []
         for profile_pk in named.get(version["id"], []):
             if profile_pk not in visible_ids:
                 continue
@@ -328,17 +368,44 @@ def _profile_summaries(
             then = [r for r in history if r.created_at <= version["published_at"]] or history[:1]
             rev = then[-1]
             label = str(rev.snapshot.get("tlp") or TLP.RED)
-            shown = rev is history[-1] or rev.pk in readable
-            if shown and tlp_rank(label) <= tlp_rank(version["tlp"]):
-                lines.append(o.profile_summary(rev.snapshot, profile_pk))
+            if not (rev is history[-1] or rev.pk in readable):
+                lines.append((profile_pk, None))
+            elif tlp_rank(label) <= tlp_rank(version["tlp"]):
+                lines.append((profile_pk, o.profile_summary(rev.snapshot, profile_pk)))
             else:
-                lines.append(
-                    f"A device profile under {label} ({o.profile_id(profile_pk)}): its details "
-                    "are in the profile object, under its own label."
-                )
+                lines.append((profile_pk, _elsewhere(label, profile_pk)))
         if lines:
             result[version["id"]] = lines
     return result
+
+
+def _elsewhere(label: str, profile_pk: int) -> str:
+    return (
+        f"A device profile under {label} ({o.indicator_id(profile_pk)}): its details are in "
+        "that indicator and the profile object, under their own label."
+    )
+
+
+def _view(
+    versions: list[Mapping[str, Any]],
+    named: Mapping[int, list[int]],
+    summaries: Mapping[int, list[tuple[int, str | None]]],
+    visible_ids: set[int],
+) -> str:
+    """What this member's rendering of the notice leaves out, over all its versions: the
+    profiles it names that the member does not see, and the lines shortened because the
+    member may not read the revision they describe. Everything else in a report is the same
+    for every member, so equal views give equal content."""
+    hidden = sorted({p for v in versions for p in named.get(v["id"], []) if p not in visible_ids})
+    unread = sorted(
+        f"{v['number']}:{p}"
+        for v in versions
+        for p, text in summaries.get(v["id"], [])
+        if text is None
+    )
+    if not hidden and not unread:
+        return ""
+    return "profiles:" + ",".join(map(str, hidden)) + ";lines:" + ",".join(unread)
 
 
 def _notice_versions(
@@ -346,7 +413,7 @@ def _notice_versions(
     row: Mapping[str, Any],
     versions: list[Mapping[str, Any]],
     named: Mapping[int, list[int]],
-    summaries: Mapping[int, list[str]],
+    summaries: Mapping[int, list[tuple[int, str | None]]],
     visible_ids: set[int],
     cleared: set[str],
     out: _Collector,
@@ -356,6 +423,7 @@ def _notice_versions(
     created = versions[0]["published_at"]
     times = o.strictly_after((v["published_at"] for v in versions), floor=created)
     issuer = row["issuer_id"]
+    report_id = o.report_id(row["id"], _view(versions, named, summaries, visible_ids))
     last_shown: dict[str, Any] | None = None
     for version, moment in zip(versions, times, strict=True):
         # A version is read under the notice's audience; one written under a stricter label
@@ -364,12 +432,15 @@ def _notice_versions(
         stricter = tlp_rank(version["tlp"]) > tlp_rank(row["tlp"])
         if version["tlp"] not in cleared or (stricter and member.organisation_id != issuer):
             continue
-        last_shown = _report(row, version, created, moment, moment, named, summaries, visible_ids)
+        last_shown = _report(
+            report_id, row, version, created, moment, moment, named, summaries, visible_ids
+        )
         out.add(last_shown, version["published_at"])
     if row["status"] == NoticeStatus.WITHDRAWN and last_shown is not None:
         withdrawn = max(o.to_millis(row["changed_at"]), times[-1] + o.MILLISECOND)
         last = versions[-1]
         report = _report(
+            report_id,
             row,
             last,
             created,
@@ -384,21 +455,26 @@ def _notice_versions(
 
 
 def _report(
+    report_id: str,
     row: Mapping[str, Any],
     version: Mapping[str, Any],
     created: datetime,
     modified: datetime,
     published: datetime,
     named: Mapping[int, list[int]],
-    summaries: Mapping[int, list[str]],
+    summaries: Mapping[int, list[tuple[int, str | None]]],
     visible_ids: set[int],
     revoked_reason: str | None = None,
 ) -> dict[str, Any]:
-    refs = [o.profile_id(p) for p in named.get(version["id"], []) if p in visible_ids]
+    refs = [o.indicator_id(p) for p in named.get(version["id"], []) if p in visible_ids]
+    lines = [
+        text if text is not None else _elsewhere_unread(p)
+        for p, text in summaries.get(version["id"], [])
+    ]
     # A report must name something: when every profile is hidden from this member, it names
     # its issuer (the description still says what the notice is about).
     return o.notice_report(
-        pk=row["id"],
+        report_stix_id=report_id,
         issuer_pk=row["issuer_id"],
         reference=row["reference"],
         notice_type=row["notice_type"],
@@ -411,8 +487,15 @@ def _report(
         modified=modified,
         published=published,
         object_refs=refs or [o.organisation_id(row["issuer_id"])],
-        profiles=summaries.get(version["id"], []),
+        profiles=lines,
         revoked_reason=revoked_reason,
+    )
+
+
+def _elsewhere_unread(profile_pk: int) -> str:
+    return (
+        f"A device profile ({o.indicator_id(profile_pk)}): its details are in that indicator "
+        "and the profile object."
     )
 
 
