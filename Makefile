@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install check lint clean
+.PHONY: run test install interop check lint clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
+# misp-stix and pycti, which the interop tests run on DIX's exports (tests/interop/): each in
+# its own environment, as their pins clash with DIX's and with each other's.
+INTEROP ?= .venv-interop
+
+$(INTEROP)/%/.installed: tests/interop/%.lock
+	$(PYTHON) -m venv $(INTEROP)/$*
+	$(INTEROP)/$*/bin/pip install -q --upgrade pip
+	$(INTEROP)/$*/bin/pip install -q -r $<
+	touch $@
+
+interop: $(INTEROP)/misp/.installed $(INTEROP)/opencti/.installed
+
 ## Set up (venv, install, migrate, demo data) and run web + worker + scheduler.
 # The demo may deliver webhooks to receivers on this machine (never set this in production).
 run: export DIX_WEBHOOK_ALLOW_LOOPBACK ?= true
@@ -23,8 +35,8 @@ run: install
 	$(PY) manage.py run_all
 
 ## Run the whole test suite (SQLite and the embedded broker unless DATABASE_URL/REDIS_URL).
-test: install
-	$(PY) -m pytest
+test: install interop
+	DIX_INTEROP_VENV=$(abspath $(INTEROP)) $(PY) -m pytest
 
 ## Static checks run by CI.
 lint: install
@@ -37,4 +49,4 @@ lint: install
 check: lint test
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(INTEROP) var
