@@ -14,19 +14,20 @@ def main(path: str) -> None:
     parser.load_stix_bundle(load_stix2_file(path))
     parser.parse_stix_bundle(single_event=True)
     event = parser.misp_event
+    # MISP puts a STIX sighting on each attribute of the object it sights: one per source.
     sightings = {
-        (sighting.uuid, sighting.source)
+        sighting.source
         for misp_object in event.objects
         for attribute in misp_object.attributes
         for sighting in attribute.sightings
-    } | {(sighting.uuid, sighting.source) for a in event.attributes for sighting in a.sightings}
+    } | {sighting.source for a in event.attributes for sighting in a.sightings}
     errors = [e for messages in getattr(parser, "errors", {}).values() for e in messages]
     print(
         json.dumps(
             {
                 "tags": sorted(tag.name for tag in event.tags),
                 "objects": sorted({o.uuid for o in event.objects}),
-                "sightings": sorted(source for _, source in sightings),
+                "sightings": sorted(sightings),
                 "errors": errors,
             }
         )

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from intel.models import TLP, Member
+from intel.models import TLP
 from intel.stix import objects as o
 from tests.conftest import Network
 from tests.stix.conftest import Feed, feed  # noqa: F401 - the fixture
-from tests.taxii.conftest import INTEROP, TaxiiClient
+from tests.taxii.conftest import INTEROP, TaxiiClient, taxii  # noqa: F401 - the fixture
 from tests.taxii.test_exports import pull
 
 HERE = Path(__file__).parent
@@ -35,7 +35,7 @@ def run_in(tool: str, script: str, bundle: Path) -> dict[str, Any]:
         if configured:
             pytest.fail(f"{python} is missing: `make test` creates it from tests/interop/")
         pytest.skip(f"no {tool} environment: `make test` creates it ({python})")
-    done = subprocess.run(  # noqa: S603 - our own script, our own file
+    done = subprocess.run(
         [str(python), str(HERE / script), str(bundle)],
         capture_output=True,
         text=True,
@@ -47,8 +47,8 @@ def run_in(tool: str, script: str, bundle: Path) -> dict[str, Any]:
     return result
 
 
-def export(taxii: Callable[..., TaxiiClient], member: Member, path: Path) -> list[dict[str, Any]]:
-    objs = pull(taxii(member), INTEROP)
+def export(client: TaxiiClient, path: Path) -> list[dict[str, Any]]:
+    objs = pull(client, INTEROP)
     bundle = {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}
     path.write_text(json.dumps(bundle | {"objects": objs}))
     return objs
@@ -64,13 +64,13 @@ def export(taxii: Callable[..., TaxiiClient], member: Member, path: Path) -> lis
 def test_misp_stix_converts_every_sighting_and_tags_only_the_labels_in_use(
     feed: Feed,  # noqa: F811
     network: Network,
-    taxii: Callable[..., TaxiiClient],
+    taxii: Callable[..., TaxiiClient],  # noqa: F811
     tmp_path: Path,
     who: str,
     counts: set[int],
     tlp_tags: set[str],
 ) -> None:
-    objs = export(taxii, getattr(network, who), tmp_path / "pull.json")
+    objs = export(taxii(getattr(network, who)), tmp_path / "pull.json")
 
     event = run_in("misp", "misp_convert.py", tmp_path / "pull.json")
 
@@ -88,12 +88,12 @@ def test_misp_stix_converts_every_sighting_and_tags_only_the_labels_in_use(
 def test_pycti_splitter_keeps_every_sighting_and_the_report_references(
     feed: Feed,  # noqa: F811
     network: Network,
-    taxii: Callable[..., TaxiiClient],
+    taxii: Callable[..., TaxiiClient],  # noqa: F811
     tmp_path: Path,
     who: str,
     counts: list[int],
 ) -> None:
-    objs = export(taxii, getattr(network, who), tmp_path / "pull.json")
+    objs = export(taxii(getattr(network, who)), tmp_path / "pull.json")
     report = next(obj for obj in objs if obj["type"] == "report")
 
     split = run_in("opencti", "opencti_split.py", tmp_path / "pull.json")
