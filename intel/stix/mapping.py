@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Min
+
 from intel.models import (
     DeviceProfile,
     Member,
@@ -58,6 +60,9 @@ class Scope:
     notice_ids: frozenset[int] | None = None  # None: every notice the member may see
     sightings: bool = True
     directory: bool = True  # every organisation, not only those referenced
+    line_ids: frozenset[int] | None = None  # None: every line about an exported profile
+    organisation_ids: frozenset[int] | None = None  # None: the whole directory
+    fixed: bool = True  # DIX's identity, the extension definition, places, markings
 
 
 @dataclass
@@ -84,15 +89,19 @@ def member_entries(member: Member) -> list[Entry]:
 
 def collect(member: Member, scope: Scope) -> list[Entry]:
     out = _Collector()
-    out.add(o.dix_identity(), o.EPOCH)
-    out.add(o.profile_extension_definition(), o.EPOCH)
+    if scope.fixed:
+        out.add(o.dix_identity(), o.EPOCH)
+        out.add(o.profile_extension_definition(), o.EPOCH)
 
     visible_ids = set(DeviceProfile.objects.visible_to(member).values_list("id", flat=True))
     exported = _profiles(member, scope, visible_ids, out)
     _notices(member, scope, visible_ids, out)
     if scope.sightings:
-        _sightings(member, exported, out)
+        by_line = scope.line_ids is not None
+        _sightings(member, visible_ids if by_line else exported, out, scope.line_ids)
     _organisations(scope, out)
+    if not scope.fixed:
+        return sorted(out.entries, key=lambda e: (e.date_added, e.stix_id, e.version))
     for country, added in sorted(out.location_added.items()):
         out.add(o.country_location(country), added)
     # Only the markings something here references: a tool such as MISP turns every marking
@@ -502,13 +511,17 @@ def _elsewhere_unread(profile_pk: int) -> str:
 # --- Seizure reports -------------------------------------------------------------------------------
 
 
-def _sightings(member: Member, profile_ids: set[int], out: _Collector) -> None:
+def _sightings(
+    member: Member, profile_ids: set[int], out: _Collector, line_ids: frozenset[int] | None
+) -> None:
     """One sighting per line of a visible report whose profile the member sees (in scope)."""
     if not profile_ids:
         return
-    reports = SeizureReport.objects.visible_to(member)
+    lines = _sighted_lines(member)
+    if line_ids is not None:
+        lines = lines.filter(pk__in=line_ids)
     lines = (
-        SeizureLine.objects.filter(report__in=reports.values("id"), profile_id__in=profile_ids)
+        lines.filter(profile_id__in=profile_ids)
         .order_by("id")
         .values(
             "id",
@@ -545,6 +558,15 @@ def _sightings(member: Member, profile_ids: set[int], out: _Collector) -> None:
         out.location_added[country] = added if known is None else min(known, added)
 
 
+def _sighted_lines(member: Member) -> Any:
+    """The seizure lines `member` may see as sightings: of a visible report, about a profile
+    the member sees."""
+    return SeizureLine.objects.filter(
+        report__in=SeizureReport.objects.visible_to(member).values("id"),
+        profile__in=DeviceProfile.objects.visible_to(member).values("id"),
+    )
+
+
 def _choice_label(choices: Any, value: str) -> str:
     if not value:
         return ""
@@ -559,7 +581,10 @@ def _choice_label(choices: Any, value: str) -> str:
 
 def _organisations(scope: Scope, out: _Collector) -> None:
     referenced = _referenced(e.obj for e in out.entries)
-    for org in Organisation.objects.order_by("id").values(
+    organisations = Organisation.objects.all()
+    if scope.organisation_ids is not None:
+        organisations = organisations.filter(pk__in=scope.organisation_ids)
+    for org in organisations.order_by("id").values(
         "id", "slug", "name", "kind", "country", "created_at"
     ):
         obj = o.organisation_identity(
@@ -579,3 +604,132 @@ def _referenced(objs: Iterable[Mapping[str, Any]]) -> set[str]:
     for obj in objs:
         found |= o.references(obj)
     return found
+
+
+# --- One window of the feed, for paging -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """`[since, cut)`; None for either end means unbounded."""
+
+    since: datetime | None
+    cut: datetime | None
+
+    def holds(self, moment: datetime) -> bool:
+        return (self.since is None or moment >= self.since) and (
+            self.cut is None or moment < self.cut
+        )
+
+
+def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entry], Span]:
+    """Every version of the objects that have a version added in `[since, cut)`, and that
+    span: a page of the feed is built from the few objects added around it, never from the
+    whole feed. Each source (profile revisions, notice versions, withdrawals, seizure lines,
+    organisations) gives its first `size` rows added from `since` on; `cut` is the earliest
+    date at which one of them has more (None: all reach the end), so every version added in
+    the span comes from a row read here."""
+    profiles = DeviceProfile.objects.visible_to(member)
+    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+    sources = {
+        "profiles": (
+            ProfileRevision.objects.filter(profile__in=profiles.values("id")),
+            "created_at",
+            "profile_id",
+        ),
+        "bare": (profiles.filter(revisions__isnull=True), "updated_at", "id"),
+        "notices": (
+            NoticeVersion.objects.filter(notice__in=notices.values("id")),
+            "published_at",
+            "notice_id",
+        ),
+        "withdrawn": (notices.filter(status=NoticeStatus.WITHDRAWN), "changed_at", "id"),
+        "lines": (_sighted_lines(member), "report__created_at", "id"),
+        "organisations": (Organisation.objects.all(), "created_at", "id"),
+    }
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    cut: datetime | None = None
+    for name, (queryset, column, key) in sources.items():
+        if since is not None:
+            queryset = queryset.filter(**{f"{column}__gte": since})
+        rows = list(queryset.order_by(column).values_list(column, key)[: size + 1])
+        if len(rows) > size and (cut is None or rows[size][0] < cut):
+            cut = rows[size][0]
+        found[name] = rows
+    earliest = min((rows[0][0] for rows in found.values() if rows), default=None)
+    if cut is not None and earliest is not None and cut <= earliest:
+        # More than `size` rows added at the same instant: the span takes all of them.
+        later = [
+            queryset.filter(**{f"{column}__gt": cut}).aggregate(m=Min(column))["m"]
+            for queryset, column, _ in sources.values()
+        ]
+        cut = min((m for m in later if m is not None), default=None)
+        for name, (queryset, column, key) in sources.items():
+            bounded = queryset.filter(**{f"{column}__gte": earliest})
+            if cut is not None:
+                bounded = bounded.filter(**{f"{column}__lt": cut})
+            found[name] = list(bounded.values_list(column, key))
+    span = Span(since, cut)
+    picked = {
+        name: frozenset(pk for moment, pk in rows if span.holds(moment))
+        for name, rows in found.items()
+    }
+    scope = Scope(
+        profile_ids=picked["profiles"] | picked["bare"],
+        notice_ids=picked["notices"] | picked["withdrawn"],
+        line_ids=picked["lines"],
+        organisation_ids=picked["organisations"],
+        fixed=False,
+    )
+    result = collect(member, scope) if any(picked.values()) else []
+    result += [e for e in _fixed_entries(member, span) if span.holds(e.date_added)]
+    return sorted(result, key=lambda e: (e.date_added, e.stix_id, e.version)), span
+
+
+def _fixed_entries(member: Member, span: Span) -> list[Entry]:
+    """DIX's identity, the extension definition, the places of the member's sightings and the
+    markings of what the member receives, as `collect` adds them to a whole feed, from
+    aggregates only."""
+    out = _Collector()
+    out.add(o.dix_identity(), o.EPOCH)
+    out.add(o.profile_extension_definition(), o.EPOCH)
+    places = (
+        _sighted_lines(member)
+        .values_list("report__country")
+        .annotate(first=Min("report__created_at"))
+        .order_by("report__country")
+    )
+    for country, added in places:
+        out.add(o.country_location(country), added)
+    in_use = _labels_in_use(member) if span.holds(o.EPOCH) else set()
+    for label in TLP.values:
+        if label in in_use:
+            out.add(o.tlp_marking(label), o.EPOCH)
+    return out.entries
+
+
+def _labels_in_use(member: Member) -> set[str]:
+    """The labels of everything `member` receives: the directory and DIX's own objects
+    (CLEAR), every profile version (a readable revision's label, the current label), the
+    notice versions within the member's clearance, the seizure reports sighted."""
+    profiles = DeviceProfile.objects.visible_to(member)
+    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+    labels = {str(TLP.CLEAR)}
+    labels |= set(profiles.order_by().values_list("tlp", flat=True).distinct())
+    labels |= set(
+        ProfileRevision.objects.visible_to(member)
+        .filter(profile__in=profiles.values("id"))
+        .values_list("tlp", flat=True)
+        .distinct()
+    )
+    labels |= set(
+        NoticeVersion.objects.filter(
+            notice__in=notices.values("id"), tlp__in=tlp_labels_up_to(member.clearance)
+        )
+        .values_list("tlp", flat=True)
+        .distinct()
+    )
+    labels |= set(
+        _sighted_lines(member).order_by().values_list("report__tlp", flat=True).distinct()
+    )
+    return labels

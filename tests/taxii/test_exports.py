@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 import stix2
+from django.http import QueryDict
 
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
 from intel.stix import objects as o
+from intel.stix.feed import entries
+from intel.taxii import paging
+from intel.taxii.collections import EVERYTHING as EVERYTHING_C
+from intel.taxii.collections import INTEROP as INTEROP_C
 from notices import services as notice_services
 from notices.models import AudienceScope
 from tests.conftest import Network
@@ -25,10 +30,9 @@ def pull(client: TaxiiClient, collection: str, **params: str) -> list[dict[str, 
     """Every object of a collection, page by page (`next`), as a client receives it."""
     received: list[dict[str, Any]] = []
     cursor: dict[str, str] = {}
-    for _ in range(200):
-        response = client.get(
-            f"{ROOT}collections/{collection}/objects/", limit="7", **params, **cursor
-        )
+    params.setdefault("limit", "7")
+    for _ in range(1000):
+        response = client.get(f"{ROOT}collections/{collection}/objects/", **params, **cursor)
         assert response.status_code == 200, response.content
         body = response.json()
         received += body.get("objects", [])
@@ -185,3 +189,30 @@ def test_a_profile_family_is_a_relationship_only_those_who_see_both_receive(
     )
     assert families(network.charlie) == []
     assert all("parent_ref" not in obj for obj in pull(taxii(network.audrey), EVERYTHING))
+
+
+@pytest.mark.parametrize("version", ["last", "all", "first"])
+def test_a_paged_pull_is_the_feed_in_order_whatever_the_page_size(
+    feed: Feed,  # noqa: F811
+    network: Network,
+    taxii: Taxii,
+    make_profile: Callable[..., DeviceProfile],
+    version: str,
+) -> None:
+    """Pages are built from the part of the feed after the cursor: small pages, over every
+    kind of object and ties in `date_added`, give exactly the whole feed, in order."""
+    _views_that_differ(network, feed, make_profile)
+    for who in ("alice", "charlie"):
+        member = getattr(network, who)
+        for collection, holds in ((EVERYTHING, EVERYTHING_C.holds), (INTEROP, INTEROP_C.holds)):
+            query = paging.parse_query(QueryDict(f"match[version]={version}"), matches=("version",))
+            whole = paging.select([e for e in entries(member) if holds(e)], query)
+            expected = [(e.stix_id, e.version) for e in whole]
+            for limit in ("1", "4"):
+                got = [
+                    (obj["id"], obj.get("modified", obj["created"]))
+                    for obj in pull(
+                        taxii(member), collection, limit=limit, **{"match[version]": version}
+                    )
+                ]
+                assert got == expected, (who, collection, limit)
