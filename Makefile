@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON_VERSION := 3.11
 PRINT_VERSION := -c 'import sys; print("%d.%d" % sys.version_info[:2])'
 
-.PHONY: run test install check lint clean
+.PHONY: run test install interop check lint clean
 
 # A venv made by another Python (an older checkout, a python3 upgraded or removed since) is
 # rebuilt, whatever the timestamps say.
@@ -30,6 +30,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
+# misp-stix and pycti, which the interop tests run on DIX's exports (tests/interop/): each in
+# its own environment, as their pins clash with DIX's and with each other's.
+INTEROP ?= .venv-interop
+
+$(INTEROP)/%/.installed: tests/interop/%.lock
+	$(PYTHON) -m venv $(INTEROP)/$*
+	$(INTEROP)/$*/bin/pip install -q --upgrade pip
+	$(INTEROP)/$*/bin/pip install -q -r $<
+	touch $@
+
+interop: $(INTEROP)/misp/.installed $(INTEROP)/opencti/.installed
+
 ## Set up (venv, install, migrate, demo data) and run web + worker + scheduler.
 # The demo may deliver webhooks to receivers on this machine (never set this in production).
 run: export DIX_WEBHOOK_ALLOW_LOOPBACK ?= true
@@ -40,8 +52,8 @@ run: install
 	$(PY) manage.py run_all
 
 ## Run the whole test suite (SQLite and the embedded broker unless DATABASE_URL/REDIS_URL).
-test: install
-	$(PY) -m pytest
+test: install interop
+	DIX_INTEROP_VENV=$(abspath $(INTEROP)) $(PY) -m pytest
 
 ## Static checks run by CI.
 lint: install
@@ -54,4 +66,4 @@ lint: install
 check: lint test
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(INTEROP) var

@@ -48,7 +48,10 @@ def notice_bundle(member: Member, notice_pk: int) -> dict[str, Any] | None:
         sightings=False,
         directory=False,
     )
-    return bundle(collect(member, scope), root=o.report_id(notice_pk))
+    entries = collect(member, scope)
+    # The report's id depends on the member's view of the notice (docs/stix.md).
+    root = next((e.stix_id for e in entries if e.stix_type == "report"), "")
+    return bundle(entries, root=root)
 
 
 def bundle(entries: Iterable[Entry], *, root: str) -> dict[str, Any]:

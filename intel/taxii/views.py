@@ -78,6 +78,12 @@ class TaxiiView(APIView):
     def entries(self, collection: Collection) -> list[Entry]:
         return [e for e in feed.entries(self.member) if collection.holds(e)]
 
+    def page(self, collection: Collection, query: paging.Query) -> paging.Page:
+        """One page of a listing: built from the part of the feed after the cursor."""
+        if paging.windowed(query):
+            return paging.paged(self.member, collection.holds, query)
+        return paging.page(paging.select(self.entries(collection), query), query)
+
 
 def _dated(response: Response, items: list[Entry]) -> Response:
     """§3.2: the date_added of the first and last object of this answer (none when empty)."""
@@ -190,7 +196,7 @@ class ManifestView(TaxiiView):
         query = paging.parse_query(
             request.query_params, matches=("id", "type", "version", "spec_version")
         )
-        page = paging.page(paging.select(self.entries(found), query), query)
+        page = self.page(found, query)
         records = [
             {
                 "id": e.stix_id,
@@ -213,7 +219,7 @@ class ObjectsView(TaxiiView):
         query = paging.parse_query(
             request.query_params, matches=("id", "type", "version", "spec_version")
         )
-        page = paging.page(paging.select(self.entries(found), query), query)
+        page = self.page(found, query)
         _audit_export(self, found, "objects", page.items)
         body = _envelope(page, "objects", [e.obj for e in page.items])
         return _dated(Response(body), page.items)
