@@ -54,15 +54,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_networks(
-    name: str, default: list[str]
+    name: str, default: list[str], *, keywords: tuple[str, ...] = ()
 ) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """Addresses or CIDR networks, comma-separated (`10.0.0.5,192.168.0.0/24,::1`)."""
+    """Addresses or CIDR networks, comma-separated (`10.0.0.5,192.168.0.0/24,::1`). Items
+    in `keywords` are allowed (any case) and left out: the caller reads them with
+    `env_list`."""
     networks = []
     for item in env_list(name, default):
+        if item.lower() in keywords:
+            continue
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
+            allowed = "".join(f", or {word!r}" for word in keywords)
             raise ImproperlyConfigured(
-                f"{name} must list IP addresses or networks, not {item!r}"
+                f"{name} must list IP addresses or networks{allowed}, not {item!r}"
             ) from None
     return networks

@@ -240,7 +240,10 @@ DIX_AUTH_FAILURE_LIMIT = env_int("DIX_AUTH_FAILURE_LIMIT", 10, minimum=1)
 DIX_AUTH_FAILURE_WINDOW = env_int("DIX_AUTH_FAILURE_WINDOW", 900, minimum=1)
 # Reverse proxies whose X-Forwarded-For is believed (audit trail, failure limits). Empty: the
 # peer address is the client's, and clients behind a proxy all share the proxy's address.
-DIX_TRUSTED_PROXIES = env_networks("DIX_TRUSTED_PROXIES", [])
+# `unix` among them trusts the peer of a Unix socket (`DIX_BIND=unix:…`), which has no
+# address: without it, the clients behind that socket share one address, "unknown".
+DIX_TRUSTED_PROXIES = env_networks("DIX_TRUSTED_PROXIES", [], keywords=("unix",))
+DIX_TRUSTED_UNIX_SOCKET = "unix" in [p.lower() for p in env_list("DIX_TRUSTED_PROXIES", [])]
 
 # --- API ----------------------------------------------------------------------------------
 DIX_THROTTLE_RATE = env_str("DIX_THROTTLE_RATE", "1200/min")

@@ -70,16 +70,21 @@ def client_address(request: HttpRequest | Any | None) -> str | None:
     (`REMOTE_ADDR`), or, when that peer is one of `DIX_TRUSTED_PROXIES`, the address that
     proxy put in `X-Forwarded-For`. The header is read from the right, past every trusted
     proxy, so a client cannot choose its address by sending the header itself; from an
-    untrusted peer it is ignored."""
+    untrusted peer it is ignored.
+
+    A peer without an address is the proxy in front of a Unix socket: trusted only when
+    `DIX_TRUSTED_PROXIES` names `unix`. None when no address is known."""
     if request is None:
         return None
     meta = getattr(request, "META", {})
     address = canonical_address(meta.get("REMOTE_ADDR"))
     trusted = settings.DIX_TRUSTED_PROXIES
-    if address is None or not trusted:
+    socket_trusted = address is None and settings.DIX_TRUSTED_UNIX_SOCKET
+    if not socket_trusted and (address is None or not trusted):
         return address
     forwarded = [hop.strip() for hop in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
-    while _is_trusted(address, trusted) and forwarded:
+    while forwarded and (socket_trusted or _is_trusted(str(address), trusted)):
+        socket_trusted = False
         hop = canonical_address(forwarded.pop())
         if hop is None:  # a hop the proxy could not name: the proxy is all that is known
             break

@@ -8,6 +8,7 @@
 
 Every failure gets the same answer, so a client learns nothing about which part was wrong.
 Repeated failures lock the client address and the account named (`intel.auth_limits`): 429.
+A locked account refuses its password, not its tokens: only the address's lock refuses those.
 """
 
 import base64
@@ -56,17 +57,33 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
         username, colon, secret = text.partition(":")
         if not colon or not username or not secret:
             raise exceptions.AuthenticationFailed("Malformed Basic credentials.")
-        auth_limits.check(request, account=username)
         if secret.startswith(TOKEN_PREFIX):
+            # A token is not a password: the account's lock, which guards the password check,
+            # does not refuse it, or anyone who knows a member's name could stop their
+            # pulls. The address limits tokens, as it does on every other scheme.
+            auth_limits.check(request)
+            unusable: str | None = None  # names a revoked or expired token in the trail
             try:
                 member, token = authenticate_token(secret)
             except exceptions.AuthenticationFailed:
-                pass  # perhaps a password that happens to start like a token
+                unusable = secret  # or a password that happens to start like a token
             else:
-                if member.username == username:
+                # The name as the account's lock spells it (`auth_limits._account_subjects`).
+                if member.username.casefold() == username.casefold():
                     return member, token
                 # Another member's token is no password of this one's either: the password
                 # check below refuses it and counts the failure like any other.
+            try:
+                return self._password(request, username, secret)
+            except auth_limits.AuthenticationLocked:
+                # The token was looked up before the account's lock refused the password
+                # check: count it against the address all the same, or a locked name would
+                # be a way to try tokens without limit.
+                auth_limits.failure_record(request, credential="token", token=unusable)
+                raise
+        return self._password(request, username, secret)
+
+    def _password(self, request: Request, username: str, secret: str) -> tuple[Member, None]:
         # Django's backends: the password hash check, inactive members refused, failures
         # limited per address and account.
         user = authenticate(request._request, username=username, password=secret)

@@ -209,7 +209,9 @@ def test_another_members_token_under_a_name_counts_as_a_failure_on_that_name(net
     wrong = [basic("bob", charlie_token, f"198.51.100.{n}").status_code for n in range(LIMIT)]
 
     assert wrong == [401] * LIMIT
-    assert basic("bob", bob_token, ELSEWHERE).status_code == 429  # bob's account is locked
+    with_password(network.bob)
+    assert basic("bob", PASSWORD, ELSEWHERE).status_code == 429  # bob's account is locked
+    assert basic("bob", bob_token, ELSEWHERE).status_code == 200  # but not bob's token
     assert basic("charlie", charlie_token, ELSEWHERE).status_code == 200
 
 
@@ -387,3 +389,175 @@ def test_a_malformed_trusted_proxy_stops_start_up_naming_the_variable(monkeypatc
         ipaddress.ip_network("10.0.0.5/32"),
         ipaddress.ip_network("2001:db8::/32"),
     ]
+
+
+# --- a locked account and its tokens ----------------------------------------------------------------
+
+
+def test_a_locked_account_still_takes_its_members_tokens(network):
+    """Knowing a member's name is not enough to stop their TAXII pulls: the account's lock
+    guards password checks, not tokens (256 random bits, limited by the address)."""
+    bob = with_password(network.bob)
+    token = services.token_issue(member=bob, name="misp").secret
+    wrong = [basic("bob", f"guess-{n}", ELSEWHERE).status_code for n in range(LIMIT)]
+
+    assert wrong == [401] * LIMIT
+    assert basic("bob", PASSWORD, "198.51.100.7").status_code == 429  # the account is locked
+    assert basic("bob", token).status_code == 200  # its token, as MISP sends it
+    assert basic("BOB", token, "198.51.100.8").status_code == 200  # the lock's spelling too
+    assert basic("bob", token, scheme="Token").status_code == 200
+    assert basic("bob", token, ELSEWHERE).status_code == 429  # the address is locked
+
+
+def test_a_locked_account_is_no_way_to_try_tokens_without_limit(network):
+    """A token under a locked name is looked up before the lock refuses it: a wrong one counts
+    against the address, as it would under any other name."""
+    with_password(network.bob)
+    charlie = services.token_issue(member=network.charlie, name="misp").secret
+    for n in range(LIMIT):
+        basic("bob", f"guess-{n}", f"198.51.100.{n}")
+
+    tried = [basic("bob", f"dix_wrong-{n}").status_code for n in range(LIMIT)]
+
+    assert tried == [429] * LIMIT  # the account's lock answers
+    assert basic("charlie", charlie).status_code == 429  # and this address is now locked
+    failed = [e for e in events("authentication.failed") if e.client_address == HERE]
+    assert [e.detail["credential"] for e in failed] == ["token"] * LIMIT
+
+
+# --- a sliding window, and guesses in flight together -----------------------------------------------
+
+
+def test_failures_either_side_of_a_round_time_are_one_window(network, clock):
+    secret = services.token_issue(member=network.bob, name="test").secret
+    clock.now = 1_800_000_899.0  # a second before a multiple of the window
+    before = [bearer(f"dix_wrong-{n}").status_code for n in range(LIMIT - 1)]
+    clock.advance(2)
+
+    last = bearer("dix_wrong-last")
+    after = bearer(secret)
+
+    assert [*before, last.status_code] == [401] * LIMIT
+    assert_locked_problem(after)
+    assert int(after["Retry-After"]) == WINDOW
+
+
+def test_failures_older_than_the_window_no_longer_count(network, clock):
+    secret = services.token_issue(member=network.bob, name="test").secret
+    for n in range(LIMIT - 1):
+        bearer(f"dix_wrong-{n}")
+    clock.advance(WINDOW)
+    for n in range(LIMIT - 1):
+        assert bearer(f"dix_again-{n}").status_code == 401
+
+    assert bearer(secret).status_code == 200
+    assert events("authentication.locked") == []
+
+
+def test_password_guesses_in_flight_together_are_limited_as_if_one_after_another(
+    network, monkeypatch
+):
+    """Each guess arrives while the one before is still being checked: the last, the right
+    password, must not get through because none of the others had failed yet."""
+    from django.contrib.auth.backends import ModelBackend
+
+    with_password(network.bob)
+    arriving = [f"guess-{n}" for n in range(1, LIMIT)] + [PASSWORD]
+    answers: dict[str, int] = {}
+    checked: list[str] = []
+    verify = ModelBackend.authenticate
+
+    def verify_while_the_next_arrives(
+        self: Any, request: Any, username: str, password: str, **kwargs: Any
+    ) -> Any:
+        if arriving:
+            following = arriving.pop(0)
+            answers[following] = basic("bob", following, f"198.51.100.{len(arriving)}").status_code
+        checked.append(password)
+        return verify(self, request, username, password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", verify_while_the_next_arrives)
+    first = basic("bob", "guess-0")
+
+    assert answers[PASSWORD] == 429
+    assert PASSWORD not in checked
+    assert len(checked) <= LIMIT
+    assert first.status_code == 401
+
+
+def test_token_guesses_in_flight_together_are_recorded_up_to_the_limit(network, monkeypatch):
+    from intel.api import auth
+
+    arriving = [f"dix_wrong-{n}" for n in range(1, LIMIT + 3)]
+    answers: list[int] = []
+    lookup = auth.authenticate_token
+
+    def lookup_while_the_next_arrives(raw: str) -> Any:
+        if arriving:
+            answers.append(bearer(arriving.pop(0)).status_code)
+        return lookup(raw)
+
+    monkeypatch.setattr(auth, "authenticate_token", lookup_while_the_next_arrives)
+    answers.append(bearer("dix_wrong-0").status_code)
+
+    assert sorted(answers) == [401] * LIMIT + [429] * 3
+    assert len(events("authentication.failed")) == LIMIT
+    assert len(events("authentication.locked")) == 1
+
+
+# --- a Unix socket --------------------------------------------------------------------------------
+
+
+def test_behind_a_unix_socket_the_unknown_peer_is_still_limited_and_audited_once(network):
+    """gunicorn on a Unix socket gives no REMOTE_ADDR: the peer is the proxy in front of it,
+    and without `DIX_TRUSTED_PROXIES=unix` all its clients are one unknown address."""
+    secret = services.token_issue(member=network.bob, name="test").secret
+
+    wrong = [bearer(f"dix_wrong-{n}", "").status_code for n in range(3 * LIMIT)]
+    right = bearer(secret, "")
+
+    assert wrong == [401] * LIMIT + [429] * (2 * LIMIT)
+    assert_locked_problem(right)
+    assert bearer(secret).status_code == 200  # a client with an address is not that one
+    assert len(events("authentication.failed")) == LIMIT
+    (lock,) = events("authentication.locked")
+    assert (lock.client_address, lock.detail["subject"]) == (None, "unknown")
+
+    call_command("auth_unlock", "--address", "unknown", stdout=io.StringIO())
+    assert bearer(secret, "").status_code == 200
+
+
+def test_a_trusted_unix_socket_proxy_forwards_each_clients_address(network):
+    secret = services.token_issue(member=network.bob, name="test").secret
+    proxy = APIClient(REMOTE_ADDR="")
+
+    def through_socket(token: str, forwarded_for: str | None) -> Any:
+        extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
+        return proxy.get(ME, HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+
+    with override_settings(DIX_TRUSTED_UNIX_SOCKET=True):
+        wrong = [through_socket("dix_wrong", f"1.2.3.{n}, 198.51.100.1") for n in range(LIMIT)]
+        locked = through_socket(secret, "198.51.100.1")
+        other_client = through_socket(secret, "198.51.100.2")
+        unnamed = [through_socket("dix_wrong", None).status_code for n in range(LIMIT + 1)]
+
+    assert [r.status_code for r in wrong] == [401] * LIMIT
+    assert locked.status_code == 429
+    assert other_client.status_code == 200
+    assert unnamed == [401] * LIMIT + [429]  # no header: the unknown address, still limited
+    assert [e.client_address for e in events("authentication.failed")] == ["198.51.100.1"] * (
+        LIMIT
+    ) + [None] * LIMIT
+
+
+def test_unix_in_trusted_proxies_trusts_the_socket_peer(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_networks
+
+    monkeypatch.setenv("DIX_TRUSTED_PROXIES", "unix, 10.0.0.5")
+    assert env_networks("DIX_TRUSTED_PROXIES", [], keywords=("unix",)) == [
+        ipaddress.ip_network("10.0.0.5/32")
+    ]
+    with pytest.raises(ImproperlyConfigured, match="DIX_TRUSTED_PROXIES"):
+        env_networks("DIX_TRUSTED_PROXIES", [])

@@ -17,14 +17,20 @@ class Command(DixCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--address", help="Client address, e.g. 203.0.113.7 or 2001:db8::7")
+        parser.add_argument(
+            "--address",
+            help="Client address, e.g. 203.0.113.7 or 2001:db8::7, or 'unknown' (clients "
+            "whose address is not known, behind a Unix socket)",
+        )
         parser.add_argument("--account", help="Username, as the client sent it")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         address, account = opts["address"], opts["account"]
         if not address and not account:
             raise CommandError("Name an --address, an --account, or both.")
-        if address:
+        if address == auth_limits.UNKNOWN_ADDRESS:
+            pass  # the clients whose address is not known (a Unix socket's, say)
+        elif address:
             canonical = canonical_address(address)
             if canonical is None:
                 raise CommandError(f"Not an IP address: {address!r}.")
