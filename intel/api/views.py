@@ -34,7 +34,7 @@ from intel.api.strict import StrictRequestMixin
 from intel.errors import NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
-from intel.revisions import parents_named, visible_changes, with_seen_versions
+from intel.revisions import parents_named, shows_a_change, with_seen_versions
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -369,7 +369,9 @@ class DeviceProfileViewSet(
     def revisions(self, request: Request, pk: str) -> Response:
         revisions = list(self._visible_revisions().select_related("author"))
         context = {"visible_parents": self._visible_parents(revisions)}
-        revisions = [r for r in revisions if self._shows_a_change(r, context["visible_parents"])]
+        revisions = [
+            r for r in revisions if shows_a_change(r.action, r.changes, context["visible_parents"])
+        ]
         return Response(s.ProfileRevisionSerializer(revisions, many=True, context=context).data)
 
     @extend_schema(
@@ -389,7 +391,8 @@ class DeviceProfileViewSet(
     def revision(self, request: Request, pk: str, number: str) -> Response:
         revision = get_object_or_404(self._visible_revisions(), number=parse_id(number))
         context = {"visible_parents": self._visible_parents([revision])}
-        if not self._shows_a_change(revision, context["visible_parents"]):
+        # A change the reader may not see (a hidden parent) is no revision for them.
+        if not shows_a_change(revision.action, revision.changes, context["visible_parents"]):
             raise NotFound("Not found.")
         data = s.ProfileRevisionDetailSerializer(revision, context=context).data
         if request.method == "GET":
@@ -556,13 +559,6 @@ class DeviceProfileViewSet(
         named |= parents_named(r.changes for r in revisions)
         visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=named)
         return set(visible.values_list("id", flat=True))
-
-    @staticmethod
-    def _shows_a_change(revision: ProfileRevision, visible_parents: set[int]) -> bool:
-        """A change the reader may not see (a hidden parent) is no revision for them."""
-        return revision.action != "updated" or bool(
-            visible_changes(revision.changes, visible_parents)
-        )
 
     def _visible_attachment(self, attachment_id: str) -> Attachment:
         profile_id = self._pk()

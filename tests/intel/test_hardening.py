@@ -363,3 +363,42 @@ def test_a_writer_who_may_not_see_the_parent_keeps_it_and_is_not_refused_as_stal
     assert response.json()["parent"] is None
     assert DeviceProfile.objects.get(pk=child.pk).parent_id == red.pk
     assert alice.get(url).json()["parent"] == red.pk
+
+
+def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
+    network, api, make_profile, settings, monkeypatch
+):
+    """The revision list, the version and its time, and `profile.updated` webhooks all ask
+    `intel.revisions` whether a revision shows a reader a change: were the rule to hide one
+    more field, a change to that field alone would vanish from all of them at once, never
+    from the list while still counting as a version."""
+    from intel import revisions
+    from notices import services as notice_services
+    from notices.models import Delivery
+
+    def hides_notes_too(changes, visible_parents):
+        return unmasked({k: v for k, v in changes.items() if k != "notes"}, visible_parents)
+
+    unmasked = revisions.visible_changes
+    monkeypatch.setattr(revisions, "MASKED_KEYS", revisions.MASKED_KEYS | {"notes"})
+    monkeypatch.setattr(revisions, "visible_changes", hides_notes_too)
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
+    notice_services.subscription_create(
+        member=network.charlie,
+        fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+    )
+    url = f"/api/v1/profiles/{profile.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    before = charlie.get(url).json()
+    changed = alice.patch(
+        url, {"notes": "Sold in pairs."}, format="json", HTTP_IF_MATCH=_etag(alice, profile.pk)
+    )
+    assert changed.status_code == 200, changed.content
+
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert charlie.get(f"{url}revisions/2/").status_code == 404
+    after = charlie.get(url).json()
+    assert (after["version"], after["updated_at"]) == (1, before["updated_at"])
+    assert not Delivery.objects.filter(event_type="profile.updated").exists()
