@@ -276,6 +276,35 @@ def test_revisions_within_one_millisecond_still_get_distinct_versions(
     assert versions[0].obj["created"] <= versions[0].version
 
 
+def test_one_millisecond_shared_with_a_hidden_revision_gives_every_reader_the_same_times(
+    feed: Feed, network: Network
+) -> None:
+    """The GREEN profile's parent becomes the RED one (a revision charlie may not see), then
+    it is renamed, all within the millisecond it was filed in. Each (id, modified) still
+    names one content, whether alice (who sees the parent) or charlie reads it."""
+    profile = feed.profiles[TLP.GREEN]
+    for data in (
+        services.ProfileInput(fields={}, parent=feed.profiles[TLP.RED], parent_set=True),
+        services.ProfileInput(fields={"name": "Renamed"}),
+    ):
+        services.profile_update(
+            profile_id=profile.pk, author=network.alice, expected_version=None, data=data
+        )
+    moment = profile.revisions.get(number=1).created_at
+    profile.revisions.update(created_at=moment)
+
+    sid = o.profile_id(profile.pk)
+    by_reader = {
+        who: {e.version: e.obj for e in versions_of(entries(getattr(network, who)), sid)}
+        for who in ("alice", "charlie")
+    }
+
+    assert [v["revision"] for v in by_reader["alice"].values()] == [1, 2, 3, 4]
+    assert [v["revision"] for v in by_reader["charlie"].values()] == [1, 2, 4]
+    for modified, obj in by_reader["charlie"].items():
+        assert by_reader["alice"][modified] == obj, modified
+
+
 def test_a_profile_without_revisions_is_exported_as_it_stands(network: Network) -> None:
     profile = DeviceProfile.objects.create(
         name="Loaded straight into the database",
