@@ -149,11 +149,19 @@ def seen_version(member: Member, profile: DeviceProfile) -> SeenVersion:
     return seen_versions(member, [profile])[profile.pk]
 
 
-def with_seen_versions(profiles: Iterable[DeviceProfile], member: Member) -> list[DeviceProfile]:
-    """The profiles, each with `seen_version` set for `member`: what `DeviceProfileSerializer`
-    renders as `version` and `updated_at`."""
-    rows = list(profiles)
-    seen = seen_versions(member, rows)
-    for profile in rows:
-        profile.seen_version = seen[profile.pk]  # type: ignore[attr-defined]
-    return rows
+class SeenVersions:
+    """The versions one reader sees (`seen_versions`), loaded for many profiles at once
+    (`load`, as a list does) or for one when it is first asked for (`of`)."""
+
+    def __init__(self, reader: Member) -> None:
+        self.reader = reader
+        self._known: dict[int, SeenVersion] = {}
+
+    def load(self, profiles: Iterable[DeviceProfile]) -> None:
+        missing = [p for p in profiles if p.pk not in self._known]
+        if missing:
+            self._known.update(seen_versions(self.reader, missing))
+
+    def of(self, profile: DeviceProfile) -> SeenVersion:
+        self.load([profile])
+        return self._known[profile.pk]

@@ -34,7 +34,7 @@ from intel.api.strict import StrictRequestMixin
 from intel.errors import NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
-from intel.revisions import parents_named, shows_a_change, with_seen_versions
+from intel.revisions import parents_named, shows_a_change
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -275,17 +275,21 @@ class DeviceProfileViewSet(
             )
         )
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # Every profile rendered here, the browsable API's forms included, is rendered for
+        # the requesting member (`DeviceProfileSerializer`'s version).
+        return super().get_serializer_context() | {"reader": member_of(self.request)}
+
     def _render(self, profile_id: int) -> tuple[dict[str, Any], str]:
         profile = get_object_or_404(self.get_queryset(), pk=profile_id)
-        with_seen_versions([profile], member_of(self.request))
-        data = cast(dict[str, Any], s.DeviceProfileSerializer(profile).data)
+        data = cast(dict[str, Any], self.get_serializer(profile).data)
         return data, versioned_etag(profile.pk, data["version"], data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        page = with_seen_versions(queryset if page is None else page, member_of(request))
-        data = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        rows = queryset if page is None else page
+        data = self.get_paginated_response(self.get_serializer(rows, many=True).data).data
         return conditional_response(request, data, list_etag(data))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
