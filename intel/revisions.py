@@ -20,13 +20,15 @@ from django.db.models import Q
 
 from intel.models import DeviceProfile, Member, ProfileRevision
 
-# The snapshot keys whose value a reader may not be shown: the parent, by id.
+# The snapshot keys whose change `visible_changes` may hide from a reader: the parent, by id.
 _PARENT = "parent"
+MASKED_KEYS = frozenset({_PARENT})
 
 
 def visible_changes(changes: Mapping[str, Any], visible_parents: set[int]) -> dict[str, Any]:
     """A revision's diff as a reader sees it: a parent they may not see is not named (None),
-    and a change between two parents they may not see is no change at all."""
+    and a change between two parents they may not see is no change at all. A key this may
+    hide belongs in `MASKED_KEYS`."""
     seen = {key: value for key, value in changes.items() if key != _PARENT}
     change = changes.get(_PARENT)
     if change is not None:
@@ -34,6 +36,20 @@ def visible_changes(changes: Mapping[str, Any], visible_parents: set[int]) -> di
         if any(masked.values()):
             seen[_PARENT] = masked
     return seen
+
+
+def shows_a_change(action: str, changes: Mapping[str, Any], visible_parents: set[int]) -> bool:
+    """Whether a revision is one for a reader who sees these parents: every create, retire
+    and the like is; an update is when its diff as they see it is not empty. The one rule
+    behind the revision list, the version, `updated_at` and ETag, STIX versions and
+    `profile.updated` webhooks, so they never disagree."""
+    return action != "updated" or bool(visible_changes(changes, visible_parents))
+
+
+def may_show_nothing(action: str, changes: Mapping[str, Any]) -> bool:
+    """Whether a revision is hidden from some reader: from one who sees no parent at all,
+    since the fewer parents a reader sees, the less a diff shows them."""
+    return not shows_a_change(action, changes, set())
 
 
 def parents_named(changes: Iterable[Mapping[str, Any]]) -> set[int]:
@@ -47,8 +63,8 @@ def parents_named(changes: Iterable[Mapping[str, Any]]) -> set[int]:
 
 @dataclass(frozen=True)
 class ParentChange:
-    """An update whose only change is the parent: the one kind of revision that may show a
-    reader nothing. Who it is hidden from depends on the reader (`unseen_revisions`)."""
+    """An update that may show a reader nothing (`may_show_nothing`): a change of the parent
+    only. Who it is hidden from depends on the reader (`unseen_revisions`)."""
 
     profile_id: int
     number: int
@@ -56,11 +72,19 @@ class ParentChange:
 
 
 def parent_changes(profile_ids: Iterable[int]) -> list[ParentChange]:
-    """The parent-only updates of these profiles (the same for every reader)."""
+    """The updates of these profiles that may show some reader nothing (the same for every
+    reader)."""
     rows = ProfileRevision.objects.filter(
-        profile_id__in=list(profile_ids), action="updated", changes__has_key=_PARENT
+        profile_id__in=list(profile_ids),
+        action="updated",
+        # Only a diff that changes a masked key can be masked to nothing.
+        changes__has_any_keys=sorted(MASKED_KEYS),
     ).values_list("profile_id", "number", "changes")
-    return [ParentChange(pid, number, diff) for pid, number, diff in rows if set(diff) == {_PARENT}]
+    return [
+        ParentChange(pid, number, diff)
+        for pid, number, diff in rows
+        if may_show_nothing("updated", diff)
+    ]
 
 
 def unseen_revisions(
@@ -77,7 +101,7 @@ def unseen_revisions(
     )
     unseen: dict[int, set[int]] = defaultdict(set)
     for change in found:
-        if not visible_changes(change.changes, visible):
+        if not shows_a_change("updated", change.changes, visible):
             unseen[change.profile_id].add(change.number)
     return unseen
 
@@ -125,11 +149,19 @@ def seen_version(member: Member, profile: DeviceProfile) -> SeenVersion:
     return seen_versions(member, [profile])[profile.pk]
 
 
-def with_seen_versions(profiles: Iterable[DeviceProfile], member: Member) -> list[DeviceProfile]:
-    """The profiles, each with `seen_version` set for `member`: what `DeviceProfileSerializer`
-    renders as `version` and `updated_at`."""
-    rows = list(profiles)
-    seen = seen_versions(member, rows)
-    for profile in rows:
-        profile.seen_version = seen[profile.pk]  # type: ignore[attr-defined]
-    return rows
+class SeenVersions:
+    """The versions one reader sees (`seen_versions`), loaded for many profiles at once
+    (`load`, as a list does) or for one when it is first asked for (`of`)."""
+
+    def __init__(self, reader: Member) -> None:
+        self.reader = reader
+        self._known: dict[int, SeenVersion] = {}
+
+    def load(self, profiles: Iterable[DeviceProfile]) -> None:
+        missing = [p for p in profiles if p.pk not in self._known]
+        if missing:
+            self._known.update(seen_versions(self.reader, missing))
+
+    def of(self, profile: DeviceProfile) -> SeenVersion:
+        self.load([profile])
+        return self._known[profile.pk]

@@ -38,6 +38,7 @@ from intel.models import (
     tlp_rank,
 )
 from intel.models.network import hash_token
+from intel.revisions import seen_version
 
 # --- The network ---------------------------------------------------------------------------
 
@@ -555,8 +556,6 @@ def _locked_visible(profile_id: int, author: Member) -> DeviceProfile:
 def _seen_version(author: Member, profile: DeviceProfile) -> int:
     """The version the author read: changes they may not see are no version for them (their
     ETag names this one), and cannot conflict with what they send."""
-    from intel.revisions import seen_version
-
     return seen_version(author, profile).number
 
 

@@ -35,7 +35,7 @@ from intel.models import (
     Organisation,
     TargetType,
 )
-from intel.revisions import ParentChange, parent_changes, seen_versions, with_seen_versions
+from intel.revisions import ParentChange, parent_changes, seen_versions
 from notices import crypto
 from notices.models import (
     Delivery,
@@ -431,8 +431,7 @@ class _Renderer:
                 and DeviceProfile.objects.visible_to(viewer).filter(pk=profile.parent_id).exists()
                 else None
             )
-            with_seen_versions([profile], viewer)
-            return dict(DeviceProfileSerializer(profile).data)
+            return dict(DeviceProfileSerializer(profile, context={"reader": viewer}).data)
         # The notice is loaded once per batch with all its profiles and narrowed to those
         # this recipient may see (as `with_visible_profiles` would load them).
         notice_id = delivery.notice_id

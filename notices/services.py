@@ -23,6 +23,7 @@ from intel import audit, changes
 from intel.errors import Conflict, FieldInvalid, Forbidden, NotFound
 from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
 from intel.models.tlp import TLP
+from intel.revisions import ParentChange, may_show_nothing, unseen_revisions
 from notices import crypto
 from notices.models import (
     AudienceScope,
@@ -645,11 +646,9 @@ def fan_out_profile_updated(
     """`profile.updated` for every subscription whose organisation may see the profile and
     the change (`changes`: the revision's diff; one that shows an organisation nothing, a
     parent it may not see, is no update for it)."""
-    from intel.revisions import ParentChange, unseen_revisions
-
     hidden_change = (
         [ParentChange(profile.pk, profile.version, changes)]
-        if changes is not None and set(changes) == {"parent"}
+        if changes is not None and may_show_nothing("updated", changes)
         else []
     )
     subs = [

@@ -5,6 +5,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Manager
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -26,7 +28,7 @@ from intel.models import (
 )
 from intel.models.profiles import GSM_BANDS, AttachmentKind, NetworkTechnology
 from intel.models.tlp import TLP
-from intel.revisions import visible_changes
+from intel.revisions import SeenVersion, SeenVersions, visible_changes
 from intel.services import CHILDREN, ProfileInput
 from intel.validators import validate_country
 
@@ -272,6 +274,44 @@ class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
 # --- Profiles ------------------------------------------------------------------------------
 
 
+def _seen_versions(field: serializers.Field) -> SeenVersions:
+    """The versions the reader named in the serializer's context sees, kept in the context so
+    that a list loads them once.
+
+    The reader is required, with no fallback: the stored `version` counts changes some
+    readers may not see (a hidden parent), so rendering it would disclose them, and no
+    lower number is right for a reader who does see them. A render path that forgets the
+    reader fails on its first test with this message, not with a wrong version in production.
+    """
+    context = field.context
+    if "seen_versions" not in context:
+        if "reader" not in context:
+            raise ImproperlyConfigured(
+                "DeviceProfileSerializer renders the version its reader sees: pass "
+                "context={'reader': <Member>} (the viewset's get_serializer_context does)."
+            )
+        context["seen_versions"] = SeenVersions(context["reader"])
+    return context["seen_versions"]
+
+
+class _SeenVersionField(serializers.IntegerField):
+    def get_attribute(self, instance: DeviceProfile) -> int:
+        return _seen_versions(self).of(instance).number
+
+
+class _SeenAtField(serializers.DateTimeField):
+    def get_attribute(self, instance: DeviceProfile) -> Any:
+        seen: SeenVersion = _seen_versions(self).of(instance)
+        return seen.at
+
+
+class _DeviceProfileListSerializer(serializers.ListSerializer):
+    def to_representation(self, data: Any) -> Any:
+        rows = list(data.all() if isinstance(data, Manager) else data)
+        _seen_versions(self).load(rows)
+        return super().to_representation(rows)
+
+
 class DeviceProfileSerializer(serializers.ModelSerializer):
     """A profile as the requesting member may receive it."""
 
@@ -294,17 +334,16 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The family this model belongs to, if you may see it.",
     )
-    # As this reader sees it (`intel.revisions.with_seen_versions`, which every caller sets):
-    # a change they may not see (a hidden parent) is not a new version for them.
-    version = serializers.IntegerField(
-        source="seen_version.number",
-        read_only=True,
-        help_text="The latest revision with a change you may see.",
+    # As the reader (`context["reader"]`) sees it: a change they may not see (a hidden
+    # parent) is not a new version for them.
+    version = _SeenVersionField(
+        read_only=True, help_text="The latest revision with a change you may see."
     )
-    updated_at = serializers.DateTimeField(source="seen_version.at", read_only=True)
+    updated_at = _SeenAtField(read_only=True, help_text="When that revision was written.")
 
     class Meta:
         model = DeviceProfile
+        list_serializer_class = _DeviceProfileListSerializer
         fields = (
             "id",
             "name",

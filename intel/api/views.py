@@ -34,7 +34,7 @@ from intel.api.strict import StrictRequestMixin
 from intel.errors import NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
-from intel.revisions import parents_named, visible_changes, with_seen_versions
+from intel.revisions import parents_named, shows_a_change
 
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
@@ -275,17 +275,21 @@ class DeviceProfileViewSet(
             )
         )
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # Every profile rendered here, the browsable API's forms included, is rendered for
+        # the requesting member (`DeviceProfileSerializer`'s version).
+        return super().get_serializer_context() | {"reader": member_of(self.request)}
+
     def _render(self, profile_id: int) -> tuple[dict[str, Any], str]:
         profile = get_object_or_404(self.get_queryset(), pk=profile_id)
-        with_seen_versions([profile], member_of(self.request))
-        data = cast(dict[str, Any], s.DeviceProfileSerializer(profile).data)
+        data = cast(dict[str, Any], self.get_serializer(profile).data)
         return data, versioned_etag(profile.pk, data["version"], data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        page = with_seen_versions(queryset if page is None else page, member_of(request))
-        data = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        rows = queryset if page is None else page
+        data = self.get_paginated_response(self.get_serializer(rows, many=True).data).data
         return conditional_response(request, data, list_etag(data))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -369,7 +373,9 @@ class DeviceProfileViewSet(
     def revisions(self, request: Request, pk: str) -> Response:
         revisions = list(self._visible_revisions().select_related("author"))
         context = {"visible_parents": self._visible_parents(revisions)}
-        revisions = [r for r in revisions if self._shows_a_change(r, context["visible_parents"])]
+        revisions = [
+            r for r in revisions if shows_a_change(r.action, r.changes, context["visible_parents"])
+        ]
         return Response(s.ProfileRevisionSerializer(revisions, many=True, context=context).data)
 
     @extend_schema(
@@ -389,7 +395,8 @@ class DeviceProfileViewSet(
     def revision(self, request: Request, pk: str, number: str) -> Response:
         revision = get_object_or_404(self._visible_revisions(), number=parse_id(number))
         context = {"visible_parents": self._visible_parents([revision])}
-        if not self._shows_a_change(revision, context["visible_parents"]):
+        # A change the reader may not see (a hidden parent) is no revision for them.
+        if not shows_a_change(revision.action, revision.changes, context["visible_parents"]):
             raise NotFound("Not found.")
         data = s.ProfileRevisionDetailSerializer(revision, context=context).data
         if request.method == "GET":
@@ -556,13 +563,6 @@ class DeviceProfileViewSet(
         named |= parents_named(r.changes for r in revisions)
         visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=named)
         return set(visible.values_list("id", flat=True))
-
-    @staticmethod
-    def _shows_a_change(revision: ProfileRevision, visible_parents: set[int]) -> bool:
-        """A change the reader may not see (a hidden parent) is no revision for them."""
-        return revision.action != "updated" or bool(
-            visible_changes(revision.changes, visible_parents)
-        )
 
     def _visible_attachment(self, attachment_id: str) -> Attachment:
         profile_id = self._pk()

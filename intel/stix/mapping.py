@@ -160,10 +160,15 @@ def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collect
     # A change the member may not see (a hidden parent) is no version for them.
     unseen = unseen_revisions(member, [row["id"] for row in rows])
     for row in rows:
+        every = by_profile.get(row["id"]) or [_current_state(row["id"])]
+        # Each revision's `modified` comes from the whole history, hidden revisions included:
+        # a time nudged past a hidden one must not differ by reader, or one reader's version
+        # would share (id, modified) with another's other content.
+        times = o.strictly_after((r.created_at for r in every), floor=row["created_at"])
         hidden = unseen.get(row["id"], set())
-        revisions = [r for r in by_profile.get(row["id"], []) if r.number not in hidden]
-        revisions = revisions or [_current_state(row["id"])]
-        _profile_versions(row, revisions, older_visible, visible_ids, out)
+        shown = [(r, t) for r, t in zip(every, times, strict=True) if r.number not in hidden]
+        revisions, moments = [r for r, _ in shown], [t for _, t in shown]
+        _profile_versions(row, revisions, moments, older_visible, visible_ids, out)
     return {row["id"] for row in rows}
 
 
@@ -179,12 +184,12 @@ def _current_state(profile_pk: int) -> _Revision:
 def _profile_versions(
     row: Mapping[str, Any],
     revisions: list[_Revision],
+    times: list[datetime],
     older_visible: set[int],
     visible_ids: set[int],
     out: _Collector,
 ) -> None:
     created = row["created_at"]
-    times = o.strictly_after((r.created_at for r in revisions), floor=created)
     latest = revisions[-1]
     suppliers = _supplier_keys(row["id"], revisions)
     first_seen: dict[str, datetime] = {}

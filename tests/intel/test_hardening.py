@@ -3,7 +3,9 @@
 import io
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
@@ -363,3 +365,105 @@ def test_a_writer_who_may_not_see_the_parent_keeps_it_and_is_not_refused_as_stal
     assert response.json()["parent"] is None
     assert DeviceProfile.objects.get(pk=child.pk).parent_id == red.pk
     assert alice.get(url).json()["parent"] == red.pk
+
+
+def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
+    network, api, make_profile, settings, monkeypatch
+):
+    """The revision list, the version and its time, and `profile.updated` webhooks all ask
+    `intel.revisions` whether a revision shows a reader a change: were the rule to hide one
+    more field, a change to that field alone would vanish from all of them at once, never
+    from the list while still counting as a version."""
+    from intel import revisions
+    from notices import services as notice_services
+    from notices.models import Delivery
+
+    def hides_notes_too(changes, visible_parents):
+        return unmasked({k: v for k, v in changes.items() if k != "notes"}, visible_parents)
+
+    unmasked = revisions.visible_changes
+    monkeypatch.setattr(revisions, "MASKED_KEYS", revisions.MASKED_KEYS | {"notes"})
+    monkeypatch.setattr(revisions, "visible_changes", hides_notes_too)
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
+    notice_services.subscription_create(
+        member=network.charlie,
+        fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+    )
+    url = f"/api/v1/profiles/{profile.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    before = charlie.get(url).json()
+    changed = alice.patch(
+        url, {"notes": "Sold in pairs."}, format="json", HTTP_IF_MATCH=_etag(alice, profile.pk)
+    )
+    assert changed.status_code == 200, changed.content
+
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert charlie.get(f"{url}revisions/2/").status_code == 404
+    after = charlie.get(url).json()
+    assert (after["version"], after["updated_at"]) == (1, before["updated_at"])
+    assert not Delivery.objects.filter(event_type="profile.updated").exists()
+
+
+def test_a_profile_rendered_without_its_reader_is_refused_with_what_to_pass(network, make_profile):
+    """The version a profile shows depends on who reads it; a render path that names no
+    reader is told so at once, never renders the stored version (which counts changes the
+    reader may not see) nor fails on a missing attribute."""
+    from intel.api.serializers import DeviceProfileSerializer
+
+    profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
+    with pytest.raises(ImproperlyConfigured, match=r"context=\{'reader'"):
+        DeviceProfileSerializer(profile).data  # noqa: B018
+    with pytest.raises(ImproperlyConfigured, match=r"context=\{'reader'"):
+        DeviceProfileSerializer([profile], many=True).data  # noqa: B018
+    assert (
+        DeviceProfileSerializer(profile, context={"reader": network.charlie}).data["version"] == 1
+    )
+
+
+def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
+    network, api, make_profile, settings
+):
+    """After a change to a parent charlie may not see, and a rename he does see: the JSON
+    answers, the browsable API's pages and their forms, and the profile.updated webhook
+    payload all give charlie version 1, then 3, and alice 2, then 3."""
+    from notices import services as notice_services
+    from notices.delivery import _Renderer
+    from notices.models import Delivery
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
+    child = make_profile(tlp=TLP.GREEN, name="Green variant")
+    url = f"/api/v1/profiles/{child.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    alice.patch(url, {"parent": red.pk}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
+
+    def versions(client):
+        html = {
+            path: client.get(path, HTTP_ACCEPT="text/html")
+            for path in (url, "/api/v1/profiles/", f"{url}attachments/")
+        }
+        assert all(page.status_code == 200 for page in html.values()), html
+        return (
+            client.get(url).json()["version"],
+            next(p["version"] for p in client.get("/api/v1/profiles/").json()["results"]),
+        )
+
+    assert versions(charlie) == (1, 1)
+    assert versions(alice) == (2, 2)
+    for client, number in ((charlie, 1), (alice, 2)):
+        page = client.get(url, HTTP_ACCEPT="text/html").content.decode()
+        assert f"&quot;version&quot;: {number}," in page
+        assert f"&quot;version&quot;: {3 - number}," not in page
+
+    notice_services.subscription_create(
+        member=network.charlie,
+        fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+    )
+    alice.patch(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
+    assert versions(charlie) == versions(alice) == (3, 3)
+    delivery = Delivery.objects.get(event_type="profile.updated")
+    payload = _Renderer().data_for(delivery)
+    assert payload is not None
+    assert (payload["version"], payload["parent"]) == (3, None)

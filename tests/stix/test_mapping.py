@@ -276,6 +276,35 @@ def test_revisions_within_one_millisecond_still_get_distinct_versions(
     assert versions[0].obj["created"] <= versions[0].version
 
 
+def test_one_millisecond_shared_with_a_hidden_revision_gives_every_reader_the_same_times(
+    feed: Feed, network: Network
+) -> None:
+    """The GREEN profile's parent becomes the RED one (a revision charlie may not see), then
+    it is renamed, all within the millisecond it was filed in. Each (id, modified) still
+    names one content, whether alice (who sees the parent) or charlie reads it."""
+    profile = feed.profiles[TLP.GREEN]
+    for data in (
+        services.ProfileInput(fields={}, parent=feed.profiles[TLP.RED], parent_set=True),
+        services.ProfileInput(fields={"name": "Renamed"}),
+    ):
+        services.profile_update(
+            profile_id=profile.pk, author=network.alice, expected_version=None, data=data
+        )
+    moment = profile.revisions.get(number=1).created_at
+    profile.revisions.update(created_at=moment)
+
+    sid = o.profile_id(profile.pk)
+    by_reader = {
+        who: {e.version: e.obj for e in versions_of(entries(getattr(network, who)), sid)}
+        for who in ("alice", "charlie")
+    }
+
+    assert [v["revision"] for v in by_reader["alice"].values()] == [1, 2, 3, 4]
+    assert [v["revision"] for v in by_reader["charlie"].values()] == [1, 2, 4]
+    for modified, obj in by_reader["charlie"].items():
+        assert by_reader["alice"][modified] == obj, modified
+
+
 def test_a_profile_without_revisions_is_exported_as_it_stands(network: Network) -> None:
     profile = DeviceProfile.objects.create(
         name="Loaded straight into the database",
@@ -506,6 +535,46 @@ def test_notice_bundle_names_only_the_profiles_the_member_may_see(
     assert not set(objs) & RESTRICTED  # not even the marking definitions in use elsewhere
     assert validate(list(objs.values())).is_valid
     assert AuditEvent.objects.filter(action="stix.export", object_type="notice").count() == 1
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "charlie", "audrey"])
+def test_every_bundle_is_self_contained(feed: Feed, network: Network, api: Api, who: str) -> None:
+    """Each profile's and the notice's bundle resolves every reference it makes, its family
+    included: the AMBER profile is a variant of the GREEN one, which is a variant of the RED
+    one (a grandparent only alice and audrey see). The one exception is the TLP 2.0
+    extension definition the OASIS marking definitions name: OASIS publishes it, and it is
+    sent nowhere, the TAXII feed included."""
+    green, amber, red = (feed.profiles[label] for label in (TLP.GREEN, TLP.AMBER, TLP.RED))
+    for child, parent in ((amber, green), (green, red)):
+        services.profile_update(
+            profile_id=child.pk,
+            author=network.alice,
+            expected_version=None,
+            data=services.ProfileInput(fields={}, parent=parent, parent_set=True),
+        )
+    client = api(getattr(network, who))
+    paths = [f"/api/v1/profiles/{p.pk}/stix/" for p in feed.profiles.values()]
+    paths.append(f"/api/v1/notices/{feed.notice.pk}/stix/")
+    families = 0
+    for path in paths:
+        response = client.get(path)
+        if response.status_code == 404:
+            continue
+        objects = json.loads(response.content)["objects"]
+        ids = {obj["id"] for obj in objects}
+        for obj in objects:
+            dangling = (o.references(obj) | set(obj.get("extensions", {}))) - ids
+            dangling -= {o.TLP2_EXTENSION_ID} if obj["type"] == "marking-definition" else set()
+            assert not dangling, (path, obj["type"], dangling)
+        families += sum(obj.get("relationship_type") == "derived-from" for obj in objects)
+        assert validate(objects).is_valid, path
+    # charlie sees the GREEN profile alone; every other reader here sees a pair.
+    assert families > 0 or who == "charlie"
+    if who == "alice":  # the parent comes along, not the parent's own family
+        objs = json.loads(client.get(f"/api/v1/profiles/{amber.pk}/stix/").content)["objects"]
+        profiles = {obj["id"] for obj in objs if obj["type"] == "x-dix-device-profile"}
+        assert profiles == {o.profile_id(amber.pk), o.profile_id(green.pk)}
+        assert sum(obj.get("relationship_type") == "derived-from" for obj in objs) == 1
 
 
 @pytest.mark.parametrize(
