@@ -4,6 +4,7 @@ Every setting DIX reads is named in the README's settings table; a malformed val
 start-up with a message naming the variable rather than failing later.
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -50,3 +51,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, default: list[str], *, keywords: tuple[str, ...] = ()
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Addresses or CIDR networks, comma-separated (`10.0.0.5,192.168.0.0/24,::1`). Items
+    in `keywords` are allowed (any case) and left out: the caller reads them with
+    `env_list`."""
+    networks = []
+    for item in env_list(name, default):
+        if item.lower() in keywords:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            allowed = "".join(f", or {word!r}" for word in keywords)
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks{allowed}, not {item!r}"
+            ) from None
+    return networks

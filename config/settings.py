@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
-from config.env import JSON_LOG_FORMATTER, env_bool, env_int, env_list, env_str
+from config.env import JSON_LOG_FORMATTER, env_bool, env_int, env_list, env_networks, env_str
 
 # Lets Django's generic classes (ModelAdmin[...]) be subscripted at run time, as typed.
 django_stubs_ext.monkeypatch()
@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A sign-in page's locked attempt answered 429 (intel/auth_limits.py).
+    "intel.auth_limits.LockedOutMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +119,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/api-auth/login/"
+# Every password check (sign-in pages, TAXII Basic) behind the failed-authentication limiter.
+AUTHENTICATION_BACKENDS = ["intel.auth_limits.LimitedModelBackend"]
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -134,9 +138,18 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 REDIS_URL = env_str("REDIS_URL", "")
+# `auth_limits` holds the failed-authentication counters and locks (intel/auth_limits.py): the
+# same store as `default`, under its own name so that tests can give each test a fresh one.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
+        "auth_limits": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        },
     }
 else:
     # A file cache is shared by every process on the machine, so per-member throttling holds
@@ -145,7 +158,11 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
-        }
+        },
+        "auth_limits": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache-auth"),
+        },
     }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -227,6 +244,18 @@ DIX_WEBHOOK_RETRY_SCHEDULE = [
 # Signing secrets are encrypted at rest with a key derived from this (default: SECRET_KEY).
 DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
 
+# --- Authentication (intel/auth_limits.py) ---------------------------------------------------
+# After this many failed authentications within one window (seconds), the client address or
+# the account named is locked for a window: 429, right credentials or not.
+DIX_AUTH_FAILURE_LIMIT = env_int("DIX_AUTH_FAILURE_LIMIT", 10, minimum=1)
+DIX_AUTH_FAILURE_WINDOW = env_int("DIX_AUTH_FAILURE_WINDOW", 900, minimum=1)
+# Reverse proxies whose X-Forwarded-For is believed (audit trail, failure limits). Empty: the
+# peer address is the client's, and clients behind a proxy all share the proxy's address.
+# `unix` among them trusts the peer of a Unix socket (`DIX_BIND=unix:…`), which has no
+# address: without it, the clients behind that socket share one address, "unknown".
+DIX_TRUSTED_PROXIES = env_networks("DIX_TRUSTED_PROXIES", [], keywords=("unix",))
+DIX_TRUSTED_UNIX_SOCKET = "unix" in [p.lower() for p in env_list("DIX_TRUSTED_PROXIES", [])]
+
 # --- API ----------------------------------------------------------------------------------
 DIX_THROTTLE_RATE = env_str("DIX_THROTTLE_RATE", "1200/min")
 DIX_ATTACHMENT_MAX_BYTES = env_int("DIX_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
@@ -250,16 +279,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "intel.api.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": DIX_PAGE_SIZE,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "intel.api.schema.DixAutoSchema",
     "EXCEPTION_HANDLER": "intel.api.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: an endpoint that takes a file declares its own parsers, so that the schema
+    # offers each body in the one form the endpoint reads and anything else answers 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -2,7 +2,10 @@
 (issuing happens through the API or `manage.py issue_token`, which show the secret once).
 
 Every write made here is recorded in the audit trail like its API twin, and opening an
-AMBER+ profile, revision or attachment is recorded as a read. The trail itself is shown
+AMBER+ profile, revision or attachment is recorded as a read. What decides who sees what
+(an organisation's kind, sponsor and country; a member's organisation, role, clearance and
+active flag) is shown read-only to staff: only a platform superuser changes it here, and
+each such save says so in its event (`<object>.entitlements_changed`, old and new values). The trail itself is shown
 read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
 event."""
 
@@ -11,6 +14,7 @@ from typing import Any, cast
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -38,21 +42,47 @@ def _changed(form: ModelForm[Any]) -> list[str]:
 
 
 class AuditedAdmin(admin.ModelAdmin[Any]):
-    """Records `<object_type>.created|changed|deleted` for writes made through the admin."""
+    """Records `<object_type>.created|changed|entitlements_changed|deleted` for writes made
+    through the admin. `ENTITLEMENT` names the fields that decide what someone may see or do:
+    read-only unless the user is a platform superuser, and adding or deleting a row (which
+    sets or drops them all) is a superuser's job too."""
 
     object_type = ""
+    ENTITLEMENT: tuple[str, ...] = ()
 
     def describe(self, obj: Any) -> dict[str, Any]:
         return {}
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return (*super().get_readonly_fields(request, obj), *self.ENTITLEMENT)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and super().has_delete_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        changed = _changed(form)
+        before = services.entitlements_of(type(obj).objects.get(pk=obj.pk)) if change else {}
+        entitlements = [name for name in changed if name in self.ENTITLEMENT]
+        if entitlements and not request.user.is_superuser:
+            # The form shows them read-only and ignores what is posted for them; this is the
+            # backstop should a form ever let one through.
+            raise PermissionDenied("Only a platform superuser changes entitlements.")
         super().save_model(request, obj, form, change)
+        verb = "created" if not change else "entitlements_changed" if entitlements else "changed"
+        detail: dict[str, Any] = {"via": "admin", "fields": changed, **self.describe(obj)}
+        if change and entitlements:
+            detail["entitlements"] = services.entitlement_changes(before, obj)
         audit.record(
-            action=f"{self.object_type}.{'changed' if change else 'created'}",
+            action=f"{self.object_type}.{verb}",
             actor=_actor(request),
             object_type=self.object_type,
             object_id=obj.pk,
-            detail={"via": "admin", "fields": _changed(form), **self.describe(obj)},
+            detail=detail,
         )
 
     # Recorded after the delete: the chain lock is taken last in the transaction, after the
@@ -81,12 +111,14 @@ class AuditedAdmin(admin.ModelAdmin[Any]):
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdmin):
     object_type = "organisation"
+    ENTITLEMENT = services.ORGANISATION_ENTITLEMENTS
+    readonly_fields = ("created_at",)
     list_display = ("name", "slug", "kind", "country", "sponsor")
     list_filter = ("kind", "country")
     search_fields = ("name", "slug")
 
     def describe(self, obj: Any) -> dict[str, Any]:
-        return {"slug": obj.slug, "kind": obj.kind, "country": obj.country}
+        return services.entitlements_of(obj) | {"slug": obj.slug}
 
 
 @admin.register(Member)
@@ -101,39 +133,20 @@ class MemberAdmin(UserAdmin[Member], AuditedAdmin):
     # What decides what a member may see or do. Only a platform superuser sets these; a
     # secretariat officer with "change member" must not be able to raise anyone's
     # entitlement, least of all their own.
-    ENTITLEMENT = (
-        "organisation",
-        "clearance",
-        "role",
-        "is_staff",
-        "is_superuser",
-        "groups",
-        "user_permissions",
-    )
+    ENTITLEMENT = (*services.MEMBER_ENTITLEMENTS, "groups", "user_permissions")
 
     def describe(self, obj: Any) -> dict[str, Any]:
-        org = obj.organisation
-        return {
-            "username": obj.username,
-            "organisation": org.slug if org else None,
-            "role": obj.role,
-            "clearance": obj.clearance,
-        }
+        return services.entitlements_of(obj) | {"username": obj.username}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
-        return (*super().get_readonly_fields(request, obj), *self.ENTITLEMENT, "password")
+        return (*super().get_readonly_fields(request, obj), "password")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.pk == request.user.pk and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # A new member's organisation and clearance are entitlement: create_member or a
-        # superuser.
-        return bool(request.user.is_superuser)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
@@ -214,9 +227,10 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 class DeviceProfileAdmin(ReadOnlyAdmin):
     """Profiles change through the API, which keeps revisions and checks If-Match."""
 
-    list_display = ("name", "device_class", "owner", "tlp", "version", "retired_at")
-    # The parent may be hidden from the reader; the API masks it, the admin leaves it out.
-    exclude = ("parent",)
+    list_display = ("name", "device_class", "owner", "tlp", "retired_at")
+    # The parent may be hidden from the reader; the API masks it, the admin leaves it out,
+    # and with it the version and time, which count changes to that parent too.
+    exclude = ("parent", "version", "updated_at")
     list_filter = ("tlp", "device_class", "owner")
     search_fields = ("name",)
 

@@ -20,6 +20,7 @@ revoked, and subscription change.
 """
 
 import datetime as dt
+import ipaddress
 import math
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -64,12 +66,35 @@ class AuditContextMiddleware:
 
 
 def client_address(request: HttpRequest | Any | None) -> str | None:
-    """The peer address as the WSGI server saw it, in canonical notation (put the reverse
-    proxy's address handling in the proxy: DIX does not trust X-Forwarded-For)."""
+    """The client's address in canonical notation: the peer the WSGI server saw
+    (`REMOTE_ADDR`), or, when that peer is one of `DIX_TRUSTED_PROXIES`, the address that
+    proxy put in `X-Forwarded-For`. The header is read from the right, past every trusted
+    proxy, so a client cannot choose its address by sending the header itself; from an
+    untrusted peer it is ignored.
+
+    A peer without an address is the proxy in front of a Unix socket: trusted only when
+    `DIX_TRUSTED_PROXIES` names `unix`. None when no address is known."""
     if request is None:
         return None
     meta = getattr(request, "META", {})
-    return canonical_address(meta.get("REMOTE_ADDR"))
+    address = canonical_address(meta.get("REMOTE_ADDR"))
+    trusted = settings.DIX_TRUSTED_PROXIES
+    socket_trusted = address is None and settings.DIX_TRUSTED_UNIX_SOCKET
+    if not socket_trusted and (address is None or not trusted):
+        return address
+    forwarded = [hop.strip() for hop in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    while forwarded and (socket_trusted or _is_trusted(str(address), trusted)):
+        socket_trusted = False
+        hop = canonical_address(forwarded.pop())
+        if hop is None:  # a hop the proxy could not name: the proxy is all that is known
+            break
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted: list[Any]) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == network.version and ip in network for network in trusted)
 
 
 def justification_of(request: HttpRequest | Any | None) -> str:

@@ -1,10 +1,9 @@
 """Filters for the profile list. Each works on a queryset already cut by `visible_to`."""
 
-from typing import Any
-
 import django_filters
 from django.db.models import Q, QuerySet
 
+from intel.api.strict import BooleanFilter
 from intel.models import DeviceProfile, Identifier
 from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP
@@ -34,7 +33,7 @@ class DeviceProfileFilter(django_filters.FilterSet):
         method="filter_q",
         help_text="Free text over names, aliases, notes, identifiers and supplier names.",
     )
-    retired = django_filters.BooleanFilter(
+    retired = BooleanFilter(
         method="filter_retired",
         help_text="`false` (default): current profiles; `true`: retired ones only.",
     )
@@ -54,7 +53,7 @@ class DeviceProfileFilter(django_filters.FilterSet):
         return queryset
 
     def filter_retired(
-        self, queryset: QuerySet[DeviceProfile], name: str, value: Any
+        self, queryset: QuerySet[DeviceProfile], name: str, value: bool
     ) -> QuerySet[DeviceProfile]:
         return queryset.filter(retired_at__isnull=not value)
 

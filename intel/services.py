@@ -38,8 +38,36 @@ from intel.models import (
     tlp_rank,
 )
 from intel.models.network import hash_token
+from intel.revisions import seen_version
 
 # --- The network ---------------------------------------------------------------------------
+
+# The fields that decide who sees what (DESIGN.md §4): changed only by a platform superuser
+# (the admin shows them read-only to other staff) or an operator's command, and every change
+# of one is in the audit trail with its old and new value.
+ORGANISATION_ENTITLEMENTS = ("kind", "sponsor", "country")
+MEMBER_ENTITLEMENTS = ("organisation", "role", "clearance", "is_active", "is_staff", "is_superuser")
+
+
+def entitlements_of(obj: Organisation | Member) -> dict[str, Any]:
+    """An organisation's or a member's entitlement fields as the trail records them
+    (organisations by slug)."""
+    names = ORGANISATION_ENTITLEMENTS if isinstance(obj, Organisation) else MEMBER_ENTITLEMENTS
+    values: dict[str, Any] = {}
+    for name in names:
+        value = getattr(obj, name)
+        values[name] = value.slug if isinstance(value, Organisation) else value
+    return values
+
+
+def entitlement_changes(before: Mapping[str, Any], obj: Organisation | Member) -> dict[str, Any]:
+    """`{field: {"old", "new"}}` for each entitlement field that differs from `before`."""
+    after = entitlements_of(obj)
+    return {
+        name: {"old": before.get(name), "new": value}
+        for name, value in after.items()
+        if before.get(name) != value
+    }
 
 
 def organisation_create(
@@ -62,7 +90,7 @@ def organisation_create(
             actor=actor,
             object_type="organisation",
             object_id=org.pk,
-            detail={"slug": org.slug, "kind": org.kind, "country": org.country},
+            detail={"slug": org.slug, **entitlements_of(org)},
         )
     return org
 
@@ -104,13 +132,7 @@ def member_create(
             actor=actor,
             object_type="member",
             object_id=member.pk,
-            detail={
-                "username": member.username,
-                "organisation": organisation.slug if organisation else None,
-                "role": member.role,
-                "clearance": member.clearance,
-                "is_staff": member.is_staff,
-            },
+            detail={"username": member.username, **entitlements_of(member)},
         )
     return member
 
@@ -265,9 +287,10 @@ def profile_update(
     """
     with transaction.atomic():
         profile = _locked_visible(profile_id, author)
-        if expected_version is not None and profile.version != expected_version:
+        current = _seen_version(author, profile)
+        if expected_version is not None and current != expected_version:
             raise PreconditionFailed(
-                f"The profile is at version {profile.version}; you sent changes to version "
+                f"The profile is at version {current}; you sent changes to version "
                 f"{expected_version}. Read it again and reapply your change."
             )
         if not permissions.can_change_profile(author, profile):
@@ -286,7 +309,7 @@ def profile_update(
         previous = profile_snapshot(profile)
         for name, value in data.fields.items():
             setattr(profile, name, value)
-        if data.parent_set:
+        if data.parent_set and not _keeps_hidden_parent(author, profile, data.parent):
             _check_parent(profile, data.parent, author)
             profile.parent = data.parent
         _full_clean(profile)
@@ -308,7 +331,7 @@ def profile_update(
         # intel, not the other way round).
         from notices.services import fan_out_profile_updated
 
-        fan_out_profile_updated(profile)
+        fan_out_profile_updated(profile, changes=revision.changes)
         _audit_profile("profile.updated", profile, author, fields=sorted(revision.changes))
     return profile
 
@@ -319,8 +342,9 @@ def profile_retire(
     """Mark a profile retired: kept and readable, no longer current, not deleted."""
     with transaction.atomic():
         profile = _locked_visible(profile_id, author)
-        if expected_version is not None and profile.version != expected_version:
-            raise PreconditionFailed(f"The profile is at version {profile.version}.")
+        current = _seen_version(author, profile)
+        if expected_version is not None and current != expected_version:
+            raise PreconditionFailed(f"The profile is at version {current}.")
         if not permissions.can_change_profile(author, profile):
             raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
         if profile.retired_at is not None:
@@ -487,6 +511,9 @@ def _record_revision(
     return ProfileRevision.objects.create(
         profile=profile,
         number=profile.version,
+        # The profile's `updated_at` as of this version: what a reader who sees no later
+        # change reads as the profile's time (`intel.revisions.seen_versions`).
+        created_at=profile.updated_at,
         author=author,
         action=action,
         tlp=_stricter(profile.tlp, previous.get("tlp") or profile.tlp),
@@ -524,6 +551,25 @@ def _locked_visible(profile_id: int, author: Member) -> DeviceProfile:
     if profile is None:
         raise NotFound("Not found.")
     return profile
+
+
+def _seen_version(author: Member, profile: DeviceProfile) -> int:
+    """The version the author read: changes they may not see are no version for them (their
+    ETag names this one), and cannot conflict with what they send."""
+    return seen_version(author, profile).number
+
+
+def _keeps_hidden_parent(
+    author: Member, profile: DeviceProfile, parent: DeviceProfile | None
+) -> bool:
+    """`parent: null` from a member who may not see the current parent: they read no parent
+    and send none back, so the parent they cannot see is kept as it is, never removed by
+    omission. Naming a parent they may see replaces it."""
+    return (
+        parent is None
+        and profile.parent_id is not None
+        and not DeviceProfile.objects.visible_to(author).filter(pk=profile.parent_id).exists()
+    )
 
 
 def _check_audience_widening(author: Member, profile: DeviceProfile, data: ProfileInput) -> None:

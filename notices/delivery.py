@@ -41,6 +41,7 @@ from intel.models import (
     TargetType,
     tlp_rank,
 )
+from intel.revisions import ParentChange, parent_changes, seen_versions
 from notices import crypto
 from notices.models import (
     Delivery,
@@ -630,6 +631,9 @@ class _Renderer:
         self._secrets: dict[int, tuple[str, ...]] = {}
         self._notices: dict[int, tuple[Notice, list[DeviceProfile]] | None] = {}
         self._entitled: dict[tuple[int, int, str], set[int] | None] = {}
+        # Per notice, its profiles' parent-only revisions: the same for every recipient,
+        # each of whom may see them or not (the versions in its profile summaries).
+        self._parent_changes: dict[int, list[ParentChange]] = {}
 
     def secrets_for(self, sub: AnyEndpoint) -> tuple[str, ...]:
         if sub.pk not in self._secrets:
@@ -691,7 +695,7 @@ class _Renderer:
                 and DeviceProfile.objects.visible_to(viewer).filter(pk=profile.parent_id).exists()
                 else None
             )
-            return dict(DeviceProfileSerializer(profile).data)
+            return dict(DeviceProfileSerializer(profile, context={"reader": viewer}).data)
         # The notice is loaded once per batch with all its profiles and narrowed to those
         # this recipient may see (as `with_visible_profiles` would load them).
         notice_id = delivery.notice_id
@@ -702,10 +706,18 @@ class _Renderer:
         if loaded is None or visible is None:
             return None
         notice, profiles = loaded
+        if notice_id not in self._parent_changes:
+            self._parent_changes[notice_id] = parent_changes(p.pk for p in profiles)
+        candidates = self._parent_changes[notice_id]
         if delivery.event_type not in NOTICE_EVENTS or delivery.notice_version is None:
-            notice.visible_profiles = [p for p in profiles if p.pk in visible]  # type: ignore[attr-defined]
-            return render_notice(notice)
-        return _render_as_announced(delivery, notice, profiles, visible, sub.label_cap)
+            shown = [p for p in profiles if p.pk in visible]
+            notice.visible_profiles = shown  # type: ignore[attr-defined]
+            return render_notice(
+                notice, versions=seen_versions(viewer, shown, candidates=candidates)
+            )
+        return _render_as_announced(
+            delivery, notice, profiles, visible, sub.label_cap, viewer=viewer, candidates=candidates
+        )
 
     def preload(self, deliveries: Sequence[AnyDelivery]) -> None:
         """Check, for every (notice, organisation, cap) of a batch, whether it may still see
@@ -826,6 +838,9 @@ def _render_as_announced(
     profiles: list[DeviceProfile],
     visible: set[int],
     cap: str,
+    *,
+    viewer: Member,
+    candidates: Sequence[ParentChange],
 ) -> dict[str, Any] | None:
     """A notice event's `data`: the notice as of the version and status the event
     announces, not as it stands when the request is made (a late `notice.published` must
@@ -834,8 +849,9 @@ def _render_as_announced(
     are shown."""
     version = _notice_version(notice.pk, delivery.notice_version or 0)
     if version is None:
-        notice.visible_profiles = [p for p in profiles if p.pk in visible]  # type: ignore[attr-defined]
-        return render_notice(notice)
+        shown = [p for p in profiles if p.pk in visible]
+        notice.visible_profiles = shown  # type: ignore[attr-defined]
+        return render_notice(notice, versions=seen_versions(viewer, shown, candidates=candidates))
     if tlp_rank(version.tlp) > tlp_rank(cap):
         return None
     status = delivery.notice_status or _ANNOUNCED.get(
@@ -844,7 +860,7 @@ def _render_as_announced(
     )
     shown = [p for p in profiles if p.pk in visible and p.pk in version.profile_ids]
     notice.visible_profiles = shown  # type: ignore[attr-defined]
-    data = render_notice(notice)
+    data = render_notice(notice, versions=seen_versions(viewer, shown, candidates=candidates))
     data.update(
         status=status,
         version=version.number,

@@ -3,12 +3,12 @@
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
+from intel.api.strict import BooleanFilter
 from intel.models import DeviceProfile
 from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeType
 
@@ -43,7 +43,7 @@ class NoticeFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(
         method="filter_country", help_text="Issued from, or addressed to, this country."
     )
-    acknowledged = django_filters.BooleanFilter(
+    acknowledged = BooleanFilter(
         method="filter_acknowledged", help_text="Acknowledged by your organisation, or not."
     )
     since = django_filters.CharFilter(
@@ -72,7 +72,7 @@ class NoticeFilter(django_filters.FilterSet):
         ).distinct()
 
     def filter_acknowledged(
-        self, queryset: QuerySet[Notice], name: str, value: Any
+        self, queryset: QuerySet[Notice], name: str, value: bool
     ) -> QuerySet[Notice]:
         member = self.request.user if self.request else None
         org_id = getattr(member, "organisation_id", None)

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 
-from intel import changes
+from intel import auth_limits, changes
 from intel.models import ApiToken
 from intel.models.network import hash_token
 
@@ -145,8 +145,9 @@ def usable_token_row(key_hash: str, version: int) -> TokenRow | None:
 class InboxNotModifiedMiddleware:
     """Answers an unchanged inbox poll with 304 without entering DRF. Only for bearer
     tokens; the token is checked exactly as `BearerTokenAuthentication` checks it (usable:
-    not revoked, not expired, member active). Such a 304 is not counted by the rate limit:
-    it costs less than the limit protects against."""
+    not revoked, not expired, member active), and a client address locked by failed
+    authentication is left to DRF, which refuses it (`intel.auth_limits`). Such a 304 is not
+    counted by the rate limit: it costs less than the limit protects against."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -158,7 +159,7 @@ class InboxNotModifiedMiddleware:
             if sent and auth[:7].lower() == "bearer " and len(auth) < 200:
                 version = changes.data_version()  # before the row: see usable_token_row
                 row = usable_token_row(hash_token(auth[7:].strip()), version)
-                if row is not None:
+                if row is not None and not auth_limits.locked_for(request):
                     etag = inbox_etag(
                         member_id=row.member_id,
                         organisation_id=row.organisation_id,

@@ -42,9 +42,11 @@ class NoticeQuerySet(models.QuerySet["Notice"]):
     def visible_to(self, member: "Member") -> "NoticeQuerySet":
         """The notices `member` may receive (DESIGN.md §4 applied to a notice's audience).
 
-        Drafts: the issuer and the secretariat. Published (and later) notices: the issuer and
-        the audience, narrowed by TLP — AMBER reaches the authorities an audience member
-        sponsors, AMBER+STRICT does not, RED only named members — and capped by clearance.
+        Published (and later) notices: the issuer and the audience, narrowed by TLP — AMBER
+        reaches the authorities an audience member sponsors, AMBER+STRICT does not, RED only
+        the named members and the drafter — and capped by clearance. Drafts: the same people,
+        but only those of the issuing organisation and the secretariat: a draft is never seen
+        more widely than the notice it would become.
         """
         return self.filter(notice_audience_q(member))
 
@@ -54,26 +56,31 @@ def notice_audience_q(member: "Member") -> Q:
     published = Q(status__in=PUBLIC_STATES)
     named = Notice.recipient_members.through.objects.filter(member_id=member.pk)
     granted_by_org, granted_by_name = granted_ids(member, TargetType.NOTICE)
+    # Whom the notice reaches by its label and audience, whatever its status (for a draft:
+    # whom it would reach once published).
+    reach = Q(pk__in=[])
     q = Q(pk__in=[])
     if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
-        q |= published & Q(tlp=TLP.RED, id__in=named.values("notice_id"))
+        reach |= Q(tlp=TLP.RED, id__in=named.values("notice_id"))
+        reach |= Q(tlp=TLP.RED, created_by_id=member.pk)
         q |= published & Q(id__in=granted_by_name)
-        q |= Q(tlp=TLP.RED, created_by_id=member.pk)
     if org is not None:
         own = [org]
         with_sponsor = own if org.sponsor is None else [org, org.sponsor]
-        drafts = Q(status=NoticeStatus.DRAFT)
-        q |= drafts if org.is_secretariat else drafts & Q(issuer_id=org.pk)
-        q |= published & Q(tlp__in=[TLP.CLEAR, TLP.GREEN]) & _in_audience(own)
+        reach |= Q(tlp__in=[TLP.CLEAR, TLP.GREEN]) & _in_audience(own)
         # An authority receives AMBER through the desk that sponsors it; never STRICT.
-        q |= published & Q(tlp=TLP.AMBER) & _in_audience(with_sponsor)
-        q |= published & Q(tlp=TLP.AMBER_STRICT) & _in_audience(own)
-        # An access grant shows the notice as to its audience (RED only by a named grant).
-        q |= published & ~Q(tlp=TLP.RED) & Q(id__in=granted_by_org)
+        reach |= Q(tlp=TLP.AMBER) & _in_audience(with_sponsor)
+        reach |= Q(tlp=TLP.AMBER_STRICT) & _in_audience(own)
         if member.pk is not None and member.is_secretariat_coordinator:
             # They publish, update and withdraw any desk's notice and see its receipts, so
-            # they keep seeing it once published (RED still only where named).
-            q |= published & ~Q(tlp=TLP.RED)
+            # they see every one (RED still only where named).
+            reach |= ~Q(tlp=TLP.RED)
+        # An access grant shows the notice as to its audience (RED only by a named grant).
+        q |= published & ~Q(tlp=TLP.RED) & Q(id__in=granted_by_org)
+        # A draft is its organisation's (and the secretariat's) business until published.
+        drafters = Q() if org.is_secretariat else Q(issuer_id=org.pk)
+        q |= Q(status=NoticeStatus.DRAFT) & drafters & reach
+    q |= published & reach
     return q & Q(tlp__in=tlp_labels_up_to(member.clearance))
 
 

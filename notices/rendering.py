@@ -5,6 +5,7 @@ not see are left out (the notice then says restricted data exists, if the issuer
 and nothing is rendered that the recipient's clearance does not cover.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Count, Prefetch
@@ -12,6 +13,7 @@ from django.db.models import Count, Prefetch
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP, tlp_rank
 from intel.models.visibility import visible_ids_per_viewer
+from intel.revisions import SeenVersion
 from notices.models import Notice
 
 PROFILE_SUMMARY_FIELDS = (
@@ -86,14 +88,17 @@ def with_profiles(notices: Any, profiles: Any) -> Any:
     )
 
 
-def profile_summary(profile: DeviceProfile) -> dict[str, Any]:
+def profile_summary(profile: DeviceProfile, version: int) -> dict[str, Any]:
+    """`version`: the one the recipient sees (`intel.revisions.seen_versions`)."""
     data = {name: getattr(profile, name) for name in PROFILE_SUMMARY_FIELDS}
+    data["version"] = version
     data["tacs"] = [i.value for i in profile.identifiers.all() if i.kind in ("tac", "tac_range")]
     return data
 
 
-def render_notice(notice: Notice) -> dict[str, Any]:
-    """The notice with its `visible_profiles` (see `with_visible_profiles`)."""
+def render_notice(notice: Notice, *, versions: Mapping[int, SeenVersion]) -> dict[str, Any]:
+    """The notice with its `visible_profiles` (see `with_visible_profiles`), each with the
+    version the recipient sees (`versions`, from `intel.revisions.seen_versions`)."""
     visible: list[DeviceProfile] = list(getattr(notice, "visible_profiles", []))
     hidden_profiles = getattr(notice, "profile_count", len(visible)) - len(visible)
     return {
@@ -118,7 +123,7 @@ def render_notice(notice: Notice) -> dict[str, Any]:
             "organisations": sorted(o.slug for o in notice.audience_organisations.all()),
             "countries": sorted(c.country for c in notice.countries.all()),
         },
-        "profiles": [profile_summary(p) for p in visible],
+        "profiles": [profile_summary(p, versions[p.pk].number) for p in visible],
         "restricted_data_available": notice.restricted_data_available and hidden_profiles > 0,
         "review_due_at": notice.review_due_at.isoformat() if notice.review_due_at else None,
         "published_at": notice.published_at.isoformat() if notice.published_at else None,

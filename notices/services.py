@@ -20,9 +20,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from intel import audit, changes
-from intel.errors import Conflict, FieldInvalid, Forbidden
+from intel.errors import Conflict, FieldInvalid, Forbidden, NotFound
 from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
 from intel.models.tlp import TLP
+from intel.revisions import ParentChange, may_show_nothing, unseen_revisions
 from notices import crypto
 from notices.models import (
     AudienceScope,
@@ -45,8 +46,20 @@ CONTENT_FIELDS = ("title", "summary", "body", "action_requested")
 # --- Who may -------------------------------------------------------------------------------
 
 
+# Every write to a notice first loads it through `_locked_visible`: nobody changes a notice
+# they may not read (a TLP:RED draft's unnamed colleagues included), and a notice they may
+# not read answers 404. The role rules below then say who of those who see it may act.
+
+
 def can_draft(member: Member) -> bool:
     return member.organisation is not None and member.role in (Role.ANALYST, Role.COORDINATOR)
+
+
+def can_edit_draft(member: Member, notice: Notice) -> bool:
+    """The issuer's analysts and coordinators; the secretariat's coordinators, any desk's."""
+    return can_draft(member) and (
+        member.organisation_id == notice.issuer_id or member.is_secretariat_coordinator
+    )
 
 
 def can_publish(member: Member, notice: Notice) -> bool:
@@ -79,7 +92,8 @@ class NoticeInput:
 
 
 def notice_create_draft(*, author: Member, data: NoticeInput) -> Notice:
-    """A draft issued by the author's organisation, seen only there and by the secretariat."""
+    """A draft issued by the author's organisation, seen there and by the secretariat only
+    as far as the notice would reach once published (`Notice.objects.visible_to`)."""
     if not can_draft(author):
         raise Forbidden("Analysts and coordinators draft notices.")
     assert author.organisation is not None
@@ -102,10 +116,10 @@ def notice_create_draft(*, author: Member, data: NoticeInput) -> Notice:
 def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> Notice:
     """Change a draft. Published notices change only through `notice_update`."""
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        notice = _locked_visible(notice_id, author)
         if notice.status != NoticeStatus.DRAFT:
             raise Conflict("Only a draft can be edited; publish an update instead.")
-        if not (can_draft(author) and _same_org_or_secretariat(author, notice)):
+        if not can_edit_draft(author, notice):
             raise Forbidden("Only the issuer's analysts and coordinators edit its drafts.")
         if "tlp" in data.fields:
             _check_label(author, data.fields["tlp"])
@@ -114,8 +128,9 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
         notice.changed_at = timezone.now()
         changes.bump_on_commit()  # the drafters' inbox and `since` see the edit
         notice.save()
-        _apply_notice_relations(notice, data)
+        _apply_notice_relations(notice, data, author=author)
         _check_audience(notice)
+        _refuse_if_invisible_to(author, notice)
         _audit_notice("notice.draft_edited", notice, author, fields=_changed_names(data))
     return notice
 
@@ -123,7 +138,7 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
 def notice_publish(*, notice_id: int, author: Member) -> Notice:
     """Publish a draft as version 1 and write the outbox for every entitled subscription."""
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        notice = _locked_visible(notice_id, author)
         if not can_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat publish.")
         if notice.status != NoticeStatus.DRAFT:
@@ -144,7 +159,7 @@ def notice_publish(*, notice_id: int, author: Member) -> Notice:
 def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_note: str) -> Notice:
     """Publish a new immutable version (same reference) with a change note."""
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        notice = _locked_visible(notice_id, author)
         if not can_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat publish updates.")
         if notice.status != NoticeStatus.PUBLISHED:
@@ -155,7 +170,7 @@ def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_n
         for name, value in data.fields.items():
             setattr(notice, name, value)
         if data.profiles is not None:
-            notice.profiles.set(data.profiles)
+            notice.profiles.set(_keeping_hidden_profiles(notice, data.profiles, author))
         notice.version += 1
         notice.changed_at = timezone.now()
         changes.bump_on_commit()
@@ -171,7 +186,7 @@ def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_n
 def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
     """Withdraw a published notice; the withdrawal reaches every earlier recipient."""
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        notice = _locked_visible(notice_id, author)
         if not can_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat withdraw.")
         if notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.SUPERSEDED):
@@ -196,7 +211,7 @@ def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
 def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
     """Mark a published notice superseded by another published one."""
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice_id)
+        notice = _locked_visible(notice_id, author)
         if not can_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat supersede.")
         if notice.status != NoticeStatus.PUBLISHED:
@@ -339,9 +354,15 @@ def _write_version(notice: Notice, *, author: Member, change_note: str) -> Notic
     return version
 
 
-def _apply_notice_relations(notice: Notice, data: NoticeInput) -> None:
+def _apply_notice_relations(
+    notice: Notice, data: NoticeInput, *, author: Member | None = None
+) -> None:
+    """`author`: the member changing an existing notice (None when creating it)."""
     if data.profiles is not None:
-        notice.profiles.set(data.profiles)
+        profiles = data.profiles
+        if author is not None:
+            profiles = _keeping_hidden_profiles(notice, profiles, author)
+        notice.profiles.set(profiles)
     if data.audience_organisations is not None:
         notice.audience_organisations.set(data.audience_organisations)
     if data.recipient_members is not None:
@@ -351,6 +372,19 @@ def _apply_notice_relations(notice: Notice, data: NoticeInput) -> None:
         NoticeCountry.objects.bulk_create(
             [NoticeCountry(notice=notice, country=c) for c in sorted(set(data.audience_countries))]
         )
+
+
+def _keeping_hidden_profiles(
+    notice: Notice, submitted: Sequence[DeviceProfile], author: Member
+) -> list[DeviceProfile]:
+    """The submitted profiles plus those of the notice the author may not see: a member
+    sends the list as they read it, so what they cannot see is kept as it is, never
+    removed by omission (only someone who sees a profile can take it off a notice)."""
+    hidden = notice.profiles.exclude(pk__in=DeviceProfile.objects.visible_to(author).values("id"))
+    kept = {p.pk: p for p in submitted}
+    for profile in hidden:
+        kept.setdefault(profile.pk, profile)
+    return list(kept.values())
 
 
 def _check_audience(notice: Notice) -> None:
@@ -370,8 +404,23 @@ def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
         raise FieldInvalid(field, f"{tlp} is above your clearance ({author.clearance}).")
 
 
-def _same_org_or_secretariat(member: Member, notice: Notice) -> bool:
-    return member.organisation_id == notice.issuer_id or member.is_secretariat_coordinator
+def _locked_visible(notice_id: int, author: Member) -> Notice:
+    """The notice, locked for this transaction, if the author may see it; else 404."""
+    notice = Notice.objects.visible_to(author).select_for_update().filter(pk=notice_id).first()
+    if notice is None:
+        raise NotFound("Not found.")
+    return notice
+
+
+def _refuse_if_invisible_to(author: Member, notice: Notice) -> None:
+    """An edit that would hide the draft from its own editor is refused (and rolled back):
+    they would get a 404 for a write that succeeded."""
+    if not Notice.objects.visible_to(author).filter(pk=notice.pk).exists():
+        raise FieldInvalid(
+            "recipient_members",
+            "With this label and audience you could no longer see this notice; name yourself "
+            "among its recipients (TLP:RED) or keep your organisation in its audience.",
+        )
 
 
 # --- The outbox ----------------------------------------------------------------------------
@@ -595,8 +644,17 @@ def _insert_deliveries(subscription_ids: Sequence[int], **fields: Any) -> None:
         cursor.execute(sql, params)
 
 
-def fan_out_profile_updated(profile: DeviceProfile) -> int:
-    """`profile.updated` for every subscription whose organisation may see the profile."""
+def fan_out_profile_updated(
+    profile: DeviceProfile, *, changes: Mapping[str, Any] | None = None
+) -> int:
+    """`profile.updated` for every subscription whose organisation may see the profile and
+    the change (`changes`: the revision's diff; one that shows an organisation nothing, a
+    parent it may not see, is no update for it)."""
+    hidden_change = (
+        [ParentChange(profile.pk, profile.version, changes)]
+        if changes is not None and may_show_nothing("updated", changes)
+        else []
+    )
     subs = [
         s
         for s in Subscription.objects.filter(enabled=True).select_related("created_by")
@@ -607,6 +665,8 @@ def fan_out_profile_updated(profile: DeviceProfile) -> int:
     for (org_id, cap), group in _groups(subs).items():
         viewer = webhook_viewer(organisations[org_id], cap)
         if not DeviceProfile.objects.visible_to(viewer).filter(pk=profile.pk).exists():
+            continue
+        if hidden_change and unseen_revisions(viewer, [profile.pk], candidates=hidden_change):
             continue
         for sub in group:
             if _matches(

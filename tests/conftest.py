@@ -8,11 +8,13 @@ sponsored     fr-prison-admin  officer "dave" (AMBER), sponsored by the owner de
 partner's     be-customs       officer "erin" (AMBER), sponsored by the partner desk
 """
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -40,9 +42,16 @@ class Network:
 
 @pytest.fixture(autouse=True)
 def _test_settings(tmp_path: Any) -> Iterator[None]:
-    """Private media per test, no throttling unless a test asks, and WhiteNoise finding static
-    files per request instead of scanning them all for every new test client (seconds each)."""
+    """Private media per test, no throttling unless a test asks, failed-authentication counters
+    that start empty (the test clients all come from 127.0.0.1, and the shared cache outlives
+    each test), and WhiteNoise finding static files per request instead of scanning them all
+    for every new test client (seconds each)."""
+    auth_limits = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": f"auth-limits-{uuid.uuid4()}",
+    }
     with override_settings(
+        CACHES={**settings.CACHES, "auth_limits": auth_limits},
         MEDIA_ROOT=str(tmp_path / "media"),
         DIX_THROTTLE_RATE="100000/min",
         WHITENOISE_AUTOREFRESH=True,

@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from intel import access
 from intel.api.conditional import conditional_response, list_etag
 from intel.api.serializers import StrictFieldsMixin
+from intel.api.strict import StrictRequestMixin
 from intel.api.views import ERRORS, IF_NONE_MATCH, MAX_ID, PROBLEM, member_of, parse_id
 from intel.errors import NotFound
 from intel.models import (
@@ -318,6 +319,7 @@ CREATE_EXAMPLE = {
     ),
 )
 class AccessRequestViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -385,7 +387,13 @@ class AccessRequestViewSet(
         ],
         responses={200: RequestableSerializer(many=True), 401: PROBLEM, 404: PROBLEM, 400: PROBLEM},
     )
-    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=None,
+        query_parameters=("via_notice",),
+    )
     def requestable(self, request: Request) -> Response:
         raw = request.query_params.get("via_notice", "")
         if not (raw.isascii() and raw.isdigit()):

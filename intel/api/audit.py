@@ -21,14 +21,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from intel import audit
-from intel.api.pagination import NewestFirstCursorPagination
+from intel.api.pagination import CheckedCursorPagination
 from intel.api.permissions import IsNetworkMember
+from intel.api.strict import StrictRequestMixin
 from intel.api.views import PROBLEM, member_of, parse_id
 from intel.errors import NotFound
 from intel.models import TLP, AuditEvent, Role
@@ -182,12 +182,10 @@ def _id_or_name(value: str, id_field: str, name_field: str) -> Q:
     return condition
 
 
-class ChainOrderPagination(CursorPagination):
+class ChainOrderPagination(CheckedCursorPagination):
     """Newest first in chain order: ids are unique and follow the chain."""
 
     ordering = "-id"
-    page_size_query_param = NewestFirstCursorPagination.page_size_query_param
-    max_page_size = NewestFirstCursorPagination.max_page_size
 
 
 EVENT_EXAMPLE = {
@@ -242,7 +240,7 @@ EVENT_EXAMPLE = {
         examples=[OpenApiExample("An event", value=EVENT_EXAMPLE, response_only=True)],
     ),
 )
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet[AuditEvent]):
+class AuditEventViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[AuditEvent]):
     queryset = AuditEvent.objects.all()
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter

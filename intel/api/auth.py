@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from intel import auth_limits
 from intel.models import ApiToken, Member
 from intel.models.network import hash_token
 
@@ -30,10 +31,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        return authenticate_token(raw)
+        return authenticate_token_limited(request, raw)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="dix"'
+
+
+def authenticate_token_limited(request: Request, raw: str) -> tuple[Member, ApiToken]:
+    """`authenticate_token` behind the failed-authentication limiter (`intel.auth_limits`):
+    429 from a locked address, right token or not; a wrong token counts against the address."""
+    auth_limits.check(request)
+    try:
+        return authenticate_token(raw)
+    except exceptions.AuthenticationFailed:
+        auth_limits.failure_record(request, credential="token", token=raw)
+        raise
 
 
 def authenticate_token(raw: str) -> tuple[Member, ApiToken]:

@@ -30,7 +30,8 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from intel.api.serializers import StrictFieldsMixin
+from intel.api.serializers import StrictFieldsMixin, refuse_unknown_fields
+from intel.api.strict import StrictRequestMixin
 from intel.api.views import PROBLEM, member_of
 from intel.errors import ApplicationError
 from intel.imei import MAX_ITEMS, REASONS, ImeiCheck, TooManyImeis, imei_check_perform
@@ -148,9 +149,7 @@ class ImeiListSerializer(serializers.Serializer):
         if not isinstance(data, dict):
             message = 'Send a JSON array of IMEIs, or an object {"imeis": ["…", "…"]}.'
             raise serializers.ValidationError({"non_field_errors": [message]})
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:  # as StrictFieldsMixin: a typo must not be silently dropped
-            raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        refuse_unknown_fields(data, self.fields)
         imeis = data.get("imeis")
         if imeis is None:
             raise serializers.ValidationError({"imeis": ["This field is required."]})
@@ -333,7 +332,7 @@ EXAMPLE_ANSWER = {
 }
 
 
-class ImeiCheckView(APIView):
+class ImeiCheckView(StrictRequestMixin, APIView):
     parser_classes = [ImeiJsonParser, ImeiCsvParser, MultiPartParser]
 
     @extend_schema(

@@ -11,11 +11,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from intel.auth_limits import AuthenticationLocked
 from intel.errors import ApplicationError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -32,7 +33,40 @@ _DRF_SLUGS: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.MethodNotAllowed: ("method-not-allowed", "Method not allowed"),
     exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
     exceptions.Throttled: ("rate-limited", "Too many requests"),
+    AuthenticationLocked: ("authentication-locked", "Too many failed authentication attempts"),
 }
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    """One entry of a problem's `errors`: one failing field (see `field_errors`)."""
+
+    field = serializers.CharField(
+        help_text="Dotted path of the field (`identifiers.1.value`); `body` for the whole body."
+    )
+    pointer = serializers.CharField(
+        help_text="The same path as a JSON pointer into the body (`#/identifiers/1/value`), "
+        "`#` for the whole body, or the query parameter's name."
+    )
+    code = serializers.CharField(help_text="Machine code: `required`, `invalid`, `max_length`…")
+    detail = serializers.CharField(help_text="The message for that field.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """Problem details (RFC 9457): the body of every error, as `application/problem+json`."""
+
+    type = serializers.CharField(
+        help_text="`urn:dix:problem:<slug>`, one per kind of problem (docs/errors.md). "
+        "Program against this."
+    )
+    title = serializers.CharField(help_text="Short human summary of the kind of problem.")
+    status = serializers.IntegerField(help_text="The HTTP status, repeated.")
+    detail = serializers.CharField(help_text="What went wrong this time, in words.")
+    # DRF's metaclass moves declared fields off the class: `Serializer.errors` stays DRF's.
+    errors = ProblemFieldErrorSerializer(  # type: ignore[assignment]
+        many=True,
+        required=False,
+        help_text="Input errors only: one entry per failing field.",
+    )
 
 
 def problem_type(slug: str) -> str:

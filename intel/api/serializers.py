@@ -2,11 +2,15 @@
 write (services do)."""
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Manager
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from intel.models import (
     ApiToken,
@@ -24,21 +28,36 @@ from intel.models import (
 )
 from intel.models.profiles import GSM_BANDS, AttachmentKind, NetworkTechnology
 from intel.models.tlp import TLP
+from intel.revisions import SeenVersion, SeenVersions, visible_changes
 from intel.services import CHILDREN, ProfileInput
 from intel.validators import validate_country
 
 TAC_RE = re.compile(r"[0-9]{8}")  # ASCII digits only: \d would take any script's digits
 
 
+def refuse_unknown_fields(data: Mapping[Any, Any], fields: Mapping[str, Any]) -> None:
+    """A 400 naming each key that is not a field, or is a read-only one: a typo must not be
+    silently dropped, nor a read-only field (`id`, `organisation`…) sent as if it could be
+    changed."""
+    errors = {
+        str(key): [
+            ErrorDetail("Read-only field.", code="read_only")
+            if key in fields
+            else ErrorDetail("Unknown field.", code="unknown_field")
+        ]
+        for key in data
+        if key not in fields or fields[key].read_only
+    }
+    if errors:
+        raise serializers.ValidationError(dict(sorted(errors.items())))
+
+
 class StrictFieldsMixin:
-    """Refuse keys the endpoint does not know: a typo must not be silently dropped."""
+    """Refuse keys the endpoint does not take (`refuse_unknown_fields`)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = set(self.fields)  # type: ignore[attr-defined]
-            unknown = sorted(set(data) - known)
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        if isinstance(data, Mapping):
+            refuse_unknown_fields(data, self.fields)  # type: ignore[attr-defined]
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
@@ -255,6 +274,44 @@ class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
 # --- Profiles ------------------------------------------------------------------------------
 
 
+def _seen_versions(field: serializers.Field) -> SeenVersions:
+    """The versions the reader named in the serializer's context sees, kept in the context so
+    that a list loads them once.
+
+    The reader is required, with no fallback: the stored `version` counts changes some
+    readers may not see (a hidden parent), so rendering it would disclose them, and no
+    lower number is right for a reader who does see them. A render path that forgets the
+    reader fails on its first test with this message, not with a wrong version in production.
+    """
+    context = field.context
+    if "seen_versions" not in context:
+        if "reader" not in context:
+            raise ImproperlyConfigured(
+                "DeviceProfileSerializer renders the version its reader sees: pass "
+                "context={'reader': <Member>} (the viewset's get_serializer_context does)."
+            )
+        context["seen_versions"] = SeenVersions(context["reader"])
+    return context["seen_versions"]
+
+
+class _SeenVersionField(serializers.IntegerField):
+    def get_attribute(self, instance: DeviceProfile) -> int:
+        return _seen_versions(self).of(instance).number
+
+
+class _SeenAtField(serializers.DateTimeField):
+    def get_attribute(self, instance: DeviceProfile) -> Any:
+        seen: SeenVersion = _seen_versions(self).of(instance)
+        return seen.at
+
+
+class _DeviceProfileListSerializer(serializers.ListSerializer):
+    def to_representation(self, data: Any) -> Any:
+        rows = list(data.all() if isinstance(data, Manager) else data)
+        _seen_versions(self).load(rows)
+        return super().to_representation(rows)
+
+
 class DeviceProfileSerializer(serializers.ModelSerializer):
     """A profile as the requesting member may receive it."""
 
@@ -277,9 +334,16 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The family this model belongs to, if you may see it.",
     )
+    # As the reader (`context["reader"]`) sees it: a change they may not see (a hidden
+    # parent) is not a new version for them.
+    version = _SeenVersionField(
+        read_only=True, help_text="The latest revision with a change you may see."
+    )
+    updated_at = _SeenAtField(read_only=True, help_text="When that revision was written.")
 
     class Meta:
         model = DeviceProfile
+        list_serializer_class = _DeviceProfileListSerializer
         fields = (
             "id",
             "name",
@@ -447,12 +511,7 @@ class ProfileRevisionSerializer(serializers.ModelSerializer):
         data: dict[str, Any] = super().to_representation(instance)
         # Like the profile itself, a revision names a parent only if the reader may see it.
         visible = self.context.get("visible_parents", set())
-        change = data["changes"].get("parent")
-        if change is not None:
-            masked = {k: v if v in visible else None for k, v in change.items()}
-            data["changes"] = {k: v for k, v in data["changes"].items() if k != "parent"}
-            if any(masked.values()):
-                data["changes"]["parent"] = masked
+        data["changes"] = visible_changes(data["changes"], visible)
         if "snapshot" in data and data["snapshot"].get("parent") not in visible:
             data["snapshot"] = data["snapshot"] | {"parent": None}
         return data

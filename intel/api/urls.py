@@ -1,13 +1,13 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
 from intel.api import views
 from intel.api.access import AccessRequestViewSet
 from intel.api.audit import AuditEventViewSet
 from intel.api.imei import ImeiCheckView
+from intel.api.strict import StrictRouter
 from intel.stix import views as stix_views
 
-router = DefaultRouter(trailing_slash=True)
+router = StrictRouter(trailing_slash=True)
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("profiles", views.DeviceProfileViewSet, basename="profile")

@@ -29,12 +29,13 @@ from rest_framework.views import APIView
 from intel import audit, services
 from intel.api import serializers as s
 from intel.api.conditional import conditional_response, expected_version, list_etag, versioned_etag
+from intel.api.schema import ERRORS, PROBLEM
+from intel.api.strict import StrictRequestMixin
 from intel.errors import NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
+from intel.revisions import parents_named, shows_a_change
 
-PROBLEM = OpenApiResponse(description="Problem details (RFC 9457), `application/problem+json`.")
-ERRORS = {400: PROBLEM, 401: PROBLEM, 404: PROBLEM, 429: PROBLEM}
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     OpenApiTypes.STR,
@@ -74,7 +75,7 @@ def member_of(request: Request) -> Member:
     return cast(Member, request.user)
 
 
-class MeView(APIView):
+class MeView(StrictRequestMixin, APIView):
     @extend_schema(
         summary="Who am I",
         description="The member behind the token or session: organisation, role, clearance.",
@@ -98,7 +99,7 @@ class MeView(APIView):
         responses={200: s.OrganisationSerializer, 401: PROBLEM, 404: PROBLEM},
     ),
 )
-class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Organisation.objects.select_related("sponsor")
     serializer_class = s.OrganisationSerializer
     filterset_fields = ("kind", "country")
@@ -128,6 +129,7 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
     ),
 )
 class ApiTokenViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
@@ -232,6 +234,7 @@ PROFILE_EXAMPLE = {
     ),
 )
 class DeviceProfileViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -272,15 +275,21 @@ class DeviceProfileViewSet(
             )
         )
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # Every profile rendered here, the browsable API's forms included, is rendered for
+        # the requesting member (`DeviceProfileSerializer`'s version).
+        return super().get_serializer_context() | {"reader": member_of(self.request)}
+
     def _render(self, profile_id: int) -> tuple[dict[str, Any], str]:
         profile = get_object_or_404(self.get_queryset(), pk=profile_id)
-        data = cast(dict[str, Any], s.DeviceProfileSerializer(profile).data)
-        return data, versioned_etag(profile.pk, profile.version, data)
+        data = cast(dict[str, Any], self.get_serializer(profile).data)
+        return data, versioned_etag(profile.pk, data["version"], data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        data = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        rows = queryset if page is None else page
+        data = self.get_paginated_response(self.get_serializer(rows, many=True).data).data
         return conditional_response(request, data, list_etag(data))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -364,6 +373,9 @@ class DeviceProfileViewSet(
     def revisions(self, request: Request, pk: str) -> Response:
         revisions = list(self._visible_revisions().select_related("author"))
         context = {"visible_parents": self._visible_parents(revisions)}
+        revisions = [
+            r for r in revisions if shows_a_change(r.action, r.changes, context["visible_parents"])
+        ]
         return Response(s.ProfileRevisionSerializer(revisions, many=True, context=context).data)
 
     @extend_schema(
@@ -383,6 +395,9 @@ class DeviceProfileViewSet(
     def revision(self, request: Request, pk: str, number: str) -> Response:
         revision = get_object_or_404(self._visible_revisions(), number=parse_id(number))
         context = {"visible_parents": self._visible_parents([revision])}
+        # A change the reader may not see (a hidden parent) is no revision for them.
+        if not shows_a_change(revision.action, revision.changes, context["visible_parents"]):
+            raise NotFound("Not found.")
         data = s.ProfileRevisionDetailSerializer(revision, context=context).data
         if request.method == "GET":
             audit.record_read(
@@ -545,9 +560,7 @@ class DeviceProfileViewSet(
     def _visible_parents(self, revisions: Sequence[ProfileRevision]) -> set[int]:
         """Parent ids named in these revisions that the member may see."""
         named = {r.snapshot.get("parent") for r in revisions} - {None}
-        for revision in revisions:
-            change = revision.changes.get("parent") or {}
-            named |= {change.get("old"), change.get("new")} - {None}
+        named |= parents_named(r.changes for r in revisions)
         visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=named)
         return set(visible.values_list("id", flat=True))
 

@@ -4,6 +4,11 @@ The bundle holds the latest version of the object and of what it names: its auth
 identity, the markings in use, the extension definition, the profile's suppliers and their
 relationships, its sightings and their places (for a profile), the visible profiles (for a
 notice). It is built from the same `collect` as the TAXII feed, so both say the same thing.
+
+A bundle is self-contained: every reference in it resolves within it. A profile's family is a
+`derived-from` relationship to its parent (sent only to members who see both), so the bundle
+also carries the parent's latest profile version (and its indicator, owner and markings),
+but not the parent's own family, suppliers or sightings.
 """
 
 import uuid
@@ -26,7 +31,9 @@ def profile_bundle(member: Member, profile_pk: int) -> dict[str, Any] | None:
     if not DeviceProfile.objects.visible_to(member).filter(pk=profile_pk).exists():
         return None
     scope = Scope(profile_ids=frozenset({profile_pk}), notice_ids=frozenset(), directory=False)
-    return bundle(collect(member, scope), root=o.profile_id(profile_pk))
+    return bundle(
+        collect(member, scope), root=o.profile_id(profile_pk), pool=_parents(member, {profile_pk})
+    )
 
 
 def notice_bundle(member: Member, notice_pk: int) -> dict[str, Any] | None:
@@ -48,21 +55,45 @@ def notice_bundle(member: Member, notice_pk: int) -> dict[str, Any] | None:
         sightings=False,
         directory=False,
     )
-    return bundle(collect(member, scope), root=o.report_id(notice_pk))
+    entries = collect(member, scope)
+    # The report's id depends on the member's view of the notice (docs/stix.md).
+    root = next((e.stix_id for e in entries if e.stix_type == "report"), "")
+    return bundle(entries, root=root, pool=_parents(member, named))
 
 
-def bundle(entries: Iterable[Entry], *, root: str) -> dict[str, Any]:
-    """The latest version of each object; revoked ones left out unless it is the root (a
-    withdrawn notice is exported as its revoked report); supporting objects only if used."""
+def _parents(member: Member, profile_pks: Iterable[int]) -> list[Entry]:
+    """What the member may see of these profiles' parents: where a bundle finds the target
+    of a `derived-from` relationship."""
+    parents = frozenset(
+        DeviceProfile.objects.visible_to(member)
+        .filter(variants__pk__in=list(profile_pks))
+        .values_list("id", flat=True)
+    )
+    if not parents:
+        return []
+    scope = Scope(profile_ids=parents, notice_ids=frozenset(), sightings=False, directory=False)
+    return collect(member, scope)
+
+
+def _latest(entries: Iterable[Entry]) -> dict[str, dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
     versions: dict[str, str] = {}
     for entry in entries:
         if entry.stix_id not in versions or entry.version > versions[entry.stix_id]:
             versions[entry.stix_id] = entry.version
             latest[entry.stix_id] = entry.obj
+    return latest
+
+
+def bundle(entries: Iterable[Entry], *, root: str, pool: Iterable[Entry] = ()) -> dict[str, Any]:
+    """The latest version of each object; revoked ones left out unless it is the root (a
+    withdrawn notice is exported as its revoked report); supporting objects only if used;
+    from `pool`, only the objects something in the bundle points at (and what they do)."""
+    own = _latest(entries)
+    latest = own | {k: v for k, v in _latest(pool).items() if k not in own}
     content = [
         obj
-        for obj in latest.values()
+        for obj in own.values()
         if obj["type"] not in _SUPPORT_TYPES and (obj["id"] == root or not obj.get("revoked"))
     ]
     used: set[str] = set()

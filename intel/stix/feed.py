@@ -29,3 +29,12 @@ def entries(member: "Member") -> list[Entry]:
     from intel.stix.mapping import member_entries
 
     return member_entries(member)
+
+
+def window(member: "Member", since: datetime | None, size: int) -> tuple[list[Entry], Any]:
+    """Every version of the objects with a version added from `since` up to a cut that the
+    answer's span gives (`span.holds(date_added)`), so that a TAXII page is built from about
+    `size` objects per source, not from the whole feed (see `intel.stix.mapping.window`)."""
+    from intel.stix.mapping import window as mapping_window
+
+    return mapping_window(member, since, size)

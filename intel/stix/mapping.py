@@ -4,7 +4,8 @@ Every read starts from the models' `visible_to(member)`; nothing here decides vi
 its own except where an object takes it from another one (a profile's suppliers from the
 profile's revision, a sighting from both its seizure report and its profile).
 
-Versions: a device profile has one version per `ProfileRevision` (the latest whenever the
+Versions: a device profile has one version per `ProfileRevision` that shows the member a
+change (`intel.revisions`: a hidden parent's is none of theirs) (the latest whenever the
 member sees the profile; older ones when `ProfileRevision.objects.visible_to` allows, so
 lowering a label never publishes the history written under the higher one); a notice one per
 `NoticeVersion`, plus a revoked one when it is withdrawn; suppliers and their relationships
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Min
+
 from intel.models import (
     DeviceProfile,
     Member,
@@ -32,6 +35,7 @@ from intel.models import (
     tlp_rank,
 )
 from intel.models.tlp import TLP
+from intel.revisions import unseen_revisions
 from intel.stix import objects as o
 from intel.stix.feed import Entry
 
@@ -58,6 +62,9 @@ class Scope:
     notice_ids: frozenset[int] | None = None  # None: every notice the member may see
     sightings: bool = True
     directory: bool = True  # every organisation, not only those referenced
+    line_ids: frozenset[int] | None = None  # None: every line about an exported profile
+    organisation_ids: frozenset[int] | None = None  # None: the whole directory
+    fixed: bool = True  # DIX's identity, the extension definition, places, markings
 
 
 @dataclass
@@ -84,19 +91,27 @@ def member_entries(member: Member) -> list[Entry]:
 
 def collect(member: Member, scope: Scope) -> list[Entry]:
     out = _Collector()
-    for label in TLP.values:
-        out.add(o.tlp_marking(label), o.EPOCH)
-    out.add(o.dix_identity(), o.EPOCH)
-    out.add(o.profile_extension_definition(), o.EPOCH)
+    if scope.fixed:
+        out.add(o.dix_identity(), o.EPOCH)
+        out.add(o.profile_extension_definition(), o.EPOCH)
 
     visible_ids = set(DeviceProfile.objects.visible_to(member).values_list("id", flat=True))
     exported = _profiles(member, scope, visible_ids, out)
     _notices(member, scope, visible_ids, out)
     if scope.sightings:
-        _sightings(member, exported, out)
+        by_line = scope.line_ids is not None
+        _sightings(member, visible_ids if by_line else exported, out, scope.line_ids)
     _organisations(scope, out)
+    if not scope.fixed:
+        return sorted(out.entries, key=lambda e: (e.date_added, e.stix_id, e.version))
     for country, added in sorted(out.location_added.items()):
         out.add(o.country_location(country), added)
+    # Only the markings something here references: a tool such as MISP turns every marking
+    # definition it receives into a tag of what it imports.
+    used = _referenced(e.obj for e in out.entries)
+    for label in TLP.values:
+        if o.TLP_MARKING_IDS[label] in used:
+            out.add(o.tlp_marking(label), o.EPOCH)
     return sorted(out.entries, key=lambda e: (e.date_added, e.stix_id, e.version))
 
 
@@ -142,9 +157,18 @@ def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collect
         return set()
     selected = profiles.values("id")
     by_profile, older_visible = _revisions(member, selected)
+    # A change the member may not see (a hidden parent) is no version for them.
+    unseen = unseen_revisions(member, [row["id"] for row in rows])
     for row in rows:
-        revisions = by_profile.get(row["id"]) or [_current_state(row["id"])]
-        _profile_versions(row, revisions, older_visible, visible_ids, out)
+        every = by_profile.get(row["id"]) or [_current_state(row["id"])]
+        # Each revision's `modified` comes from the whole history, hidden revisions included:
+        # a time nudged past a hidden one must not differ by reader, or one reader's version
+        # would share (id, modified) with another's other content.
+        times = o.strictly_after((r.created_at for r in every), floor=row["created_at"])
+        hidden = unseen.get(row["id"], set())
+        shown = [(r, t) for r, t in zip(every, times, strict=True) if r.number not in hidden]
+        revisions, moments = [r for r, _ in shown], [t for _, t in shown]
+        _profile_versions(row, revisions, moments, older_visible, visible_ids, out)
     return {row["id"] for row in rows}
 
 
@@ -160,12 +184,12 @@ def _current_state(profile_pk: int) -> _Revision:
 def _profile_versions(
     row: Mapping[str, Any],
     revisions: list[_Revision],
+    times: list[datetime],
     older_visible: set[int],
     visible_ids: set[int],
     out: _Collector,
 ) -> None:
     created = row["created_at"]
-    times = o.strictly_after((r.created_at for r in revisions), floor=created)
     latest = revisions[-1]
     suppliers = _supplier_keys(row["id"], revisions)
     first_seen: dict[str, datetime] = {}
@@ -173,25 +197,38 @@ def _profile_versions(
         for key in suppliers[rev.number]:
             first_seen.setdefault(key, moment)
 
+    parents, parent_since = _parent_links(revisions, times)
+    shown_parent: tuple[int, int] | None = None
     shown: dict[str, Mapping[str, Any]] = {}  # supplier key → content in the last version shown
     for rev, moment in zip(revisions, times, strict=True):
         if rev is not latest and rev.pk not in older_visible:
             continue
         snap = rev.snapshot
         label = str(snap.get("tlp") or row["tlp"])
-        parent = snap.get("parent")
+        version = {"pk": row["id"], "owner_pk": row["owner_id"], "created": created}
         out.add(
-            o.device_profile(
-                pk=row["id"],
-                owner_pk=row["owner_id"],
-                created=created,
-                modified=moment,
-                snap=snap,
-                revision=rev.number,
-                parent_ref=o.profile_id(parent) if parent in visible_ids else None,
-            ),
+            o.device_profile(**version, modified=moment, snap=snap, revision=rev.number),
             rev.created_at,
         )
+        out.add(o.profile_indicator(**version, modified=moment, snap=snap), rev.created_at)
+        parent = parents[rev.number]
+        if parent != shown_parent:
+            for link, revoked in ((shown_parent, True), (parent, False)):
+                if link is not None and link[0] in visible_ids:
+                    out.add(
+                        o.parent_relationship(
+                            child_pk=row["id"],
+                            parent_pk=link[0],
+                            incarnation=link[1],
+                            owner_pk=row["owner_id"],
+                            created=parent_since[link],
+                            modified=moment,
+                            label=label,
+                            revoked=revoked,
+                        ),
+                        rev.created_at,
+                    )
+            shown_parent = parent
         current = suppliers[rev.number]
         changed = [(k, s, False) for k, s in current.items() if shown.get(k) != s]
         gone = [(k, s, True) for k, s in shown.items() if k not in current]
@@ -213,6 +250,27 @@ def _profile_versions(
                 rev.created_at,
             )
         shown = current
+
+
+def _parent_links(
+    revisions: list[_Revision], times: list[datetime]
+) -> tuple[dict[int, tuple[int, int] | None], dict[tuple[int, int], datetime]]:
+    """Per revision number, its parent as (parent pk, incarnation), and when each such link
+    began. A parent that is dropped and later set again is a new relationship (a revoked STIX
+    object stays revoked)."""
+    links: dict[int, tuple[int, int] | None] = {}
+    since: dict[tuple[int, int], datetime] = {}
+    incarnation: dict[int, int] = defaultdict(int)
+    previous: int | None = None
+    for rev, moment in zip(revisions, times, strict=True):
+        parent = rev.snapshot.get("parent")
+        parent = parent if isinstance(parent, int) else None
+        if parent is not None and parent != previous:
+            incarnation[parent] += 1
+            since[(parent, incarnation[parent])] = moment
+        links[rev.number] = None if parent is None else (parent, incarnation[parent])
+        previous = parent
+    return links, since
 
 
 def _supplier_keys(
@@ -306,21 +364,23 @@ def _profile_summaries(
     versions: list[Mapping[str, Any]],
     named: Mapping[int, list[int]],
     visible_ids: set[int],
-) -> dict[int, list[str]]:
+) -> dict[int, list[tuple[int, str | None]]]:
     """Per notice version, one line for each profile it names that the member sees: what a
-    tool that drops `x-dix-device-profile` still shows through the report.
+    tool that drops the profile objects still shows through the report, as (profile pk, text).
 
     The line describes the profile as it stood when that notice version was published (so a
     report version never changes after the fact), and only when that revision reaches the
     member and its label is no stricter than the report's: the report's marking must cover
-    all of its text. Otherwise the line only says where the details are."""
+    all of its text. Otherwise the line only says where the details are: its text is None
+    when that is because this member may not read that revision (the report's view then
+    says so, see `_view`)."""
     wanted = {p for version in versions for p in named.get(version["id"], [])} & visible_ids
     if not wanted:
         return {}
     revisions, readable = _revisions(member, wanted)
-    result: dict[int, list[str]] = {}
+    result: dict[int, list[tuple[int, str | None]]] = {}
     for version in versions:
-        lines = []
+        lines: list[tuple[int, str | None]] = []
         for profile_pk in named.get(version["id"], []):
             if profile_pk not in visible_ids:
                 continue
@@ -328,17 +388,44 @@ def _profile_summaries(
             then = [r for r in history if r.created_at <= version["published_at"]] or history[:1]
             rev = then[-1]
             label = str(rev.snapshot.get("tlp") or TLP.RED)
-            shown = rev is history[-1] or rev.pk in readable
-            if shown and tlp_rank(label) <= tlp_rank(version["tlp"]):
-                lines.append(o.profile_summary(rev.snapshot, profile_pk))
+            if not (rev is history[-1] or rev.pk in readable):
+                lines.append((profile_pk, None))
+            elif tlp_rank(label) <= tlp_rank(version["tlp"]):
+                lines.append((profile_pk, o.profile_summary(rev.snapshot, profile_pk)))
             else:
-                lines.append(
-                    f"A device profile under {label} ({o.profile_id(profile_pk)}): its details "
-                    "are in the profile object, under its own label."
-                )
+                lines.append((profile_pk, _elsewhere(label, profile_pk)))
         if lines:
             result[version["id"]] = lines
     return result
+
+
+def _elsewhere(label: str, profile_pk: int) -> str:
+    return (
+        f"A device profile under {label} ({o.indicator_id(profile_pk)}): its details are in "
+        "that indicator and the profile object, under their own label."
+    )
+
+
+def _view(
+    versions: list[Mapping[str, Any]],
+    named: Mapping[int, list[int]],
+    summaries: Mapping[int, list[tuple[int, str | None]]],
+    visible_ids: set[int],
+) -> str:
+    """What this member's rendering of the notice leaves out, over all its versions: the
+    profiles it names that the member does not see, and the lines shortened because the
+    member may not read the revision they describe. Everything else in a report is the same
+    for every member, so equal views give equal content."""
+    hidden = sorted({p for v in versions for p in named.get(v["id"], []) if p not in visible_ids})
+    unread = sorted(
+        f"{v['number']}:{p}"
+        for v in versions
+        for p, text in summaries.get(v["id"], [])
+        if text is None
+    )
+    if not hidden and not unread:
+        return ""
+    return "profiles:" + ",".join(map(str, hidden)) + ";lines:" + ",".join(unread)
 
 
 def _notice_versions(
@@ -346,7 +433,7 @@ def _notice_versions(
     row: Mapping[str, Any],
     versions: list[Mapping[str, Any]],
     named: Mapping[int, list[int]],
-    summaries: Mapping[int, list[str]],
+    summaries: Mapping[int, list[tuple[int, str | None]]],
     visible_ids: set[int],
     cleared: set[str],
     out: _Collector,
@@ -356,6 +443,7 @@ def _notice_versions(
     created = versions[0]["published_at"]
     times = o.strictly_after((v["published_at"] for v in versions), floor=created)
     issuer = row["issuer_id"]
+    report_id = o.report_id(row["id"], _view(versions, named, summaries, visible_ids))
     last_shown: dict[str, Any] | None = None
     for version, moment in zip(versions, times, strict=True):
         # A version is read under the notice's audience; one written under a stricter label
@@ -364,12 +452,15 @@ def _notice_versions(
         stricter = tlp_rank(version["tlp"]) > tlp_rank(row["tlp"])
         if version["tlp"] not in cleared or (stricter and member.organisation_id != issuer):
             continue
-        last_shown = _report(row, version, created, moment, moment, named, summaries, visible_ids)
+        last_shown = _report(
+            report_id, row, version, created, moment, moment, named, summaries, visible_ids
+        )
         out.add(last_shown, version["published_at"])
     if row["status"] == NoticeStatus.WITHDRAWN and last_shown is not None:
         withdrawn = max(o.to_millis(row["changed_at"]), times[-1] + o.MILLISECOND)
         last = versions[-1]
         report = _report(
+            report_id,
             row,
             last,
             created,
@@ -384,21 +475,26 @@ def _notice_versions(
 
 
 def _report(
+    report_id: str,
     row: Mapping[str, Any],
     version: Mapping[str, Any],
     created: datetime,
     modified: datetime,
     published: datetime,
     named: Mapping[int, list[int]],
-    summaries: Mapping[int, list[str]],
+    summaries: Mapping[int, list[tuple[int, str | None]]],
     visible_ids: set[int],
     revoked_reason: str | None = None,
 ) -> dict[str, Any]:
-    refs = [o.profile_id(p) for p in named.get(version["id"], []) if p in visible_ids]
+    refs = [o.indicator_id(p) for p in named.get(version["id"], []) if p in visible_ids]
+    lines = [
+        text if text is not None else _elsewhere_unread(p)
+        for p, text in summaries.get(version["id"], [])
+    ]
     # A report must name something: when every profile is hidden from this member, it names
     # its issuer (the description still says what the notice is about).
     return o.notice_report(
-        pk=row["id"],
+        report_stix_id=report_id,
         issuer_pk=row["issuer_id"],
         reference=row["reference"],
         notice_type=row["notice_type"],
@@ -411,21 +507,32 @@ def _report(
         modified=modified,
         published=published,
         object_refs=refs or [o.organisation_id(row["issuer_id"])],
-        profiles=summaries.get(version["id"], []),
+        profiles=lines,
         revoked_reason=revoked_reason,
+    )
+
+
+def _elsewhere_unread(profile_pk: int) -> str:
+    return (
+        f"A device profile ({o.indicator_id(profile_pk)}): its details are in that indicator "
+        "and the profile object."
     )
 
 
 # --- Seizure reports -------------------------------------------------------------------------------
 
 
-def _sightings(member: Member, profile_ids: set[int], out: _Collector) -> None:
+def _sightings(
+    member: Member, profile_ids: set[int], out: _Collector, line_ids: frozenset[int] | None
+) -> None:
     """One sighting per line of a visible report whose profile the member sees (in scope)."""
     if not profile_ids:
         return
-    reports = SeizureReport.objects.visible_to(member)
+    lines = _sighted_lines(member)
+    if line_ids is not None:
+        lines = lines.filter(pk__in=line_ids)
     lines = (
-        SeizureLine.objects.filter(report__in=reports.values("id"), profile_id__in=profile_ids)
+        lines.filter(profile_id__in=profile_ids)
         .order_by("id")
         .values(
             "id",
@@ -462,6 +569,15 @@ def _sightings(member: Member, profile_ids: set[int], out: _Collector) -> None:
         out.location_added[country] = added if known is None else min(known, added)
 
 
+def _sighted_lines(member: Member) -> Any:
+    """The seizure lines `member` may see as sightings: of a visible report, about a profile
+    the member sees."""
+    return SeizureLine.objects.filter(
+        report__in=SeizureReport.objects.visible_to(member).values("id"),
+        profile__in=DeviceProfile.objects.visible_to(member).values("id"),
+    )
+
+
 def _choice_label(choices: Any, value: str) -> str:
     if not value:
         return ""
@@ -476,7 +592,10 @@ def _choice_label(choices: Any, value: str) -> str:
 
 def _organisations(scope: Scope, out: _Collector) -> None:
     referenced = _referenced(e.obj for e in out.entries)
-    for org in Organisation.objects.order_by("id").values(
+    organisations = Organisation.objects.all()
+    if scope.organisation_ids is not None:
+        organisations = organisations.filter(pk__in=scope.organisation_ids)
+    for org in organisations.order_by("id").values(
         "id", "slug", "name", "kind", "country", "created_at"
     ):
         obj = o.organisation_identity(
@@ -496,3 +615,132 @@ def _referenced(objs: Iterable[Mapping[str, Any]]) -> set[str]:
     for obj in objs:
         found |= o.references(obj)
     return found
+
+
+# --- One window of the feed, for paging -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """`[since, cut)`; None for either end means unbounded."""
+
+    since: datetime | None
+    cut: datetime | None
+
+    def holds(self, moment: datetime) -> bool:
+        return (self.since is None or moment >= self.since) and (
+            self.cut is None or moment < self.cut
+        )
+
+
+def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entry], Span]:
+    """Every version of the objects that have a version added in `[since, cut)`, and that
+    span: a page of the feed is built from the few objects added around it, never from the
+    whole feed. Each source (profile revisions, notice versions, withdrawals, seizure lines,
+    organisations) gives its first `size` rows added from `since` on; `cut` is the earliest
+    date at which one of them has more (None: all reach the end), so every version added in
+    the span comes from a row read here."""
+    profiles = DeviceProfile.objects.visible_to(member)
+    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+    sources = {
+        "profiles": (
+            ProfileRevision.objects.filter(profile__in=profiles.values("id")),
+            "created_at",
+            "profile_id",
+        ),
+        "bare": (profiles.filter(revisions__isnull=True), "updated_at", "id"),
+        "notices": (
+            NoticeVersion.objects.filter(notice__in=notices.values("id")),
+            "published_at",
+            "notice_id",
+        ),
+        "withdrawn": (notices.filter(status=NoticeStatus.WITHDRAWN), "changed_at", "id"),
+        "lines": (_sighted_lines(member), "report__created_at", "id"),
+        "organisations": (Organisation.objects.all(), "created_at", "id"),
+    }
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    cut: datetime | None = None
+    for name, (queryset, column, key) in sources.items():
+        if since is not None:
+            queryset = queryset.filter(**{f"{column}__gte": since})
+        rows = list(queryset.order_by(column).values_list(column, key)[: size + 1])
+        if len(rows) > size and (cut is None or rows[size][0] < cut):
+            cut = rows[size][0]
+        found[name] = rows
+    earliest = min((rows[0][0] for rows in found.values() if rows), default=None)
+    if cut is not None and earliest is not None and cut <= earliest:
+        # More than `size` rows added at the same instant: the span takes all of them.
+        later = [
+            queryset.filter(**{f"{column}__gt": cut}).aggregate(m=Min(column))["m"]
+            for queryset, column, _ in sources.values()
+        ]
+        cut = min((m for m in later if m is not None), default=None)
+        for name, (queryset, column, key) in sources.items():
+            bounded = queryset.filter(**{f"{column}__gte": earliest})
+            if cut is not None:
+                bounded = bounded.filter(**{f"{column}__lt": cut})
+            found[name] = list(bounded.values_list(column, key))
+    span = Span(since, cut)
+    picked = {
+        name: frozenset(pk for moment, pk in rows if span.holds(moment))
+        for name, rows in found.items()
+    }
+    scope = Scope(
+        profile_ids=picked["profiles"] | picked["bare"],
+        notice_ids=picked["notices"] | picked["withdrawn"],
+        line_ids=picked["lines"],
+        organisation_ids=picked["organisations"],
+        fixed=False,
+    )
+    result = collect(member, scope) if any(picked.values()) else []
+    result += [e for e in _fixed_entries(member, span) if span.holds(e.date_added)]
+    return sorted(result, key=lambda e: (e.date_added, e.stix_id, e.version)), span
+
+
+def _fixed_entries(member: Member, span: Span) -> list[Entry]:
+    """DIX's identity, the extension definition, the places of the member's sightings and the
+    markings of what the member receives, as `collect` adds them to a whole feed, from
+    aggregates only."""
+    out = _Collector()
+    out.add(o.dix_identity(), o.EPOCH)
+    out.add(o.profile_extension_definition(), o.EPOCH)
+    places = (
+        _sighted_lines(member)
+        .values_list("report__country")
+        .annotate(first=Min("report__created_at"))
+        .order_by("report__country")
+    )
+    for country, added in places:
+        out.add(o.country_location(country), added)
+    in_use = _labels_in_use(member) if span.holds(o.EPOCH) else set()
+    for label in TLP.values:
+        if label in in_use:
+            out.add(o.tlp_marking(label), o.EPOCH)
+    return out.entries
+
+
+def _labels_in_use(member: Member) -> set[str]:
+    """The labels of everything `member` receives: the directory and DIX's own objects
+    (CLEAR), every profile version (a readable revision's label, the current label), the
+    notice versions within the member's clearance, the seizure reports sighted."""
+    profiles = DeviceProfile.objects.visible_to(member)
+    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+    labels = {str(TLP.CLEAR)}
+    labels |= set(profiles.order_by().values_list("tlp", flat=True).distinct())
+    labels |= set(
+        ProfileRevision.objects.visible_to(member)
+        .filter(profile__in=profiles.values("id"))
+        .values_list("tlp", flat=True)
+        .distinct()
+    )
+    labels |= set(
+        NoticeVersion.objects.filter(
+            notice__in=notices.values("id"), tlp__in=tlp_labels_up_to(member.clearance)
+        )
+        .values_list("tlp", flat=True)
+        .distinct()
+    )
+    labels |= set(
+        _sighted_lines(member).order_by().values_list("report__tlp", flat=True).distinct()
+    )
+    return labels

@@ -5,6 +5,8 @@ made of database ids (`stix_id`), never random. Timestamps are UTC with millisec
 precision STIX requires for `created`/`modified`.
 """
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -100,8 +102,23 @@ def profile_id(profile_pk: int) -> str:
     return stix_id(PROFILE_TYPE, profile_pk)
 
 
-def report_id(notice_pk: int) -> str:
-    return stix_id("report", f"notice:{notice_pk}")
+def report_id(notice_pk: int, view: str) -> str:
+    """A notice's report as one audience sees it: `view` says which of the notice's profiles
+    the member does not see (empty: none). Two members with the same view share the id and two
+    views never do, so one (id, modified) always has one content (docs/stix.md). The id is
+    keyed with the deployment's secret (`DIX_ENCRYPTION_KEY`, never changed), so that it
+    cannot be recomputed from guesses to learn what a view leaves out."""
+    key = hashlib.sha256(f"dix-stix-view:{settings.DIX_ENCRYPTION_KEY}".encode()).digest()
+    digest = hmac.new(key, f"notice:{notice_pk}:hidden:{view}".encode(), "sha256").hexdigest()
+    return stix_id("report", f"notice:{notice_pk}:view:{digest}")
+
+
+def indicator_id(profile_pk: int) -> str:
+    return stix_id("indicator", f"profile:{profile_pk}")
+
+
+def parent_relationship_id(child_pk: int, parent_pk: int, incarnation: int) -> str:
+    return stix_id("relationship", f"parent:{child_pk}:{parent_pk}:{incarnation}")
 
 
 def sighting_id(line_pk: int) -> str:
@@ -420,9 +437,11 @@ def device_profile(
     modified: datetime,
     snap: Mapping[str, Any],
     revision: int,
-    parent_ref: str | None,
 ) -> dict[str, Any]:
-    obj: dict[str, Any] = {
+    """The profile as DIX's own SDO. Its family (`parent`) is a separate `derived-from`
+    relationship: whether a member may see the parent differs from member to member, and one
+    version of an object must read the same for everyone."""
+    return {
         "type": PROFILE_TYPE,
         "spec_version": SPEC_VERSION,
         "id": profile_id(pk),
@@ -433,12 +452,101 @@ def device_profile(
         "description": profile_description(snap),
         **profile_properties(snap),
         "revision": revision,
+        "indicator_ref": indicator_id(pk),
         "external_references": [{"source_name": "dix", "external_id": f"profile:{pk}"}],
         "object_marking_refs": marking_refs(str(snap.get("tlp") or TLP.RED)),
         "extensions": {PROFILE_EXTENSION_ID: {"extension_type": "new-sdo"}},
     }
-    if parent_ref:
-        obj["parent_ref"] = parent_ref
+
+
+def _pattern_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def profile_pattern(snap: Mapping[str, Any], pk: int) -> str:
+    """A STIX pattern that recognises the device: an IMEI whose TAC (first 8 digits) is one
+    of the profile's TACs or in one of its ranges, or its Bluetooth name or label marking;
+    the model name when it has no identifier. `x-dix-device` is the object the pattern talks
+    about (STIX patterns may name custom observable types; no object of that type is sent)."""
+    terms = []
+    for item in tac_ranges(snap.get("identifiers") or []):
+        if item["start"] == item["end"]:
+            terms.append(f"x-dix-device:imei_tac = {_pattern_literal(item['start'])}")
+        else:
+            terms.append(
+                f"(x-dix-device:imei_tac >= {_pattern_literal(item['start'])} AND "
+                f"x-dix-device:imei_tac <= {_pattern_literal(item['end'])})"
+            )
+    for item in snap.get("identifiers") or []:
+        if item.get("kind") in ("bluetooth_name", "label_marking") and item.get("value"):
+            terms.append(f"x-dix-device:{item['kind']} = {_pattern_literal(str(item['value']))}")
+    if not terms:
+        name = str(snap.get("name") or f"Device profile {pk}")
+        terms.append(f"x-dix-device:model = {_pattern_literal(name)}")
+    return "[" + " OR ".join(terms) + "]"
+
+
+def profile_indicator(
+    *,
+    pk: int,
+    owner_pk: int,
+    created: datetime,
+    modified: datetime,
+    snap: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The profile as a standard STIX 2.1 object, one version per profile version: what
+    reports name and sightings sight, so that tools that keep only standard types (MISP,
+    OpenCTI) keep both and the link between them (docs/stix.md, "Why an indicator")."""
+    return {
+        "type": "indicator",
+        "spec_version": SPEC_VERSION,
+        "id": indicator_id(pk),
+        "created_by_ref": organisation_id(owner_pk),
+        "created": timestamp(created),
+        "modified": timestamp(modified),
+        "name": str(snap.get("name") or f"Device profile {pk}"),
+        "description": profile_description(snap),
+        "pattern": profile_pattern(snap, pk),
+        "pattern_type": "stix",
+        "pattern_version": SPEC_VERSION,
+        "valid_from": timestamp(created),
+        "labels": ["dix-device-profile", "dix-device-class-" + _slug(snap.get("device_class"))],
+        "external_references": [{"source_name": "dix", "external_id": f"profile:{pk}"}],
+        "object_marking_refs": marking_refs(str(snap.get("tlp") or TLP.RED)),
+    }
+
+
+def _slug(value: Any) -> str:
+    return str(value or "other").replace("_", "-")
+
+
+def parent_relationship(
+    *,
+    child_pk: int,
+    parent_pk: int,
+    incarnation: int,
+    owner_pk: int,
+    created: datetime,
+    modified: datetime,
+    label: str,
+    revoked: bool = False,
+) -> dict[str, Any]:
+    """The profile belongs to the family `parent_pk` (`derived-from`, between two objects of
+    one type). Sent only to members who see both profiles; revoked when the parent changes."""
+    obj: dict[str, Any] = {
+        "type": "relationship",
+        "spec_version": SPEC_VERSION,
+        "id": parent_relationship_id(child_pk, parent_pk, incarnation),
+        "created_by_ref": organisation_id(owner_pk),
+        "created": timestamp(created),
+        "modified": timestamp(modified),
+        "relationship_type": "derived-from",
+        "source_ref": profile_id(child_pk),
+        "target_ref": profile_id(parent_pk),
+        "object_marking_refs": marking_refs(label),
+    }
+    if revoked:
+        obj["revoked"] = True
     return obj
 
 
@@ -533,7 +641,7 @@ def supplier_relationship(
 
 def notice_report(
     *,
-    pk: int,
+    report_stix_id: str,
     issuer_pk: int,
     reference: str,
     notice_type: str,
@@ -561,7 +669,7 @@ def notice_report(
     obj: dict[str, Any] = {
         "type": "report",
         "spec_version": SPEC_VERSION,
-        "id": report_id(pk),
+        "id": report_stix_id,
         "created_by_ref": organisation_id(issuer_pk),
         "created": timestamp(created),
         "modified": timestamp(modified),
@@ -612,7 +720,7 @@ def seizure_sighting(
         "first_seen": timestamp(first),
         "last_seen": timestamp(last),
         "count": quantity,
-        "sighting_of_ref": profile_id(profile_pk),
+        "sighting_of_ref": indicator_id(profile_pk),
         "where_sighted_refs": [organisation_id(organisation_pk), location_id(country)],
         "object_marking_refs": marking_refs(label),
     }

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from intel import audit
+from intel.api.strict import StrictRequestMixin
 from intel.api.views import PROBLEM, member_of, parse_id
 from intel.errors import NotFound
 from intel.models import DeviceProfile
@@ -112,7 +113,7 @@ STIX_RESPONSE = {
 }
 
 
-class _BundleView(APIView):
+class _BundleView(StrictRequestMixin, APIView):
     renderer_classes = [StixRenderer, JSONRenderer]
     content_negotiation_class = StixNegotiation
 
@@ -176,7 +177,7 @@ def _profile_schema() -> dict[str, Any]:
     return schema
 
 
-class ProfileSchemaView(APIView):
+class ProfileSchemaView(StrictRequestMixin, APIView):
     renderer_classes = [JSONRenderer]
 
     @extend_schema(

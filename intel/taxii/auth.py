@@ -7,6 +7,8 @@
   connector), exactly as the REST API.
 
 Every failure gets the same answer, so a client learns nothing about which part was wrong.
+Repeated failures lock the client address and the account named (`intel.auth_limits`): 429.
+A locked account refuses its password, not its tokens: only the address's lock refuses those.
 """
 
 import base64
@@ -16,7 +18,8 @@ from django.contrib.auth import authenticate
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from intel.api.auth import authenticate_token
+from intel import auth_limits
+from intel.api.auth import authenticate_token, authenticate_token_limited
 from intel.models import ApiToken, Member
 from intel.models.network import TOKEN_PREFIX
 
@@ -40,7 +43,7 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(FAILED) from None
         if scheme == b"basic":
             return self._basic(request, value)
-        return authenticate_token(value)
+        return authenticate_token_limited(request, value)
 
     def _basic(self, request: Request, value: str) -> tuple[Member, ApiToken | None]:
         try:
@@ -55,15 +58,34 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
         if not colon or not username or not secret:
             raise exceptions.AuthenticationFailed("Malformed Basic credentials.")
         if secret.startswith(TOKEN_PREFIX):
+            # A token is not a password: the account's lock, which guards the password check,
+            # does not refuse it, or anyone who knows a member's name could stop their
+            # pulls. The address limits tokens, as it does on every other scheme.
+            auth_limits.check(request)
+            unusable: str | None = None  # names a revoked or expired token in the trail
             try:
                 member, token = authenticate_token(secret)
             except exceptions.AuthenticationFailed:
-                pass  # perhaps a password that happens to start like a token
+                unusable = secret  # or a password that happens to start like a token
             else:
-                if member.username == username:
+                # The name as the account's lock spells it (`auth_limits._account_subjects`).
+                if member.username.casefold() == username.casefold():
                     return member, token
-                raise exceptions.AuthenticationFailed(FAILED)
-        # Django's backends: the password hash check, inactive members refused.
+                # Another member's token is no password of this one's either: the password
+                # check below refuses it and counts the failure like any other.
+            try:
+                return self._password(request, username, secret)
+            except auth_limits.AuthenticationLocked:
+                # The token was looked up before the account's lock refused the password
+                # check: count it against the address all the same, or a locked name would
+                # be a way to try tokens without limit.
+                auth_limits.failure_record(request, credential="token", token=unusable)
+                raise
+        return self._password(request, username, secret)
+
+    def _password(self, request: Request, username: str, secret: str) -> tuple[Member, None]:
+        # Django's backends: the password hash check, inactive members refused, failures
+        # limited per address and account.
         user = authenticate(request._request, username=username, password=secret)
         if not isinstance(user, Member):
             raise exceptions.AuthenticationFailed(FAILED)

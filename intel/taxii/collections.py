@@ -9,13 +9,14 @@ from intel.stix.feed import Entry
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 
-# What the interop collection keeps: the standard types a tool that drops custom ones can use
-# on their own. Left out: the profiles, their extension definition (it declares a type the
-# collection does not hold) and the supplier relationships (each one targets a profile, and
-# OpenCTI refuses a relationship to a type it does not know). Reports and sightings stay,
-# though they name profiles: tools keep them with a dangling reference, and a report's
-# description describes the profiles it names.
-INTEROP_TYPES = frozenset({"report", "sighting", "identity", "location", "marking-definition"})
+# What the interop collection keeps: standard STIX 2.1 only, so that a tool that refuses or
+# drops custom types (stix2 with allow_custom=False, MISP, OpenCTI) keeps every object and
+# every reference. Each profile stands here as its `indicator`, which reports name and
+# sightings sight. Left out: the `x-dix-device-profile` objects, their extension definition,
+# and the relationships (each one points at a profile object).
+INTEROP_TYPES = frozenset(
+    {"report", "sighting", "indicator", "identity", "location", "marking-definition"}
+)
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ EVERYTHING = Collection(
     alias="dix-everything",
     title="DIX — everything",
     description="Every STIX object you may see in DIX: device profiles (the "
-    "x-dix-device-profile extension SDO and its extension definition), alert notices as "
-    "reports, seizures as sightings, suppliers, the network's organisations and the TLP 2.0 "
-    "marking definitions.",
+    "x-dix-device-profile extension SDO and its extension definition, and each profile's "
+    "indicator), alert notices as reports, seizures as sightings, suppliers, the network's "
+    "organisations and the TLP 2.0 marking definitions in use.",
     holds=lambda entry: True,
 )
 
@@ -54,10 +55,10 @@ INTEROP = Collection(
     id="4e9e1af7-57b8-471e-9a23-ad0b77049f7f",
     alias="dix-interop",
     title="DIX — interop",
-    description="The same objects restricted to standard STIX 2.1 types that stand on their "
-    "own (reports, sightings, identities, locations, TLP 2.0 marking definitions), for tools "
-    "that drop custom types. Reports describe the device profiles they name in their own "
-    "text.",
+    description="The same objects in standard STIX 2.1 only, for tools that drop or refuse "
+    "custom types: each device profile as an indicator (its TACs as a STIX pattern), alert "
+    "notices as reports naming those indicators, seizures as sightings of them, suppliers, "
+    "the network's organisations, places and the TLP 2.0 marking definitions in use.",
     holds=lambda entry: entry.stix_type in INTEROP_TYPES,
 )
 

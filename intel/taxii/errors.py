@@ -10,6 +10,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from intel.auth_limits import AuthenticationLocked
+
 
 class TaxiiError(Exception):
     """A refusal rendered as a TAXII error message. `error_code` is DIX's stable name for it
@@ -76,6 +78,7 @@ _DRF_ERRORS: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.UnsupportedMediaType: ("Unsupported media type", "unsupported-media-type"),
     exceptions.ParseError: ("Malformed request", "malformed-request"),
     exceptions.Throttled: ("Too many requests", "rate-limited"),
+    AuthenticationLocked: ("Too many failed authentication attempts", "authentication-locked"),
 }
 
 

@@ -17,12 +17,14 @@ import binascii
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.http import QueryDict
 
+from intel.stix import feed
 from intel.stix.feed import Entry
 from intel.taxii.errors import InvalidParameter
 
@@ -266,3 +268,33 @@ def page(selected: Sequence[Entry], query: Query) -> Page:
     items = remaining[: query.limit]
     more = len(remaining) > len(items)
     return Page(items=items, more=more, next=encode_cursor(key_of(items[-1])) if more else None)
+
+
+def windowed(query: Query) -> bool:
+    """Whether `paged` serves the query. A `match[id]` query names a few objects wherever they
+    are in the feed: it reads the feed once instead of walking all of it window by window."""
+    return query.ids is None
+
+
+def paged(member: Any, holds: Callable[[Entry], bool], query: Query) -> Page:
+    """The page `page(select(entries(member)), query)` would give, built from the windows of
+    the feed that follow the cursor (`feed.window`) until the page is full: its cost follows
+    the page, not the feed."""
+    since = query.added_after
+    if query.after is not None and (since is None or query.after[0] > since):
+        since = query.after[0]
+    items: list[Entry] = []
+    while True:
+        found, span = feed.window(member, since, query.limit)
+        selected = select([e for e in found if holds(e)], query)
+        items += [
+            e
+            for e in page(selected, replace(query, limit=len(selected) or 1)).items
+            if span.holds(e.date_added)
+        ]
+        if len(items) > query.limit or span.cut is None:
+            break
+        since = span.cut
+    shown = items[: query.limit]
+    more = len(items) > len(shown)
+    return Page(items=shown, more=more, next=encode_cursor(key_of(shown[-1])) if more else None)

@@ -28,8 +28,12 @@ from intel.stix.objects import MARKING_LABELS
 from intel.taxii import paging
 from intel.taxii.auth import TaxiiAuthentication
 from intel.taxii.collections import COLLECTIONS, STIX_MEDIA_TYPE, Collection, find
-from intel.taxii.errors import NotFound, ReadOnly, taxii_exception_handler
+from intel.taxii.errors import InvalidParameter, NotFound, ReadOnly, taxii_exception_handler
 from intel.taxii.media import TAXII_MEDIA_TYPE, TaxiiNegotiation, TaxiiRenderer
+
+# What the listing endpoints take (§3.3–§3.5). Any other `match[...]` is ignored, as docs/taxii.md
+# says; any other parameter is a typo that would silently widen the answer, so it is a 400.
+LISTING_PARAMETERS = ("added_after", "limit", "next")
 
 DATE_ADDED_FIRST = "X-TAXII-Date-Added-First"
 DATE_ADDED_LAST = "X-TAXII-Date-Added-Last"
@@ -47,8 +51,19 @@ class TaxiiView(APIView):
     http_method_names = ["get", "head", "post", "put", "patch", "delete"]
     schema = None  # not part of /api/'s OpenAPI document: TAXII is its own specification
 
+    # The parameters this endpoint takes besides `match[...]` (see LISTING_PARAMETERS).
+    query_parameters: tuple[str, ...] = ()
+
     def get_exception_handler(self) -> Any:
         return taxii_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authenticated first, as for a 404
+        for name in request.query_params:
+            if name not in self.query_parameters and not (
+                self.query_parameters and name.startswith("match[") and name.endswith("]")
+            ):
+                raise InvalidParameter(name, "not a parameter of this endpoint.")
 
     @property
     def member(self) -> Member:
@@ -62,6 +77,12 @@ class TaxiiView(APIView):
 
     def entries(self, collection: Collection) -> list[Entry]:
         return [e for e in feed.entries(self.member) if collection.holds(e)]
+
+    def page(self, collection: Collection, query: paging.Query) -> paging.Page:
+        """One page of a listing: built from the part of the feed after the cursor."""
+        if paging.windowed(query):
+            return paging.paged(self.member, collection.holds, query)
+        return paging.page(paging.select(self.entries(collection), query), query)
 
 
 def _dated(response: Response, items: list[Entry]) -> Response:
@@ -168,12 +189,14 @@ class CollectionView(TaxiiView):
 class ManifestView(TaxiiView):
     """§5.3 Get Object Manifests."""
 
+    query_parameters = LISTING_PARAMETERS
+
     def get(self, request: Request, collection: str) -> Response:
         found = self.collection(collection)
         query = paging.parse_query(
             request.query_params, matches=("id", "type", "version", "spec_version")
         )
-        page = paging.page(paging.select(self.entries(found), query), query)
+        page = self.page(found, query)
         records = [
             {
                 "id": e.stix_id,
@@ -189,12 +212,14 @@ class ManifestView(TaxiiView):
 class ObjectsView(TaxiiView):
     """§5.4 Get Objects; §5.5 Add Objects is refused (the collection is read-only)."""
 
+    query_parameters = LISTING_PARAMETERS
+
     def get(self, request: Request, collection: str) -> Response:
         found = self.collection(collection)
         query = paging.parse_query(
             request.query_params, matches=("id", "type", "version", "spec_version")
         )
-        page = paging.page(paging.select(self.entries(found), query), query)
+        page = self.page(found, query)
         _audit_export(self, found, "objects", page.items)
         body = _envelope(page, "objects", [e.obj for e in page.items])
         return _dated(Response(body), page.items)
@@ -206,6 +231,8 @@ class ObjectsView(TaxiiView):
 
 class ObjectView(TaxiiView):
     """§5.6 Get an Object; §5.7 Delete an Object is refused (read-only)."""
+
+    query_parameters = LISTING_PARAMETERS
 
     def get(self, request: Request, collection: str, object_id: str) -> Response:
         found = self.collection(collection)
@@ -225,6 +252,8 @@ class ObjectView(TaxiiView):
 
 class VersionsView(TaxiiView):
     """§5.8 Get Object Versions."""
+
+    query_parameters = LISTING_PARAMETERS
 
     def get(self, request: Request, collection: str, object_id: str) -> Response:
         found = self.collection(collection)

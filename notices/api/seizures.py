@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from intel import audit
 from intel.api.conditional import conditional_response, list_etag
 from intel.api.serializers import TAC_RE, StrictFieldsMixin
+from intel.api.strict import BooleanFilter, StrictRequestMixin
 from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
 from intel.errors import Forbidden, NotFound
 from intel.models import TLP, DeviceProfile, Member, Organisation
@@ -287,7 +288,7 @@ class SeizureReportFilter(django_filters.FilterSet):
     seized_until = django_filters.DateFilter(
         field_name="seized_on", lookup_expr="lte", help_text="Seized on or before (YYYY-MM-DD)."
     )
-    negative_result = django_filters.BooleanFilter(
+    negative_result = BooleanFilter(
         help_text="`true`: searches that found nothing; `false`: seizures."
     )
     organisation = django_filters.CharFilter(
@@ -410,6 +411,7 @@ def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[
     ),
 )
 class SeizureReportViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -466,7 +468,7 @@ class SeizureReportViewSet(
         return SeizureReportSerializer(reports, many=True, context=context).data  # type: ignore[return-value]
 
 
-class ProfileSeizureStatsView(APIView):
+class ProfileSeizureStatsView(StrictRequestMixin, APIView):
     @extend_schema(
         summary="A profile's seizure figures",
         description="Over the seizure reports you may see that concern this profile (a line "

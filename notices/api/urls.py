@@ -1,10 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
 
+from intel.api.strict import StrictRouter
 from intel.stix.views import NoticeStixView
 from notices.api import seizures, views
 
-router = DefaultRouter(trailing_slash=True)
+router = StrictRouter(trailing_slash=True)
 router.register("notices", views.NoticeViewSet, basename="notice")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("seizures", seizures.SeizureReportViewSet, basename="seizure-report")

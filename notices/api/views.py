@@ -28,10 +28,12 @@ from rest_framework.response import Response
 
 from intel import audit
 from intel.api.conditional import conditional_response, list_etag
-from intel.api.pagination import NewestFirstCursorPagination
+from intel.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination
+from intel.api.strict import StrictRequestMixin
 from intel.api.views import ERRORS, IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
 from intel.errors import Conflict, Forbidden, NotFound
 from intel.models import DeviceProfile, Member
+from intel.revisions import seen_versions
 from notices import delivery as engine
 from notices import services
 from notices.api import serializers as s
@@ -113,14 +115,16 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     create=extend_schema(
         summary="Draft a notice",
         description="Analysts and coordinators draft notices for their organisation. A draft "
-        "is seen only by its organisation and the secretariat.",
+        "is seen only by those of its organisation and the secretariat whom the notice would "
+        "reach once published (a TLP:RED draft: the drafter and the named members).",
         request=s.NoticeWriteSerializer,
         responses={201: s.NoticeSerializer, 403: PROBLEM, **ERRORS},
         examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
         summary="Edit a draft",
-        description="Change a draft (409 once published: publish an update instead).",
+        description="Change a draft (409 once published: publish an update instead). "
+        "Profiles you may not see stay on the notice whatever list you send.",
         request=s.NoticeWriteSerializer,
         responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
         examples=[
@@ -129,6 +133,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     ),
 )
 class NoticeViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -217,9 +222,12 @@ class NoticeViewSet(
                 acknowledged_at__isnull=False,
             ).values_list("notice_id", "acknowledged_at")
         )
+        versions = seen_versions(
+            member, [p for notice in notices for p in getattr(notice, "visible_profiles", [])]
+        )
         rendered = []
         for notice in notices:
-            data = render_notice(notice)
+            data = render_notice(notice, versions=versions)
             moment = acks.get(notice.pk)
             data["acknowledged_at"] = moment.isoformat() if moment else None
             rendered.append(data)
@@ -266,7 +274,7 @@ class NoticeViewSet(
         request=None,
         responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, 404: PROBLEM},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], accepts_body=False)
     def publish(self, request: Request, pk: str) -> Response:
         notice = self._visible()
         services.notice_publish(notice_id=notice.pk, author=member_of(request))
@@ -348,7 +356,7 @@ class NoticeViewSet(
         request=None,
         responses={200: s.ReceiptSerializer, 404: PROBLEM, 409: PROBLEM},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], accepts_body=False)
     def acknowledge(self, request: Request, pk: str) -> Response:
         notice = self._visible()
         receipt = services.notice_acknowledge(notice=notice, member=member_of(request))
@@ -462,6 +470,7 @@ SUBSCRIPTION_EXAMPLE = {
     ),
 )
 class SubscriptionViewSet(
+    StrictRequestMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -507,7 +516,7 @@ class SubscriptionViewSet(
         request=None,
         responses={200: s.TestResultSerializer, 404: PROBLEM, 409: PROBLEM},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], accepts_body=False)
     def test(self, request: Request, pk: str) -> Response:
         sub = self.get_object()
         if not services.can_manage_subscriptions(member_of(request)):
@@ -549,7 +558,7 @@ class SubscriptionViewSet(
         request=None,
         responses={200: s.RotatedSecretSerializer, 404: PROBLEM},
     )
-    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    @action(detail=True, methods=["post"], url_path="rotate-secret", accepts_body=False)
     def rotate_secret(self, request: Request, pk: str) -> Response:
         issued = services.subscription_rotate_secret(
             subscription=self.get_object(), member=member_of(request)
@@ -574,7 +583,7 @@ class SubscriptionViewSet(
         ],
         responses={200: s.DeliverySerializer(many=True), 404: PROBLEM},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], query_parameters=("state", *CURSOR_PARAMETERS))
     def deliveries(self, request: Request, pk: str) -> Response:
         sub = self.get_object()
         rows = Delivery.objects.filter(subscription=sub).select_related("notice")
@@ -597,6 +606,7 @@ class SubscriptionViewSet(
         methods=["post"],
         url_path=r"deliveries/(?P<delivery_id>\d+)/resend",
         url_name="delivery-resend",
+        accepts_body=False,
     )
     def resend(self, request: Request, pk: str, delivery_id: str) -> Response:
         sub = self.get_object()

@@ -495,6 +495,27 @@ def organisation_deleted_in_admin(w: World) -> Callable[[], Expect]:
     return act
 
 
+def organisation_entitlements_changed_in_admin(w: World) -> Callable[[], Expect]:
+    client = w.admin_client()
+    de = w.net.de_desk
+
+    def act() -> Expect:
+        body = {
+            "slug": "de-desk",
+            "name": "German Desk",
+            "kind": "national_authority",
+            "sponsor": w.net.fr_desk.pk,
+            "country": "DE",
+            "created_at_0": "2026-11-20",
+            "created_at_1": "10:00:00",
+        }
+        response = client.post(f"/admin/intel/organisation/{de.pk}/change/", body)
+        assert response.status_code == 302, response.content
+        return Expect("organisation.entitlements_changed", w.root, "organisation", de.pk)
+
+    return act
+
+
 def member_created_by_command(w: World) -> Callable[[], Expect]:
     def act() -> Expect:
         call_command(
@@ -813,6 +834,7 @@ CASES: list[Case] = [
     organisation_created_by_command,
     organisation_created_in_admin,
     organisation_deleted_in_admin,
+    organisation_entitlements_changed_in_admin,
     member_created_by_command,
     member_created_in_admin,
     retention_run,
@@ -857,6 +879,57 @@ def test_each_audited_action_leaves_exactly_one_event(world: World, case: Case) 
     assert event.object_tlp == expect.tlp
     assert event.client_address == expect.address
     assert audit.verify() == (AuditEvent.objects.count(), None)
+
+
+def test_every_entitlement_change_is_recorded_with_its_old_and_new_value(world: World) -> None:
+    """A superuser's change in the admin names each entitlement field it changed, with the
+    old and the new value; a change of anything else says `changed`; an operator's command
+    records what it set."""
+    client = world.admin_client()
+    bob = world.net.bob
+    mark = last_id()
+    body = {
+        "username": "bob",
+        "organisation": world.net.de_desk.pk,
+        "role": "analyst",
+        "clearance": TLP.RED,
+        "is_active": "on",
+        "date_joined_0": "2026-11-20",
+        "date_joined_1": "10:00:00",
+    }
+    response = client.post(f"/admin/intel/member/{bob.pk}/change/", body)
+    assert response.status_code == 302, response.content
+    body["first_name"] = "Bob"
+    assert client.post(f"/admin/intel/member/{bob.pk}/change/", body).status_code == 302
+    changed, renamed = events_after(mark)
+    assert changed.action == "member.entitlements_changed"
+    assert changed.detail["entitlements"] == {
+        "organisation": {"old": "be-desk", "new": "de-desk"},
+        "role": {"old": "desk_officer", "new": "analyst"},
+        "clearance": {"old": TLP.AMBER, "new": TLP.RED},
+    }
+    assert renamed.action == "member.changed" and "first_name" in renamed.detail["fields"]
+    assert "entitlements" not in renamed.detail
+
+    call_command(
+        "create_organisation",
+        "nl-dji",
+        "Dutch Custodial Institutions Agency",
+        "--kind",
+        "national_authority",
+        "--country",
+        "NL",
+        "--sponsor",
+        "be-desk",
+        stdout=io.StringIO(),
+    )
+    created = AuditEvent.objects.get(action="organisation.created", detail__slug="nl-dji")
+    assert created.actor_id is None
+    assert {k: created.detail[k] for k in ("kind", "sponsor", "country")} == {
+        "kind": "national_authority",
+        "sponsor": "be-desk",
+        "country": "NL",
+    }
 
 
 def test_repeated_acknowledgement_and_unchanged_update_record_nothing(world: World) -> None:

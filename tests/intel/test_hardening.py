@@ -3,13 +3,16 @@
 import io
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
 from intel import services
-from intel.models import TLP, DeviceProfile, Member
+from intel.models import TLP, AuditEvent, DeviceProfile, Member, Organisation
 
 
 def _etag(client, profile_id):
@@ -29,12 +32,79 @@ def test_secretariat_staff_cannot_raise_their_own_entitlement_in_the_admin(netwo
     assert b'name="clearance"' not in other.content
     assert b'name="organisation"' not in other.content
     assert b'name="is_superuser"' not in other.content
+    assert b'name="is_active"' not in other.content
+    assert b'name="role"' not in other.content
     client.post(
         f"/admin/intel/member/{network.bob.pk}/change/",
-        {"username": "bob", "clearance": TLP.RED, "organisation": network.fr_desk.pk},
+        {
+            "username": "bob",
+            "clearance": TLP.RED,
+            "organisation": network.fr_desk.pk,
+            "role": "coordinator",
+        },
     )
     bob = Member.objects.get(pk=network.bob.pk)
-    assert (bob.clearance, bob.organisation_id) == (TLP.AMBER, network.be_desk.pk)
+    assert (bob.clearance, bob.organisation_id, bob.role, bob.is_active) == (
+        TLP.AMBER,
+        network.be_desk.pk,
+        "desk_officer",
+        True,
+    )
+    # Deleting a member (or an organisation) drops entitlements too: a superuser's job.
+    assert client.get(f"/admin/intel/member/{network.bob.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/intel/organisation/{network.de_desk.pk}/delete/").status_code == 403
+
+
+def test_the_demo_coordinator_cannot_change_who_sees_what_in_the_admin(db, client):
+    """Re-sponsoring de-desk under fr-desk would give de-officer fr-desk's TLP:AMBER profile."""
+    call_command("load_demo", "--quiet", stdout=io.StringIO())
+    assert client.login(username="coordinator", password=DEMO_PASSWORD)
+    de = Organisation.objects.get(slug="de-desk")
+    fr = Organisation.objects.get(slug="fr-desk")
+    url = f"/admin/intel/organisation/{de.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    for name in (b"kind", b"sponsor", b"country"):
+        assert b'name="' + name + b'"' not in page.content
+    before = _profiles_seen_by(client, DEMO_TOKENS["de-officer"])
+    response = client.post(
+        url,
+        {
+            "slug": "de-desk",
+            "name": "German Desk (renamed)",
+            "kind": "national_authority",
+            "sponsor": fr.pk,
+            "country": "FR",
+            "created_at_0": "2026-11-20",
+            "created_at_1": "10:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content
+    de.refresh_from_db()
+    assert (de.name, de.kind, de.sponsor_id, de.country) == (
+        "German Desk (renamed)",
+        "national_desk",
+        None,
+        "DE",
+    )
+    assert _profiles_seen_by(client, DEMO_TOKENS["de-officer"]) == before
+    event = AuditEvent.objects.filter(object_type="organisation").latest("id")
+    assert (event.action, event.detail["fields"]) == ("organisation.changed", ["name"])
+    # Nor may they create an organisation (with whatever kind and sponsor they like).
+    assert client.get("/admin/intel/organisation/add/").status_code == 403
+    body = {"slug": "xx-desk", "name": "X", "kind": "national_desk", "country": "FR"}
+    assert client.post("/admin/intel/organisation/add/", body).status_code == 403
+    assert not Organisation.objects.filter(slug="xx-desk").exists()
+
+
+DEMO_PASSWORD = "operation-prison-break-demo"
+DEMO_TOKENS = {"de-officer": "dix_demo_de_officer_a0c5d9e471"}
+
+
+def _profiles_seen_by(client, token):
+    response = client.get("/api/v1/profiles/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    return sorted(p["id"] for p in response.json()["results"])
 
 
 def test_the_admin_does_not_name_a_hidden_parent(network, client, make_profile):
@@ -206,3 +276,194 @@ def test_a_short_lived_token_cannot_mint_a_permanent_one(network, api):
         abs((timezone.datetime.fromisoformat(minted.json()["expires_at"]) - expiry).total_seconds())
         < 1
     )
+
+
+def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
+    network, api, make_profile, settings
+):
+    """Setting a GREEN profile's parent to a RED one shows the outsider nothing: no revision,
+    no new version, time or ETag, no new STIX version, no webhook. Whoever sees the parent
+    sees all of it; a later visible change is a new version for everyone."""
+    from intel.stix.mapping import member_entries
+    from notices import services as notice_services
+    from notices.models import Delivery
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
+    child = make_profile(tlp=TLP.GREEN, name="Green variant")
+    for member in (network.charlie, network.bob):
+        notice_services.subscription_create(
+            member=member,
+            fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+        )
+    url = f"/api/v1/profiles/{child.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    before = charlie.get(url)
+    stix_before = charlie.get(f"{url}stix/").json()
+    cora = api(network.cora)
+    notice = cora.post(
+        "/api/v1/notices/",
+        {"type": "alert", "title": "Variants", "tlp": TLP.GREEN, "profiles": [child.pk]},
+        format="json",
+    ).json()
+    assert cora.post(f"/api/v1/notices/{notice['id']}/publish/").status_code == 200
+
+    changed = alice.patch(
+        url, {"parent": red.pk}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk)
+    )
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["version"], changed.json()["parent"]) == (2, red.pk)
+    assert [r["number"] for r in alice.get(f"{url}revisions/").json()] == [1, 2]
+
+    after = charlie.get(url)
+    assert after.json() == before.json()
+    assert after["ETag"] == before["ETag"]
+    assert charlie.get(url, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+    assert (after.json()["version"], after.json()["updated_at"]) == (
+        before.json()["version"],
+        before.json()["updated_at"],
+    )
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert charlie.get(f"{url}revisions/2/").status_code == 404
+    summary = charlie.get(f"/api/v1/notices/{notice['id']}/").json()["profiles"][0]
+    assert (summary["id"], summary["version"]) == (child.pk, 1)
+    assert charlie.get(f"{url}stix/").json()["objects"] == stix_before["objects"]
+    stix_id = next(o["id"] for o in stix_before["objects"] if o["type"] == "x-dix-device-profile")
+    assert [e.version for e in member_entries(network.charlie) if e.stix_id == stix_id] == [
+        next(o["modified"] for o in stix_before["objects"] if o["id"] == stix_id)
+    ]
+    assert not Delivery.objects.filter(event_type="profile.updated").exists()
+
+    # A change everyone sees is a new version for everyone, numbered as it is.
+    renamed = alice.patch(
+        url, {"name": "Green variant II"}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk)
+    )
+    assert renamed.status_code == 200, renamed.content
+    assert charlie.get(url).json()["version"] == 3
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1, 3]
+    assert Delivery.objects.filter(event_type="profile.updated").count() == 2
+
+
+def test_a_writer_who_may_not_see_the_parent_keeps_it_and_is_not_refused_as_stale(
+    network, api, make_profile
+):
+    """cora (secretariat coordinator, AMBER+STRICT) may change fr-desk's GREEN profile but not
+    see its RED parent. Her If-Match names the version she read, and `parent: null` (what she
+    reads) keeps the parent she cannot see."""
+    red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
+    child = make_profile(tlp=TLP.GREEN, name="Green variant")
+    url = f"/api/v1/profiles/{child.pk}/"
+    alice, cora = api(network.alice), api(network.cora)
+    cora_etag = _etag(cora, child.pk)
+    alice.patch(url, {"parent": red.pk}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
+    assert cora.get(url)["ETag"] == cora_etag
+
+    response = cora.patch(
+        url, {"parent": None, "notes": "Checked."}, format="json", HTTP_IF_MATCH=cora_etag
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["parent"] is None
+    assert DeviceProfile.objects.get(pk=child.pk).parent_id == red.pk
+    assert alice.get(url).json()["parent"] == red.pk
+
+
+def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
+    network, api, make_profile, settings, monkeypatch
+):
+    """The revision list, the version and its time, and `profile.updated` webhooks all ask
+    `intel.revisions` whether a revision shows a reader a change: were the rule to hide one
+    more field, a change to that field alone would vanish from all of them at once, never
+    from the list while still counting as a version."""
+    from intel import revisions
+    from notices import services as notice_services
+    from notices.models import Delivery
+
+    def hides_notes_too(changes, visible_parents):
+        return unmasked({k: v for k, v in changes.items() if k != "notes"}, visible_parents)
+
+    unmasked = revisions.visible_changes
+    monkeypatch.setattr(revisions, "MASKED_KEYS", revisions.MASKED_KEYS | {"notes"})
+    monkeypatch.setattr(revisions, "visible_changes", hides_notes_too)
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
+    notice_services.subscription_create(
+        member=network.charlie,
+        fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+    )
+    url = f"/api/v1/profiles/{profile.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    before = charlie.get(url).json()
+    changed = alice.patch(
+        url, {"notes": "Sold in pairs."}, format="json", HTTP_IF_MATCH=_etag(alice, profile.pk)
+    )
+    assert changed.status_code == 200, changed.content
+
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert charlie.get(f"{url}revisions/2/").status_code == 404
+    after = charlie.get(url).json()
+    assert (after["version"], after["updated_at"]) == (1, before["updated_at"])
+    assert not Delivery.objects.filter(event_type="profile.updated").exists()
+
+
+def test_a_profile_rendered_without_its_reader_is_refused_with_what_to_pass(network, make_profile):
+    """The version a profile shows depends on who reads it; a render path that names no
+    reader is told so at once, never renders the stored version (which counts changes the
+    reader may not see) nor fails on a missing attribute."""
+    from intel.api.serializers import DeviceProfileSerializer
+
+    profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
+    with pytest.raises(ImproperlyConfigured, match=r"context=\{'reader'"):
+        DeviceProfileSerializer(profile).data  # noqa: B018
+    with pytest.raises(ImproperlyConfigured, match=r"context=\{'reader'"):
+        DeviceProfileSerializer([profile], many=True).data  # noqa: B018
+    assert (
+        DeviceProfileSerializer(profile, context={"reader": network.charlie}).data["version"] == 1
+    )
+
+
+def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
+    network, api, make_profile, settings
+):
+    """After a change to a parent charlie may not see, and a rename he does see: the JSON
+    answers, the browsable API's pages and their forms, and the profile.updated webhook
+    payload all give charlie version 1, then 3, and alice 2, then 3."""
+    from notices import services as notice_services
+    from notices.delivery import _Renderer
+    from notices.models import Delivery
+
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
+    child = make_profile(tlp=TLP.GREEN, name="Green variant")
+    url = f"/api/v1/profiles/{child.pk}/"
+    alice, charlie = api(network.alice), api(network.charlie)
+    alice.patch(url, {"parent": red.pk}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
+
+    def versions(client):
+        html = {
+            path: client.get(path, HTTP_ACCEPT="text/html")
+            for path in (url, "/api/v1/profiles/", f"{url}attachments/")
+        }
+        assert all(page.status_code == 200 for page in html.values()), html
+        return (
+            client.get(url).json()["version"],
+            next(p["version"] for p in client.get("/api/v1/profiles/").json()["results"]),
+        )
+
+    assert versions(charlie) == (1, 1)
+    assert versions(alice) == (2, 2)
+    for client, number in ((charlie, 1), (alice, 2)):
+        page = client.get(url, HTTP_ACCEPT="text/html").content.decode()
+        assert f"&quot;version&quot;: {number}," in page
+        assert f"&quot;version&quot;: {3 - number}," not in page
+
+    notice_services.subscription_create(
+        member=network.charlie,
+        fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
+    )
+    alice.patch(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
+    assert versions(charlie) == versions(alice) == (3, 3)
+    delivery = Delivery.objects.get(event_type="profile.updated")
+    payload = _Renderer().data_for(delivery)
+    assert payload is not None
+    assert (payload["version"], payload["parent"]) == (3, None)

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -236,10 +237,11 @@ def test_throttling_answers_429_with_retry_after(network, api):
     # A private cache: the shared one (file or Redis) is never cleared by tests, and
     # SQLite reuses primary keys across tests, so a member's throttle key may not be new there.
     private_cache = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "throttle-test",
-        }
+        },
     }
     fresh = services.member_create(
         organisation=network.de_desk,

@@ -238,6 +238,40 @@ def test_a_draft_is_seen_only_by_its_organisation_and_the_secretariat(
     assert audience(api, people, notice["id"]) == {"alice", "olga", "felix", "cora", "audrey"}
 
 
+def test_a_draft_is_never_seen_more_widely_than_the_notice_it_would_become(
+    network: Network, extra: Extra, api: Api
+) -> None:
+    alice, felix, audrey = api(network.alice), api(extra.felix), api(network.audrey)
+    people = everyone(network, extra)
+    # TLP:RED: the drafter and the named members only, not their RED-cleared colleagues.
+    red = draft(alice, tlp=TLP.RED, recipient_members=["felix"], title="Red draft")
+    assert audience(api, people, red["id"]) == {"alice", "felix"}
+    assert red["id"] not in [
+        n["id"] for n in audrey.get(NOTICES, {"status": "draft"}).json()["results"]
+    ]
+    # Who may not read it may not change, publish or acknowledge it either: 404, as for
+    # a notice that does not exist.
+    url = f"{NOTICES}{red['id']}/"
+    assert_problem(audrey.patch(url, {"title": "Mine now"}, format="json"), 404)
+    assert_problem(audrey.post(f"{url}publish/"), 404)
+    assert Notice.objects.get(pk=red["id"]).title == "Red draft"
+    # AMBER+STRICT to be-desk: nobody outside the would-be audience, not even the secretariat's
+    # auditor (its coordinators publish any notice, so they see it).
+    strict = draft(
+        alice,
+        tlp=TLP.AMBER_STRICT,
+        audience_scope="organisations",
+        audience_organisations=["be-desk"],
+    )
+    assert audience(api, people, strict["id"]) == {"alice", "felix", "cora"}
+    assert_problem(audrey.patch(f"{NOTICES}{strict['id']}/", {"title": "x"}, format="json"), 404)
+    # An edit that would hide the draft from its own editor is refused, and nothing changes.
+    body = {"tlp": TLP.RED, "recipient_members": ["alice"]}
+    assert_problem(felix.patch(f"{NOTICES}{strict['id']}/", body, format="json"), 400)
+    assert Notice.objects.get(pk=strict["id"]).tlp == TLP.AMBER_STRICT
+    publish(felix, red["id"])  # the named coordinator publishes it
+
+
 def test_who_may_publish(network: Network, extra: Extra, api: Api) -> None:
     alice = api(network.alice)
     first = draft(alice)
@@ -299,6 +333,41 @@ def test_an_update_is_a_new_version_and_published_versions_never_change(
     assert felix.get(f"{url}versions/1/").json() == v1_before
     assert [v["published_by"] for v in versions] == ["felix", "felix"]
     assert api(network.bob).get(url).json()["title"] == "Second title"
+
+
+def test_profiles_a_member_cannot_see_are_kept_when_they_change_a_notice(
+    network: Network,
+    extra: Extra,
+    api: Api,
+    make_profile: Callable[..., DeviceProfile],
+) -> None:
+    # cora (secretariat coordinator, AMBER+STRICT) sees the GREEN profile only.
+    green = make_profile(tlp=TLP.GREEN, name="Green phone")
+    strict = make_profile(tlp=TLP.AMBER_STRICT, name="Strict phone")
+    red = make_profile(tlp=TLP.RED, members=[network.alice, extra.felix], name="Red phone")
+    hidden = {strict.pk, red.pk}
+    cora = api(network.cora)
+    alice = api(network.alice)
+    notice = draft(alice, profiles=[green.pk, strict.pk, red.pk])
+    url = f"{NOTICES}{notice['id']}/"
+    assert [p["id"] for p in cora.get(url).json()["profiles"]] == [green.pk]
+
+    # Editing the draft with the list as cora reads it (and with an empty one) keeps the rest.
+    assert cora.patch(url, {"profiles": [green.pk]}, format="json").status_code == 200
+    assert cora.patch(url, {"profiles": []}, format="json").status_code == 200
+    assert set(Notice.objects.get(pk=notice["id"]).profiles.values_list("id", flat=True)) == hidden
+    # Whoever sees a profile may still take it off.
+    assert alice.patch(url, {"profiles": [green.pk, red.pk]}, format="json").status_code == 200
+    publish(api(extra.felix), notice["id"])
+
+    response = cora.post(
+        f"{url}update/", {"change_note": "Reworded.", "profiles": [green.pk]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert [p["id"] for p in response.json()["profiles"]] == [green.pk]
+    assert {p["id"] for p in alice.get(url).json()["profiles"]} == {green.pk, red.pk}
+    latest = NoticeVersion.objects.get(notice_id=notice["id"], number=2)
+    assert set(latest.profiles.values_list("id", flat=True)) == {green.pk, red.pk}
 
 
 def test_a_published_notice_cannot_be_edited(network: Network, extra: Extra, api: Api) -> None:

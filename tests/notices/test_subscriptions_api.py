@@ -264,9 +264,12 @@ def test_plain_http_is_refused_for_its_scheme(network: Network, api: Api) -> Non
 
 
 def test_a_public_https_endpoint_is_accepted_with_the_guard_on(network: Network, api: Api) -> None:
-    # A read-only `organisation` in the body does not choose the owner.
-    body = GOOD | {"organisation": "de-desk"}
-    response = api(network.bob).post(SUBSCRIPTIONS, body, format="json")
+    # A read-only `organisation` in the body is refused, never taken as the owner.
+    refused = api(network.bob).post(
+        SUBSCRIPTIONS, GOOD | {"organisation": "de-desk"}, format="json"
+    )
+    assert_problem(refused, 400, "organisation")
+    response = api(network.bob).post(SUBSCRIPTIONS, GOOD, format="json")
     assert response.status_code == 201, response.content
     row = Subscription.objects.get()
     assert (row.url, row.organisation, row.created_by) == (

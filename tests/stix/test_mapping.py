@@ -79,6 +79,18 @@ def markings(obj: dict[str, Any]) -> set[str]:
     return set(obj.get("object_marking_refs", []))
 
 
+def report_of(objs: dict[str, dict[str, Any]], notice: Any) -> dict[str, Any]:
+    """The report of `notice` in these objects (its id depends on the member's view)."""
+    found = [
+        obj
+        for obj in objs.values()
+        if obj["type"] == "report"
+        and obj["external_references"][0]["external_id"] == notice.reference
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
 # --- Valid STIX ------------------------------------------------------------------------------------
 
 
@@ -107,24 +119,27 @@ def test_every_exported_object_validates_and_parses(feed: Feed, network: Network
 def test_the_interop_collection_holds_objects_that_stand_on_their_own(
     feed: Feed, network: Network, who: str
 ) -> None:
-    held = [e.obj for e in entries(getattr(network, who)) if INTEROP.holds(e)]
+    held_entries = [e for e in entries(getattr(network, who)) if INTEROP.holds(e)]
+    held = [e.obj for e in held_entries]
     ids = {obj["id"] for obj in held}
 
     assert {obj["type"] for obj in held} == {
         "report",
         "sighting",
+        "indicator",
         "identity",
         "location",
         "marking-definition",
     }
     for obj in held:
-        # Only a report's or a sighting's pointer to a profile leads outside the collection
-        # (no relationship to a custom type, which OpenCTI refuses).
-        outside = o.references(obj) - ids
-        assert all(ref.startswith(o.PROFILE_TYPE + "--") for ref in outside), obj
-        assert not outside or obj["type"] in ("report", "sighting"), obj
+        # Every reference stays inside the collection: reports name and sightings sight the
+        # profiles' indicators, never the custom type.
+        assert o.references(obj) <= ids, obj
     result = validate(held)
     assert result.is_valid, [str(e) for e in result.errors]
+    bundle = {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}
+    # The OASIS library refuses any custom type or property unless told otherwise.
+    stix2.parse(bundle | {"objects": list(latest(held_entries).values())}, allow_custom=False)
 
 
 def test_the_validator_applies_our_profile_schema(feed: Feed, network: Network) -> None:
@@ -180,6 +195,8 @@ def test_markings_identity_and_extension_are_shipped_to_everyone(
     for who in (network.alice, network.charlie, network.olga):
         objs = latest(entries(who))
         for name, uuid, level in OASIS_TLP2:
+            if f"marking-definition--{uuid}" not in objs:
+                continue
             assert objs[f"marking-definition--{uuid}"] == {
                 "type": "marking-definition",
                 "spec_version": "2.1",
@@ -259,6 +276,35 @@ def test_revisions_within_one_millisecond_still_get_distinct_versions(
     assert versions[0].obj["created"] <= versions[0].version
 
 
+def test_one_millisecond_shared_with_a_hidden_revision_gives_every_reader_the_same_times(
+    feed: Feed, network: Network
+) -> None:
+    """The GREEN profile's parent becomes the RED one (a revision charlie may not see), then
+    it is renamed, all within the millisecond it was filed in. Each (id, modified) still
+    names one content, whether alice (who sees the parent) or charlie reads it."""
+    profile = feed.profiles[TLP.GREEN]
+    for data in (
+        services.ProfileInput(fields={}, parent=feed.profiles[TLP.RED], parent_set=True),
+        services.ProfileInput(fields={"name": "Renamed"}),
+    ):
+        services.profile_update(
+            profile_id=profile.pk, author=network.alice, expected_version=None, data=data
+        )
+    moment = profile.revisions.get(number=1).created_at
+    profile.revisions.update(created_at=moment)
+
+    sid = o.profile_id(profile.pk)
+    by_reader = {
+        who: {e.version: e.obj for e in versions_of(entries(getattr(network, who)), sid)}
+        for who in ("alice", "charlie")
+    }
+
+    assert [v["revision"] for v in by_reader["alice"].values()] == [1, 2, 3, 4]
+    assert [v["revision"] for v in by_reader["charlie"].values()] == [1, 2, 4]
+    for modified, obj in by_reader["charlie"].items():
+        assert by_reader["alice"][modified] == obj, modified
+
+
 def test_a_profile_without_revisions_is_exported_as_it_stands(network: Network) -> None:
     profile = DeviceProfile.objects.create(
         name="Loaded straight into the database",
@@ -298,7 +344,7 @@ def test_a_supplier_that_leaves_the_profile_is_revoked(feed: Feed, network: Netw
 def test_a_notice_update_and_withdrawal_are_new_versions_of_its_report(
     feed: Feed, network: Network
 ) -> None:
-    sid = o.report_id(feed.notice.pk)
+    sid = report_of(latest(entries(network.charlie)), feed.notice)["id"]
     notice_services.notice_update(
         notice_id=feed.notice.pk,
         author=network.cora,
@@ -337,8 +383,8 @@ def test_the_outsider_receives_no_restricted_object_nor_a_reference_to_one(
         assert not markings(entry.obj) & RESTRICTED, entry.stix_id
         assert entry.stix_id not in restricted_ids
         assert not o.references(entry.obj) & restricted_ids, entry.stix_id
-    report = latest(outsider)[o.report_id(feed.notice.pk)]
-    assert report["object_refs"] == [o.profile_id(feed.profiles[TLP.GREEN].pk)]
+    report = report_of(latest(outsider), feed.notice)
+    assert report["object_refs"] == [o.indicator_id(feed.profiles[TLP.GREEN].pk)]
     sightings = [e.obj for e in outsider if e.stix_type == "sighting"]
     assert [s["count"] for s in sightings] == [88]
 
@@ -349,16 +395,17 @@ def test_a_report_describes_the_profiles_it_names_in_its_own_text(
     """For tools that drop x-dix-device-profile: the report says what the device is, under
     the report's own label (the AMBER profile named by the GREEN notice is only pointed at)."""
     green, amber = feed.profiles[TLP.GREEN], feed.profiles[TLP.AMBER]
-    sid = o.report_id(feed.notice.pk)
-    outsider = latest(entries(network.charlie))[sid]["description"]
-    partner = latest(entries(network.bob))[sid]["description"]
+    outsider_report = report_of(latest(entries(network.charlie)), feed.notice)
+    sid = outsider_report["id"]
+    outsider = outsider_report["description"]
+    partner = report_of(latest(entries(network.bob)), feed.notice)["description"]
 
     line = f"- {green.name}: Mini phone; 68 x 21 x 12.5 mm; 15 g"
     assert line in outsider and line in partner
     assert "walk-through metal detector: usually not detected" in outsider
     assert o.profile_id(amber.pk) not in outsider and amber.name not in outsider
     assert amber.name not in partner
-    assert f"A device profile under TLP:AMBER ({o.profile_id(amber.pk)})" in partner
+    assert f"A device profile under TLP:AMBER ({o.indicator_id(amber.pk)})" in partner
 
     # A later revision of the profile is not rewritten into the published report.
     before = versions_of(entries(network.charlie), sid)
@@ -378,8 +425,9 @@ def test_the_partner_sees_the_amber_profile_in_the_report_and_its_sighting(
     amber = o.profile_id(feed.profiles[TLP.AMBER].pk)
 
     assert amber in objs and o.profile_id(feed.profiles[TLP.AMBER_STRICT].pk) not in objs
-    assert amber in objs[o.report_id(feed.notice.pk)]["object_refs"]
-    sighting = next(s for s in objs.values() if s.get("sighting_of_ref") == amber)
+    indicator = o.indicator_id(feed.profiles[TLP.AMBER].pk)
+    assert indicator in report_of(objs, feed.notice)["object_refs"]
+    sighting = next(s for s in objs.values() if s.get("sighting_of_ref") == indicator)
     assert sighting["count"] == 3
     assert sighting["where_sighted_refs"] == [
         o.organisation_id(network.be_desk.pk),
@@ -437,7 +485,7 @@ def test_profile_bundle_endpoint(feed: Feed, network: Network, api: Api) -> None
     assert {o.PROFILE_EXTENSION_ID, o.TLP_MARKING_IDS[TLP.AMBER]} <= set(objs)
     types = sorted(obj["type"] for obj in objs.values())
     assert types.count("relationship") == 1 and types.count("sighting") == 1
-    assert o.report_id(feed.notice.pk) not in objs
+    assert "report" not in types
     assert o.organisation_id(network.de_desk.pk) not in objs  # only what it names
     result = validate(body["objects"])
     assert result.is_valid, [str(e) for e in result.errors]
@@ -478,15 +526,55 @@ def test_notice_bundle_names_only_the_profiles_the_member_may_see(
 
     assert response.status_code == 200
     objs = {obj["id"]: obj for obj in json.loads(response.content)["objects"]}
-    report = objs[o.report_id(feed.notice.pk)]
+    report = report_of(objs, feed.notice)
     assert report["name"] == f"{feed.notice.reference}: Mini phones in prisons"
-    assert report["object_refs"] == [o.profile_id(feed.profiles[TLP.GREEN].pk)]
+    assert report["object_refs"] == [o.indicator_id(feed.profiles[TLP.GREEN].pk)]
     assert report["published"] and report["report_types"] == ["threat-report"]
     assert o.profile_id(feed.profiles[TLP.GREEN].pk) in objs
     assert not any(markings(obj) & RESTRICTED for obj in objs.values())
     assert not set(objs) & RESTRICTED  # not even the marking definitions in use elsewhere
     assert validate(list(objs.values())).is_valid
     assert AuditEvent.objects.filter(action="stix.export", object_type="notice").count() == 1
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "charlie", "audrey"])
+def test_every_bundle_is_self_contained(feed: Feed, network: Network, api: Api, who: str) -> None:
+    """Each profile's and the notice's bundle resolves every reference it makes, its family
+    included: the AMBER profile is a variant of the GREEN one, which is a variant of the RED
+    one (a grandparent only alice and audrey see). The one exception is the TLP 2.0
+    extension definition the OASIS marking definitions name: OASIS publishes it, and it is
+    sent nowhere, the TAXII feed included."""
+    green, amber, red = (feed.profiles[label] for label in (TLP.GREEN, TLP.AMBER, TLP.RED))
+    for child, parent in ((amber, green), (green, red)):
+        services.profile_update(
+            profile_id=child.pk,
+            author=network.alice,
+            expected_version=None,
+            data=services.ProfileInput(fields={}, parent=parent, parent_set=True),
+        )
+    client = api(getattr(network, who))
+    paths = [f"/api/v1/profiles/{p.pk}/stix/" for p in feed.profiles.values()]
+    paths.append(f"/api/v1/notices/{feed.notice.pk}/stix/")
+    families = 0
+    for path in paths:
+        response = client.get(path)
+        if response.status_code == 404:
+            continue
+        objects = json.loads(response.content)["objects"]
+        ids = {obj["id"] for obj in objects}
+        for obj in objects:
+            dangling = (o.references(obj) | set(obj.get("extensions", {}))) - ids
+            dangling -= {o.TLP2_EXTENSION_ID} if obj["type"] == "marking-definition" else set()
+            assert not dangling, (path, obj["type"], dangling)
+        families += sum(obj.get("relationship_type") == "derived-from" for obj in objects)
+        assert validate(objects).is_valid, path
+    # charlie sees the GREEN profile alone; every other reader here sees a pair.
+    assert families > 0 or who == "charlie"
+    if who == "alice":  # the parent comes along, not the parent's own family
+        objs = json.loads(client.get(f"/api/v1/profiles/{amber.pk}/stix/").content)["objects"]
+        profiles = {obj["id"] for obj in objs if obj["type"] == "x-dix-device-profile"}
+        assert profiles == {o.profile_id(amber.pk), o.profile_id(green.pk)}
+        assert sum(obj.get("relationship_type") == "derived-from" for obj in objs) == 1
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 from intel.models import AuditEvent, Member
 from intel.stix import feed
 from intel.stix.feed import Entry
+from intel.stix.mapping import Span
 from intel.stix.objects import TLP_MARKING_IDS
 from intel.taxii import paging
 from tests.taxii.conftest import (
@@ -63,7 +64,16 @@ def fake_feed(monkeypatch: pytest.MonkeyPatch) -> None:
         shared = [PROFILE_1, REPORT_1, PROFILE_1B, IDENTITY]
         return [*shared, SECRET] if member.username == "alice" else shared
 
+    def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entry], Span]:
+        """Windows of one added version (with every version of its object), to page across
+        windows as well."""
+        later = [e for e in entries(member) if since is None or e.date_added >= since]
+        cut = later[1].date_added if len(later) > 1 else None
+        ids = {e.stix_id for e in later[:1]}
+        return [e for e in entries(member) if e.stix_id in ids], Span(since, cut)
+
     monkeypatch.setattr(feed, "entries", entries)
+    monkeypatch.setattr(feed, "window", window)
 
 
 Taxii = Callable[..., TaxiiClient]

@@ -2,13 +2,14 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from intel import audit
+from intel.management.base import DixCommand
 from intel.models import AuditEvent
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = (
         "Verify the audit trail's hash chain; exit 1 at the first broken link. Prints the "
         "chain's head: keep it outside DIX and pass it later as --anchor."

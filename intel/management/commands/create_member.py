@@ -1,13 +1,14 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from intel import services
 from intel.errors import ApplicationError
+from intel.management.base import DixCommand
 from intel.models import TLP, Organisation, Role
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = "Create a member of an organisation (no password: tokens only, unless --password)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,14 +1,15 @@
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from intel import services
+from intel.management.base import DixCommand
 from intel.models import Member
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = "Issue an API token for a member and print it once."
 
     def add_arguments(self, parser: CommandParser) -> None:

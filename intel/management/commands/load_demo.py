@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import transaction
 
 from intel import services
 from intel.api.serializers import DeviceProfileWriteSerializer, profile_input
+from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token
 
@@ -96,7 +97,7 @@ def _seizure_report(item: dict[str, Any], keys: dict[str, int], notices: dict[st
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = "Load the demo data (Operation Prison Break) and print the demo personas' tokens."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -131,13 +132,13 @@ class Command(BaseCommand):
                 created += 1
             if item.get("staff"):
                 # The demo's secretariat staff may browse DIX's models in the admin, edit
-                # organisations and revoke tokens; entitlements stay a superuser's job.
+                # organisations' names and revoke tokens; entitlements (an organisation's
+                # kind, sponsor and country included) stay a superuser's job.
                 member.user_permissions.set(
                     Permission.objects.filter(content_type__app_label="intel").filter(
                         codename__in=[
                             "view_organisation",
                             "change_organisation",
-                            "add_organisation",
                             "view_member",
                             "view_apitoken",
                             "change_apitoken",

@@ -3,12 +3,13 @@ events) and print what was deleted, per model. The scheduler runs the same thing
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from intel import retention
+from intel.management.base import DixCommand
 
 
-class Command(BaseCommand):
+class Command(DixCommand):
     help = (
         "Delete rows past their retention period (DIX_RETENTION_*_DAYS) and print the counts "
         "per model. The audit trail is never deleted."
