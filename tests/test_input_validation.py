@@ -534,6 +534,17 @@ def test_a_number_too_large_for_a_float_is_not_a_name(network, api):
     assert not [t for t in client.get("/api/v1/tokens/").json()["results"] if t["name"] == "inf"]
 
 
+def test_the_values_of_an_object_field_are_checked_too(network, api, make_profile):
+    profile = make_profile(tlp=TLP.GREEN, name="Phone")
+    url = f"/api/v1/profiles/{profile.pk}/"
+    for body in ['{"legal_status": {"FR": 1e400}}', '{"legal_status": {"FR": 12345}}']:
+        response = api(network.alice).patch(
+            url, body, content_type="application/json", HTTP_IF_MATCH="*"
+        )
+        refused(response, "legal_status.FR", "invalid")
+    assert api(network.alice).get(url).json()["legal_status"] == {}
+
+
 def test_ids_and_numbers_in_a_body_are_json_integers_or_ascii_strings(network, api, make_profile):
     client = api(network.alice)
     parent = make_profile(tlp=TLP.GREEN, name="Parent")

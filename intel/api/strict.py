@@ -305,9 +305,14 @@ def _numeric(value: Any) -> bool:
 
 
 def _each(field: serializers.Field, value: Any) -> _Problem:
-    if not isinstance(value, list):
-        return None  # the field itself says it wants a list
-    errors = {str(i): [p] for i, item in enumerate(value) if (p := check_field_value(field, item))}
+    """The problems of each item of a list, or of each value of an object, by index or key."""
+    if isinstance(value, list):
+        items: Iterable[tuple[Any, Any]] = enumerate(value)
+    elif isinstance(value, Mapping):
+        items = value.items()
+    else:
+        return None  # the field itself says it wants a list or an object
+    errors = {str(key): [p] for key, item in items if (p := check_field_value(field, item))}
     return errors or None
 
 
@@ -322,7 +327,7 @@ def check_field_value(field: serializers.Field, value: Any) -> _Problem:
         return None  # `null` and read-only fields have their own refusals
     if isinstance(field, relations.ManyRelatedField):
         return _each(field.child_relation, value)
-    if isinstance(field, serializers.ListField):
+    if isinstance(field, (serializers.ListField, serializers.DictField)):
         return _each(field.child, value)
     if isinstance(field, serializers.MultipleChoiceField):
         return _each(serializers.ChoiceField(choices=field.choices), value)
