@@ -1,10 +1,11 @@
-"""Filters for the profile list. Each works on a queryset already cut by `visible_to`."""
+"""Filters for the profile list and the directory. Each works on a queryset already cut by
+`visible_to`."""
 
 import django_filters
 from django.db.models import Q, QuerySet
 
-from intel.api.strict import BooleanFilter
-from intel.models import DeviceProfile, Identifier
+from intel.api.strict import BooleanFilter, CountryFilter, FilterId, IdFilter, SlugFilter
+from intel.models import DeviceProfile, Identifier, Organisation
 from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP
 
@@ -13,17 +14,15 @@ class DeviceProfileFilter(django_filters.FilterSet):
     device_class = django_filters.MultipleChoiceFilter(
         choices=DeviceClass.choices, help_text="Device class; repeat for several."
     )
-    country = django_filters.CharFilter(
+    country = CountryFilter(
         field_name="manufacturer_country",
         help_text="Manufacturer country (ISO 3166-1 alpha-2).",
     )
-    owner_country = django_filters.CharFilter(
+    owner_country = CountryFilter(
         field_name="owner__country", help_text="Country of the owner organisation."
     )
     tlp = django_filters.MultipleChoiceFilter(choices=TLP.choices, help_text="TLP label(s).")
-    owner = django_filters.CharFilter(
-        field_name="owner__slug", help_text="Owner organisation's slug."
-    )
+    owner = SlugFilter(field_name="owner__slug", help_text="Owner organisation's slug.")
     tac_prefix = django_filters.CharFilter(
         method="filter_tac_prefix",
         help_text="1 to 8 digits: profiles with a TAC or TAC range covering any TAC that starts "
@@ -37,7 +36,7 @@ class DeviceProfileFilter(django_filters.FilterSet):
         method="filter_retired",
         help_text="`false` (default): current profiles; `true`: retired ones only.",
     )
-    parent = django_filters.CharFilter(
+    parent = IdFilter(
         method="filter_parent", help_text="Variants of this profile (an id you may see)."
     )
 
@@ -58,15 +57,13 @@ class DeviceProfileFilter(django_filters.FilterSet):
         return queryset.filter(retired_at__isnull=not value)
 
     def filter_parent(
-        self, queryset: QuerySet[DeviceProfile], name: str, value: str
+        self, queryset: QuerySet[DeviceProfile], name: str, value: FilterId
     ) -> QuerySet[DeviceProfile]:
         """Variants of a parent the member may see; a hidden parent matches nothing, exactly
         like one that does not exist."""
-        if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
-            return queryset.none()
         member = self.request.user if self.request else None
         visible = DeviceProfile.objects.visible_to(member).values("id")  # type: ignore[arg-type]
-        return queryset.filter(parent_id=int(value), parent_id__in=visible)
+        return queryset.filter(parent_id=value, parent_id__in=visible)
 
     def filter_tac_prefix(
         self, queryset: QuerySet[DeviceProfile], name: str, value: str
@@ -90,3 +87,11 @@ class DeviceProfileFilter(django_filters.FilterSet):
         for term in terms:
             condition &= Q(search_text__contains=term)
         return queryset.filter(condition)
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    country = CountryFilter()
+
+    class Meta:
+        model = Organisation
+        fields = ("kind", "country")

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from intel.api.strict import BooleanFilter
+from intel.api.strict import BooleanFilter, CountryFilter, FilterId, IdFilter
 from intel.models import DeviceProfile
 from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeType
 
@@ -37,10 +37,10 @@ class NoticeFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=NoticeStatus.choices, help_text="Status(es)."
     )
-    profile = django_filters.CharFilter(
+    profile = IdFilter(
         method="filter_profile", help_text="Notices concerning this profile id (one you may see)."
     )
-    country = django_filters.CharFilter(
+    country = CountryFilter(
         method="filter_country", help_text="Issued from, or addressed to, this country."
     )
     acknowledged = BooleanFilter(
@@ -56,20 +56,18 @@ class NoticeFilter(django_filters.FilterSet):
         model = Notice
         fields: list[str] = []
 
-    def filter_profile(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
+    def filter_profile(
+        self, queryset: QuerySet[Notice], name: str, value: FilterId
+    ) -> QuerySet[Notice]:
         """A profile the member may not see matches nothing, exactly like a missing one."""
-        if not (value.isascii() and value.isdigit()) or int(value) >= 2**63:
-            return queryset.none()
         visible = DeviceProfile.objects.visible_to(self.request.user).values("id")
         concerned = Notice.profiles.through.objects.filter(
-            deviceprofile_id=int(value), deviceprofile_id__in=visible
+            deviceprofile_id=value, deviceprofile_id__in=visible
         ).values("notice_id")
         return queryset.filter(id__in=concerned)
 
     def filter_country(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
-        return queryset.filter(
-            Q(issuer__country=value.upper()) | Q(countries__country=value.upper())
-        ).distinct()
+        return queryset.filter(Q(issuer__country=value) | Q(countries__country=value)).distinct()
 
     def filter_acknowledged(
         self, queryset: QuerySet[Notice], name: str, value: bool

@@ -215,6 +215,10 @@ BAD_CURSORS = [
     _cursor("r=x"),
     "!!not base64!!",
     "\u00e9",
+    "!!!!",  # decodes to nothing when the decoder skips what is not base64
+    "AAAA",
+    _cursor("x=1"),
+    _cursor(""),
 ]
 
 
@@ -271,6 +275,122 @@ def test_a_malformed_time_is_refused(network, api, url, name, who):
     client = api(getattr(network, who))
     for value in ["garbage", "2025-13-45", "99999-01-01", "2025-05-20T25:00:00Z", "\x00"]:
         refused(client.get(url, {name: value}), name)
+
+
+IDS = ["abc", "-1", "0", "1.5", "99999999999999999999", "\u0663", " 1"]
+COUNTRIES = ["ZZ", "ZZZZ", "\U0001f600\U0001f600", "f", "F1"]
+SLUGS = ["fr desk", "fr/desk", "\u00e9!"]
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "bad"),
+    [
+        ("/api/v1/profiles/", "parent", IDS),
+        ("/api/v1/notices/", "profile", IDS),
+        ("/api/v1/seizures/", "notice", IDS),
+        ("/api/v1/seizures/", "profile", IDS),
+        ("/api/v1/profiles/", "country", COUNTRIES),
+        ("/api/v1/profiles/", "owner_country", COUNTRIES),
+        ("/api/v1/notices/", "country", COUNTRIES),
+        ("/api/v1/seizures/", "country", COUNTRIES),
+        ("/api/v1/organisations/", "country", COUNTRIES),
+        ("/api/v1/profiles/", "owner", SLUGS),
+        ("/api/v1/seizures/", "organisation", SLUGS),
+    ],
+)
+def test_a_filter_value_that_is_not_one_is_refused_naming_it(network, api, url, name, bad):
+    client = api(network.alice)
+    for value in bad:
+        refused(client.get(url, {name: value}), name)
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "value"),
+    [
+        ("/api/v1/profiles/", "parent", "9999999"),
+        ("/api/v1/notices/", "profile", "9999999"),
+        ("/api/v1/seizures/", "notice", str(2**63 - 1)),
+        ("/api/v1/seizures/", "profile", "9999999"),
+        ("/api/v1/profiles/", "country", "aq"),
+        ("/api/v1/notices/", "country", "AQ"),
+        ("/api/v1/organisations/", "country", "AQ"),
+        ("/api/v1/profiles/", "owner", "no-such-desk"),
+    ],
+)
+def test_a_well_formed_filter_value_matching_nothing_is_an_empty_list(
+    network, api, url, name, value
+):
+    response = api(network.alice).get(url, {name: value})
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["results"] == []
+
+
+def test_an_id_filter_does_not_reveal_a_hidden_object(network, api, make_profile):
+    hidden = make_profile(tlp=TLP.RED, name="Red phone")
+    make_profile(tlp=TLP.GREEN, name="Variant", parent=hidden)
+    outsider = api(network.charlie)
+    for url, name in [("/api/v1/profiles/", "parent"), ("/api/v1/notices/", "profile")]:
+        response = outsider.get(url, {name: hidden.pk})
+        assert response.status_code == 200
+        assert response.json()["results"] == []
+
+
+# Filters that take any text by design: free-text search, names, ids of any kind of object.
+FREE_TEXT_FILTERS = {
+    ("DeviceProfileFilter", "q"),
+    ("DeviceProfileFilter", "tac_prefix"),  # checked by its method
+    ("NoticeFilter", "since"),  # checked by its method
+    ("AuditEventFilter", "actor"),
+    ("AuditEventFilter", "organisation"),
+    ("AuditEventFilter", "action"),
+    ("AuditEventFilter", "object_type"),
+    ("AuditEventFilter", "object_id"),
+    ("AuditEventFilter", "after"),  # checked by its method
+    ("AuditEventFilter", "before"),  # checked by its method
+}
+
+
+def test_every_filter_checks_its_value():
+    """A new filter is strict (an id, a country, a slug, a choice, a date, a boolean) or is
+    listed above as free text on purpose: a `CharFilter` left as it is answers a malformed
+    value with an empty list."""
+    import django_filters
+
+    from intel.api import strict
+
+    strict_kinds = (
+        strict.IdFilter,
+        strict.CountryFilter,
+        strict.SlugFilter,
+        strict.BooleanFilter,
+        django_filters.ChoiceFilter,
+        django_filters.MultipleChoiceFilter,
+        django_filters.DateFilter,
+    )
+    unchecked = []
+    for route, view in _views(get_resolver().url_patterns):
+        filterset = getattr(view, "filterset_class", None)
+        if not route.startswith("api/v1/") or filterset is None:
+            continue
+        for name, item in filterset.base_filters.items():
+            if (filterset.__name__, name) in FREE_TEXT_FILTERS:
+                continue
+            if not isinstance(item, strict_kinds):
+                unchecked.append((filterset.__name__, name))
+    assert unchecked == []
+
+
+@pytest.mark.parametrize(("method", "path", "op"), operations())
+def test_a_format_dix_does_not_render_is_refused_naming_it(network, api, method, path, op):
+    url = url_for(path, method) + "?format=xml"
+    response = send(caller(network, api, path), method, url, example(op) or None)
+    refused(response, "format", "invalid_choice")
+
+
+def test_format_json_is_taken(network, api):
+    response = api(network.alice).get("/api/v1/profiles/", {"format": "json"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
 
 
 def test_the_audit_trail_has_no_since_filter(network, api):
@@ -373,6 +493,76 @@ def test_huge_numbers_and_long_strings_are_never_a_crash(network, api, method, p
         not_a_crash(send(client, method, url, _replaced(body, where, "x" * 100_000)))
 
 
+# JSON values of another type than the field's: DRF would convert each silently (`1.5` to 1,
+# the Arabic-Indic digit three to 3, the number 12345 to the string "12345").
+NOT_INTEGERS = [1.5, 2.0, "\u0663", "1.5", " 1", True, "1e3", 1.5e308]
+NOT_STRINGS = [12345, 1e308, True, False]
+NOT_DECIMALS = ["\u0663", "1e2", "12,5", "Infinity", True]
+
+
+def _property(op: dict[str, Any], name: str) -> dict[str, Any]:
+    schema = json_body(op)["schema"]  # type: ignore[index]
+    if "$ref" in schema:
+        schema = SCHEMA["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    found: dict[str, Any] = schema.get("properties", {}).get(name, {})
+    return found
+
+
+@pytest.mark.parametrize(("method", "path", "op"), WITH_EXAMPLES)
+def test_a_body_value_of_another_json_type_is_refused_naming_it(
+    network, api, method, path, op, world
+):
+    client = caller(network, api, path)
+    url = url_for(path, method, world)
+    body = example(op)
+    for where in _integers(body):
+        for value in NOT_INTEGERS:
+            response = send(client, method, url, _replaced(body, where, value))
+            refused(response, ".".join(map(str, where)), "invalid")
+    for where in _strings(body):
+        # A decimal sent as a string ("20.00", as DIX renders it) may also be a JSON number.
+        decimal = _property(op, where[0]).get("format") == "decimal"
+        for value in NOT_DECIMALS if decimal else NOT_STRINGS:
+            response = send(client, method, url, _replaced(body, where, value))
+            refused(response, ".".join(where) or "body", "invalid")
+
+
+def test_a_number_too_large_for_a_float_is_not_a_name(network, api):
+    client = api(network.alice)
+    for body in ['{"name": 1e400}', '{"name": 1e308}']:
+        refused(client.post("/api/v1/tokens/", body, content_type="application/json"), "name")
+    assert not [t for t in client.get("/api/v1/tokens/").json()["results"] if t["name"] == "inf"]
+
+
+def test_the_values_of_an_object_field_are_checked_too(network, api, make_profile):
+    profile = make_profile(tlp=TLP.GREEN, name="Phone")
+    url = f"/api/v1/profiles/{profile.pk}/"
+    for body in ['{"legal_status": {"FR": 1e400}}', '{"legal_status": {"FR": 12345}}']:
+        response = api(network.alice).patch(
+            url, body, content_type="application/json", HTTP_IF_MATCH="*"
+        )
+        refused(response, "legal_status.FR", "invalid")
+    assert api(network.alice).get(url).json()["legal_status"] == {}
+
+
+def test_ids_and_numbers_in_a_body_are_json_integers_or_ascii_strings(network, api, make_profile):
+    client = api(network.alice)
+    parent = make_profile(tlp=TLP.GREEN, name="Parent")
+    child = make_profile(tlp=TLP.GREEN, name="Child")
+    url = f"/api/v1/profiles/{child.pk}/"
+    for value in [parent.pk + 0.5, float(parent.pk), "\u0663", True]:
+        refused(send(client, "patch", url, {"parent": value}), "parent", "invalid")
+    for value in ["\u0663", "1e2", "Infinity", True, "12,5"]:
+        refused(send(client, "patch", url, {"length_mm": value}), "length_mm", "invalid")
+    assert client.get(url).json()["parent"] is None
+    assert send(client, "patch", url, {"parent": str(parent.pk)}).status_code == 200
+    assert send(client, "patch", url, {"length_mm": "42.5"}).status_code == 200
+    assert send(client, "patch", url, {"length_mm": 43}).status_code == 200
+    notice = {"type": "alert", "title": "x", "tlp": TLP.GREEN, "profiles": [1.5, "\u0662"]}
+    problem = refused(client.post("/api/v1/notices/", notice, format="json"), "profiles.0")
+    assert "profiles.1" in {e["field"] for e in problem["errors"]}
+
+
 @pytest.mark.parametrize(("method", "path", "op"), operations(lambda p, m, op: json_body(op)))
 def test_read_only_fields_are_refused_naming_them(network, api, method, path, op, world):
     request_fields = ref_properties(json_body(op)["schema"])  # type: ignore[index]
@@ -424,7 +614,12 @@ def test_an_action_without_a_body_refuses_one(network, api, method, path, op, wo
     client = caller(network, api, path)
     url = url_for(path, method, world)
     refused(send(client, method, url, {"reason": "x"}), "reason", "unknown_field")
-    refused(send(client, method, url, "[1]"), "body")
+    for body in ["[1]", "null", "[]", "0", "false", '""']:
+        problem = refused(send(client, method, url, body), "body", "unexpected_body")
+        assert problem["errors"][0]["pointer"] == "#"  # the whole body, as docs/errors.md says
+    # An empty object asks nothing: it is no refusal of the body.
+    response = send(client, method, url, "{}")
+    assert response.status_code != 400, response.content[:300]
 
 
 @pytest.mark.parametrize(

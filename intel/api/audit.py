@@ -28,12 +28,10 @@ from rest_framework.response import Response
 from intel import audit
 from intel.api.pagination import CheckedCursorPagination
 from intel.api.permissions import IsNetworkMember
-from intel.api.strict import StrictRequestMixin
+from intel.api.strict import MAX_ID, StrictRequestMixin
 from intel.api.views import PROBLEM, member_of, parse_id
 from intel.errors import NotFound
 from intel.models import TLP, AuditEvent, Role
-
-MAX_ID = 2**63 - 1
 
 
 class IsAuditor(BasePermission):

@@ -1,7 +1,10 @@
 """Cursor pagination: stable under inserts, no offsets, no total counts."""
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Any
+from urllib import parse
 
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db.models import Field, QuerySet
@@ -32,6 +35,9 @@ class CheckedCursorPagination(CursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _well_formed(encoded):
+            raise self._bad_cursor()
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
@@ -69,6 +75,17 @@ class CheckedCursorPagination(CursorPagination):
 
     def _bad_cursor(self) -> Exception:
         return refusal([self.cursor_query_param], self.invalid_cursor_message, "invalid")
+
+
+def _well_formed(encoded: str) -> bool:
+    """Base64 (strictly: DRF's decoder drops what is not, reading `!!!!` as the first page) of
+    a query string holding only the keys DRF writes."""
+    try:
+        text = base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+    except (UnicodeError, binascii.Error, ValueError):
+        return False
+    keys = {key for key, _ in parse.parse_qsl(text, keep_blank_values=True)}
+    return bool(keys) and keys <= {"o", "r", "p"}
 
 
 class NewestFirstCursorPagination(CheckedCursorPagination):

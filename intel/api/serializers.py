@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from intel.api.strict import check_body_types
 from intel.models import (
     ApiToken,
     Attachment,
@@ -55,9 +56,14 @@ def refuse_unknown_fields(data: Mapping[Any, Any], fields: Mapping[str, Any]) ->
 class StrictFieldsMixin:
     """Refuse keys the endpoint does not take (`refuse_unknown_fields`)."""
 
+    # Also values of the wrong JSON type (`check_body_types`), before DRF's fields convert them
+    # silently. Every serializer that reads a body has this mixin, so the rule holds for
+    # declared and model-mapped fields alike. (The docstring above is every subclass's schema
+    # description, hence this comment.)
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             refuse_unknown_fields(data, self.fields)  # type: ignore[attr-defined]
+            check_body_types(data, self.fields)  # type: ignore[attr-defined]
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -30,9 +30,9 @@ from intel import audit, services
 from intel.api import serializers as s
 from intel.api.conditional import conditional_response, expected_version, list_etag, versioned_etag
 from intel.api.schema import ERRORS, PROBLEM
-from intel.api.strict import StrictRequestMixin
+from intel.api.strict import MAX_ID, StrictRequestMixin
 from intel.errors import NotFound
-from intel.filters import DeviceProfileFilter
+from intel.filters import DeviceProfileFilter, OrganisationFilter
 from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
 
@@ -58,9 +58,6 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description="The profile's ETag as you last read it. A stale one answers 412.",
 )
-
-
-MAX_ID = 2**63 - 1
 
 
 def parse_id(raw: object) -> int:
@@ -102,7 +99,7 @@ class MeView(StrictRequestMixin, APIView):
 class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Organisation.objects.select_related("sponsor")
     serializer_class = s.OrganisationSerializer
-    filterset_fields = ("kind", "country")
+    filterset_class = OrganisationFilter
 
     def get_queryset(self) -> QuerySet[Organisation]:
         return super().get_queryset().order_by("-created_at", "-id")

@@ -30,7 +30,14 @@ from rest_framework.views import APIView
 from intel import audit
 from intel.api.conditional import conditional_response, list_etag
 from intel.api.serializers import TAC_RE, StrictFieldsMixin
-from intel.api.strict import BooleanFilter, StrictRequestMixin
+from intel.api.strict import (
+    BooleanFilter,
+    CountryFilter,
+    FilterId,
+    IdFilter,
+    SlugFilter,
+    StrictRequestMixin,
+)
 from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
 from intel.errors import Forbidden, NotFound
 from intel.models import TLP, DeviceProfile, Member, Organisation
@@ -271,14 +278,14 @@ def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
 class SeizureReportFilter(django_filters.FilterSet):
     """Each filter works on reports already cut by `visible_to`."""
 
-    country = django_filters.CharFilter(method="filter_country", help_text="ISO 3166-1 alpha-2.")
+    country = CountryFilter(field_name="country", help_text="ISO 3166-1 alpha-2.")
     facility_type = django_filters.MultipleChoiceFilter(
         choices=FacilityType.choices, help_text="Facility type(s)."
     )
-    notice = django_filters.CharFilter(
+    notice = IdFilter(
         method="filter_notice", help_text="Reports answering this notice (an id you may see)."
     )
-    profile = django_filters.CharFilter(
+    profile = IdFilter(
         method="filter_profile",
         help_text="Reports with a line of this profile (an id you may see).",
     )
@@ -291,7 +298,7 @@ class SeizureReportFilter(django_filters.FilterSet):
     negative_result = BooleanFilter(
         help_text="`true`: searches that found nothing; `false`: seizures."
     )
-    organisation = django_filters.CharFilter(
+    organisation = SlugFilter(
         field_name="organisation__slug", help_text="Reporting organisation's slug."
     )
 
@@ -299,37 +306,19 @@ class SeizureReportFilter(django_filters.FilterSet):
         model = SeizureReport
         fields: list[str] = []
 
-    def filter_country(
-        self, queryset: QuerySet[SeizureReport], name: str, value: str
-    ) -> QuerySet[SeizureReport]:
-        return queryset.filter(country=value.upper())
-
     def filter_notice(
-        self, queryset: QuerySet[SeizureReport], name: str, value: str
+        self, queryset: QuerySet[SeizureReport], name: str, value: FilterId
     ) -> QuerySet[SeizureReport]:
         """A notice the member may not see matches nothing, exactly like a missing one."""
-        notice_id = _id_or_none(value)
-        if notice_id is None:
-            return queryset.none()
         visible = Notice.objects.visible_to(self.request.user).values("id")
-        return queryset.filter(notice_id=notice_id, notice_id__in=visible)
+        return queryset.filter(notice_id=value, notice_id__in=visible)
 
     def filter_profile(
-        self, queryset: QuerySet[SeizureReport], name: str, value: str
+        self, queryset: QuerySet[SeizureReport], name: str, value: FilterId
     ) -> QuerySet[SeizureReport]:
-        profile_id = _id_or_none(value)
-        if profile_id is None:
-            return queryset.none()
         visible = DeviceProfile.objects.visible_to(self.request.user).values("id")
-        lines = SeizureLine.objects.filter(profile_id=profile_id, profile_id__in=visible)
+        lines = SeizureLine.objects.filter(profile_id=value, profile_id__in=visible)
         return queryset.filter(id__in=lines.values("report_id"))
-
-
-def _id_or_none(value: str) -> int | None:
-    try:
-        return parse_id(value)
-    except NotFound:
-        return None
 
 
 # --- Views -----------------------------------------------------------------------------------
