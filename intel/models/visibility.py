@@ -249,3 +249,66 @@ def visible_ids_per_viewer(
             cursor.execute(sql, _substitute(params, _values(viewer)))
             answers.append({row[0] for row in cursor.fetchall()})
     return answers
+
+
+# --- One viewer's rule as SQL, for the pages of an export ---------------------------------
+#
+# A TAXII pull asks the same member's `visible_to` questions on every page, and building and
+# compiling those querysets costs several times what the database needs to answer them. The
+# SQL of a member's rule is a function of the rows the rule reads from the member object
+# alone (the member, its organisation, that organisation's sponsor): everything else it
+# depends on (profiles, notices, recipients, grants and their expiry) is read by the
+# database when the query runs. So the compiled SQL is kept per process under every column
+# of those rows: a changed clearance, role, organisation, sponsor or country is another key,
+# and a change of data needs no invalidation because no data is kept.
+
+_sql_kept: dict[tuple[Any, ...], _Compiled] = {}
+
+
+def _viewer_rows(member: "Member") -> tuple[Any, ...]:
+    """Every column of the member and of each related row loaded with it (its organisation,
+    that one's sponsor): all that building a rule can read without a query."""
+    rows: list[Any] = []
+    pending: list[Any] = [member]
+    seen: set[int] = set()
+    while pending:
+        obj = pending.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        meta = obj._meta
+        rows.append((meta.label, repr([getattr(obj, f.attname) for f in meta.concrete_fields])))
+        pending += [o for o in obj._state.fields_cache.values() if o is not None]
+        for prefetched in getattr(obj, "_prefetched_objects_cache", {}).values():
+            pending += list(prefetched)
+    return tuple(rows)
+
+
+def viewer_sql(
+    name: str, member: "Member", query: Callable[["Member"], QuerySet[Any]]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of `query(member)` (a one-column values() queryset built on a
+    `visible_to(member)`), compiled once per process for the member's present rows (see
+    above). `name` tells the caller's queries apart. Kept only when building read nothing
+    from the database and the SQL holds no time of its own (`_build`'s rule)."""
+    key = (name, _viewer_rows(member))
+    kept = _sql_kept.get(key)
+    if kept is not None:
+        return kept[0], kept[1]
+    from django.db import connections
+
+    ran: list[str] = []
+
+    def count(execute: Any, sql: str, *args: Any) -> Any:
+        ran.append(sql)
+        return execute(sql, *args)
+
+    with ExitStack() as watching:
+        for connection in connections.all():
+            watching.enter_context(connection.execute_wrapper(count))
+        compiled = _compiled(query(member))
+    if not ran and not any(_is_time(p) for p in compiled[1]):
+        if len(_sql_kept) >= _KEEP_AT_MOST:
+            _sql_kept.clear()
+        _sql_kept[key] = compiled
+    return compiled[0], compiled[1]
