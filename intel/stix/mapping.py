@@ -103,9 +103,12 @@ class Audience:
         return RawSQL(sql, params)  # noqa: S611
 
     @cached_property
+    def profile_ids(self) -> RawSQL:
+        return self._ids("profiles", lambda m: DeviceProfile.objects.visible_to(m).values("id"))
+
+    @cached_property
     def profiles(self) -> "QuerySet[DeviceProfile]":
-        ids = self._ids("profiles", lambda m: DeviceProfile.objects.visible_to(m).values("id"))
-        return DeviceProfile.objects.filter(pk__in=ids)
+        return DeviceProfile.objects.filter(pk__in=self.profile_ids)
 
     @cached_property
     def revisions(self) -> "QuerySet[ProfileRevision]":
@@ -127,9 +130,7 @@ class Audience:
         """The seizure lines the member may see as sightings: of a visible report, about a
         profile the member sees."""
         reports = self._ids("reports", lambda m: SeizureReport.objects.visible_to(m).values("id"))
-        return SeizureLine.objects.filter(
-            report_id__in=reports, profile_id__in=self.profiles.values("id")
-        )
+        return SeizureLine.objects.filter(report_id__in=reports, profile_id__in=self.profile_ids)
 
 
 class _VisibleProfiles:
@@ -722,7 +723,7 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     notices = audience.notices
     sources = {
         "profiles": (
-            ProfileRevision.objects.filter(profile__in=profiles.values("id")),
+            ProfileRevision.objects.filter(profile_id__in=audience.profile_ids),
             "created_at",
             "profile_id",
         ),
