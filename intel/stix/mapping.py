@@ -117,13 +117,16 @@ class Audience:
         return ProfileRevision.objects.filter(pk__in=ids)
 
     @cached_property
-    def notices(self) -> "QuerySet[Notice]":
+    def notice_ids(self) -> RawSQL:
         """The published (or later) notices the member receives."""
-        ids = self._ids(
+        return self._ids(
             "notices",
             lambda m: Notice.objects.visible_to(m).filter(status__in=PUBLIC_STATES).values("id"),
         )
-        return Notice.objects.filter(pk__in=ids)
+
+    @cached_property
+    def notices(self) -> "QuerySet[Notice]":
+        return Notice.objects.filter(pk__in=self.notice_ids)
 
     @cached_property
     def lines(self) -> "QuerySet[SeizureLine]":
@@ -719,25 +722,58 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     date at which one of them has more (None: all reach the end), so every version added in
     the span comes from a row read here."""
     audience = Audience(member)
-    profiles = audience.profiles
-    notices = audience.notices
-    sources = {
+    # Per source: every row whoever may see it, the member's share of it (built only when
+    # asked: building a rule costs more than asking it), the date column, the object's key.
+    every: dict[str, tuple[QuerySet[Any], Callable[[], QuerySet[Any]], str, str]] = {
         "profiles": (
-            ProfileRevision.objects.filter(profile_id__in=audience.profile_ids),
+            ProfileRevision.objects.all(),
+            lambda: ProfileRevision.objects.filter(profile_id__in=audience.profile_ids),
             "created_at",
             "profile_id",
         ),
-        "bare": (profiles.filter(revisions__isnull=True), "updated_at", "id"),
+        "bare": (
+            DeviceProfile.objects.filter(revisions__isnull=True),
+            lambda: audience.profiles.filter(revisions__isnull=True),
+            "updated_at",
+            "id",
+        ),
         "notices": (
-            NoticeVersion.objects.filter(notice__in=notices.values("id")),
+            NoticeVersion.objects.all(),
+            lambda: NoticeVersion.objects.filter(notice_id__in=audience.notice_ids),
             "published_at",
             "notice_id",
         ),
-        "withdrawn": (notices.filter(status=NoticeStatus.WITHDRAWN), "changed_at", "id"),
-        "lines": (audience.lines, "report__created_at", "id"),
-        "organisations": (Organisation.objects.all(), "created_at", "id"),
+        "withdrawn": (
+            Notice.objects.filter(status=NoticeStatus.WITHDRAWN),
+            lambda: audience.notices.filter(status=NoticeStatus.WITHDRAWN),
+            "changed_at",
+            "id",
+        ),
+        "lines": (SeizureLine.objects.all(), lambda: audience.lines, "report__created_at", "id"),
+        "organisations": (
+            Organisation.objects.all(),
+            lambda: Organisation.objects.all(),
+            "created_at",
+            "id",
+        ),
     }
-    found: dict[str, list[tuple[datetime, int]]] = {}
+    # Profile revisions are nearly always there; the other sources add nothing to most spans.
+    occupied = (
+        set(every)
+        if since is None
+        else {"profiles"}
+        | _any_from(
+            {name: (base, column) for name, (base, _, column, _) in every.items()},
+            since,
+            skip={"profiles"},
+        )
+    )
+    sources = {
+        name: (share(), column, key)
+        for name, (_, share, column, key) in every.items()
+        if name in occupied
+    }
+    found: dict[str, list[tuple[datetime, int]]] = {name: [] for name in every}
     cut: datetime | None = None
     for name, (queryset, column, key) in sources.items():
         if since is not None:
@@ -775,6 +811,33 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     fixed = _fixed_entries(audience, span, places=bool(picked["lines"]))
     result += [e for e in fixed if span.holds(e.date_added)]
     return sorted(result, key=lambda e: (e.date_added, e.stix_id, e.version)), span
+
+
+def _any_from(
+    sources: Mapping[str, tuple[QuerySet[Any], str]], since: datetime, *, skip: set[str]
+) -> set[str]:
+    """The sources (all rows, whoever may see them; the date column) that have a row added
+    from `since` on, asked in one query: a source without any costs nothing more."""
+    from django.db import connections
+
+    names = [name for name in sources if name not in skip]
+    parts: list[str] = []
+    params: list[Any] = []
+    alias = "default"
+    for name in names:
+        queryset, column = sources[name]
+        probe = queryset.filter(**{f"{column}__gte": since}).values("pk")[:1]
+        sql, args = probe.query.get_compiler(using=probe.db).as_sql()
+        parts.append(f"EXISTS ({sql})")
+        params += args
+        alias = probe.db
+    if not parts:
+        return set()
+    with connections[alias].cursor() as cursor:
+        # Django's own compilations of the probes, their values still bound as parameters.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {name for name, there in zip(names, row, strict=True) if there}
 
 
 def _fixed_entries(audience: Audience, span: Span, *, places: bool) -> list[Entry]:
