@@ -55,12 +55,21 @@ class ParentChange:
     changes: Mapping[str, Any]
 
 
+# The revisions that may be parent-only updates (`parent_change` tells for sure).
+MAY_CHANGE_PARENT = Q(action="updated", changes__has_key=_PARENT)
+
+
+def parent_change(profile_id: int, number: int, diff: Mapping[str, Any]) -> ParentChange | None:
+    """The revision as a `ParentChange` if the parent is all it changed."""
+    return ParentChange(profile_id, number, diff) if set(diff) == {_PARENT} else None
+
+
 def parent_changes(profile_ids: Iterable[int]) -> list[ParentChange]:
     """The parent-only updates of these profiles (the same for every reader)."""
     rows = ProfileRevision.objects.filter(
-        profile_id__in=list(profile_ids), action="updated", changes__has_key=_PARENT
+        MAY_CHANGE_PARENT, profile_id__in=list(profile_ids)
     ).values_list("profile_id", "number", "changes")
-    return [ParentChange(pid, number, diff) for pid, number, diff in rows if set(diff) == {_PARENT}]
+    return [c for row in rows if (c := parent_change(*row)) is not None]
 
 
 def unseen_revisions(

@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Min, QuerySet
+from django.db.models import Case, F, Min, QuerySet, When
 from django.db.models.expressions import RawSQL
 
 from intel.models import (
@@ -38,7 +38,7 @@ from intel.models import (
 )
 from intel.models.tlp import TLP
 from intel.models.visibility import viewer_sql
-from intel.revisions import unseen_revisions
+from intel.revisions import MAY_CHANGE_PARENT, ParentChange, parent_change, unseen_revisions
 from intel.stix import objects as o
 from intel.stix.feed import Entry
 
@@ -201,19 +201,28 @@ class _Revision:
     snapshot: Mapping[str, Any]
 
 
-def _revisions(audience: Audience, profiles: Any) -> tuple[dict[int, list[_Revision]], set[int]]:
+def _revisions(
+    audience: Audience, profiles: Any, parents: list[ParentChange] | None = None
+) -> tuple[dict[int, list[_Revision]], set[int]]:
     """The revisions of `profiles` (ids, or a values() queryset of them) in order, per
     profile, and the ids of those `member` may read (each keeps the label it was written
-    under)."""
+    under). `parents`, when given, receives the parent-only updates among them (read in the
+    same query, for `unseen_revisions`)."""
     by_profile: dict[int, list[_Revision]] = defaultdict(list)
-    for rev in (
+    rows: Any = (
         ProfileRevision.objects.filter(profile__in=profiles)
         .order_by("profile_id", "number")
         .values("id", "profile_id", "number", "created_at", "snapshot")
-    ):
+        .annotate(parent_change=Case(When(MAY_CHANGE_PARENT, then=F("changes")), default=None))
+    )
+    for rev in rows:
         by_profile[rev["profile_id"]].append(
             _Revision(rev["id"], rev["number"], rev["created_at"], rev["snapshot"])
         )
+        diff = rev["parent_change"]
+        if parents is not None and diff is not None:
+            change = parent_change(rev["profile_id"], rev["number"], diff)
+            parents += [change] if change is not None else []
     # Whoever sees a profile reads its latest revision: only older ones are asked about.
     if all(len(revisions) < 2 for revisions in by_profile.values()):
         return by_profile, set()
@@ -233,10 +242,12 @@ def _profiles(
     rows = list(profiles.values("id", "owner_id", "created_at", "tlp"))
     if not rows:
         return set()
-    selected = profiles.values("id")
-    by_profile, older_visible = _revisions(audience, selected)
+    # A part of the feed names its profiles: those the member sees are the rows just read.
+    selected = profiles.values("id") if scope.profile_ids is None else [r["id"] for r in rows]
+    candidates: list[ParentChange] = []
+    by_profile, older_visible = _revisions(audience, selected, candidates)
     # A change the member may not see (a hidden parent) is no version for them.
-    unseen = unseen_revisions(audience.member, [row["id"] for row in rows])
+    unseen = unseen_revisions(audience.member, [row["id"] for row in rows], candidates=candidates)
     shown: list[tuple[Any, list[_Revision]]] = []
     for row in rows:
         hidden = unseen.get(row["id"], set())
