@@ -68,6 +68,10 @@ class Scope:
     line_ids: frozenset[int] | None = None  # None: every line about an exported profile
     organisation_ids: frozenset[int] | None = None  # None: the whole directory
     fixed: bool = True  # DIX's identity, the extension definition, places, markings
+    # (id, owner_id, created_at, tlp) of each of `profile_ids`, when the caller has read them
+    # through the member's `Audience` in this request (with the visibility check, in the
+    # same statement): they are not read again.
+    profile_rows: tuple[tuple[int, int, datetime, str], ...] | None = None
 
 
 @dataclass
@@ -237,9 +241,13 @@ def _profiles(
     if scope.profile_ids == frozenset():
         return set()
     profiles = audience.profiles
-    if scope.profile_ids is not None:
-        profiles = profiles.filter(pk__in=scope.profile_ids)
-    rows = list(profiles.values("id", "owner_id", "created_at", "tlp"))
+    rows: list[Any]
+    if scope.profile_rows is not None:
+        rows = [dict(zip(_PROFILE_ROW, row, strict=True)) for row in scope.profile_rows]
+    else:
+        if scope.profile_ids is not None:
+            profiles = profiles.filter(pk__in=scope.profile_ids)
+        rows = list(profiles.values(*_PROFILE_ROW))
     if not rows:
         return set()
     # A part of the feed names its profiles: those the member sees are the rows just read.
@@ -263,6 +271,9 @@ def _profiles(
     for row, revisions in shown:
         _profile_versions(row, revisions, older_visible, visible_ids, out)
     return {row["id"] for row in rows}
+
+
+_PROFILE_ROW = ("id", "owner_id", "created_at", "tlp")
 
 
 def _current_state(profile_pk: int) -> _Revision:
@@ -735,6 +746,7 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     audience = Audience(member)
     # Per source: every row whoever may see it, the member's share of it (built only when
     # asked: building a rule costs more than asking it), the date column, the object's key.
+    # A profile source also reads the profile's row (`Scope.profile_rows`).
     every: dict[str, tuple[QuerySet[Any], Callable[[], QuerySet[Any]], str, str]] = {
         "profiles": (
             ProfileRevision.objects.all(),
@@ -784,12 +796,13 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
         for name, (_, share, column, key) in every.items()
         if name in occupied
     }
-    found: dict[str, list[tuple[datetime, int]]] = {name: [] for name in every}
+    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in every}
     cut: datetime | None = None
     for name, (queryset, column, key) in sources.items():
         if since is not None:
             queryset = queryset.filter(**{f"{column}__gte": since})
-        rows = list(queryset.order_by(column).values_list(column, key)[: size + 1])
+        fields = (column, key, *_ROW_OF.get(name, ()))
+        rows = list(queryset.order_by(column).values_list(*fields)[: size + 1])
         if len(rows) > size and (cut is None or rows[size][0] < cut):
             cut = rows[size][0]
         found[name] = rows
@@ -805,14 +818,21 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
             bounded = queryset.filter(**{f"{column}__gte": earliest})
             if cut is not None:
                 bounded = bounded.filter(**{f"{column}__lt": cut})
-            found[name] = list(bounded.values_list(column, key))
+            found[name] = list(bounded.values_list(column, key, *_ROW_OF.get(name, ())))
     span = Span(since, cut)
     picked = {
-        name: frozenset(pk for moment, pk in rows if span.holds(moment))
+        name: frozenset(row[1] for row in rows if span.holds(row[0]))
         for name, rows in found.items()
     }
+    profile_rows = {
+        row[1]: row[1:]
+        for name in ("profiles", "bare")
+        for row in found[name]
+        if span.holds(row[0])
+    }
     scope = Scope(
-        profile_ids=picked["profiles"] | picked["bare"],
+        profile_ids=frozenset(profile_rows),
+        profile_rows=tuple(profile_rows.values()),
         notice_ids=picked["notices"] | picked["withdrawn"],
         line_ids=picked["lines"],
         organisation_ids=picked["organisations"],
@@ -822,6 +842,13 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     fixed = _fixed_entries(audience, span, places=bool(picked["lines"]))
     result += [e for e in fixed if span.holds(e.date_added)]
     return sorted(result, key=lambda e: (e.date_added, e.stix_id, e.version)), span
+
+
+# The profile's row, read with a profile source's rows (`Scope.profile_rows`).
+_ROW_OF = {
+    "profiles": ("profile__owner_id", "profile__created_at", "profile__tlp"),
+    "bare": ("owner_id", "created_at", "tlp"),
+}
 
 
 def _any_from(
@@ -855,18 +882,21 @@ def _fixed_entries(audience: Audience, span: Span, *, places: bool) -> list[Entr
     """DIX's identity, the extension definition, the places of the member's sightings and the
     markings of what the member receives, as `collect` adds them to a whole feed, from
     aggregates only. A place is added with the first line sighted there, so `places` is
-    false when the span holds no line: then none of them is in it."""
+    false when the span holds no line: then none of them is in it. The others are added at
+    the epoch: only the span that holds it has them."""
     out = _Collector()
-    out.add(o.dix_identity(), o.EPOCH)
-    out.add(o.profile_extension_definition(), o.EPOCH)
-    firsts = (
-        audience.lines.values_list("report__country")
-        .annotate(first=Min("report__created_at"))
-        .order_by("report__country")
-    )
-    for country, added in firsts if places else []:
-        out.add(o.country_location(country), added)
-    in_use = _labels_in_use(audience) if span.holds(o.EPOCH) else set()
+    at_epoch = span.holds(o.EPOCH)
+    if at_epoch:
+        out.add(o.dix_identity(), o.EPOCH)
+        out.add(o.profile_extension_definition(), o.EPOCH)
+    if places:
+        for country, added in (
+            audience.lines.values_list("report__country")
+            .annotate(first=Min("report__created_at"))
+            .order_by("report__country")
+        ):
+            out.add(o.country_location(country), added)
+    in_use = _labels_in_use(audience) if at_epoch else set()
     for label in TLP.values:
         if label in in_use:
             out.add(o.tlp_marking(label), o.EPOCH)
