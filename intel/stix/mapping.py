@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Case, F, Min, QuerySet, When
+from django.db.models import Case, Exists, F, Min, QuerySet, When
 from django.db.models.expressions import RawSQL
 
 from intel.models import (
@@ -780,32 +780,55 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
             "id",
         ),
     }
+    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in every}
+    cut: datetime | None = None
+
+    def first_rows(name: str, **flags: Exists) -> list[tuple[Any, ...]]:
+        nonlocal cut
+        _, share, column, key = every[name]
+        queryset = share()
+        if since is not None:
+            queryset = queryset.filter(**{f"{column}__gte": since})
+        fields = (column, key, *_ROW_OF.get(name, ()), *flags)
+        rows = list(queryset.annotate(**flags).order_by(column).values_list(*fields)[: size + 1])
+        if len(rows) > size and (cut is None or rows[size][0] < cut):
+            cut = rows[size][0]
+        return rows
+
     # Profile revisions are nearly always there; the other sources add nothing to most spans.
-    occupied = (
-        set(every)
+    # Their first query also says which others have any row from `since` on, whoever may see
+    # them (evaluated once, not per row): only those are asked with the member's visibility.
+    others = [name for name in every if name != "profiles"]
+    flags = (
+        {}
         if since is None
-        else {"profiles"}
-        | _any_from(
+        else {
+            f"any_{name}": Exists(base.filter(**{f"{column}__gte": since}))
+            for name, (base, _, column, _) in every.items()
+            if name in others
+        }
+    )
+    rows = first_rows("profiles", **flags)
+    if since is None:
+        occupied = set(others)
+    elif rows:
+        flagged = zip(others, rows[0][-len(others) :], strict=True)
+        occupied = {name for name, there in flagged if there}
+    else:
+        occupied = _any_from(
             {name: (base, column) for name, (base, _, column, _) in every.items()},
             since,
             skip={"profiles"},
         )
-    )
+    found["profiles"] = [row[: len(row) - len(flags)] for row in rows]
+    for name in others:
+        if name in occupied:
+            found[name] = first_rows(name)
     sources = {
         name: (share(), column, key)
         for name, (_, share, column, key) in every.items()
-        if name in occupied
+        if name == "profiles" or name in occupied
     }
-    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in every}
-    cut: datetime | None = None
-    for name, (queryset, column, key) in sources.items():
-        if since is not None:
-            queryset = queryset.filter(**{f"{column}__gte": since})
-        fields = (column, key, *_ROW_OF.get(name, ()))
-        rows = list(queryset.order_by(column).values_list(*fields)[: size + 1])
-        if len(rows) > size and (cut is None or rows[size][0] < cut):
-            cut = rows[size][0]
-        found[name] = rows
     earliest = min((rows[0][0] for rows in found.values() if rows), default=None)
     if cut is not None and earliest is not None and cut <= earliest:
         # More than `size` rows added at the same instant: the span takes all of them.
@@ -864,7 +887,7 @@ def _any_from(
     alias = "default"
     for name in names:
         queryset, column = sources[name]
-        probe = queryset.filter(**{f"{column}__gte": since}).values("pk")[:1]
+        probe = queryset.filter(**{f"{column}__gte": since}).order_by().values("pk")
         sql, args = probe.query.get_compiler(using=probe.db).as_sql()
         parts.append(f"EXISTS ({sql})")
         params += args
