@@ -5,8 +5,8 @@ Each shareable model exposes `Model.objects.visible_to(member)`, built from
 attachments, exports) starts from it, so there is exactly one place where the rule lives.
 """
 
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -181,11 +181,9 @@ _kept: dict[tuple[Any, ...], _Compiled | None] = {}
 _KEEP_AT_MOST = 4096
 
 
-def _build(
-    query: Callable[["Member"], QuerySet[Any]], viewer: "Member"
-) -> tuple[_Compiled | None, bool]:
-    """The verified template of `viewer`'s shape (None: use per-viewer queries) and whether
-    it may be kept."""
+@contextmanager
+def _queries_run() -> Iterator[list[str]]:
+    """The SQL of every query run inside the block, on any connection."""
     from django.db import connections
 
     ran: list[str] = []
@@ -197,11 +195,27 @@ def _build(
     with ExitStack() as watching:
         for connection in connections.all():
             watching.enter_context(connection.execute_wrapper(count))
+        yield ran
+
+
+def _keepable(compiled: _Compiled, ran: list[str]) -> bool:
+    """Whether compiled SQL stays right for as long as the code does: building it read
+    nothing from the database (what it read could change) and it holds no time (a time
+    would be the clock of its build)."""
+    return not ran and not any(_is_time(p) for p in compiled[1])
+
+
+def _build(
+    query: Callable[["Member"], QuerySet[Any]], viewer: "Member"
+) -> tuple[_Compiled | None, bool]:
+    """The verified template of `viewer`'s shape (None: use per-viewer queries) and whether
+    it may be kept."""
+    with _queries_run() as ran:
         template = _compiled(query(_stand_in(viewer)))
         own = _compiled(query(viewer))
     filled = _substitute(template[1], _values(viewer))
     verified = template if _same(template[0], filled, own) else None
-    return verified, not ran and not any(_is_time(p) for p in template[1])
+    return verified, _keepable(template, ran)
 
 
 def visible_ids_per_viewer(
@@ -295,21 +309,11 @@ def viewer_sql(
     kept = _sql_kept.get(key)
     if kept is not None:
         return kept[0], kept[1]
-    from django.db import connections
-
-    ran: list[str] = []
-
-    def count(execute: Any, sql: str, *args: Any) -> Any:
-        ran.append(sql)
-        return execute(sql, *args)
-
-    with ExitStack() as watching:
-        for connection in connections.all():
-            watching.enter_context(connection.execute_wrapper(count))
+    with _queries_run() as ran:
         # Without ordering: the SQL only ever stands in an IN (...), where a sort of every
         # visible row would cost the most and mean nothing.
         compiled = _compiled(query(member).order_by())
-    if not ran and not any(_is_time(p) for p in compiled[1]):
+    if _keepable(compiled, ran):
         if len(_sql_kept) >= _KEEP_AT_MOST:
             _sql_kept.clear()
         _sql_kept[key] = compiled
