@@ -71,20 +71,23 @@ class ParentChange:
     changes: Mapping[str, Any]
 
 
+# The revisions that may show some reader nothing: only a diff that changes a masked key can
+# be masked to nothing (`parent_change` tells for sure).
+MAY_SHOW_NOTHING = Q(action="updated", changes__has_any_keys=sorted(MASKED_KEYS))
+
+
+def parent_change(profile_id: int, number: int, diff: Mapping[str, Any]) -> ParentChange | None:
+    """The revision as a `ParentChange` if it may show some reader nothing."""
+    return ParentChange(profile_id, number, diff) if may_show_nothing("updated", diff) else None
+
+
 def parent_changes(profile_ids: Iterable[int]) -> list[ParentChange]:
     """The updates of these profiles that may show some reader nothing (the same for every
     reader)."""
     rows = ProfileRevision.objects.filter(
-        profile_id__in=list(profile_ids),
-        action="updated",
-        # Only a diff that changes a masked key can be masked to nothing.
-        changes__has_any_keys=sorted(MASKED_KEYS),
+        MAY_SHOW_NOTHING, profile_id__in=list(profile_ids)
     ).values_list("profile_id", "number", "changes")
-    return [
-        ParentChange(pid, number, diff)
-        for pid, number, diff in rows
-        if may_show_nothing("updated", diff)
-    ]
+    return [c for row in rows if (c := parent_change(*row)) is not None]
 
 
 def unseen_revisions(

@@ -185,7 +185,11 @@ class DeviceProfile(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["tlp", "owner"])]
+        indexes = [
+            models.Index(fields=["tlp", "owner"]),
+            # TAXII pages look for profiles without revisions changed after their cursor.
+            models.Index(fields=["updated_at"], name="profile_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -474,6 +478,9 @@ class ProfileRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["profile", "number"], name="unique_revision_number")
         ]
+        # A TAXII page reads the revisions added from its cursor on, in that order, and stops
+        # after a page's worth (`intel.stix.mapping.window`).
+        indexes = [models.Index(fields=["created_at"], name="revision_added_idx")]
 
     def __str__(self) -> str:
         return f"{self.profile_id} r{self.number}"

@@ -5,8 +5,8 @@ Each shareable model exposes `Model.objects.visible_to(member)`, built from
 attachments, exports) starts from it, so there is exactly one place where the rule lives.
 """
 
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -181,11 +181,9 @@ _kept: dict[tuple[Any, ...], _Compiled | None] = {}
 _KEEP_AT_MOST = 4096
 
 
-def _build(
-    query: Callable[["Member"], QuerySet[Any]], viewer: "Member"
-) -> tuple[_Compiled | None, bool]:
-    """The verified template of `viewer`'s shape (None: use per-viewer queries) and whether
-    it may be kept."""
+@contextmanager
+def _queries_run() -> Iterator[list[str]]:
+    """The SQL of every query run inside the block, on any connection."""
     from django.db import connections
 
     ran: list[str] = []
@@ -197,11 +195,27 @@ def _build(
     with ExitStack() as watching:
         for connection in connections.all():
             watching.enter_context(connection.execute_wrapper(count))
+        yield ran
+
+
+def _keepable(compiled: _Compiled, ran: list[str]) -> bool:
+    """Whether compiled SQL stays right for as long as the code does: building it read
+    nothing from the database (what it read could change) and it holds no time (a time
+    would be the clock of its build)."""
+    return not ran and not any(_is_time(p) for p in compiled[1])
+
+
+def _build(
+    query: Callable[["Member"], QuerySet[Any]], viewer: "Member"
+) -> tuple[_Compiled | None, bool]:
+    """The verified template of `viewer`'s shape (None: use per-viewer queries) and whether
+    it may be kept."""
+    with _queries_run() as ran:
         template = _compiled(query(_stand_in(viewer)))
         own = _compiled(query(viewer))
     filled = _substitute(template[1], _values(viewer))
     verified = template if _same(template[0], filled, own) else None
-    return verified, not ran and not any(_is_time(p) for p in template[1])
+    return verified, _keepable(template, ran)
 
 
 def visible_ids_per_viewer(
@@ -249,3 +263,58 @@ def visible_ids_per_viewer(
             cursor.execute(sql, _substitute(params, _values(viewer)))
             answers.append({row[0] for row in cursor.fetchall()})
     return answers
+
+
+# --- One viewer's rule as SQL, for the pages of an export ---------------------------------
+#
+# A TAXII pull asks the same member's `visible_to` questions on every page, and building and
+# compiling those querysets costs several times what the database needs to answer them. The
+# SQL of a member's rule is a function of the rows the rule reads from the member object
+# alone (the member, its organisation, that organisation's sponsor): everything else it
+# depends on (profiles, notices, recipients, grants and their expiry) is read by the
+# database when the query runs. So the compiled SQL is kept per process under every column
+# of those rows: a changed clearance, role, organisation, sponsor or country is another key,
+# and a change of data needs no invalidation because no data is kept.
+
+_sql_kept: dict[tuple[Any, ...], _Compiled] = {}
+
+
+def _viewer_rows(member: "Member") -> tuple[Any, ...]:
+    """Every column of the member and of each related row loaded with it (its organisation,
+    that one's sponsor): all that building a rule can read without a query."""
+    rows: list[Any] = []
+    pending: list[Any] = [member]
+    seen: set[int] = set()
+    while pending:
+        obj = pending.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        meta = obj._meta
+        rows.append((meta.label, repr([getattr(obj, f.attname) for f in meta.concrete_fields])))
+        pending += [o for o in obj._state.fields_cache.values() if o is not None]
+        for prefetched in getattr(obj, "_prefetched_objects_cache", {}).values():
+            pending += list(prefetched)
+    return tuple(rows)
+
+
+def viewer_sql(
+    name: str, member: "Member", query: Callable[["Member"], QuerySet[Any]]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and parameters of `query(member)` (a one-column values() queryset built on a
+    `visible_to(member)`), compiled once per process for the member's present rows (see
+    above). `name` tells the caller's queries apart. Kept only when building read nothing
+    from the database and the SQL holds no time of its own (`_build`'s rule)."""
+    key = (name, _viewer_rows(member))
+    kept = _sql_kept.get(key)
+    if kept is not None:
+        return kept[0], kept[1]
+    with _queries_run() as ran:
+        # Without ordering: the SQL only ever stands in an IN (...), where a sort of every
+        # visible row would cost the most and mean nothing.
+        compiled = _compiled(query(member).order_by())
+    if _keepable(compiled, ran):
+        if len(_sql_kept) >= _KEEP_AT_MOST:
+            _sql_kept.clear()
+        _sql_kept[key] = compiled
+    return compiled[0], compiled[1]

@@ -18,12 +18,14 @@ Known limit (by design of `date_added`): an object that becomes visible to a mem
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from django.db.models import Min
+from django.db.models import Case, Exists, F, Min, QuerySet, When
+from django.db.models.expressions import RawSQL
 
 from intel.models import (
     DeviceProfile,
@@ -35,7 +37,8 @@ from intel.models import (
     tlp_rank,
 )
 from intel.models.tlp import TLP
-from intel.revisions import unseen_revisions
+from intel.models.visibility import viewer_sql
+from intel.revisions import MAY_SHOW_NOTHING, ParentChange, parent_change, unseen_revisions
 from intel.stix import objects as o
 from intel.stix.feed import Entry
 
@@ -65,6 +68,10 @@ class Scope:
     line_ids: frozenset[int] | None = None  # None: every line about an exported profile
     organisation_ids: frozenset[int] | None = None  # None: the whole directory
     fixed: bool = True  # DIX's identity, the extension definition, places, markings
+    # (id, owner_id, created_at, tlp) of each of `profile_ids`, when the caller has read them
+    # through the member's `Audience` in this request (with the visibility check, in the
+    # same statement): they are not read again.
+    profile_rows: tuple[tuple[int, int, datetime, str], ...] | None = None
 
 
 @dataclass
@@ -84,23 +91,95 @@ class _Collector:
         )
 
 
+class Audience:
+    """What one member may see, as querysets that each hold one model's `visible_to` rule
+    compiled to SQL (`intel.models.visibility.viewer_sql`): building and compiling the rule
+    costs more than the database takes to answer it, and a TAXII page asks a dozen
+    questions of it. The SQL holds the member's own ids and labels only, never data: the
+    database reads profiles, notices, recipients and grants when each query runs."""
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+
+    def _ids(self, name: str, query: Callable[[Member], "QuerySet[Any]"]) -> RawSQL:
+        sql, params = viewer_sql(f"stix.{name}", self.member, query)
+        # Django's own compilation of `query`, its values still bound as parameters.
+        return RawSQL(sql, params)  # noqa: S611
+
+    @cached_property
+    def profile_ids(self) -> RawSQL:
+        return self._ids("profiles", lambda m: DeviceProfile.objects.visible_to(m).values("id"))
+
+    @cached_property
+    def profiles(self) -> "QuerySet[DeviceProfile]":
+        return DeviceProfile.objects.filter(pk__in=self.profile_ids)
+
+    @cached_property
+    def revisions(self) -> "QuerySet[ProfileRevision]":
+        """The revisions the member may read (each under the label it was written with)."""
+        ids = self._ids("revisions", lambda m: ProfileRevision.objects.visible_to(m).values("id"))
+        return ProfileRevision.objects.filter(pk__in=ids)
+
+    @cached_property
+    def notice_ids(self) -> RawSQL:
+        """The published (or later) notices the member receives."""
+        return self._ids(
+            "notices",
+            lambda m: Notice.objects.visible_to(m).filter(status__in=PUBLIC_STATES).values("id"),
+        )
+
+    @cached_property
+    def notices(self) -> "QuerySet[Notice]":
+        return Notice.objects.filter(pk__in=self.notice_ids)
+
+    @cached_property
+    def lines(self) -> "QuerySet[SeizureLine]":
+        """The seizure lines the member may see as sightings: of a visible report, about a
+        profile the member sees."""
+        reports = self._ids("reports", lambda m: SeizureReport.objects.visible_to(m).values("id"))
+        return SeizureLine.objects.filter(report_id__in=reports, profile_id__in=self.profile_ids)
+
+
+class _VisibleProfiles:
+    """The ids of the profiles the member sees, among those a caller asks about: all of them
+    at once for a whole feed, only the ones named by what is exported for a part of it (a
+    page must not cost a query of every visible profile)."""
+
+    def __init__(self, audience: Audience, *, everything: bool) -> None:
+        self._profiles = audience.profiles
+        self._asked: set[int] | None = None if everything else set()
+        self._seen: set[int] = (
+            set(self._profiles.values_list("id", flat=True)) if everything else set()
+        )
+
+    def among(self, ids: Iterable[int]) -> set[int]:
+        wanted = set(ids)
+        if self._asked is not None and not wanted <= self._asked:
+            new = wanted - self._asked
+            self._seen |= set(self._profiles.filter(pk__in=new).values_list("id", flat=True))
+            self._asked |= new
+        return wanted & self._seen
+
+
 def member_entries(member: Member) -> list[Entry]:
     """Every STIX object version `member` may see, sorted by (date_added, stix_id, version)."""
     return collect(member, Scope())
 
 
-def collect(member: Member, scope: Scope) -> list[Entry]:
+def collect(member: Member, scope: Scope, audience: Audience | None = None) -> list[Entry]:
+    """`audience`: the member's, when the caller has already built it."""
+    audience = audience or Audience(member)
     out = _Collector()
     if scope.fixed:
         out.add(o.dix_identity(), o.EPOCH)
         out.add(o.profile_extension_definition(), o.EPOCH)
 
-    visible_ids = set(DeviceProfile.objects.visible_to(member).values_list("id", flat=True))
-    exported = _profiles(member, scope, visible_ids, out)
-    _notices(member, scope, visible_ids, out)
-    if scope.sightings:
-        by_line = scope.line_ids is not None
-        _sightings(member, visible_ids if by_line else exported, out, scope.line_ids)
+    visible = _VisibleProfiles(audience, everything=scope.profile_ids is None)
+    exported = _profiles(audience, scope, visible, out)
+    _notices(audience, scope, visible, out)
+    if scope.sightings and scope.line_ids != frozenset():
+        # Lines asked for by id are already those about a profile the member sees.
+        _sightings(audience, None if scope.line_ids is not None else exported, out, scope.line_ids)
     _organisations(scope, out)
     if not scope.fixed:
         return sorted(out.entries, key=lambda e: (e.date_added, e.stix_id, e.version))
@@ -126,39 +205,58 @@ class _Revision:
     snapshot: Mapping[str, Any]
 
 
-def _revisions(member: Member, profiles: Any) -> tuple[dict[int, list[_Revision]], set[int]]:
+def _revisions(
+    audience: Audience, profiles: Any, parents: list[ParentChange] | None = None
+) -> tuple[dict[int, list[_Revision]], set[int]]:
     """The revisions of `profiles` (ids, or a values() queryset of them) in order, per
     profile, and the ids of those `member` may read (each keeps the label it was written
-    under)."""
+    under). `parents`, when given, receives the parent-only updates among them (read in the
+    same query, for `unseen_revisions`)."""
     by_profile: dict[int, list[_Revision]] = defaultdict(list)
-    for rev in (
+    rows: Any = (
         ProfileRevision.objects.filter(profile__in=profiles)
         .order_by("profile_id", "number")
         .values("id", "profile_id", "number", "created_at", "snapshot")
-    ):
+        .annotate(parent_change=Case(When(MAY_SHOW_NOTHING, then=F("changes")), default=None))
+    )
+    for rev in rows:
         by_profile[rev["profile_id"]].append(
             _Revision(rev["id"], rev["number"], rev["created_at"], rev["snapshot"])
         )
-    readable = set(
-        ProfileRevision.objects.visible_to(member)
-        .filter(profile__in=profiles)
-        .values_list("id", flat=True)
-    )
+        diff = rev["parent_change"]
+        if parents is not None and diff is not None:
+            change = parent_change(rev["profile_id"], rev["number"], diff)
+            parents += [change] if change is not None else []
+    # Whoever sees a profile reads its latest revision: only older ones are asked about.
+    if all(len(revisions) < 2 for revisions in by_profile.values()):
+        return by_profile, set()
+    readable = set(audience.revisions.filter(profile__in=profiles).values_list("id", flat=True))
     return by_profile, readable
 
 
-def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collector) -> set[int]:
+def _profiles(
+    audience: Audience, scope: Scope, visible: _VisibleProfiles, out: _Collector
+) -> set[int]:
     """Add every visible profile version (in scope); return the ids of those profiles."""
-    profiles = DeviceProfile.objects.visible_to(member)
-    if scope.profile_ids is not None:
-        profiles = profiles.filter(pk__in=scope.profile_ids)
-    rows = list(profiles.values("id", "owner_id", "created_at", "tlp"))
+    if scope.profile_ids == frozenset():
+        return set()
+    profiles = audience.profiles
+    rows: list[Any]
+    if scope.profile_rows is not None:
+        rows = [dict(zip(_PROFILE_ROW, row, strict=True)) for row in scope.profile_rows]
+    else:
+        if scope.profile_ids is not None:
+            profiles = profiles.filter(pk__in=scope.profile_ids)
+        rows = list(profiles.values(*_PROFILE_ROW))
     if not rows:
         return set()
-    selected = profiles.values("id")
-    by_profile, older_visible = _revisions(member, selected)
+    # A part of the feed names its profiles: those the member sees are the rows just read.
+    selected = profiles.values("id") if scope.profile_ids is None else [r["id"] for r in rows]
+    candidates: list[ParentChange] = []
+    by_profile, older_visible = _revisions(audience, selected, candidates)
     # A change the member may not see (a hidden parent) is no version for them.
-    unseen = unseen_revisions(member, [row["id"] for row in rows])
+    unseen = unseen_revisions(audience.member, [row["id"] for row in rows], candidates=candidates)
+    shown: list[tuple[Any, list[_Revision], list[datetime]]] = []
     for row in rows:
         every = by_profile.get(row["id"]) or [_current_state(row["id"])]
         # Each revision's `modified` comes from the whole history, hidden revisions included:
@@ -166,10 +264,21 @@ def _profiles(member: Member, scope: Scope, visible_ids: set[int], out: _Collect
         # would share (id, modified) with another's other content.
         times = o.strictly_after((r.created_at for r in every), floor=row["created_at"])
         hidden = unseen.get(row["id"], set())
-        shown = [(r, t) for r, t in zip(every, times, strict=True) if r.number not in hidden]
-        revisions, moments = [r for r, _ in shown], [t for _, t in shown]
+        kept = [(r, t) for r, t in zip(every, times, strict=True) if r.number not in hidden]
+        shown.append((row, [r for r, _ in kept], [t for _, t in kept]))
+    # Whether the member sees a parent is asked of the parents these versions name only.
+    visible_ids = visible.among(
+        parent
+        for _, revisions, _ in shown
+        for rev in revisions
+        if isinstance(parent := rev.snapshot.get("parent"), int)
+    )
+    for row, revisions, moments in shown:
         _profile_versions(row, revisions, moments, older_visible, visible_ids, out)
     return {row["id"] for row in rows}
+
+
+_PROFILE_ROW = ("id", "owner_id", "created_at", "tlp")
 
 
 def _current_state(profile_pk: int) -> _Revision:
@@ -305,8 +414,11 @@ def _supplier_keys(
 # --- Notices ---------------------------------------------------------------------------------------
 
 
-def _notices(member: Member, scope: Scope, visible_ids: set[int], out: _Collector) -> None:
-    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+def _notices(audience: Audience, scope: Scope, visible: _VisibleProfiles, out: _Collector) -> None:
+    if scope.notice_ids == frozenset():
+        return
+    member = audience.member
+    notices = audience.notices
     if scope.notice_ids is not None:
         notices = notices.filter(pk__in=scope.notice_ids)
     rows = list(
@@ -349,8 +461,9 @@ def _notices(member: Member, scope: Scope, visible_ids: set[int], out: _Collecto
         .values_list("noticeversion_id", "deviceprofile_id")
     ):
         named[version_pk].append(profile_pk)
+    visible_ids = visible.among(p for ids in named.values() for p in ids)
     summaries = _profile_summaries(
-        member, [v for vs in versions.values() for v in vs], named, visible_ids
+        audience, [v for vs in versions.values() for v in vs], named, visible_ids
     )
     cleared = set(tlp_labels_up_to(member.clearance))
     for row in rows:
@@ -360,7 +473,7 @@ def _notices(member: Member, scope: Scope, visible_ids: set[int], out: _Collecto
 
 
 def _profile_summaries(
-    member: Member,
+    audience: Audience,
     versions: list[Mapping[str, Any]],
     named: Mapping[int, list[int]],
     visible_ids: set[int],
@@ -377,7 +490,7 @@ def _profile_summaries(
     wanted = {p for version in versions for p in named.get(version["id"], [])} & visible_ids
     if not wanted:
         return {}
-    revisions, readable = _revisions(member, wanted)
+    revisions, readable = _revisions(audience, wanted)
     result: dict[int, list[tuple[int, str | None]]] = {}
     for version in versions:
         lines: list[tuple[int, str | None]] = []
@@ -523,31 +636,33 @@ def _elsewhere_unread(profile_pk: int) -> str:
 
 
 def _sightings(
-    member: Member, profile_ids: set[int], out: _Collector, line_ids: frozenset[int] | None
+    audience: Audience,
+    profile_ids: set[int] | None,
+    out: _Collector,
+    line_ids: frozenset[int] | None,
 ) -> None:
-    """One sighting per line of a visible report whose profile the member sees (in scope)."""
-    if not profile_ids:
+    """One sighting per line of a visible report whose profile the member sees (in scope:
+    about `profile_ids` unless None, among `line_ids` unless None)."""
+    if profile_ids is not None and not profile_ids:
         return
-    lines = _sighted_lines(member)
+    lines = audience.lines
     if line_ids is not None:
         lines = lines.filter(pk__in=line_ids)
-    lines = (
-        lines.filter(profile_id__in=profile_ids)
-        .order_by("id")
-        .values(
-            "id",
-            "profile_id",
-            "quantity",
-            "report__organisation_id",
-            "report__country",
-            "report__seized_on",
-            "report__facility_type",
-            "report__detection_method",
-            "report__tlp",
-            "report__created_at",
-        )
+    if profile_ids is not None:
+        lines = lines.filter(profile_id__in=profile_ids)
+    rows = lines.order_by("id").values(
+        "id",
+        "profile_id",
+        "quantity",
+        "report__organisation_id",
+        "report__country",
+        "report__seized_on",
+        "report__facility_type",
+        "report__detection_method",
+        "report__tlp",
+        "report__created_at",
     )
-    for line in lines:
+    for line in rows:
         country = line["report__country"]
         added = line["report__created_at"]
         out.add(
@@ -569,15 +684,6 @@ def _sightings(
         out.location_added[country] = added if known is None else min(known, added)
 
 
-def _sighted_lines(member: Member) -> Any:
-    """The seizure lines `member` may see as sightings: of a visible report, about a profile
-    the member sees."""
-    return SeizureLine.objects.filter(
-        report__in=SeizureReport.objects.visible_to(member).values("id"),
-        profile__in=DeviceProfile.objects.visible_to(member).values("id"),
-    )
-
-
 def _choice_label(choices: Any, value: str) -> str:
     if not value:
         return ""
@@ -591,6 +697,8 @@ def _choice_label(choices: Any, value: str) -> str:
 
 
 def _organisations(scope: Scope, out: _Collector) -> None:
+    if scope.organisation_ids == frozenset():
+        return
     referenced = _referenced(e.obj for e in out.entries)
     organisations = Organisation.objects.all()
     if scope.organisation_ids is not None:
@@ -640,33 +748,92 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     organisations) gives its first `size` rows added from `since` on; `cut` is the earliest
     date at which one of them has more (None: all reach the end), so every version added in
     the span comes from a row read here."""
-    profiles = DeviceProfile.objects.visible_to(member)
-    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
-    sources = {
+    audience = Audience(member)
+    # Per source: every row whoever may see it, the member's share of it (built only when
+    # asked: building a rule costs more than asking it), the date column, the object's key.
+    # A profile source also reads the profile's row (`Scope.profile_rows`).
+    every: dict[str, tuple[QuerySet[Any], Callable[[], QuerySet[Any]], str, str]] = {
         "profiles": (
-            ProfileRevision.objects.filter(profile__in=profiles.values("id")),
+            ProfileRevision.objects.all(),
+            lambda: ProfileRevision.objects.filter(profile_id__in=audience.profile_ids),
             "created_at",
             "profile_id",
         ),
-        "bare": (profiles.filter(revisions__isnull=True), "updated_at", "id"),
+        "bare": (
+            DeviceProfile.objects.filter(revisions__isnull=True),
+            lambda: audience.profiles.filter(revisions__isnull=True),
+            "updated_at",
+            "id",
+        ),
         "notices": (
-            NoticeVersion.objects.filter(notice__in=notices.values("id")),
+            NoticeVersion.objects.all(),
+            lambda: NoticeVersion.objects.filter(notice_id__in=audience.notice_ids),
             "published_at",
             "notice_id",
         ),
-        "withdrawn": (notices.filter(status=NoticeStatus.WITHDRAWN), "changed_at", "id"),
-        "lines": (_sighted_lines(member), "report__created_at", "id"),
-        "organisations": (Organisation.objects.all(), "created_at", "id"),
+        "withdrawn": (
+            Notice.objects.filter(status=NoticeStatus.WITHDRAWN),
+            lambda: audience.notices.filter(status=NoticeStatus.WITHDRAWN),
+            "changed_at",
+            "id",
+        ),
+        "lines": (SeizureLine.objects.all(), lambda: audience.lines, "report__created_at", "id"),
+        "organisations": (
+            Organisation.objects.all(),
+            lambda: Organisation.objects.all(),
+            "created_at",
+            "id",
+        ),
     }
-    found: dict[str, list[tuple[datetime, int]]] = {}
+    found: dict[str, list[tuple[Any, ...]]] = {name: [] for name in every}
     cut: datetime | None = None
-    for name, (queryset, column, key) in sources.items():
+
+    def first_rows(name: str, **flags: Exists) -> list[tuple[Any, ...]]:
+        nonlocal cut
+        _, share, column, key = every[name]
+        queryset = share()
         if since is not None:
             queryset = queryset.filter(**{f"{column}__gte": since})
-        rows = list(queryset.order_by(column).values_list(column, key)[: size + 1])
+        fields = (column, key, *_ROW_OF.get(name, ()), *flags)
+        rows = list(queryset.annotate(**flags).order_by(column).values_list(*fields)[: size + 1])
         if len(rows) > size and (cut is None or rows[size][0] < cut):
             cut = rows[size][0]
-        found[name] = rows
+        return rows
+
+    # Profile revisions are nearly always there; the other sources add nothing to most spans.
+    # Their first query also says which others have any row from `since` on, whoever may see
+    # them (evaluated once, not per row): only those are asked with the member's visibility.
+    others = [name for name in every if name != "profiles"]
+    flags = (
+        {}
+        if since is None
+        else {
+            f"any_{name}": Exists(base.filter(**{f"{column}__gte": since}))
+            for name, (base, _, column, _) in every.items()
+            if name in others
+        }
+    )
+    rows = first_rows("profiles", **flags)
+    if since is None:
+        occupied = set(others)
+    elif rows:
+        flagged = zip(others, rows[0][-len(others) :], strict=True)
+        occupied = {name for name, there in flagged if there}
+    else:
+        occupied = _any_from(
+            {name: (base, column) for name, (base, _, column, _) in every.items()},
+            since,
+            skip={"profiles"},
+        )
+    found["profiles"] = [row[: len(row) - len(flags)] for row in rows]
+    for name in others:
+        if name in occupied:
+            found[name] = first_rows(name)
+    sources = {
+        name: (share(), column, key)
+        for name, (_, share, column, key) in every.items()
+        if name == "profiles" or name in occupied
+    }
     earliest = min((rows[0][0] for rows in found.values() if rows), default=None)
     if cut is not None and earliest is not None and cut <= earliest:
         # More than `size` rows added at the same instant: the span takes all of them.
@@ -679,68 +846,110 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
             bounded = queryset.filter(**{f"{column}__gte": earliest})
             if cut is not None:
                 bounded = bounded.filter(**{f"{column}__lt": cut})
-            found[name] = list(bounded.values_list(column, key))
+            found[name] = list(bounded.values_list(column, key, *_ROW_OF.get(name, ())))
     span = Span(since, cut)
     picked = {
-        name: frozenset(pk for moment, pk in rows if span.holds(moment))
+        name: frozenset(row[1] for row in rows if span.holds(row[0]))
         for name, rows in found.items()
     }
+    profile_rows = {
+        row[1]: row[1:]
+        for name in ("profiles", "bare")
+        for row in found[name]
+        if span.holds(row[0])
+    }
     scope = Scope(
-        profile_ids=picked["profiles"] | picked["bare"],
+        profile_ids=frozenset(profile_rows),
+        profile_rows=tuple(profile_rows.values()),
         notice_ids=picked["notices"] | picked["withdrawn"],
         line_ids=picked["lines"],
         organisation_ids=picked["organisations"],
         fixed=False,
     )
-    result = collect(member, scope) if any(picked.values()) else []
-    result += [e for e in _fixed_entries(member, span) if span.holds(e.date_added)]
+    result = collect(member, scope, audience) if any(picked.values()) else []
+    fixed = _fixed_entries(audience, span, places=bool(picked["lines"]))
+    result += [e for e in fixed if span.holds(e.date_added)]
     return sorted(result, key=lambda e: (e.date_added, e.stix_id, e.version)), span
 
 
-def _fixed_entries(member: Member, span: Span) -> list[Entry]:
+# The profile's row, read with a profile source's rows (`Scope.profile_rows`).
+_ROW_OF = {
+    "profiles": ("profile__owner_id", "profile__created_at", "profile__tlp"),
+    "bare": ("owner_id", "created_at", "tlp"),
+}
+
+
+def _any_from(
+    sources: Mapping[str, tuple[QuerySet[Any], str]], since: datetime, *, skip: set[str]
+) -> set[str]:
+    """The sources (all rows, whoever may see them; the date column) that have a row added
+    from `since` on, asked in one query: a source without any costs nothing more."""
+    from django.db import connections
+
+    names = [name for name in sources if name not in skip]
+    parts: list[str] = []
+    params: list[Any] = []
+    alias = "default"
+    for name in names:
+        queryset, column = sources[name]
+        probe = queryset.filter(**{f"{column}__gte": since}).order_by().values("pk")
+        sql, args = probe.query.get_compiler(using=probe.db).as_sql()
+        parts.append(f"EXISTS ({sql})")
+        params += args
+        alias = probe.db
+    if not parts:
+        return set()
+    with connections[alias].cursor() as cursor:
+        # Django's own compilations of the probes, their values still bound as parameters.
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {name for name, there in zip(names, row, strict=True) if there}
+
+
+def _fixed_entries(audience: Audience, span: Span, *, places: bool) -> list[Entry]:
     """DIX's identity, the extension definition, the places of the member's sightings and the
     markings of what the member receives, as `collect` adds them to a whole feed, from
-    aggregates only."""
+    aggregates only. A place is added with the first line sighted there, so `places` is
+    false when the span holds no line: then none of them is in it. The others are added at
+    the epoch: only the span that holds it has them."""
     out = _Collector()
-    out.add(o.dix_identity(), o.EPOCH)
-    out.add(o.profile_extension_definition(), o.EPOCH)
-    places = (
-        _sighted_lines(member)
-        .values_list("report__country")
-        .annotate(first=Min("report__created_at"))
-        .order_by("report__country")
-    )
-    for country, added in places:
-        out.add(o.country_location(country), added)
-    in_use = _labels_in_use(member) if span.holds(o.EPOCH) else set()
+    at_epoch = span.holds(o.EPOCH)
+    if at_epoch:
+        out.add(o.dix_identity(), o.EPOCH)
+        out.add(o.profile_extension_definition(), o.EPOCH)
+    if places:
+        for country, added in (
+            audience.lines.values_list("report__country")
+            .annotate(first=Min("report__created_at"))
+            .order_by("report__country")
+        ):
+            out.add(o.country_location(country), added)
+    in_use = _labels_in_use(audience) if at_epoch else set()
     for label in TLP.values:
         if label in in_use:
             out.add(o.tlp_marking(label), o.EPOCH)
     return out.entries
 
 
-def _labels_in_use(member: Member) -> set[str]:
+def _labels_in_use(audience: Audience) -> set[str]:
     """The labels of everything `member` receives: the directory and DIX's own objects
     (CLEAR), every profile version (a readable revision's label, the current label), the
     notice versions within the member's clearance, the seizure reports sighted."""
-    profiles = DeviceProfile.objects.visible_to(member)
-    notices = Notice.objects.visible_to(member).filter(status__in=PUBLIC_STATES)
+    member = audience.member
+    profiles = audience.profiles
+    notices = audience.notices
     labels = {str(TLP.CLEAR)}
     labels |= set(profiles.order_by().values_list("tlp", flat=True).distinct())
-    labels |= set(
-        ProfileRevision.objects.visible_to(member)
-        .filter(profile__in=profiles.values("id"))
-        .values_list("tlp", flat=True)
-        .distinct()
-    )
+    # order_by(): a model's default ordering would join its columns into the DISTINCT.
+    # The revisions the member reads are already those of profiles they see.
+    labels |= set(audience.revisions.order_by().values_list("tlp", flat=True).distinct())
     labels |= set(
         NoticeVersion.objects.filter(
             notice__in=notices.values("id"), tlp__in=tlp_labels_up_to(member.clearance)
         )
+        .order_by()
         .values_list("tlp", flat=True)
         .distinct()
     )
-    labels |= set(
-        _sighted_lines(member).order_by().values_list("report__tlp", flat=True).distinct()
-    )
+    labels |= set(audience.lines.order_by().values_list("report__tlp", flat=True).distinct())
     return labels
