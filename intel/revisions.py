@@ -71,9 +71,11 @@ class ParentChange:
     changes: Mapping[str, Any]
 
 
-# The revisions that may show some reader nothing: only a diff that changes a masked key can
-# be masked to nothing (`parent_change` tells for sure).
-MAY_SHOW_NOTHING = Q(action="updated", changes__has_any_keys=sorted(MASKED_KEYS))
+def may_show_nothing_q() -> Q:
+    """The revisions that may show some reader nothing: only a diff that changes a masked key
+    can be masked to nothing (`parent_change` tells for sure). Built at each call, so that
+    it follows `MASKED_KEYS`."""
+    return Q(action="updated", changes__has_any_keys=sorted(MASKED_KEYS))
 
 
 def parent_change(profile_id: int, number: int, diff: Mapping[str, Any]) -> ParentChange | None:
@@ -85,7 +87,7 @@ def parent_changes(profile_ids: Iterable[int]) -> list[ParentChange]:
     """The updates of these profiles that may show some reader nothing (the same for every
     reader)."""
     rows = ProfileRevision.objects.filter(
-        MAY_SHOW_NOTHING, profile_id__in=list(profile_ids)
+        may_show_nothing_q(), profile_id__in=list(profile_ids)
     ).values_list("profile_id", "number", "changes")
     return [c for row in rows if (c := parent_change(*row)) is not None]
 

@@ -38,7 +38,7 @@ from intel.models import (
 )
 from intel.models.tlp import TLP
 from intel.models.visibility import viewer_sql
-from intel.revisions import MAY_SHOW_NOTHING, ParentChange, parent_change, unseen_revisions
+from intel.revisions import ParentChange, may_show_nothing_q, parent_change, unseen_revisions
 from intel.stix import objects as o
 from intel.stix.feed import Entry
 
@@ -217,7 +217,7 @@ def _revisions(
         ProfileRevision.objects.filter(profile__in=profiles)
         .order_by("profile_id", "number")
         .values("id", "profile_id", "number", "created_at", "snapshot")
-        .annotate(parent_change=Case(When(MAY_SHOW_NOTHING, then=F("changes")), default=None))
+        .annotate(parent_change=Case(When(may_show_nothing_q(), then=F("changes")), default=None))
     )
     for rev in rows:
         by_profile[rev["profile_id"]].append(
