@@ -61,7 +61,10 @@ def project(tmp_path: Path) -> Path:
 
 
 def _make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in {"VENV", "PYTHON"}}
+    # Not the outer make's settings either: `make test VENV=…` hands its command-line
+    # variables to every make below it through MAKEFLAGS.
+    outer = {"VENV", "PYTHON", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
+    env = {key: value for key, value in os.environ.items() if key not in outer}
     env["PATH"] = f"{project.parent / 'bin'}{os.pathsep}{env['PATH']}"
     env["FAKE_LOG"] = str(project.parent / "calls.log")
     return subprocess.run(
