@@ -20,6 +20,7 @@ WORKER_APPLICATION_NAME = "dix-worker"
 def _name_database_connections(**kwargs: Any) -> None:
     """A worker's PostgreSQL connections say so (`pg_stat_activity.application_name`), so an
     operator (or a test) can tell them from the web's."""
+    # config/celery.py is imported by config/__init__.py, before Django's settings are set up.
     from django.conf import settings
 
     database = settings.DATABASES["default"]
@@ -31,6 +32,7 @@ def _name_database_connections(**kwargs: Any) -> None:
 def _start_worker_timer(**kwargs: Any) -> None:
     """Every worker sweeps on its own timer and says it is alive: delivery does not depend on
     beat alone."""
+    # The composition root reaches an app only once Django's apps are loaded (worker ready).
     from notices.tasks import start_worker_timer
 
     start_worker_timer()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -1330,8 +1331,6 @@ def sweep() -> bool:
     """If anything is due — a retry whose time has come, a delivery whose message or worker
     was lost — ask a worker to deliver it. Beat and every worker's own timer call this;
     one sweeps at a time, and a sweep within the last half period is enough for all."""
-    from django.core.cache import cache
-
     with _sweep_lock() as held:
         if not held:
             return False

@@ -10,6 +10,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from intel.models.tlp import TLP, tlp_labels_up_to
@@ -184,8 +185,6 @@ _KEEP_AT_MOST = 4096
 @contextmanager
 def _queries_run() -> Iterator[list[str]]:
     """The SQL of every query run inside the block, on any connection."""
-    from django.db import connections
-
     ran: list[str] = []
 
     def count(execute: Any, sql: str, *args: Any) -> Any:
@@ -236,8 +235,6 @@ def visible_ids_per_viewer(
     `key`: what identifies `query` apart from the viewer (e.g. `("notice", 42)`); with it,
     templates are kept by the process for the next call with the same key (the delivery
     engine asks the same question of every batch of a fan-out)."""
-    from django.db import connections
-
     templates: dict[tuple[Any, ...], _Compiled | None] = {}
     answers: list[set[Any]] = []
     for viewer in viewers:
