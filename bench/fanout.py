@@ -12,7 +12,7 @@ at most 1.5× without). Those rounds wait for the healthy endpoints only and ski
 On a throw-away PostgreSQL database and Redis db 12: a fast loopback receiver (bench/
 receiver.py, its capacity measured first with wrk when installed), the demo network plus
 generated desks, N subscriptions pointing at the receiver (bulk insert, secrets encrypted
-with notices.crypto), a real Celery worker started with the README's recommended settings,
+with webhooks.crypto), a real Celery worker started with the README's recommended settings,
 one notice published through `notices.services.notice_publish`. It waits until every
 Delivery has succeeded, checks that every delivery and attempt is recorded and that the
 receiver saw every webhook-id (verifying a sample of signatures with `standardwebhooks`),
@@ -160,8 +160,7 @@ def main() -> int:
     call_command("load_demo", quiet=True)
     # Like a web server process (its URLconf imports the API views, which import the delivery
     # engine): the first publish must not pay for importing pycurl and the Celery tasks.
-    import notices.api.views
-    import notices.tasks  # noqa: F401
+    import webhooks.tasks  # noqa: F401
 
     print(
         f"bench/fanout on PostgreSQL ({harness.dbname}) + Redis db 12, {os.cpu_count()} CPUs; "
@@ -257,8 +256,8 @@ def setup_round(size: int, orgs: int, port: int, secrets_file: Path) -> int:
 
     from intel import services as intel_services
     from intel.models import Member, Organisation
-    from notices import crypto
-    from notices.models import Subscription, new_signing_secret
+    from webhooks import crypto
+    from webhooks.models import Subscription, new_signing_secret
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -347,7 +346,7 @@ def run_round(
     from django.db.models import Max, Min
 
     from notices import services
-    from notices.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
+    from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
     result = Round(subscriptions=size, organisations=orgs, hanging_percent=hanging_percent)
     port = free_port()
@@ -505,8 +504,8 @@ def anchor_payloads(notice_id: int, secrets_file: Path, out: Path) -> Path:
     """The same signed payloads DIX sent: same URL, webhook-id, rendered body and secret."""
     from django.utils import timezone
 
-    from notices.delivery import _Renderer
-    from notices.models import Delivery
+    from webhooks.delivery import _Renderer
+    from webhooks.models import Delivery
 
     secrets = json.loads(secrets_file.read_text())
     renderer = _Renderer()

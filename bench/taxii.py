@@ -11,7 +11,7 @@ negotiation, rendering), with the officer's bearer token:
 
   paged pull      GET …/objects/?limit=100, then `next` until `more` is false
   anchor          one unpaged export of the same objects: the member's feed built once
-                  (`intel.stix.feed.entries`) and rendered as one JSON document
+                  (`exchange.stix.feed.entries`) and rendered as one JSON document
 
 Goals (issue 12): the last page costs at most 1.5 × the first; the whole pull at most 3 × the
 anchor. Exit status 1 when the pull is wrong (an object repeated or missing against the
@@ -105,7 +105,7 @@ def analyze() -> None:
 
 def anchor(officer: Any) -> tuple[float, set[tuple[str, str]]]:
     """One unpaged export: the whole feed built and rendered once."""
-    from intel.stix import feed
+    from exchange.stix import feed
 
     started = time.perf_counter()
     entries = feed.entries(officer)
@@ -141,8 +141,8 @@ def main() -> int:
     from django.core.management import call_command
     from django.test import Client
 
+    from exchange.stix import feed
     from intel.models import Member
-    from intel.stix import feed
 
     call_command("load_demo", quiet=True)
     officer = Member.objects.select_related("organisation").get(username=OFFICER)

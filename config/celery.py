@@ -33,6 +33,6 @@ def _start_worker_timer(**kwargs: Any) -> None:
     """Every worker sweeps on its own timer and says it is alive: delivery does not depend on
     beat alone."""
     # The composition root reaches an app only once Django's apps are loaded (worker ready).
-    from notices.tasks import start_worker_timer
+    from webhooks.tasks import start_worker_timer
 
     start_worker_timer()

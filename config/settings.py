@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "intel",
     "notices",
+    "access",
+    "seizures",
+    "webhooks",
+    "exchange",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -206,9 +211,9 @@ CELERY_BEAT_SCHEDULE = {
     "retention": {"task": "intel.retention.run", "schedule": 24 * 3600.0},
 }
 # Task modules that are not an app's `tasks.py`.
-CELERY_IMPORTS = ("intel.retention",)
+CELERY_IMPORTS = ("operations.retention",)
 
-# --- Retention (intel/retention.py): days to keep, 0 = for ever; audit events are kept always
+# --- Retention (operations/retention.py): days to keep, 0 = for ever; audit events are kept always
 DIX_RETENTION_DELIVERIES_DAYS = env_int("DIX_RETENTION_DELIVERIES_DAYS", 90)
 DIX_RETENTION_TOKENS_DAYS = env_int("DIX_RETENTION_TOKENS_DAYS", 365)
 DIX_RETENTION_ACCESS_DAYS = env_int("DIX_RETENTION_ACCESS_DAYS", 730)
@@ -275,12 +280,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["intel.api.permissions.IsNetworkMember"],
-    "DEFAULT_THROTTLE_CLASSES": ["intel.api.throttling.MemberRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.MemberRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "intel.api.pagination.NewestFirstCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": DIX_PAGE_SIZE,
-    "DEFAULT_SCHEMA_CLASS": "intel.api.schema.DixAutoSchema",
-    "EXCEPTION_HANDLER": "intel.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.DixAutoSchema",
+    "EXCEPTION_HANDLER": "core.problems.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -313,7 +318,7 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "intel.models.profiles.AttachmentKind",
         "DeviceClassEnum": "intel.models.profiles.DeviceClass",
         "AudienceScopeEnum": "notices.models.AudienceScope",
-        "EventTypeEnum": "notices.models.EventType",
+        "EventTypeEnum": "core.events.EventType",
         "NoticeTypeEnum": "notices.models.NoticeType",
         "GrantScopeEnum": "intel.models.access.GrantScope",
     },

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from intel import health
+from operations import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -12,12 +12,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("api/v1/", include("intel.api.urls")),
-    path("api/v1/", include("notices.api.urls")),
-    path("taxii2/", include("intel.taxii.urls")),
+    path("api/v1/", include("config.api")),
+    path("taxii2/", include("exchange.taxii.urls")),
 ]
 
-handler400 = "intel.api.problems.bad_request_view"
-handler403 = "intel.api.problems.permission_denied_view"
-handler404 = "intel.api.problems.not_found_view"
-handler500 = "intel.api.problems.server_error_view"
+handler400 = "core.problems.bad_request_view"
+handler403 = "core.problems.permission_denied_view"
+handler404 = "core.problems.not_found_view"
+handler500 = "core.problems.server_error_view"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps
 
-from intel.errors import FieldInvalid
+from core.errors import FieldInvalid
 
 # A photo of a device never needs more; larger images are refused before decoding.
 MAX_PIXELS = 40_000_000

@@ -48,8 +48,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework import exceptions
 
+from core.errors import AuthenticationLocked
 from intel import audit
 from intel.models import ApiToken, Member
 from intel.models.network import hash_token
@@ -64,18 +64,6 @@ _CHECK_SECONDS = 120
 # The limiter's time, in seconds since the epoch. Locks and windows are computed from it and
 # never from the cache's expiry, which only reclaims space: tests move it to end a lock.
 clock: Callable[[], float] = time.time
-
-
-class AuthenticationLocked(exceptions.Throttled):
-    """A credential presented from a locked address, or naming a locked account."""
-
-    default_detail = (
-        "Too many failed authentication attempts from this address or for this account."
-    )
-    extra_detail_singular = "Try again in {wait} second."
-    extra_detail_plural = "Try again in {wait} seconds."
-    default_code = "authentication_locked"
-    wait: int  # whole seconds until the lock ends: `check` always gives it
 
 
 def check(request: HttpRequest | Any, *, account: str | None = None) -> None:

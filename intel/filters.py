@@ -4,7 +4,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from intel.api.strict import BooleanFilter, CountryFilter, FilterId, IdFilter, SlugFilter
+from core.strict import BooleanFilter, CountryFilter, FilterId, IdFilter, SlugFilter
 from intel.models import DeviceProfile, Identifier, Organisation
 from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP

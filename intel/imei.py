@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from core.errors import ApplicationError
 from intel import audit
-from intel.errors import ApplicationError
 from intel.models.profiles import DeviceProfile, Identifier, IdentifierKind
 
 if TYPE_CHECKING:

@@ -17,10 +17,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core import events
+from core.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
+from core.events import EventType
 from intel import audit, permissions
 from intel import changes as changes_version
 from intel.attachments import clean_upload
-from intel.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
 from intel.models import (
     TLP,
     ApiToken,
@@ -327,11 +329,8 @@ def profile_update(
         _refresh_search_text(profile)
         _refuse_if_invisible_to(author, profile)
         revision = _record_revision(profile, author=author, action="updated", previous=previous)
-        # The outbox rows go into this same transaction (imported here: notices builds on
-        # intel, not the other way round).
-        from notices.services import fan_out_profile_updated
-
-        fan_out_profile_updated(profile, changes=revision.changes)
+        # The outbox rows go into this same transaction (the hook's handler writes them).
+        events.emit(EventType.PROFILE_UPDATED, profile=profile, changes=revision.changes)
         _audit_profile("profile.updated", profile, author, fields=sorted(revision.changes))
     return profile
 

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class NoticesConfig(AppConfig):
-    """Alert notices, subscriptions and webhook deliveries (see the notices issue)."""
+    """Alert notices: their versions, audiences, receipts and inbox."""
 
     name = "notices"
     default_auto_field = "django.db.models.BigAutoField"

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from intel.api.strict import BooleanFilter, CountryFilter, FilterId, IdFilter
+from core.strict import BooleanFilter, CountryFilter, FilterId, IdFilter
 from intel.models import DeviceProfile
 from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeType
 

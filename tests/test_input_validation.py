@@ -16,10 +16,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from intel.api.strict import StrictRequestMixin
+from core.strict import StrictRequestMixin
 from intel.models import TLP, AuditEvent, DeviceProfile, Member
-from notices.models import Delivery
 from tests.conftest import Network
+from webhooks.models import Delivery
 
 PROBLEM = "application/problem+json"
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
@@ -356,7 +356,7 @@ def test_every_filter_checks_its_value():
     value with an empty list."""
     import django_filters
 
-    from intel.api import strict
+    from core import strict
 
     strict_kinds = (
         strict.IdFilter,

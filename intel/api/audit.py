@@ -25,12 +25,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import NotFound
+from core.pagination import CheckedCursorPagination
+from core.schema import PROBLEM
+from core.strict import MAX_ID, StrictRequestMixin, parse_id
 from intel import audit
-from intel.api.pagination import CheckedCursorPagination
+from intel.api.base import member_of
 from intel.api.permissions import IsNetworkMember
-from intel.api.strict import MAX_ID, StrictRequestMixin
-from intel.api.views import PROBLEM, member_of, parse_id
-from intel.errors import NotFound
 from intel.models import TLP, AuditEvent, Role
 
 

@@ -30,10 +30,11 @@ from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from intel.api.serializers import StrictFieldsMixin, refuse_unknown_fields
-from intel.api.strict import StrictRequestMixin
-from intel.api.views import PROBLEM, member_of
-from intel.errors import ApplicationError
+from core.errors import ApplicationError
+from core.schema import PROBLEM
+from core.serializers import StrictFieldsMixin, refuse_unknown_fields
+from core.strict import StrictRequestMixin
+from intel.api.base import member_of
 from intel.imei import MAX_ITEMS, REASONS, ImeiCheck, TooManyImeis, imei_check_perform
 from intel.models import TLP, DeviceClass
 

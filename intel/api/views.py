@@ -26,31 +26,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.conditional import conditional_response, expected_version, list_etag, versioned_etag
+from core.errors import NotFound
+from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.strict import StrictRequestMixin, parse_id
 from intel import audit, services
 from intel.api import serializers as s
-from intel.api.conditional import conditional_response, expected_version, list_etag, versioned_etag
-from intel.api.schema import ERRORS, PROBLEM
-from intel.api.strict import MAX_ID, StrictRequestMixin
-from intel.errors import NotFound
+from intel.api.base import JUSTIFICATION, member_of
 from intel.filters import DeviceProfileFilter, OrganisationFilter
-from intel.models import ApiToken, Attachment, DeviceProfile, Member, Organisation, ProfileRevision
+from intel.models import ApiToken, Attachment, DeviceProfile, Organisation, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
 
-IF_NONE_MATCH = OpenApiParameter(
-    "If-None-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="An ETag from an earlier answer: 304 Not Modified if nothing changed.",
-)
-JUSTIFICATION = OpenApiParameter(
-    audit.JUSTIFICATION_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Optional: why you read or change this (a case reference, a purpose), kept "
-    "in the audit trail with the event. Reads of TLP:AMBER, AMBER+STRICT and RED details are "
-    "recorded whether or not you send it; send it for TLP:RED. UTF-8, up to "
-    f"{audit.JUSTIFICATION_MAX} characters.",
-)
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -58,18 +44,6 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description="The profile's ETag as you last read it. A stale one answers 412.",
 )
-
-
-def parse_id(raw: object) -> int:
-    """A path id, or 404: ids beyond the database's range are simply not found."""
-    text = str(raw)
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        raise NotFound("Not found.")
-    return int(text)
-
-
-def member_of(request: Request) -> Member:
-    return cast(Member, request.user)
 
 
 class MeView(StrictRequestMixin, APIView):

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from core.validators import validate_country
 from intel.models.tlp import TLP
-from intel.validators import validate_country
 
 
 class OrganisationKind(models.TextChoices):

@@ -11,11 +11,11 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.validators import validate_country, validate_currency
 from intel.models.access import GrantScope, TargetType, granted_ids
 from intel.models.network import Organisation
 from intel.models.tlp import TLP
 from intel.models.visibility import tlp_audience_q
-from intel.validators import validate_country, validate_currency
 
 if TYPE_CHECKING:
     from intel.models.network import Member
@@ -479,7 +479,7 @@ class ProfileRevision(models.Model):
             models.UniqueConstraint(fields=["profile", "number"], name="unique_revision_number")
         ]
         # A TAXII page reads the revisions added from its cursor on, in that order, and stops
-        # after a page's worth (`intel.stix.mapping.window`).
+        # after a page's worth (`exchange.stix.mapping.window`).
         indexes = [models.Index(fields=["created_at"], name="revision_added_idx")]
 
     def __str__(self) -> str:

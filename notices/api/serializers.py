@@ -1,40 +1,14 @@
-"""Serializers for notices and subscriptions. They validate and describe; services write."""
+"""Serializers for notices. They validate and describe; services write."""
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework import serializers
 
-from intel.api.serializers import NamedRecipientsMixin, StrictFieldsMixin
+from core.serializers import CountryField, StrictFieldsMixin
+from intel.api.serializers import NamedRecipientsMixin
 from intel.models import DeviceProfile, Member, Organisation
-from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP
-from intel.validators import validate_country
-from notices.models import (
-    AudienceScope,
-    Delivery,
-    DeliveryAttempt,
-    EventType,
-    Notice,
-    NoticeReceipt,
-    NoticeType,
-    NoticeVersion,
-    Subscription,
-)
-from notices.webhooks import UnsafeDestination, check_url
-
-
-class CountryField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        try:
-            validate_country(value)
-        except Exception:
-            raise serializers.ValidationError(
-                f"{value!r} is not an ISO 3166-1 alpha-2 country code."
-            ) from None
-        return value
-
+from notices.models import AudienceScope, Notice, NoticeReceipt, NoticeType, NoticeVersion
 
 # --- Notices (rendered per member by notices.rendering; these describe the shape) ----------
 
@@ -203,129 +177,3 @@ class ReceiptSerializer(serializers.ModelSerializer):
 
 
 # --- Subscriptions -------------------------------------------------------------------------
-
-
-class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A webhook endpoint of your organisation. Empty filter lists match everything."""
-
-    event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices), min_length=1
-    )
-    notice_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=NoticeType.choices), required=False
-    )
-    device_classes = serializers.ListField(
-        child=serializers.ChoiceField(choices=DeviceClass.choices), required=False
-    )
-    countries = serializers.ListField(child=CountryField(), required=False)
-    tac_prefixes = serializers.ListField(
-        child=serializers.RegexField(r"^[0-9]{1,8}$", error_messages={"invalid": "1 to 8 digits."}),
-        required=False,
-    )
-    max_tlp = serializers.ChoiceField(
-        choices=[c for c in TLP.choices if c[0] != TLP.RED],
-        required=False,
-        help_text="The most restricted label sent to this endpoint. TLP:RED is never sent.",
-    )
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
-
-    class Meta:
-        model = Subscription
-        fields = (
-            "id",
-            "organisation",
-            "description",
-            "url",
-            "event_types",
-            "notice_types",
-            "device_classes",
-            "countries",
-            "tac_prefixes",
-            "max_tlp",
-            "enabled",
-            "disabled_reason",
-            "disabled_at",
-            "failing_since",
-            "created_at",
-        )
-        read_only_fields = ("id", "organisation", "disabled_at", "failing_since", "created_at")
-
-    def validate_url(self, value: str) -> str:
-        try:
-            check_url(value, allow_loopback=settings.DIX_WEBHOOK_ALLOW_LOOPBACK)
-        except UnsafeDestination as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
-
-
-class SubscriptionCreatedSerializer(SubscriptionSerializer):
-    secret = serializers.CharField(
-        read_only=True, help_text="The signing secret (`whsec_…`). Shown once: store it now."
-    )
-
-    class Meta(SubscriptionSerializer.Meta):
-        fields = (*SubscriptionSerializer.Meta.fields, "secret")  # type: ignore[assignment]
-
-
-class RotatedSecretSerializer(serializers.Serializer):
-    secret = serializers.CharField(help_text="The new secret. Shown once.")
-    previous_secret_expires_at = serializers.DateTimeField(
-        help_text="Until then deliveries carry a signature with the old secret too."
-    )
-
-
-class DeliveryAttemptSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = DeliveryAttempt
-        fields = (
-            "number",
-            "trigger",
-            "started_at",
-            "duration_ms",
-            "status_code",
-            "error",
-            "response_body",
-            "next_attempt_at",
-        )
-
-
-class DeliverySerializer(serializers.ModelSerializer):
-    notice = serializers.SlugRelatedField(slug_field="reference", read_only=True)  # type: ignore[var-annotated]
-    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Delivery
-        fields = (
-            "id",
-            "webhook_id",
-            "event_type",
-            "notice",
-            "notice_version",
-            "profile",
-            "state",
-            "attempts",
-            "next_attempt_at",
-            "last_status_code",
-            "last_error",
-            "created_at",
-            "completed_at",
-            "attempt_log",
-        )
-
-
-class TestResultSerializer(serializers.Serializer):
-    delivery = serializers.IntegerField()
-    webhook_id = serializers.CharField()
-    status_code = serializers.IntegerField(allow_null=True)
-    duration_ms = serializers.IntegerField()
-    error = serializers.CharField()
-    response_body = serializers.CharField()
-    succeeded = serializers.BooleanField()
-
-
-class RecoverSerializer(StrictFieldsMixin, serializers.Serializer):
-    since = serializers.DateTimeField(help_text="Requeue failed deliveries created since then.")
-
-
-class RecoverResultSerializer(serializers.Serializer):
-    requeued = serializers.IntegerField()

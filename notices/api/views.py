@@ -13,40 +13,30 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.conditional import conditional_response, list_etag
+from core.errors import NotFound
+from core.pagination import NewestFirstCursorPagination
+from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.strict import StrictRequestMixin, parse_id
 from intel import audit
-from intel.api.conditional import conditional_response, list_etag
-from intel.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination
-from intel.api.strict import StrictRequestMixin
-from intel.api.views import ERRORS, IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
-from intel.errors import Conflict, Forbidden, NotFound
+from intel.api.base import JUSTIFICATION, member_of
 from intel.models import DeviceProfile, Member
 from intel.revisions import seen_versions
-from notices import delivery as engine
 from notices import services
 from notices.api import serializers as s
 from notices.filters import NoticeFilter, encode_since
 from notices.inbox import inbox_etag
-from notices.models import (
-    Delivery,
-    DeliveryState,
-    Notice,
-    NoticeReceipt,
-    NoticeVersion,
-    Subscription,
-)
+from notices.models import Notice, NoticeReceipt, NoticeVersion
 from notices.rendering import render_notice, with_visible_profiles
 
 # Changes that commit up to this long after a pull may carry an earlier `changed_at` than
@@ -429,213 +419,3 @@ class NoticeViewSet(
         ids = {p.pk for row in rows for p in row.profiles.all()}
         visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=ids)
         return {"visible_profile_ids": set(visible.values_list("id", flat=True))}
-
-
-SUBSCRIPTION_EXAMPLE = {
-    "url": "https://desk.example.be/dix/webhooks",
-    "description": "Belgian desk case system",
-    "event_types": ["notice.published", "notice.updated", "notice.withdrawn"],
-    "device_classes": ["mini_phone"],
-    "max_tlp": "TLP:AMBER",
-}
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Your organisation's webhook endpoints",
-        description="Subscriptions of your organisation, with their state (disabled ones say why).",
-        responses={200: s.SubscriptionSerializer(many=True), 401: PROBLEM},
-    ),
-    retrieve=extend_schema(
-        summary="One webhook endpoint",
-        description="One subscription of your organisation.",
-        responses={200: s.SubscriptionSerializer, 404: PROBLEM},
-    ),
-    create=extend_schema(
-        summary="Subscribe a webhook endpoint",
-        description="Register a URL for events. HTTPS only; hosts that resolve to private, "
-        "loopback or otherwise non-public addresses are refused. The signing secret is in "
-        "this answer only.",
-        request=s.SubscriptionSerializer,
-        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, **ERRORS},
-        examples=[OpenApiExample("Desk system", value=SUBSCRIPTION_EXAMPLE, request_only=True)],
-    ),
-    partial_update=extend_schema(
-        summary="Change a webhook endpoint",
-        description="Change URL, events or filters; `enabled: false` disables it and cancels "
-        "what is pending, `enabled: true` re-enables it.",
-        request=s.SubscriptionSerializer,
-        responses={200: s.SubscriptionSerializer, 403: PROBLEM, **ERRORS},
-        examples=[OpenApiExample("Pause", value={"enabled": False}, request_only=True)],
-    ),
-)
-class SubscriptionViewSet(
-    StrictRequestMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    queryset = Subscription.objects.none()
-    serializer_class = s.SubscriptionSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self) -> QuerySet[Subscription]:
-        if getattr(self, "swagger_fake_view", False):
-            return Subscription.objects.none()
-        return Subscription.objects.visible_to(member_of(self.request)).select_related(
-            "organisation"
-        )
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        member = member_of(request)
-        if not services.can_manage_subscriptions(member):
-            raise Forbidden("Auditors do not manage subscriptions.")
-        form = s.SubscriptionSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        issued = services.subscription_create(member=member, fields=form.validated_data)
-        body = s.SubscriptionSerializer(issued.subscription).data | {"secret": issued.secret}
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        sub = self.get_object()
-        form = s.SubscriptionSerializer(sub, data=request.data, partial=True)
-        form.is_valid(raise_exception=True)
-        sub = services.subscription_update(
-            subscription=sub, member=member_of(request), fields=form.validated_data
-        )
-        return Response(s.SubscriptionSerializer(sub).data)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.partial_update(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="Send a test event",
-        description="Sends a signed `dix.test` event now and reports the receiver's answer.",
-        request=None,
-        responses={200: s.TestResultSerializer, 404: PROBLEM, 409: PROBLEM},
-    )
-    @action(detail=True, methods=["post"], accepts_body=False)
-    def test(self, request: Request, pk: str) -> Response:
-        sub = self.get_object()
-        if not services.can_manage_subscriptions(member_of(request)):
-            raise Forbidden("Auditors do not manage subscriptions.")
-        if not sub.enabled:
-            raise Conflict("The endpoint is disabled; enable it first.")
-        delivery = engine.leased_test_delivery(sub)
-        outcome = engine.send_now(delivery)
-        assert outcome is not None
-        audit.record(
-            action="subscription.tested",
-            actor=member_of(request),
-            object_type="subscription",
-            object_id=sub.pk,
-            detail={
-                "organisation": sub.organisation_id,
-                "delivery": delivery.pk,
-                "status_code": outcome.status_code,
-                "succeeded": outcome.succeeded,
-            },
-        )
-        return Response(
-            {
-                "delivery": delivery.pk,
-                "webhook_id": delivery.webhook_id,
-                "status_code": outcome.status_code,
-                "duration_ms": outcome.duration_ms,
-                "error": outcome.error,
-                "response_body": outcome.response_body,
-                "succeeded": outcome.succeeded,
-            }
-        )
-
-    @extend_schema(
-        summary="Rotate the signing secret",
-        description="A new secret, shown once. The old one stays valid for the overlap "
-        "(`DIX_WEBHOOK_ROTATION_OVERLAP_HOURS`): meanwhile every delivery carries two "
-        "signatures.",
-        request=None,
-        responses={200: s.RotatedSecretSerializer, 404: PROBLEM},
-    )
-    @action(detail=True, methods=["post"], url_path="rotate-secret", accepts_body=False)
-    def rotate_secret(self, request: Request, pk: str) -> Response:
-        issued = services.subscription_rotate_secret(
-            subscription=self.get_object(), member=member_of(request)
-        )
-        return Response(
-            {
-                "secret": issued.secret,
-                "previous_secret_expires_at": issued.subscription.previous_secret_expires_at,
-            }
-        )
-
-    @extend_schema(
-        summary="Delivery log",
-        description="Every delivery to this endpoint, newest first, with every attempt "
-        "(time, status code, duration, error, next attempt). Filter with `state`.",
-        parameters=[
-            OpenApiParameter(
-                "state",
-                OpenApiTypes.STR,
-                description="pending, sending, succeeded, failed or cancelled",
-            )
-        ],
-        responses={200: s.DeliverySerializer(many=True), 404: PROBLEM},
-    )
-    @action(detail=True, methods=["get"], query_parameters=("state", *CURSOR_PARAMETERS))
-    def deliveries(self, request: Request, pk: str) -> Response:
-        sub = self.get_object()
-        rows = Delivery.objects.filter(subscription=sub).select_related("notice")
-        state = request.query_params.get("state")
-        if state:
-            if state not in DeliveryState.values:
-                raise ValidationError({"state": [f"One of: {', '.join(DeliveryState.values)}."]})
-            rows = rows.filter(state=state)
-        page = self.paginate_queryset(rows.prefetch_related("attempt_log"))
-        return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
-
-    @extend_schema(
-        summary="Resend one delivery",
-        description="Queue the delivery again now, with the same `webhook-id`.",
-        request=None,
-        responses={200: s.DeliverySerializer, 404: PROBLEM, 409: PROBLEM},
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"deliveries/(?P<delivery_id>\d+)/resend",
-        url_name="delivery-resend",
-        accepts_body=False,
-    )
-    def resend(self, request: Request, pk: str, delivery_id: str) -> Response:
-        sub = self.get_object()
-        row = get_object_or_404(Delivery, subscription=sub, pk=parse_id(delivery_id))
-        return Response(
-            s.DeliverySerializer(
-                services.delivery_resend(delivery=row, member=member_of(request))
-            ).data
-        )
-
-    @extend_schema(
-        summary="Recover failed deliveries",
-        description="Queue again every failed or cancelled delivery of this endpoint "
-        "created since a time.",
-        request=s.RecoverSerializer,
-        responses={200: s.RecoverResultSerializer, 404: PROBLEM, 409: PROBLEM, **ERRORS},
-        examples=[
-            OpenApiExample("Since", value={"since": "2026-11-20T00:00:00Z"}, request_only=True)
-        ],
-    )
-    @action(detail=True, methods=["post"])
-    def recover(self, request: Request, pk: str) -> Response:
-        sub = self.get_object()
-        form = s.RecoverSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        count = services.deliveries_recover(
-            subscription=sub, member=member_of(request), since=form.validated_data["since"]
-        )
-        return Response({"requeued": count})
-
-    def get_object(self) -> Subscription:
-        return get_object_or_404(self.get_queryset(), pk=parse_id(self.kwargs["pk"]))

@@ -19,12 +19,12 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
+from access.tasks import end_expired_grants
 from intel import services
 from intel.models import TLP, AuditEvent, DeviceProfile, Grant, Member
-from intel.tasks import end_expired_grants
-from notices.delivery import _Renderer, deliver_due
-from notices.models import Delivery, DeliveryState
 from tests.conftest import Network
+from webhooks.delivery import _Renderer, deliver_due
+from webhooks.models import Delivery, DeliveryState
 
 REQUESTS = "/api/v1/access-requests/"
 PROFILES = "/api/v1/profiles/"

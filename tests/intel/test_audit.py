@@ -43,9 +43,10 @@ from intel.models import (
 from intel.models.audit import GENESIS, canonical_json
 from intel.tasks import end_expired_grants
 from notices import services as notice_services
-from notices.models import Delivery, DeliveryAttempt, DeliveryState, Notice, Subscription
+from notices.models import Notice
 from tests.conftest import Network
 from tests.notices.receiver import Receiver
+from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 Api = Callable[[Member | None], APIClient]
 ADDRESS = "127.0.0.1"  # what the test clients send as REMOTE_ADDR
@@ -1604,4 +1605,4 @@ def test_retention_is_scheduled_daily() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["retention"]
     assert entry["task"] == "intel.retention.run" == retention.run_retention.name
     assert entry["schedule"] == 24 * 3600
-    assert "intel.retention" in settings.CELERY_IMPORTS
+    assert "operations.retention" in settings.CELERY_IMPORTS

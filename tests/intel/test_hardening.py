@@ -285,9 +285,9 @@ def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
     """Setting a GREEN profile's parent to a RED one shows the outsider nothing: no revision,
     no new version, time or ETag, no new STIX version, no webhook. Whoever sees the parent
     sees all of it; a later visible change is a new version for everyone."""
-    from intel.stix.mapping import member_entries
+    from exchange.stix.mapping import member_entries
     from notices import services as notice_services
-    from notices.models import Delivery
+    from webhooks.models import Delivery
 
     settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
     red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
@@ -377,7 +377,7 @@ def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
     from the list while still counting as a version."""
     from intel import revisions
     from notices import services as notice_services
-    from notices.models import Delivery
+    from webhooks.models import Delivery
 
     def hides_notes_too(changes, visible_parents):
         return unmasked({k: v for k, v in changes.items() if k != "notes"}, visible_parents)
@@ -430,8 +430,8 @@ def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
     answers, the browsable API's pages and their forms, and the profile.updated webhook
     payload all give charlie version 1, then 3, and alice 2, then 3."""
     from notices import services as notice_services
-    from notices.delivery import _Renderer
-    from notices.models import Delivery
+    from webhooks.delivery import _Renderer
+    from webhooks.models import Delivery
 
     settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
     red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")

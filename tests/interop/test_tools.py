@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from exchange.stix import objects as o
 from intel.models import TLP
-from intel.stix import objects as o
 from tests.conftest import Network
 from tests.stix.conftest import Feed, feed  # noqa: F401 - the fixture
 from tests.taxii.conftest import INTEROP, TaxiiClient, taxii  # noqa: F401 - the fixture

@@ -34,8 +34,9 @@ from rest_framework.test import APIClient
 
 from intel.models import Member
 from notices import services as notice_services
-from notices.models import Delivery, DeliveryState, Notice, Subscription
+from notices.models import Notice
 from tests.notices.receiver import Receiver
+from webhooks.models import Delivery, DeliveryState, Subscription
 
 # What the worker processes run with: loopback allowed, fast retries (1 s, 1 s, 2 s), a sweep
 # every second, short timeouts and leases.

@@ -16,7 +16,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from notices.models import Delivery, Subscription
+from webhooks.models import Delivery, Subscription
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ from rest_framework.test import APIClient
 
 from intel import services as intel_services
 from intel.models import TLP, DeviceProfile, Member
-from notices.models import Delivery, DeliveryState, Notice, NoticeReceipt
+from notices.models import Notice, NoticeReceipt
 from tests.conftest import Network
 from tests.notices.conftest import Subscribe, Workers
 from tests.notices.receiver import Receiver, assert_all_arrived, endpoint_name
+from webhooks.models import Delivery, DeliveryState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intel.models import TLP
-from notices.delivery import deliver_due
-from notices.models import Delivery, DeliveryAttempt, DeliveryState, NoticeReceipt, Subscription
+from notices.models import NoticeReceipt
 from tests.notices import test_subscriptions_api as subscriptions_api
 from tests.notices.test_subscriptions_api import NOTICES, SUBSCRIPTIONS, subscribe
+from webhooks.delivery import deliver_due
+from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 # The loopback receiver that verifies signatures, and a published GREEN notice.
 receiver = subscriptions_api.receiver

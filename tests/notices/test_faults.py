@@ -18,10 +18,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from intel.models import TLP, Member
-from notices.models import Delivery, DeliveryState, Notice, Subscription
+from notices.models import Notice
 from tests.conftest import Network
 from tests.notices.conftest import OPEN_STATES, WORKER_ENV, Subscribe, Workers, states
 from tests.notices.receiver import Receiver, assert_all_arrived
+from webhooks.models import Delivery, DeliveryState, Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

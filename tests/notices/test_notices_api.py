@@ -22,10 +22,11 @@ from standardwebhooks.webhooks import Webhook
 
 from intel import services as intel_services
 from intel.models import TLP, DeviceProfile, Member
-from notices.delivery import deliver_due
-from notices.models import Delivery, DeliveryState, Notice, NoticeVersion, Subscription
+from notices.models import Notice, NoticeVersion
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
+from webhooks.delivery import deliver_due
+from webhooks.models import Delivery, DeliveryState, Subscription
 
 NOTICES = "/api/v1/notices/"
 SUBSCRIPTIONS = "/api/v1/subscriptions/"

@@ -20,9 +20,11 @@ from rest_framework.test import APIClient
 from intel.models import TLP, DeviceProfile, Member
 from intel.models.audit import AuditEvent
 from notices import services as notice_services
-from notices.models import AudienceScope, Delivery, Notice, SeizureLine, SeizureReport
-from notices.personal_data import find_personal_data
+from notices.models import AudienceScope, Notice
+from seizures.models import SeizureLine, SeizureReport
+from seizures.personal_data import find_personal_data
 from tests.conftest import Network
+from webhooks.models import Delivery
 
 SEIZURES = "/api/v1/seizures/"
 PROBLEM = "application/problem+json"

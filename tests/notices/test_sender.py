@@ -1,4 +1,4 @@
-"""The webhook sender itself (`notices.webhooks.send_all`, libcurl underneath) against real
+"""The webhook sender itself (`webhooks.webhooks.send_all`, libcurl underneath) against real
 HTTP(S) servers on 127.0.0.1: where it connects, what it refuses before connecting, what it
 keeps of an answer, and that it reuses its connections. No database."""
 
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from notices.webhooks import (
+from webhooks.webhooks import (
     RESPONSE_BODY_CAP,
     Outcome,
     Outgoing,
@@ -273,7 +273,7 @@ def test_a_failure_inside_the_sender_fails_every_item_and_loses_none(
     """Should the sender itself fail mid-way, every item handed in, started or not, still gets
     exactly one outcome (a lost one would leave its delivery leased until the lease ends),
     and the sender is marked broken so that the worker makes a new one."""
-    from notices import webhooks
+    from webhooks import webhooks
 
     def broken_finish(self: Any, handle: Any, errno: int, message: str) -> None:
         raise RuntimeError("boom")

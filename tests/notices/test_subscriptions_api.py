@@ -21,11 +21,11 @@ from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from intel.models import TLP, Member
-from notices import crypto
-from notices.delivery import deliver_due
-from notices.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
-from notices.webhooks import forbidden_reason
 from tests.conftest import Network
+from webhooks import crypto
+from webhooks.delivery import deliver_due
+from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
+from webhooks.webhooks import forbidden_reason
 
 NOTICES = "/api/v1/notices/"
 SUBSCRIPTIONS = "/api/v1/subscriptions/"

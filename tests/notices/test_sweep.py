@@ -7,10 +7,10 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from notices import delivery
-from notices.delivery import _sweep_lock
-from notices.models import Delivery, Subscription
 from tests.conftest import Network
+from webhooks import delivery
+from webhooks.delivery import _sweep_lock
+from webhooks.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

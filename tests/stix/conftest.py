@@ -11,9 +11,10 @@ import pytest
 
 from intel import services
 from intel.models import TLP, DeviceProfile
-from notices import seizures
 from notices import services as notice_services
-from notices.models import AudienceScope, Notice, SeizureReport
+from notices.models import AudienceScope, Notice
+from seizures import services as seizures
+from seizures.models import SeizureReport
 from tests.conftest import Network
 
 OPORTIK = {

@@ -1,9 +1,9 @@
-"""The STIX 2.1 export (docs/stix.md): what `intel.stix.feed.entries(member)` gives the TAXII
+"""The STIX 2.1 export (docs/stix.md): what `exchange.stix.feed.entries(member)` gives the TAXII
 server and what the bundle endpoints answer, over the network of `tests/stix/conftest.py`
 (one fr-desk profile of each label, a GREEN notice naming the GREEN and AMBER ones, a
 seizure report by be-desk with a line for each of them, the retailer Oportik).
 
-Validity is checked with stix2-validator 3.2.0 given `intel/stix/schemas/` as its schema
+Validity is checked with stix2-validator 3.2.0 given `exchange/stix/schemas/` as its schema
 directory: it then validates every `x-dix-device-profile` against our own schema as well
 (`test_the_validator_applies_our_profile_schema` shows it refuses a broken one)."""
 
@@ -17,6 +17,9 @@ import stix2
 from rest_framework.test import APIClient
 from stix2validator import ValidationOptions, validate_instance
 
+from exchange.stix import objects as o
+from exchange.stix.feed import Entry, entries
+from exchange.taxii.collections import INTEROP
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
 from intel.models.audit import AuditEvent
@@ -30,9 +33,6 @@ from intel.models.profiles import (
     IdentifierKind,
     MetalContent,
 )
-from intel.stix import objects as o
-from intel.stix.feed import Entry, entries
-from intel.taxii.collections import INTEROP
 from notices import services as notice_services
 from tests.conftest import Network
 from tests.stix.conftest import Feed

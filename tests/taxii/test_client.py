@@ -14,9 +14,9 @@ import pytest
 import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
+from exchange.stix.objects import TLP_MARKING_IDS, indicator_id, profile_id
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
-from intel.stix.objects import TLP_MARKING_IDS, indicator_id, profile_id
 from tests.taxii.conftest import EVERYTHING, INTEROP, TAXII
 
 RESTRICTED = {TLP_MARKING_IDS[label] for label in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)}

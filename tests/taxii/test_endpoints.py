@@ -1,5 +1,5 @@
 """The TAXII endpoints over HTTP, in process, on a fake feed: what `/taxii2/` does with the
-entries `intel.stix.feed.entries(member)` gives it (envelopes, headers, filters, paging,
+entries `exchange.stix.feed.entries(member)` gives it (envelopes, headers, filters, paging,
 errors, credentials, audit). `test_client.py` runs the real feed through taxii2-client."""
 
 from collections.abc import Callable
@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from exchange.stix import feed
+from exchange.stix.feed import Entry
+from exchange.stix.mapping import Span
+from exchange.stix.objects import TLP_MARKING_IDS
+from exchange.taxii import paging
 from intel.models import AuditEvent, Member
-from intel.stix import feed
-from intel.stix.feed import Entry
-from intel.stix.mapping import Span
-from intel.stix.objects import TLP_MARKING_IDS
-from intel.taxii import paging
 from tests.taxii.conftest import (
     EVERYTHING,
     INTEROP,

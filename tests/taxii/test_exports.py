@@ -9,13 +9,13 @@ import pytest
 import stix2
 from django.http import QueryDict
 
+from exchange.stix import objects as o
+from exchange.stix.feed import entries
+from exchange.taxii import paging
+from exchange.taxii.collections import EVERYTHING as EVERYTHING_C
+from exchange.taxii.collections import INTEROP as INTEROP_C
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
-from intel.stix import objects as o
-from intel.stix.feed import entries
-from intel.taxii import paging
-from intel.taxii.collections import EVERYTHING as EVERYTHING_C
-from intel.taxii.collections import INTEROP as INTEROP_C
 from notices import services as notice_services
 from notices.models import AudienceScope
 from tests.conftest import Network

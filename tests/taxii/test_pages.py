@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from exchange.stix import objects as o
 from intel.models import TLP, DeviceProfile, Member, ProfileRevision
 from intel.services import profile_snapshot
-from intel.stix import objects as o
 from tests.conftest import Network
 from tests.taxii.conftest import EVERYTHING, ROOT, TaxiiClient
 

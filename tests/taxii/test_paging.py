@@ -1,4 +1,4 @@
-"""Filters, version selection and the `next` cursor (intel.taxii.paging), on plain entries."""
+"""Filters, version selection and the `next` cursor (exchange.taxii.paging), on plain entries."""
 
 import base64
 from datetime import UTC, datetime, timedelta
@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.http import QueryDict
 
-from intel.stix.feed import Entry
-from intel.taxii import paging
-from intel.taxii.errors import InvalidParameter
+from exchange.stix.feed import Entry
+from exchange.taxii import paging
+from exchange.taxii.errors import InvalidParameter
 
 T0 = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 

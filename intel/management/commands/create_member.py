@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from core.errors import ApplicationError
 from intel import services
-from intel.errors import ApplicationError
 from intel.management.base import DixCommand
 from intel.models import TLP, Organisation, Role
 

@@ -1,0 +1,44 @@
+"""Every `/api/v1/` route: one router for the resources, then the routes of other shapes.
+
+`config/urls.py` includes this module once; each view lives in the app that owns it."""
+
+from django.urls import include, path
+
+from access.api import AccessRequestViewSet
+from core.strict import StrictRouter
+from exchange.stix import views as stix_views
+from intel.api import views
+from intel.api.audit import AuditEventViewSet
+from intel.api.imei import ImeiCheckView
+from notices.api.views import NoticeViewSet
+from seizures.api import ProfileSeizureStatsView, SeizureReportViewSet
+from webhooks.api.views import SubscriptionViewSet
+
+router = StrictRouter(trailing_slash=True)
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
+router.register("profiles", views.DeviceProfileViewSet, basename="profile")
+router.register("audit", AuditEventViewSet, basename="audit")
+router.register("access-requests", AccessRequestViewSet, basename="access-request")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register("seizures", SeizureReportViewSet, basename="seizure-report")
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("imei-checks/", ImeiCheckView.as_view(), name="imei-check"),
+    path("profiles/<str:pk>/stix/", stix_views.ProfileStixView.as_view(), name="profile-stix"),
+    path(
+        "stix/schemas/x-dix-device-profile.json",
+        stix_views.ProfileSchemaView.as_view(),
+        name="stix-profile-schema",
+    ),
+    path("notices/<str:pk>/stix/", stix_views.NoticeStixView.as_view(), name="notice-stix"),
+    # The router's `profiles/` routes have none of this shape.
+    path(
+        "profiles/<str:profile_id>/seizure-stats/",
+        ProfileSeizureStatsView.as_view(),
+        name="profile-seizure-stats",
+    ),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,149 @@
+"""The OpenAPI description of every operation's errors: each status it can answer, typed as
+`application/problem+json` with the `Problem` schema, so that generated clients parse them.
+
+Views declare only the statuses that follow from their own rules (403, 409, 412, 428…);
+`DixAutoSchema` adds those every operation of its shape can answer and types them all.
+"""
+
+import copy
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ComponentRegistry
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from core.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
+
+# A view's `responses={403: PROBLEM}`: "this operation can answer 403"; the description and
+# the schema come from `document_errors`.
+PROBLEM = OpenApiResponse(description="")
+ERRORS = {400: PROBLEM, 401: PROBLEM, 404: PROBLEM, 429: PROBLEM}
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="An ETag from an earlier answer: 304 Not Modified if nothing changed.",
+)
+
+STATUS_DESCRIPTIONS = {
+    400: "Invalid input (`validation-error`: `errors` names each field, body or query "
+    "parameter) or a body that could not be parsed (`malformed-request`).",
+    401: "No credentials (`not-authenticated`), or unknown, expired or revoked ones "
+    "(`authentication-failed`).",
+    403: "You see the object, but your role or organisation may not do this (`permission-denied`).",
+    404: "It does not exist or you may not see it (`not-found`): the two are never told apart.",
+    405: "The endpoint does not take this method (`method-not-allowed`).",
+    406: "The `Accept` header asks for something DIX cannot send (`not-acceptable`).",
+    409: "The object's state forbids this (`conflict`).",
+    412: "`If-Match` names an older version (`precondition-failed`): read it again.",
+    413: "The request body is too large (`request-too-large`).",
+    415: "The body's `Content-Type` is not one this operation accepts (`unsupported-media-type`).",
+    428: "A change came without `If-Match` (`precondition-required`).",
+    429: "Too many requests, or too many failed authentications (`rate-limited`): wait the "
+    "seconds in `Retry-After`.",
+}
+
+# drf-spectacular's text for a response declared without a body or a description.
+_NO_DESCRIPTION = {"", "No response body"}
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "schema": {"type": "string"},
+            "description": 'How to authenticate: `Bearer realm="dix"`.',
+        }
+    },
+    429: {
+        "Retry-After": {
+            "schema": {"type": "integer"},
+            "description": "Seconds to wait before trying again.",
+        }
+    },
+}
+
+
+def error_statuses(operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation of this shape can answer, besides those its view
+    declares: 400 and 429 everywhere (every operation refuses an unknown query parameter or a
+    body it does not take; the per-member limit and the limit on failed authentications apply
+    to all), 413 and 415 for a body, 401 where credentials are required, 404 for a path
+    parameter."""
+    locations = {parameter.get("in") for parameter in operation.get("parameters", [])}
+    statuses = {400, 429}
+    if "requestBody" in operation:
+        statuses |= {413, 415}
+    if "path" in locations:
+        statuses.add(404)
+    security = operation.get("security", [])
+    if security and {} not in security:
+        statuses.add(401)
+    return statuses
+
+
+def document_errors(operation: dict[str, Any], problem_schema: dict[str, Any]) -> None:
+    """Every error response of `operation` as `application/problem+json` with `problem_schema`
+    (the problem handler answers every error so), plus the statuses of `error_statuses`."""
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+    for status_code in sorted(declared | error_statuses(operation)):
+        response = responses.get(str(status_code), {})
+        description = response.get("description", "")
+        if description in _NO_DESCRIPTION:
+            description = STATUS_DESCRIPTIONS.get(status_code, "Problem details (RFC 9457).")
+        documented: dict[str, Any] = {
+            "description": description,
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_schema}},
+        }
+        headers = {**_HEADERS.get(status_code, {}), **response.get("headers", {})}
+        if headers:
+            documented["headers"] = headers
+        responses[str(status_code)] = documented
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def sends_blank(field: Any) -> bool:
+    """A read-only choice field whose model field may be blank: DRF drops `allow_blank` from
+    read-only fields, yet the stored `""` is sent, and a client whose enum lacks it fails to
+    parse the whole answer."""
+    if not isinstance(field, serializers.ChoiceField) or not field.read_only or field.allow_blank:
+        return False
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    source = field.source
+    if model is None or not isinstance(source, str) or "." in source or source in ("", "*"):
+        return False
+    try:
+        return bool(model._meta.get_field(source).blank)
+    except FieldDoesNotExist:
+        return False
+
+
+class DixAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema with every error documented by `document_errors` and
+    every value a read-only choice field can send in its enum."""
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        if sends_blank(field):
+            field = copy.copy(field)
+            field.allow_blank = True
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        return schema
+
+    def get_operation(
+        self,
+        path: str,
+        path_regex: str,
+        path_prefix: str,
+        method: str,
+        registry: ComponentRegistry,
+    ) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        problem = self.resolve_serializer(ProblemSerializer, "response")
+        document_errors(operation, problem.ref)
+        return operation

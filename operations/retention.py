@@ -1,0 +1,191 @@
+"""Retention: delete what has outlived its configured period. The audit trail is never touched.
+
+Run daily by the scheduler (the task `intel.retention.run`) and by hand with `manage.py retention`
+(`--dry-run` to see what would go). Each rule deletes in batches, one transaction per batch,
+so a large backlog never holds long locks; rows deleted with them (a delivery's attempts, an
+access request's messages) are counted under their own model. One audit event
+`retention.run` records the counts of every run that deletes.
+
+| rule | period |
+|---|---|
+| delivery attempts, and finished deliveries (succeeded, failed, cancelled) | `DIX_RETENTION_DELIVERIES_DAYS` |
+| revoked or expired API tokens | `DIX_RETENTION_TOKENS_DAYS` |
+| ended grants, and closed access requests without a live grant | `DIX_RETENTION_ACCESS_DAYS` |
+| expired login sessions | none: at once |
+
+A period of 0 keeps those rows for ever. The newest delivery of a live (published or
+superseded) notice to each endpoint is kept whatever its age: it is how a later withdrawal
+finds the notice's earlier recipients.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from intel import audit
+from intel.models import AccessRequest, AccessRequestStatus, ApiToken, AuditEvent, Grant
+from notices.models import NoticeStatus
+from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
+
+log = logging.getLogger("dix.retention")
+
+BATCH = 2000
+FINISHED = (
+    DeliveryState.SUCCEEDED,
+    DeliveryState.FAILED,
+    DeliveryState.CANCELLED,
+    DeliveryState.SUPERSEDED,
+)
+CLOSED = (AccessRequestStatus.APPROVED, AccessRequestStatus.DENIED, AccessRequestStatus.WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Rows of one model past a cutoff. `setting`: the period in days (None: no period,
+    the rows are dead at once, e.g. expired sessions)."""
+
+    name: str
+    setting: str | None
+    rows: Callable[[datetime], "models.QuerySet[Any]"]
+
+
+def _old_attempts(cutoff: datetime) -> "models.QuerySet[Any]":
+    return DeliveryAttempt.objects.filter(started_at__lt=cutoff, delivery__state__in=FINISHED)
+
+
+def _old_deliveries(cutoff: datetime) -> "models.QuerySet[Any]":
+    newer = Delivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"),
+        notice_id=OuterRef("notice_id"),
+        id__gt=OuterRef("id"),
+    )
+    return (
+        Delivery.objects.filter(state__in=FINISHED, created_at__lt=cutoff)
+        .filter(Q(completed_at__isnull=True) | Q(completed_at__lt=cutoff))
+        .filter(
+            Q(notice__isnull=True)
+            | Q(notice__status__in=(NoticeStatus.WITHDRAWN, NoticeStatus.DRAFT))
+            | Exists(newer)
+        )
+    )
+
+
+def _old_tokens(cutoff: datetime) -> "models.QuerySet[Any]":
+    return ApiToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff))
+
+
+def _ended_grants(cutoff: datetime) -> "models.QuerySet[Any]":
+    return Grant.objects.filter(
+        Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, expires_at__lt=cutoff)
+    )
+
+
+def _closed_requests(cutoff: datetime) -> "models.QuerySet[Any]":
+    # Runs after the grants rule: a request whose grant is still there is still live.
+    return AccessRequest.objects.filter(
+        status__in=CLOSED, updated_at__lt=cutoff, grant__isnull=True
+    )
+
+
+def _expired_sessions(cutoff: datetime) -> "models.QuerySet[Any]":
+    return Session.objects.filter(expire_date__lt=cutoff)
+
+
+# In this order: attempts before their deliveries, grants before their requests.
+RULES = (
+    Rule("notices.DeliveryAttempt", "DIX_RETENTION_DELIVERIES_DAYS", _old_attempts),
+    Rule("notices.Delivery", "DIX_RETENTION_DELIVERIES_DAYS", _old_deliveries),
+    Rule("intel.ApiToken", "DIX_RETENTION_TOKENS_DAYS", _old_tokens),
+    Rule("intel.Grant", "DIX_RETENTION_ACCESS_DAYS", _ended_grants),
+    Rule("intel.AccessRequest", "DIX_RETENTION_ACCESS_DAYS", _closed_requests),
+    Rule("sessions.Session", None, _expired_sessions),
+)
+
+
+@dataclass
+class RetentionReport:
+    """Rows deleted (or, in a dry run, that would be) per model label, and each rule's cutoff."""
+
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    cutoffs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class _DryRun(Exception):
+    pass
+
+
+def run(*, dry_run: bool = False, now: datetime | None = None) -> RetentionReport:
+    """Apply every rule. A dry run deletes inside a transaction that is rolled back, so its
+    counts are exact, cascades included, and nothing changes."""
+    now = now or timezone.now()
+    report = RetentionReport(dry_run=dry_run)
+    if dry_run:
+        try:
+            with transaction.atomic():
+                _apply(report, now)
+                raise _DryRun
+        except _DryRun:
+            pass
+    else:
+        _apply(report, now)
+        audit.record(
+            action="retention.run",
+            actor=None,
+            detail={"counts": report.counts, "cutoffs": report.cutoffs},
+        )
+    for label, count in report.counts.items():
+        log.info("retention: %s %s %s", "would delete" if dry_run else "deleted", count, label)
+    log.info("retention done", extra={"dry_run": dry_run, "counts": report.counts})
+    return report
+
+
+def _apply(report: RetentionReport, now: datetime) -> None:
+    counts: Counter[str] = Counter()
+    for rule in RULES:
+        if rule.setting is None:
+            cutoff = now
+        else:
+            days = int(getattr(settings, rule.setting))
+            if days <= 0:  # kept for ever
+                continue
+            cutoff = now - timedelta(days=days)
+        report.cutoffs[rule.name] = cutoff.isoformat()
+        counts[rule.name] += 0
+        counts.update(_delete_in_batches(rule.rows(cutoff)))
+    # Defence in depth: the rules never name the audit trail, and nothing cascades into it.
+    counts.pop(AuditEvent._meta.label, None)
+    report.counts = {label: count for label, count in sorted(counts.items())}
+
+
+def _delete_in_batches(rows: "models.QuerySet[Any]") -> Counter[str]:
+    deleted: Counter[str] = Counter()
+    model = rows.model
+    assert model is not AuditEvent
+    while True:
+        ids = list(rows.values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            _, per_model = model._default_manager.filter(pk__in=ids).delete()
+        deleted.update(per_model)
+
+
+@shared_task(name="intel.retention.run", ignore_result=True)
+def run_retention() -> dict[str, int]:
+    """Beat, daily: apply the retention periods."""
+    return run().counts

@@ -1,0 +1,501 @@
+"""REST API for seizure and hit reports (`/api/v1/seizures/`) and a profile's seizure figures
+(`/api/v1/profiles/{id}/seizure-stats/`).
+
+Reports are filed once and never changed. Every read starts from
+`SeizureReport.objects.visible_to(member)` and renders for that member: a line of a profile the
+member may not see, and a notice the member may not see, are left out.
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.conditional import conditional_response, list_etag
+from core.errors import Forbidden, NotFound
+from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.serializers import TAC_RE, CountryField, StrictFieldsMixin
+from core.strict import (
+    BooleanFilter,
+    CountryFilter,
+    FilterId,
+    IdFilter,
+    SlugFilter,
+    StrictRequestMixin,
+    parse_id,
+)
+from intel import audit
+from intel.api.base import member_of
+from intel.models import TLP, DeviceProfile, Member, Organisation
+from notices.models import Notice
+from seizures import services as seizures
+from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
+
+# Annotations inside the viewsets cannot say `list[...]`: there `list` is the list action.
+Rendered = list[dict[str, Any]]
+
+MAX_COUNT = 1_000_000  # far above any real seizure, far below the database's integer range
+
+# --- Serializers -----------------------------------------------------------------------------
+
+
+class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A profile you may see, or an `item_type` for devices without a profile."""
+
+    profile = serializers.PrimaryKeyRelatedField(
+        queryset=DeviceProfile.objects.none(), required=False, allow_null=True
+    )
+    item_type = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        help_text="For devices without a profile, e.g. `other_mobile_phone`.",
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("profile") is None) == (not attrs.get("item_type")):
+            raise serializers.ValidationError(
+                "Give either a profile or an item_type (for devices without a profile), not "
+                "both and not neither."
+            )
+        return attrs
+
+
+class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A report as a desk files it."""
+
+    country = CountryField(
+        required=False, help_text="ISO 3166-1 alpha-2; defaults to your organisation's country."
+    )
+    seized_on = serializers.DateField(help_text="The day of the search; not in the future.")
+    facility_type = serializers.ChoiceField(choices=FacilityType.choices)
+    facilities_searched = serializers.IntegerField(
+        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True
+    )
+    notice = serializers.PrimaryKeyRelatedField(
+        queryset=Notice.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The notice this report answers (one you may see). Its issuer receives the "
+        "report.",
+    )
+    operation = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    detection_method = serializers.ChoiceField(
+        choices=SeizureDetection.choices, required=False, allow_blank=True
+    )
+    concealment_method = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tacs_observed = serializers.ListField(
+        child=serializers.CharField(max_length=8),
+        required=False,
+        max_length=500,
+        help_text="IMEI TACs (8 digits) of the devices found. Never whole IMEIs.",
+    )
+    cash_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="Cash seized; with `cash_currency`.",
+    )
+    cash_currency = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, help_text="ISO 4217, e.g. EUR."
+    )
+    negative_result = serializers.BooleanField(
+        default=False, help_text="Searched, nothing found: then no lines."
+    )
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    tlp = serializers.ChoiceField(
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="At most your clearance; TLP:RED is refused (a report goes to organisations).",
+    )
+    recipient_organisations = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        required=False,
+        queryset=Organisation.objects.all(),
+        help_text="Organisations the report is sent to (slugs); the notice's issuer is added.",
+    )
+    lines = SeizureLineWriteSerializer(many=True, required=False, max_length=100)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs lag
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        member = _member(self.context)
+        if member is not None:
+            # A notice or profile the reporter cannot see is answered like one that does not
+            # exist.
+            self.fields["notice"].queryset = Notice.objects.visible_to(member)  # type: ignore[attr-defined]
+            line = self.fields["lines"].child  # type: ignore[attr-defined]
+            line.fields["profile"].queryset = DeviceProfile.objects.visible_to(member)
+
+    def validate_tacs_observed(self, tacs: list[str]) -> list[str]:
+        for tac in tacs:
+            if not TAC_RE.fullmatch(tac):
+                raise serializers.ValidationError(f"{tac!r}: a TAC is exactly 8 digits.")
+        return tacs
+
+    def to_input(self) -> seizures.SeizureInput:
+        fields = dict(self.validated_data)
+        lines = [
+            seizures.SeizureLineInput(
+                profile=line.get("profile"),
+                item_type=line.get("item_type", ""),
+                quantity=line["quantity"],
+            )
+            for line in fields.pop("lines", [])
+        ]
+        return seizures.SeizureInput(lines=lines, **fields)
+
+
+def _member(context: dict[str, Any]) -> Member | None:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user if isinstance(user, Member) else None
+
+
+class SeizureLineSerializer(serializers.ModelSerializer):
+    profile = serializers.IntegerField(source="profile_id", allow_null=True)
+
+    class Meta:
+        model = SeizureLine
+        fields = ("profile", "item_type", "quantity")
+
+
+class NoticeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class SeizureReportSerializer(serializers.ModelSerializer):
+    """A report as the requesting member may receive it: lines of profiles they may not see
+    are left out, and the notice is named only if they may see it."""
+
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
+    reported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
+    recipient_organisations = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        slug_field="slug", many=True, read_only=True
+    )
+    notice = serializers.SerializerMethodField()
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SeizureReport
+        fields = (
+            "id",
+            "organisation",
+            "reported_by",
+            "country",
+            "seized_on",
+            "facility_type",
+            "facilities_searched",
+            "notice",
+            "operation",
+            "detection_method",
+            "concealment_method",
+            "tacs_observed",
+            "cash_amount",
+            "cash_currency",
+            "negative_result",
+            "notes",
+            "tlp",
+            "recipient_organisations",
+            "lines",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(NoticeRefSerializer(allow_null=True))
+    def get_notice(self, report: SeizureReport) -> dict[str, Any] | None:
+        if report.notice_id is None or report.notice_id not in self.context["visible_notices"]:
+            return None
+        assert report.notice is not None
+        return {"id": report.notice_id, "reference": report.notice.reference}
+
+    @extend_schema_field(SeizureLineSerializer(many=True))
+    def get_lines(self, report: SeizureReport) -> list[dict[str, Any]]:
+        visible = self.context["visible_profiles"]
+        shown = [
+            line
+            for line in report.lines.all()
+            if line.profile_id is None or line.profile_id in visible
+        ]
+        return SeizureLineSerializer(shown, many=True).data  # type: ignore[return-value]
+
+
+class SeizureFiguresSerializer(serializers.Serializer):
+    reports = serializers.IntegerField(help_text="Reports concerning the profile.")
+    negative_reports = serializers.IntegerField(help_text="Of which: searched, nothing found.")
+    quantity = serializers.IntegerField(help_text="Devices of this profile seized.")
+
+
+class SeizureCountryMonthSerializer(SeizureFiguresSerializer):
+    country = serializers.CharField()
+    month = serializers.CharField(help_text="YYYY-MM, the month of the seizure.")
+
+
+class SeizureStatsSerializer(serializers.Serializer):
+    profile = serializers.IntegerField()
+    totals = SeizureFiguresSerializer()
+    by_country_month = SeizureCountryMonthSerializer(many=True)
+
+
+def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
+    return {
+        "profile": stats.profile_id,
+        "totals": vars(stats.totals),
+        "by_country_month": [
+            {"country": country, "month": month, **vars(figures)}
+            for country, month, figures in stats.by_country_month
+        ],
+    }
+
+
+# --- Filters ---------------------------------------------------------------------------------
+
+
+class SeizureReportFilter(django_filters.FilterSet):
+    """Each filter works on reports already cut by `visible_to`."""
+
+    country = CountryFilter(field_name="country", help_text="ISO 3166-1 alpha-2.")
+    facility_type = django_filters.MultipleChoiceFilter(
+        choices=FacilityType.choices, help_text="Facility type(s)."
+    )
+    notice = IdFilter(
+        method="filter_notice", help_text="Reports answering this notice (an id you may see)."
+    )
+    profile = IdFilter(
+        method="filter_profile",
+        help_text="Reports with a line of this profile (an id you may see).",
+    )
+    seized_from = django_filters.DateFilter(
+        field_name="seized_on", lookup_expr="gte", help_text="Seized on or after (YYYY-MM-DD)."
+    )
+    seized_until = django_filters.DateFilter(
+        field_name="seized_on", lookup_expr="lte", help_text="Seized on or before (YYYY-MM-DD)."
+    )
+    negative_result = BooleanFilter(
+        help_text="`true`: searches that found nothing; `false`: seizures."
+    )
+    organisation = SlugFilter(
+        field_name="organisation__slug", help_text="Reporting organisation's slug."
+    )
+
+    class Meta:
+        model = SeizureReport
+        fields: list[str] = []
+
+    def filter_notice(
+        self, queryset: QuerySet[SeizureReport], name: str, value: FilterId
+    ) -> QuerySet[SeizureReport]:
+        """A notice the member may not see matches nothing, exactly like a missing one."""
+        visible = Notice.objects.visible_to(self.request.user).values("id")
+        return queryset.filter(notice_id=value, notice_id__in=visible)
+
+    def filter_profile(
+        self, queryset: QuerySet[SeizureReport], name: str, value: FilterId
+    ) -> QuerySet[SeizureReport]:
+        visible = DeviceProfile.objects.visible_to(self.request.user).values("id")
+        lines = SeizureLine.objects.filter(profile_id=value, profile_id__in=visible)
+        return queryset.filter(id__in=lines.values("report_id"))
+
+
+# --- Views -----------------------------------------------------------------------------------
+
+REPORT_EXAMPLE = {
+    "country": "FR",
+    "seized_on": "2025-05-20",
+    "facility_type": "prison",
+    "facilities_searched": 66,
+    "notice": 1,
+    "operation": "Operation Prison Break",
+    "detection_method": "targeted_cell_search",
+    "lines": [
+        {"profile": 1, "quantity": 88},
+        {"item_type": "other_mobile_phone", "quantity": 76},
+    ],
+    "tlp": "TLP:GREEN",
+}
+NEGATIVE_EXAMPLE = {
+    "country": "BE",
+    "seized_on": "2025-06-12",
+    "facility_type": "prison",
+    "facilities_searched": 3,
+    "notice": 1,
+    "detection_method": "targeted_cell_search",
+    "negative_result": True,
+    "tlp": "TLP:GREEN",
+}
+
+
+def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[str, Any]:
+    """Which of the notices and profiles these reports name the member may see."""
+    reports = list(reports)
+    notice_ids = {r.notice_id for r in reports if r.notice_id is not None}
+    profile_ids = {
+        line.profile_id for r in reports for line in r.lines.all() if line.profile_id is not None
+    }
+    notices = Notice.objects.visible_to(member).filter(pk__in=notice_ids)
+    profiles = DeviceProfile.objects.visible_to(member).filter(pk__in=profile_ids)
+    return {
+        "visible_notices": set(notices.values_list("id", flat=True)),
+        "visible_profiles": set(profiles.values_list("id", flat=True)),
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Seizure reports",
+        description="The seizure and hit reports you may see, newest first. Filters: "
+        "country, facility_type, notice, profile, seized_from / seized_until, "
+        "negative_result, organisation. Lines of profiles you may not see are left out.",
+        parameters=[IF_NONE_MATCH],
+        responses={200: SeizureReportSerializer(many=True), 304: None, **ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="One seizure report",
+        description="The report as you may receive it. Reading an AMBER or AMBER+STRICT "
+        "report is recorded in the audit trail. 404 if it does not exist or is not visible.",
+        parameters=[IF_NONE_MATCH],
+        responses={200: SeizureReportSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+    ),
+    create=extend_schema(
+        summary="Report a seizure or a negative search",
+        description="File a report for your organisation (auditors do not report). It is "
+        "final: reports are not edited. A positive report has at least one line (a profile "
+        "you may see, or an `item_type`, and a quantity); a negative result "
+        "(`negative_result: true`, searched and nothing found) has none. The date may not be "
+        "in the future; cash seized takes an amount and an ISO 4217 currency. The label is at "
+        "most your clearance and at most TLP:AMBER+STRICT. The linked notice's issuer "
+        "receives the report (`seizure.reported` webhook). Free text holding a phone number, "
+        "an e-mail address, an IMSI or a full IMEI is refused: reports hold device data, not "
+        "people.",
+        request=SeizureReportWriteSerializer,
+        responses={201: SeizureReportSerializer, 403: PROBLEM, **ERRORS},
+        examples=[
+            OpenApiExample("Seizure in prisons", value=REPORT_EXAMPLE, request_only=True),
+            OpenApiExample("Searched, nothing found", value=NEGATIVE_EXAMPLE, request_only=True),
+        ],
+    ),
+)
+class SeizureReportViewSet(
+    StrictRequestMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = SeizureReport.objects.none()
+    serializer_class = SeizureReportSerializer
+    filterset_class = SeizureReportFilter
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[SeizureReport]:
+        if getattr(self, "swagger_fake_view", False):
+            return SeizureReport.objects.none()
+        return (
+            SeizureReport.objects.visible_to(member_of(self.request))
+            .select_related("organisation", "reported_by", "notice")
+            .prefetch_related("lines", "recipient_organisations")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_paginated_response(self._render(page or [])).data
+        return conditional_response(request, data, list_etag(data))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = member_of(request)
+        report = get_object_or_404(self.get_queryset(), pk=parse_id(self.kwargs["pk"]))
+        audit.record_read(
+            actor=member,
+            object_type="seizure_report",
+            object_id=report.pk,
+            object_tlp=report.tlp,
+            request=request,
+        )
+        data = self._render([report])[0]
+        return conditional_response(request, data, list_etag(data))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = member_of(request)
+        if not seizures.can_report(member):
+            raise Forbidden("Members of an organisation report seizures; auditors do not.")
+        form = SeizureReportWriteSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        report = seizures.seizure_report_create(
+            reporter=member, data=form.to_input(), request=request
+        )
+        data = self._render([get_object_or_404(self.get_queryset(), pk=report.pk)])[0]
+        location = reverse("seizure-report-detail", kwargs={"pk": report.pk})
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def _render(self, reports: Iterable[SeizureReport]) -> Rendered:
+        reports = list(reports)
+        context = rendering_context(reports, member_of(self.request))
+        return SeizureReportSerializer(reports, many=True, context=context).data  # type: ignore[return-value]
+
+
+class ProfileSeizureStatsView(StrictRequestMixin, APIView):
+    @extend_schema(
+        summary="A profile's seizure figures",
+        description="Over the seizure reports you may see that concern this profile (a line "
+        "of it, or answering a notice about it that you may see), by country and month of "
+        "seizure (YYYY-MM): reports, negative reports and the quantity of this profile "
+        "seized; plus totals. 404 if you may not see the profile.",
+        parameters=[
+            OpenApiParameter("profile_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            IF_NONE_MATCH,
+        ],
+        responses={200: SeizureStatsSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        examples=[
+            OpenApiExample(
+                "The demo's mini phone",
+                value={
+                    "profile": 1,
+                    "totals": {"reports": 3, "negative_reports": 1, "quantity": 588},
+                    "by_country_month": [
+                        {
+                            "country": "FR",
+                            "month": "2025-05",
+                            "reports": 2,
+                            "negative_reports": 0,
+                            "quantity": 588,
+                        },
+                        {
+                            "country": "BE",
+                            "month": "2025-06",
+                            "reports": 1,
+                            "negative_reports": 1,
+                            "quantity": 0,
+                        },
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request, profile_id: str) -> Response:
+        member = member_of(request)
+        profile = DeviceProfile.objects.visible_to(member).filter(pk=parse_id(profile_id)).first()
+        if profile is None:
+            raise NotFound("Not found.")
+        data = render_stats(seizures.profile_seizure_stats(profile=profile, member=member))
+        return conditional_response(request, data, list_etag(data))

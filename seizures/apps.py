@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SeizuresConfig(AppConfig):
+    """Seizure and hit reports."""
+
+    name = "seizures"
+    default_auto_field = "django.db.models.BigAutoField"

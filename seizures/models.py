@@ -1,0 +1,130 @@
+"""Seizure and hit reports: what a search found (or that it found nothing), line by line.
+
+The tables keep the names they were created with in the `notices` app (`db_table`)."""
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.validators import validate_country
+from intel.models import TLP, DeviceProfile, Organisation
+from intel.models.visibility import tlp_audience_q
+from notices.models import Notice
+
+if TYPE_CHECKING:
+    from intel.models import Member
+
+
+class FacilityType(models.TextChoices):
+    PRISON = "prison", "Prison"
+    STORAGE = "storage", "Storage building"
+    BORDER = "border", "Border crossing"
+    POSTAL = "postal", "Postal or parcel service"
+    OTHER = "other", "Other"
+
+
+class SeizureDetection(models.TextChoices):
+    """How the devices were found: a profile's detection methods plus a plain search."""
+
+    SEARCH = "search", "Search"
+    TARGETED_CELL_SEARCH = "targeted_cell_search", "Targeted cell search"
+    WALK_THROUGH_METAL_DETECTOR = "walk_through_metal_detector", "Walk-through metal detector"
+    HANDHELD_METAL_DETECTOR = "handheld_metal_detector", "Hand-held metal detector"
+    XRAY = "xray", "X-ray"
+    BODY_SCANNER = "body_scanner", "Body scanner"
+    RF_EMISSION_DETECTION = "rf_emission_detection", "RF emission detection"
+    NLJD = "nljd", "Non-linear junction detector"
+    CANINE = "canine", "Detection dog"
+    INTELLIGENCE = "intelligence", "Intelligence lead"
+    OTHER = "other", "Other"
+
+
+class SeizureReportQuerySet(models.QuerySet["SeizureReport"]):
+    def visible_to(self, member: "Member") -> "SeizureReportQuerySet":
+        """DESIGN.md §4 with the reporting organisation as owner and, as named recipients,
+        the organisations it reported to (the linked notice's issuer is always one)."""
+
+        through = SeizureReport.recipient_organisations.through.objects
+
+        def recipients_of(org_ids: Any) -> Any:
+            return through.filter(organisation_id__in=org_ids).values("seizurereport_id")
+
+        return self.filter(
+            tlp_audience_q(
+                member,
+                tlp="tlp",
+                owner="organisation_id",
+                target_id="id",
+                recipients_of=recipients_of,
+                named_members=Q(reported_by_id=member.pk),
+            )
+        )
+
+
+class SeizureReport(models.Model):
+    """What a search found — or that it found nothing (`negative_result`). Reports hold device
+    data, not people: free text is checked for phone numbers, e-mail addresses and IMSIs."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="seizure_reports"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    country = models.CharField(max_length=2, validators=[validate_country])
+    seized_on = models.DateField()
+    facility_type = models.CharField(max_length=20, choices=FacilityType.choices)
+    facilities_searched = models.PositiveIntegerField(null=True, blank=True)
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.PROTECT, related_name="seizure_reports"
+    )
+    operation = models.CharField(max_length=200, blank=True)
+    detection_method = models.CharField(max_length=40, choices=SeizureDetection.choices, blank=True)
+    concealment_method = models.CharField(max_length=200, blank=True)
+    tacs_observed = models.JSONField(default=list, blank=True)
+    cash_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    cash_currency = models.CharField(max_length=3, blank=True)
+    negative_result = models.BooleanField(
+        default=False, help_text="Searched, nothing found: a valid and useful report."
+    )
+    notes = models.TextField(blank=True)
+    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    recipient_organisations = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="received_seizure_reports",
+        db_table="notices_seizurereport_recipient_organisations",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = SeizureReportQuerySet.as_manager()
+
+    class Meta:
+        db_table = "notices_seizurereport"
+        ordering = ("-seized_on", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.seized_on} ({self.facility_type})"
+
+
+class SeizureLine(models.Model):
+    """How many of one profile — or of an unprofiled item type — were seized."""
+
+    report = models.ForeignKey(SeizureReport, on_delete=models.CASCADE, related_name="lines")
+    profile = models.ForeignKey(
+        DeviceProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    item_type = models.CharField(
+        max_length=60, blank=True, help_text="For items without a profile, e.g. other_mobile_phone."
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "notices_seizureline"
+        ordering = ("report", "id")
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.quantity} × {self.profile_id or self.item_type}"

@@ -1,0 +1,233 @@
+"""Webhook subscriptions, deliveries (the outbox) and delivery attempts.
+
+The tables keep the names they were created with in the `notices` app (`db_table`)."""
+
+import base64
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.events import EventType
+from intel.models import TLP, DeviceProfile, Organisation
+from intel.models.access import AccessRequest
+from intel.models.tlp import tlp_labels_up_to, tlp_rank
+from notices.models import Notice
+from seizures.models import SeizureReport
+
+if TYPE_CHECKING:
+    from intel.models import Member
+
+
+def new_signing_secret() -> str:
+    """Standard Webhooks secret: `whsec_` + base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def visible_to(self, member: "Member") -> "SubscriptionQuerySet":
+        """An organisation's subscriptions are its own business, and each one only for
+        members cleared for what it receives (its `label_cap`): otherwise a member could
+        read its delivery log, or repoint it and rotate its secret to receive above their
+        clearance."""
+        if member.organisation_id is None:
+            return self.none()
+        cleared = tlp_labels_up_to(member.clearance)
+        return self.filter(organisation_id=member.organisation_id).filter(
+            Q(max_tlp__in=cleared) | Q(created_by__clearance__in=cleared)
+        )
+
+
+class Subscription(models.Model):
+    """An organisation's webhook endpoint: where to POST, which events, which filters.
+
+    Signing secrets are stored encrypted (`webhooks.crypto`), shown once at creation and at
+    rotation; during a rotation overlap deliveries carry a signature with each secret."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    description = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000)
+    event_types = models.JSONField(default=list)
+    notice_types = models.JSONField(default=list, blank=True)
+    device_classes = models.JSONField(default=list, blank=True)
+    countries = models.JSONField(default=list, blank=True)
+    tac_prefixes = models.JSONField(default=list, blank=True)
+    max_tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.AMBER_STRICT,
+        help_text="The most restricted label this endpoint may receive (never RED).",
+    )
+    secret_encrypted = models.TextField()
+    previous_secret_encrypted = models.TextField(blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        db_table = "notices_subscription"
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.url}"
+
+    @property
+    def label_cap(self) -> str:
+        creator = self.created_by
+        return label_cap(self.max_tlp, None if creator is None else creator.clearance)
+
+
+def label_cap(max_tlp: str, creator_clearance: str | None) -> str:
+    """An endpoint's `max_tlp`, lowered to the clearance of the member who subscribed: it
+    never receives more than the person who set it up may read, and lowering their
+    clearance stops what is pending above it."""
+    if creator_clearance is not None and tlp_rank(creator_clearance) < tlp_rank(max_tlp):
+        return creator_clearance
+    return max_tlp
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed (retries exhausted)"
+    CANCELLED = "cancelled", "Cancelled (no longer entitled or endpoint disabled)"
+    SUPERSEDED = "superseded", "Superseded (a newer event of the notice went to the endpoint)"
+
+
+def new_webhook_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def due(self, now: Any = None) -> "DeliveryQuerySet":
+        """Pending and due, or leased by a worker that never finished (its lease ran out)."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            | Q(state=DeliveryState.SENDING, leased_until__lt=now)
+        )
+
+
+class Delivery(models.Model):
+    """One event for one subscription: the outbox row, written in the same transaction as
+    the change it announces. Retry state lives here (`next_attempt_at`), not in Celery."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    notice_version = models.PositiveIntegerField(null=True, blank=True)
+    # The notice's status the event announces (a supersession is a `notice.updated` at the
+    # same version as the update before it); the payload is rendered as of this.
+    notice_status = models.CharField(max_length=20, blank=True, default="")
+    # These three are set on a few events only: indexed where set (Meta.indexes), not with
+    # an index entry for every NULL of every notice's fan-out.
+    profile = models.ForeignKey(
+        DeviceProfile,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    access_request = models.ForeignKey(
+        AccessRequest,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    seizure_report = models.ForeignKey(
+        SeizureReport,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    # Unique by a constraint (Meta), not `unique=True`: on PostgreSQL that would add a second
+    # (`LIKE`) index, which no query uses.
+    webhook_id = models.CharField(max_length=40, default=new_webhook_id)
+    state = models.CharField(
+        max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        db_table = "notices_delivery"
+        ordering = ("-created_at", "-id")
+        # Every fan-out writes each row three times (outbox, lease, outcome), and an update
+        # of `state` writes an entry in every index: the table keeps only the indexes its
+        # queries use, partial where most rows have nothing to index (bench/fanout).
+        indexes = [
+            # The engine's queue (`due`): finished deliveries, nearly all rows, leave it.
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                condition=Q(state__in=[DeliveryState.PENDING, DeliveryState.SENDING]),
+                name="delivery_queue",
+            ),
+            models.Index(
+                fields=["profile"], condition=Q(profile__isnull=False), name="delivery_profile"
+            ),
+            models.Index(
+                fields=["access_request"],
+                condition=Q(access_request__isnull=False),
+                name="delivery_access_request",
+            ),
+            models.Index(
+                fields=["seizure_report"],
+                condition=Q(seizure_report__isnull=False),
+                name="delivery_seizure_report",
+            ),
+        ]
+        constraints = [models.UniqueConstraint(fields=["webhook_id"], name="unique_webhook_id")]
+
+    def __str__(self) -> str:
+        return self.webhook_id
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP POST of a delivery, whatever came of it."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=20, default="scheduled")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response_body = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "notices_deliveryattempt"
+        ordering = ("delivery", "number")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

@@ -1,0 +1,233 @@
+"""Every write to subscriptions and deliveries: atomic, keyword-only, typed."""
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, FieldInvalid, Forbidden
+from intel import audit
+from intel.models import Member, Role, tlp_rank
+from intel.models.tlp import TLP
+from webhooks import crypto
+from webhooks.models import Delivery, DeliveryState, Subscription, new_signing_secret
+from webhooks.outbox import queue_delivery_work
+
+
+def can_manage_subscriptions(member: Member) -> bool:
+    return member.organisation is not None and member.role != Role.AUDITOR
+
+
+def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
+    if tlp_rank(tlp) > tlp_rank(author.clearance):
+        raise FieldInvalid(field, f"{tlp} is above your clearance ({author.clearance}).")
+
+
+def _audit_subscription(
+    action: str, sub: Subscription, actor: Member | None, **detail: Any
+) -> None:
+    audit.record(
+        action=action,
+        actor=actor,
+        object_type="subscription",
+        object_id=sub.pk,
+        detail={"organisation": sub.organisation_id, **detail},
+    )
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    subscription: Subscription
+    secret: str
+
+
+def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedSecret:
+    """Register a webhook endpoint for the member's organisation; its secret is shown once."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    assert member.organisation is not None
+    fields = dict(fields)
+    if "max_tlp" in fields:
+        _check_label(member, fields["max_tlp"], "max_tlp")
+    else:
+        fields["max_tlp"] = min(
+            (TLP.AMBER_STRICT, member.clearance), key=lambda label: tlp_rank(label)
+        )
+    secret = new_signing_secret()
+    with transaction.atomic():
+        sub = Subscription.objects.create(
+            organisation=member.organisation,
+            created_by=member,
+            secret_encrypted=crypto.encrypt(secret),
+            **fields,
+        )
+        _audit_subscription(
+            "subscription.created",
+            sub,
+            member,
+            host=urlsplit(sub.url).hostname or "",
+            event_types=sub.event_types,
+            max_tlp=sub.max_tlp,
+        )
+    return IssuedSecret(subscription=sub, secret=secret)
+
+
+def subscription_update(
+    *, subscription: Subscription, member: Member, fields: Mapping[str, Any]
+) -> Subscription:
+    """Change an endpoint. Re-enabling clears the disabled reason and failure clock; a
+    disabled endpoint's pending deliveries were cancelled and are not revived (recover them)."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    if "max_tlp" in fields:
+        _check_label(member, fields["max_tlp"], "max_tlp")
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        for name, value in fields.items():
+            setattr(sub, name, value)
+        if fields.get("enabled") is True:
+            sub.disabled_reason = ""
+            sub.disabled_at = None
+            sub.failing_since = None
+        elif fields.get("enabled") is False:
+            sub.disabled_reason = fields.get("disabled_reason") or "disabled by its organisation"
+            sub.disabled_at = timezone.now()
+            _cancel_pending(sub, "endpoint disabled")
+        sub.save()
+        _audit_subscription(
+            "subscription.updated",
+            sub,
+            member,
+            fields=sorted(fields),
+            enabled=sub.enabled,
+            host=urlsplit(sub.url).hostname or "",
+        )
+    return sub
+
+
+def subscription_rotate_secret(*, subscription: Subscription, member: Member) -> IssuedSecret:
+    """A new secret; the old one stays valid (deliveries signed with both) for the overlap."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    secret = new_signing_secret()
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        sub.previous_secret_encrypted = sub.secret_encrypted
+        sub.previous_secret_expires_at = timezone.now() + timedelta(
+            hours=settings.DIX_WEBHOOK_ROTATION_OVERLAP_HOURS
+        )
+        sub.secret_encrypted = crypto.encrypt(secret)
+        sub.save(
+            update_fields=[
+                "secret_encrypted",
+                "previous_secret_encrypted",
+                "previous_secret_expires_at",
+            ]
+        )
+        _audit_subscription(
+            "subscription.secret_rotated",
+            sub,
+            member,
+            previous_secret_expires_at=sub.previous_secret_expires_at,
+        )
+    return IssuedSecret(subscription=sub, secret=secret)
+
+
+class _Secrets(Protocol):
+    """What signing reads of an endpoint: a `Subscription`, or the engine's `Endpoint`."""
+
+    secret_encrypted: str
+    previous_secret_encrypted: str
+    previous_secret_expires_at: datetime | None
+
+
+def signing_secrets(sub: _Secrets, now: datetime | None = None) -> tuple[str, ...]:
+    now = now or timezone.now()
+    secrets = [crypto.decrypt(sub.secret_encrypted)]
+    if (
+        sub.previous_secret_encrypted
+        and sub.previous_secret_expires_at
+        and sub.previous_secret_expires_at > now
+    ):
+        # An old secret that cannot be read any more is simply not used.
+        with contextlib.suppress(crypto.InvalidToken):
+            secrets.append(crypto.decrypt(sub.previous_secret_encrypted))
+    return tuple(secrets)
+
+
+def subscription_disable(*, subscription: Subscription, reason: str) -> None:
+    """Disable an endpoint (410 Gone, or failing for days) and cancel what is pending."""
+    with transaction.atomic():
+        updated = Subscription.objects.filter(pk=subscription.pk, enabled=True).update(
+            enabled=False, disabled_reason=reason[:500], disabled_at=timezone.now()
+        )
+        if updated:
+            _cancel_pending(subscription, reason)
+            # Nobody did it: the delivery engine (410 Gone, or failing for days).
+            _audit_subscription("subscription.disabled", subscription, None, reason=reason[:500])
+
+
+def _cancel_pending(sub: Subscription, reason: str) -> None:
+    Delivery.objects.filter(
+        subscription=sub, state__in=(DeliveryState.PENDING, DeliveryState.SENDING)
+    ).update(
+        state=DeliveryState.CANCELLED,
+        last_error=f"cancelled: {reason}"[:500],
+        completed_at=timezone.now(),
+        next_attempt_at=None,
+        leased_until=None,
+    )
+
+
+def delivery_resend(*, delivery: Delivery, member: Member) -> Delivery:
+    """Queue one delivery again now (same `webhook-id`: receivers can dedupe)."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    if not delivery.subscription.enabled:
+        raise Conflict("The endpoint is disabled; enable it first.")
+    if delivery.state in (DeliveryState.PENDING, DeliveryState.SENDING):
+        raise Conflict("The delivery is already queued.")
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.PENDING, next_attempt_at=timezone.now(), completed_at=None
+        )
+        queue_delivery_work(1)
+        audit.record(
+            action="delivery.resent",
+            actor=member,
+            object_type="delivery",
+            object_id=delivery.pk,
+            detail={
+                "subscription": delivery.subscription_id,
+                "webhook_id": delivery.webhook_id,
+                "event_type": delivery.event_type,
+            },
+        )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def deliveries_recover(*, subscription: Subscription, member: Member, since: datetime) -> int:
+    """Queue again every failed or cancelled delivery of this endpoint created since `since`."""
+    if not can_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    if not subscription.enabled:
+        raise Conflict("The endpoint is disabled; enable it first.")
+    with transaction.atomic():
+        count = Delivery.objects.filter(
+            subscription=subscription,
+            created_at__gte=since,
+            state__in=(DeliveryState.FAILED, DeliveryState.CANCELLED),
+        ).update(state=DeliveryState.PENDING, next_attempt_at=timezone.now(), completed_at=None)
+        if count:
+            queue_delivery_work(count)
+        _audit_subscription(
+            "subscription.deliveries_recovered", subscription, member, since=since, requeued=count
+        )
+    return count
