@@ -6,7 +6,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import intel.models.profiles
-import intel.validators
+import core.validators
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200)),
                 ('aliases', models.JSONField(blank=True, default=list, help_text='Other names, nicknames.')),
                 ('device_class', models.CharField(choices=[('mini_phone', 'Mini phone'), ('feature_phone', 'Feature phone'), ('smartphone', 'Smartphone'), ('disguised_phone', 'Phone disguised as another object'), ('sim_card', 'SIM card'), ('accessory', 'Accessory (charger, earpiece…)'), ('other', 'Other')], max_length=32)),
-                ('manufacturer_country', models.CharField(blank=True, max_length=2, validators=[intel.validators.validate_country])),
+                ('manufacturer_country', models.CharField(blank=True, max_length=2, validators=[core.validators.validate_country])),
                 ('length_mm', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))])),
                 ('width_mm', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))])),
                 ('depth_mm', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))])),
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                 ('phonebook_capacity', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10000000)])),
                 ('voice_changer', models.BooleanField(blank=True, null=True)),
                 ('price_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('price_currency', models.CharField(blank=True, max_length=3, validators=[intel.validators.validate_currency])),
+                ('price_currency', models.CharField(blank=True, max_length=3, validators=[core.validators.validate_currency])),
                 ('legal_status', models.JSONField(blank=True, default=dict, help_text='ISO 3166-1 country → legal status text.')),
                 ('notes', models.TextField(blank=True)),
                 ('tlp', models.CharField(choices=[('TLP:CLEAR', 'TLP:CLEAR'), ('TLP:GREEN', 'TLP:GREEN'), ('TLP:AMBER', 'TLP:AMBER'), ('TLP:AMBER+STRICT', 'TLP:AMBER+STRICT'), ('TLP:RED', 'TLP:RED')], default='TLP:AMBER', max_length=20)),
@@ -177,7 +177,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(help_text='Stable short identifier, e.g. `fr-desk`.', max_length=80, unique=True)),
                 ('name', models.CharField(max_length=200)),
                 ('kind', models.CharField(choices=[('secretariat', 'Secretariat'), ('national_desk', 'National desk'), ('liaison_prosecutor', "Liaison prosecutor's post"), ('national_authority', 'National authority')], max_length=32)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2; empty only for the secretariat.', max_length=2, validators=[intel.validators.validate_country])),
+                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2; empty only for the secretariat.', max_length=2, validators=[core.validators.validate_country])),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('sponsor', models.ForeignKey(blank=True, help_text='The desk that sponsors this national authority.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sponsored', to='intel.organisation')),
             ],
@@ -223,7 +223,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
                 ('role', models.CharField(choices=[('manufacturer', 'Manufacturer'), ('wholesaler', 'Wholesaler'), ('retailer', 'Retailer'), ('online_reseller', 'Online reseller'), ('marketplace_seller', 'Marketplace seller'), ('unknown', 'Unknown')], max_length=32)),
-                ('country', models.CharField(blank=True, max_length=2, validators=[intel.validators.validate_country])),
+                ('country', models.CharField(blank=True, max_length=2, validators=[core.validators.validate_country])),
                 ('locality', models.CharField(blank=True, max_length=200)),
                 ('status', models.CharField(blank=True, max_length=200)),
                 ('notes', models.TextField(blank=True)),

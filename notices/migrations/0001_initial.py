@@ -2,8 +2,8 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import intel.validators
-import notices.models
+import core.validators
+import webhooks.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('event_type', models.CharField(choices=[('notice.published', 'notice.published'), ('notice.updated', 'notice.updated'), ('notice.withdrawn', 'notice.withdrawn'), ('profile.updated', 'profile.updated'), ('dix.test', 'dix.test')], max_length=40)),
                 ('notice_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('webhook_id', models.CharField(default=notices.models.new_webhook_id, max_length=40, unique=True)),
+                ('webhook_id', models.CharField(default=webhooks.models.new_webhook_id, max_length=40, unique=True)),
                 ('state', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('succeeded', 'Succeeded'), ('failed', 'Failed (retries exhausted)'), ('cancelled', 'Cancelled (no longer entitled or endpoint disabled)')], default='pending', max_length=20)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('next_attempt_at', models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True)),
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
             name='NoticeCountry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(max_length=2, validators=[intel.validators.validate_country])),
+                ('country', models.CharField(max_length=2, validators=[core.validators.validate_country])),
                 ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='countries', to='notices.notice')),
             ],
             options={

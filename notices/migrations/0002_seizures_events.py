@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import intel.validators
+import core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name='SeizureReport',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(max_length=2, validators=[intel.validators.validate_country])),
+                ('country', models.CharField(max_length=2, validators=[core.validators.validate_country])),
                 ('seized_on', models.DateField()),
                 ('facility_type', models.CharField(choices=[('prison', 'Prison'), ('storage', 'Storage building'), ('border', 'Border crossing'), ('postal', 'Postal or parcel service'), ('other', 'Other')], max_length=20)),
                 ('facilities_searched', models.PositiveIntegerField(blank=True, null=True)),
