@@ -101,6 +101,13 @@ def _expired_sessions(cutoff: datetime) -> "models.QuerySet[Any]":
     return Session.objects.filter(expire_date__lt=cutoff)
 
 
+# The labels reports and `retention.run` audit events give the outbox's models: the ones they
+# had when the audit trail began recording them, so that its counts stay comparable.
+LABELS = {
+    "webhooks.Delivery": "notices.Delivery",
+    "webhooks.DeliveryAttempt": "notices.DeliveryAttempt",
+}
+
 # In this order: attempts before their deliveries, grants before their requests.
 RULES = (
     Rule("notices.DeliveryAttempt", "DIX_RETENTION_DELIVERIES_DAYS", _old_attempts),
@@ -182,7 +189,7 @@ def _delete_in_batches(rows: "models.QuerySet[Any]") -> Counter[str]:
             return deleted
         with transaction.atomic():
             _, per_model = model._default_manager.filter(pk__in=ids).delete()
-        deleted.update(per_model)
+        deleted.update({LABELS.get(label, label): count for label, count in per_model.items()})
 
 
 @shared_task(name="intel.retention.run", ignore_result=True)

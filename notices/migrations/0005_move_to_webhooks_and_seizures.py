@@ -2,6 +2,30 @@
 
 from django.db import migrations
 
+MOVED = {
+    "webhooks": ["subscription", "delivery", "deliveryattempt"],
+    "seizures": ["seizurereport", "seizureline"],
+}
+
+
+def move_content_types(apps, schema_editor):
+    """The moved models keep their content types (and the permissions that point at them)."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    db = schema_editor.connection.alias
+    for app_label, models in MOVED.items():
+        ContentType.objects.using(db).filter(app_label="notices", model__in=models).update(
+            app_label=app_label
+        )
+
+
+def move_content_types_back(apps, schema_editor):
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    db = schema_editor.connection.alias
+    for app_label, models in MOVED.items():
+        ContentType.objects.using(db).filter(app_label=app_label, model__in=models).update(
+            app_label="notices"
+        )
+
 
 class Migration(migrations.Migration):
     """Subscriptions, deliveries and seizure reports now belong to webhooks and seizures: their tables stay (state only)."""
@@ -10,6 +34,7 @@ class Migration(migrations.Migration):
         ('notices', '0004_delivery_superseded'),
         ('seizures', '0001_initial'),
         ('webhooks', '0001_initial'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
@@ -69,4 +94,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
+        migrations.RunPython(move_content_types, move_content_types_back),
     ]
