@@ -17,7 +17,7 @@ from typing import Any
 
 from core.errors import Conflict
 from exchange.stix import objects as o
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 from exchange.stix.mapping import Scope, collect
 from intel.models import DeviceProfile, Member, tlp_labels_up_to
 from notices.models import PUBLIC_STATES, Notice, NoticeVersion

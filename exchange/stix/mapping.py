@@ -24,11 +24,12 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from django.db import connections
 from django.db.models import Case, Exists, F, Min, QuerySet, When
 from django.db.models.expressions import RawSQL
 
 from exchange.stix import objects as o
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 from intel.models import (
     DeviceProfile,
     Member,
@@ -41,6 +42,7 @@ from intel.models import (
 from intel.models.tlp import TLP
 from intel.models.visibility import viewer_sql
 from intel.revisions import ParentChange, may_show_nothing_q, parent_change, unseen_revisions
+from intel.services import profile_snapshot
 
 # notices builds on intel; the STIX export is the one place in intel that reads notices and
 # seizure reports, and nothing in notices imports it.
@@ -276,8 +278,6 @@ _PROFILE_ROW = ("id", "owner_id", "created_at", "tlp")
 def _current_state(profile_pk: int) -> _Revision:
     """A profile written without revisions (loaded straight into the database): its present
     state as its only version."""
-    from intel.services import profile_snapshot
-
     profile = DeviceProfile.objects.get(pk=profile_pk)
     return _Revision(0, profile.version, profile.updated_at, profile_snapshot(profile))
 
@@ -876,8 +876,6 @@ def _any_from(
 ) -> set[str]:
     """The sources (all rows, whoever may see them; the date column) that have a row added
     from `since` on, asked in one query: a source without any costs nothing more."""
-    from django.db import connections
-
     names = [name for name in sources if name not in skip]
     parts: list[str] = []
     params: list[Any] = []

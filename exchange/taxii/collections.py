@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 

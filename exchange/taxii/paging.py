@@ -25,7 +25,7 @@ from typing import Any
 from django.http import QueryDict
 
 from exchange.stix import feed
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 from exchange.taxii.errors import InvalidParameter
 
 # A page is never larger, whatever `limit` asks (§3.4: the server may cap it).

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exchange.stix import feed
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 from exchange.stix.objects import MARKING_LABELS
 from exchange.taxii import paging
 from exchange.taxii.auth import TaxiiAuthentication

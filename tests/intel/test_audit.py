@@ -42,10 +42,10 @@ from intel.models import (
 )
 from intel.models.audit import GENESIS, canonical_json
 from intel.tasks import end_expired_grants
-from notices import services as notice_services
 from notices.models import Notice
 from tests.conftest import Network
 from tests.notices.receiver import Receiver
+from webhooks import services as webhook_services
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 Api = Callable[[Member | None], APIClient]
@@ -101,7 +101,7 @@ class World:
         return notice_id
 
     def subscription(self, member: Member | None = None) -> Subscription:
-        issued = notice_services.subscription_create(
+        issued = webhook_services.subscription_create(
             member=member or self.net.bob,
             fields={"url": self.receiver.url("audit"), "event_types": ["notice.published"]},
         )
@@ -393,7 +393,7 @@ def subscription_disabled_automatically(w: World) -> Callable[[], Expect]:
 
     def act() -> Expect:
         # What the delivery engine calls on a 410 Gone or after days of failures.
-        notice_services.subscription_disable(subscription=sub, reason="410 Gone.")
+        webhook_services.subscription_disable(subscription=sub, reason="410 Gone.")
         return Expect("subscription.disabled", None, "subscription", sub.pk, address=None)
 
     return act

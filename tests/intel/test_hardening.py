@@ -286,14 +286,14 @@ def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
     no new version, time or ETag, no new STIX version, no webhook. Whoever sees the parent
     sees all of it; a later visible change is a new version for everyone."""
     from exchange.stix.mapping import member_entries
-    from notices import services as notice_services
+    from webhooks import services as webhook_services
     from webhooks.models import Delivery
 
     settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
     red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red family")
     child = make_profile(tlp=TLP.GREEN, name="Green variant")
     for member in (network.charlie, network.bob):
-        notice_services.subscription_create(
+        webhook_services.subscription_create(
             member=member,
             fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
         )
@@ -376,7 +376,7 @@ def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
     more field, a change to that field alone would vanish from all of them at once, never
     from the list while still counting as a version."""
     from intel import revisions
-    from notices import services as notice_services
+    from webhooks import services as webhook_services
     from webhooks.models import Delivery
 
     def hides_notes_too(changes, visible_parents):
@@ -388,7 +388,7 @@ def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
 
     settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
     profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
-    notice_services.subscription_create(
+    webhook_services.subscription_create(
         member=network.charlie,
         fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
     )
@@ -429,7 +429,7 @@ def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
     """After a change to a parent charlie may not see, and a rename he does see: the JSON
     answers, the browsable API's pages and their forms, and the profile.updated webhook
     payload all give charlie version 1, then 3, and alice 2, then 3."""
-    from notices import services as notice_services
+    from webhooks import services as webhook_services
     from webhooks.delivery import _Renderer
     from webhooks.models import Delivery
 
@@ -458,7 +458,7 @@ def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
         assert f"&quot;version&quot;: {number}," in page
         assert f"&quot;version&quot;: {3 - number}," not in page
 
-    notice_services.subscription_create(
+    webhook_services.subscription_create(
         member=network.charlie,
         fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
     )

@@ -33,9 +33,9 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from intel.models import Member
-from notices import services as notice_services
 from notices.models import Notice
 from tests.notices.receiver import Receiver
+from webhooks import services as webhook_services
 from webhooks.models import Delivery, DeliveryState, Subscription
 
 # What the worker processes run with: loopback allowed, fast retries (1 s, 1 s, 2 s), a sweep
@@ -276,7 +276,7 @@ def subscribe_endpoint(hook_receiver: Receiver, loopback_allowed: None) -> Subsc
     ) -> Subscription:
         fields.setdefault("event_types", ["notice.published", "notice.updated"])
         fields["url"] = hook_receiver.url(name)
-        issued = notice_services.subscription_create(member=member, fields=fields)
+        issued = webhook_services.subscription_create(member=member, fields=fields)
         hook_receiver.register(name, issued.secret, **(behaviour or {}))
         return issued.subscription
 

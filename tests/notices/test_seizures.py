@@ -24,6 +24,7 @@ from notices.models import AudienceScope, Notice
 from seizures.models import SeizureLine, SeizureReport
 from seizures.personal_data import find_personal_data
 from tests.conftest import Network
+from webhooks import services as webhook_services
 from webhooks.models import Delivery
 
 SEIZURES = "/api/v1/seizures/"
@@ -553,7 +554,7 @@ def test_the_notice_issuers_subscription_gets_a_delivery(
     api: Api, network: Network, mini: DeviceProfile, alert: Notice
 ) -> None:
     def subscribe(member: Member, events: list[str]) -> Any:
-        return notice_services.subscription_create(
+        return webhook_services.subscription_create(
             member=member, fields={"url": "https://hooks.example.org/dix", "event_types": events}
         ).subscription
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from exchange.stix import feed
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 from exchange.stix.mapping import Span
 from exchange.stix.objects import TLP_MARKING_IDS
 from exchange.taxii import paging

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.http import QueryDict
 
-from exchange.stix.feed import Entry
+from exchange.stix.entry import Entry
 from exchange.taxii import paging
 from exchange.taxii.errors import InvalidParameter
 
