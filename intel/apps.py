@@ -9,6 +9,7 @@ class IntelConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Signal handlers import models: only once the apps are loaded.
         from intel import signals
 
         signals.connect()

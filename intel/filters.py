@@ -3,6 +3,7 @@
 
 import django_filters
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
 
 from core.strict import BooleanFilter, CountryFilter, FilterId, IdFilter, SlugFilter
 from intel.models import DeviceProfile, Identifier, Organisation
@@ -69,8 +70,6 @@ class DeviceProfileFilter(django_filters.FilterSet):
         self, queryset: QuerySet[DeviceProfile], name: str, value: str
     ) -> QuerySet[DeviceProfile]:
         if not (value.isascii() and value.isdigit()) or len(value) > 8:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"tac_prefix": ["Give 1 to 8 digits."]})
         low, high = value.ljust(8, "0"), value.ljust(8, "9")
         # Interval overlap: the identifier's [start, end] meets [low, high].

@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from access.api import AccessRequestSerializer
 from core.events import EventType
 from intel import changes
 from intel.api.serializers import DeviceProfileSerializer
@@ -52,6 +53,7 @@ from notices.rendering import (
     webhook_viewer,
     with_profiles,
 )
+from seizures.api import SeizureReportSerializer, rendering_context
 from seizures.models import SeizureReport
 from webhooks import crypto
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription, label_cap
@@ -886,8 +888,6 @@ def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int]
 def _render_access_request(request_id: int, viewer: Member) -> dict[str, Any] | None:
     """A request as its parties read it through the API, while the endpoint's organisation
     is still one of them (requester, on-behalf, owner)."""
-    from access.api import AccessRequestSerializer
-
     req = (
         AccessRequest.objects.visible_to(viewer)
         .select_related("requester", "organisation", "on_behalf_of", "owner", "decided_by")
@@ -907,8 +907,6 @@ def _render_access_request(request_id: int, viewer: Member) -> dict[str, Any] | 
 def _render_seizure_report(report_id: int, viewer: Member) -> dict[str, Any] | None:
     """The report as the endpoint's organisation may read it (lines of profiles it may not
     see left out), or None when its label no longer lets it."""
-    from seizures.api import SeizureReportSerializer, rendering_context
-
     report = (
         SeizureReport.objects.visible_to(viewer)
         .select_related("organisation", "notice")

@@ -27,6 +27,7 @@ from intel.models import (
 )
 from intel.models.profiles import GSM_BANDS, AttachmentKind, NetworkTechnology
 from intel.models.tlp import TLP
+from intel.permissions import can_file_profiles
 from intel.revisions import SeenVersion, SeenVersions, visible_changes
 from intel.services import CHILDREN, ProfileInput
 
@@ -92,8 +93,6 @@ class MeSerializer(serializers.ModelSerializer):
         )
 
     def get_may_file_profiles(self, member: Member) -> bool:
-        from intel.permissions import can_file_profiles
-
         return can_file_profiles(member)
 
 

@@ -34,7 +34,14 @@ from intel import audit, services
 from intel.api import serializers as s
 from intel.api.base import JUSTIFICATION, member_of
 from intel.filters import DeviceProfileFilter, OrganisationFilter
-from intel.models import ApiToken, Attachment, DeviceProfile, Organisation, ProfileRevision
+from intel.models import (
+    ApiToken,
+    Attachment,
+    DeviceProfile,
+    Identifier,
+    Organisation,
+    ProfileRevision,
+)
 from intel.revisions import parents_named, shows_a_change
 
 IF_MATCH = OpenApiParameter(
@@ -389,8 +396,6 @@ class DeviceProfileViewSet(
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def identifiers(self, request: Request, pk: str) -> Response:
-        from intel.models import Identifier
-
         profile_id = self._pk()
         self._require_visible(profile_id)
         rows = Identifier.objects.visible_to(member_of(request)).filter(profile_id=profile_id)

@@ -1,6 +1,8 @@
 """Load the demo network and the founding case's profiles. Running it again adds nothing."""
 
 import json
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +15,14 @@ from intel.api.serializers import DeviceProfileWriteSerializer, profile_input
 from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token
+from notices import services as notice_services
+from notices.models import Notice
+from seizures import services as seizures
+from seizures.models import SeizureReport
 
 
 def _published_notice(item: dict[str, Any], keys: dict[str, int]) -> bool:
     """Draft and publish one demo notice through the notices services; False if present."""
-    from notices import services as notice_services
-    from notices.models import Notice
-
     if Notice.objects.filter(title=item["title"]).exists():
         return False
     author = Member.objects.get(username=item["author"])
@@ -47,13 +50,6 @@ def _published_notice(item: dict[str, Any], keys: dict[str, int]) -> bool:
 def _seizure_report(item: dict[str, Any], keys: dict[str, int], notices: dict[str, str]) -> bool:
     """File one demo seizure report through the seizure service; False if present (the same
     organisation, country, day and facility type)."""
-    from datetime import date
-    from decimal import Decimal
-
-    from notices.models import Notice
-    from seizures import services as seizures
-    from seizures.models import SeizureReport
-
     organisation = Organisation.objects.get(slug=item["organisation"])
     seized_on = date.fromisoformat(item["seized_on"])
     if SeizureReport.objects.filter(
