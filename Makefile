@@ -60,6 +60,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(PY) manage.py makemigrations --check --dry-run
 
