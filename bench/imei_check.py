@@ -53,7 +53,7 @@ from _common import (
     wait_for_quiet,
 )
 
-DEMO = json.loads((ROOT / "intel" / "fixtures" / "demo.json").read_text())
+DEMO = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())
 OFFICER = "be-officer"
 ITEMS = 100_000
 STRANGERS = 5_000  # distinct TACs of the input that no profile holds

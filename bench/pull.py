@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, Harness, free_port, machine_busy, process_cpu, tool, wait_for_quiet
 
-DEMO = json.loads((ROOT / "intel" / "fixtures" / "demo.json").read_text())
+DEMO = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())
 OFFICER = "be-officer"  # a desk officer of the Belgian desk, cleared for TLP:AMBER
 
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, Harness, wait_for_quiet
 
-DEMO = json.loads((ROOT / "intel" / "fixtures" / "demo.json").read_text())
+DEMO = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())
 OFFICER = "be-officer"
 EVERYTHING = "f6346264-7a73-4d59-84fd-a182fce3dc35"
 TAXII = "application/taxii+json;version=2.1"
