@@ -29,7 +29,8 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from intel import audit, retention, services
+from access.tasks import end_expired_grants
+from intel import audit, services
 from intel.models import (
     TLP,
     AccessRequest,
@@ -41,8 +42,8 @@ from intel.models import (
     Organisation,
 )
 from intel.models.audit import GENESIS, canonical_json
-from intel.tasks import end_expired_grants
 from notices.models import Notice
+from operations import retention
 from tests.conftest import Network
 from tests.notices.receiver import Receiver
 from webhooks import services as webhook_services

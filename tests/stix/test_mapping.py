@@ -18,7 +18,8 @@ from rest_framework.test import APIClient
 from stix2validator import ValidationOptions, validate_instance
 
 from exchange.stix import objects as o
-from exchange.stix.entry import Entry, entries
+from exchange.stix.entry import Entry
+from exchange.stix.feed import entries
 from exchange.taxii.collections import INTEROP
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
