@@ -160,7 +160,7 @@ def main() -> int:
     call_command("load_demo", quiet=True)
     # Like a web server process (its URLconf imports the API views, which import the delivery
     # engine): the first publish must not pay for importing pycurl and the Celery tasks.
-    import webhooks.api.views  # noqa: F401
+    import webhooks.api.views
     import webhooks.tasks  # noqa: F401
 
     print(
