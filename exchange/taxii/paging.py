@@ -284,8 +284,14 @@ def paged(member: Any, holds: Callable[[Entry], bool], query: Query) -> Page:
     if query.after is not None and (since is None or query.after[0] > since):
         since = query.after[0]
     items: list[Entry] = []
+    # A profile revision, the commonest row, is two objects (the profile and its indicator):
+    # the first window reads half a page of rows (and two more: the row at the cursor's
+    # instant, already served, and one to tell that more follow), so that a page builds about
+    # the objects it serves; a window that falls short is followed by one sized to what is
+    # still missing.
+    size = query.limit // 2 + 2
     while True:
-        found, span = feed.window(member, since, query.limit)
+        found, span = feed.window(member, since, size)
         selected = select([e for e in found if holds(e)], query)
         items += [
             e
@@ -295,6 +301,7 @@ def paged(member: Any, holds: Callable[[Entry], bool], query: Query) -> Page:
         if len(items) > query.limit or span.cut is None:
             break
         since = span.cut
+        size = query.limit + 1 - len(items)
     shown = items[: query.limit]
     more = len(items) > len(shown)
     return Page(items=shown, more=more, next=encode_cursor(key_of(shown[-1])) if more else None)
