@@ -8,15 +8,13 @@ attachments, exports) starts from it, so there is exactly one place where the ru
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connections
 from django.db.models import Q, QuerySet
 
+from intel.models.network import Member, Organisation
 from intel.models.tlp import TLP, tlp_labels_up_to
-
-if TYPE_CHECKING:
-    from intel.models.network import Member
 
 
 def tlp_audience_q(
@@ -100,8 +98,6 @@ def _shape(viewer: "Member") -> tuple[Any, ...]:
 
 
 def _stand_in(viewer: "Member") -> "Member":
-    from intel.models.network import Member, Organisation
-
     org = viewer.organisation
     if org is None:
         return Member(clearance=viewer.clearance)
