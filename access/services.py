@@ -5,7 +5,10 @@ the owner organisation — or the secretariat's coordinators — asks for more i
 approves with an expiry and a scope, or denies with a reason. An approval writes a `Grant`,
 which every visibility function honours until it expires or is revoked. Each action is one
 transaction holding its audit event and, for a creation or a decision, its webhook outbox
-rows (`webhooks.outbox`). docs/access-requests.md describes the workflow for desks.
+rows (through `core.events`). docs/access-requests.md describes the workflow for desks.
+
+The models (`AccessRequest`, `AccessRequestMessage`, `Grant`) stay in `intel.models.access`:
+the visibility rules of `intel` and `notices`, below this app, read grants.
 
 What may be requested — the rule that keeps the existence of unseen objects secret:
 

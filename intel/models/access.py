@@ -6,6 +6,10 @@ requesting organisation (or the sponsored authority it asked for) is treated as 
 recipient of that object until the grant expires or is revoked. Grants enter every read path
 through the visibility functions (`granted_ids`), so a grant shows the object everywhere a
 recipient would see it, and nowhere once it ends.
+
+These models live in `intel`, below `notices` and `access`, because the visibility rules of
+`intel` (profiles, attachments) and `notices` read grants; the workflow that writes them
+(`access.services`, `access.api`) sits above both (docs/architecture.md).
 """
 
 from datetime import datetime
