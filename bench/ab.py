@@ -96,11 +96,14 @@ def prepare(label: str, rev: str | None, path: str | None, scratch: Path, made: 
         made.append(checkout)
     if not (checkout / ".venv" / "bin" / "python").exists() or checkout in made:
         print(f"{label}: make install VENV={checkout / '.venv'}", flush=True)
-        subprocess.run(
+        done = subprocess.run(
             ["make", "-C", str(checkout), "install", f"VENV={checkout / '.venv'}"],
-            check=True,
-            stdout=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
         )
+        if done.returncode:
+            raise SystemExit(f"{label}: make install failed:\n{done.stderr[-3000:]}")
     return Side(label, checkout, checkout in made)
 
 
