@@ -116,11 +116,18 @@ def run(side: Side, args: argparse.Namespace, extra: list[str], out: Path) -> di
     log = out.with_suffix(".log")
     started = time.monotonic()
     with log.open("w") as handle:
-        done = subprocess.run(
-            command, cwd=side.path, stdout=handle, stderr=subprocess.STDOUT, check=False
-        )
+        proc = subprocess.Popen(command, cwd=side.path, stdout=handle, stderr=subprocess.STDOUT)
+        try:
+            returncode = proc.wait()
+        finally:
+            if proc.poll() is None:  # interrupted: the bench stops its processes, drops its db
+                proc.terminate()
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
     took = time.monotonic() - started
-    status = "ok" if done.returncode == 0 else f"EXIT {done.returncode}"
+    status = "ok" if returncode == 0 else f"EXIT {returncode}"
     print(f"  {side.label:3} {status:8} {took:6.1f} s  {' '.join(command[1:-2])}", flush=True)
     if not out.exists():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 QUIET = ["--quiet-wait", "0"]  # measure at once: the figures do not matter here
 TINY = {
     "fanout": ["--subscriptions", "50", "--anchor-runs", "1", *QUIET],
-    "pull": ["--notices", "20", "--duration", "1", "--warmup", "1", "--runs", "1", *QUIET],
+    "pull": ["--notices", "50", "--duration", "1", "--warmup", "1", "--runs", "1", *QUIET],
     "imei_check": ["--profiles", "100", "--runs", "1", "--items", "2000", *QUIET],
     "taxii": ["--objects", "300", "--runs", "1", *QUIET],
     "clients": ["--posts", "200", "--runs", "1"],
