@@ -11,9 +11,9 @@ matched for the Belgian officer), the rest TLP:GREEN. gunicorn with config/gunic
 worker and one thread (so that its memory is the request's), answers the Belgian desk officer
 (`be-officer`, TLP:AMBER).
 
-The input is the same for every N: 100,000 items (`--items`), half with a TAC of the first 100 profiles
-or of the demo's L8star (matching by exact TAC or range), half with one of 5,000 TACs nobody
-holds; as written: 15 digits, hyphenated, 14 digits, IMEISV (16), bad check digit, wrong
+The input is the same for every N: 100,000 items (`--items`), half with a TAC of the first
+100 profiles or of the demo's L8star (matching by exact TAC or range), half with one of 5,000
+TACs nobody holds; as written: 15 digits, hyphenated, 14 digits, IMEISV (16), bad check digit, wrong
 length, non-ASCII digits. Per N:
 
   server time     gunicorn's access-log duration of the request (body read → answer written)
