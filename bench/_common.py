@@ -1,5 +1,6 @@
 """Shared plumbing for the benchmarks: a throw-away PostgreSQL database and Redis db, child
-processes that are always cleaned up, /proc sampling of memory and CPU, percentiles.
+processes that are always cleaned up, /proc sampling of memory and CPU, percentiles, and the
+result files (`--json`, `--out`).
 
 Each benchmark calls `Harness.start()` before importing Django: it creates the database,
 sets the environment (DATABASE_URL, REDIS_URL, DIX_DATA_DIR, …) and only then sets Django up.
@@ -8,9 +9,13 @@ database and deletes this run's Redis keys (its settings module, bench/*_setting
 them and names the Celery queue after the run, so that runs sharing db 12 do not collide).
 """
 
+import argparse
 import atexit
 import contextlib
+import datetime
+import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -27,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS_DB_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/12")
+RESULTS = ROOT / "bench" / "results"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -282,3 +288,106 @@ class Harness:
             self.forget_redis()
         if not os.environ.get("BENCH_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- Result files ---------------------------------------------------------------------------
+
+# Options of the command line that say where results go, not what is measured.
+_OUTPUT_OPTIONS = ("json", "out")
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """`--json [FILE]` and `--out DIR`, the same for every benchmark."""
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="write the results as JSON: to FILE, or without FILE to "
+        "bench/results/<name>-<YYYY-MM-DD>.json",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="write the results as JSON to DIR/<name>-<YYYY-MM-DD>.json"
+    )
+
+
+def git_commit(root: Path = ROOT) -> str:
+    """The checkout's commit, with `+dirty` when its tracked files differ from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "diff", "--quiet", "HEAD", "--"], check=False
+        ).returncode
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "host": platform.node(),
+    }
+
+
+def _result_path(name: str, args: argparse.Namespace, today: str) -> Path | None:
+    if args.json:
+        return Path(args.json)
+    if args.json is None and not args.out:
+        return None
+    folder = Path(args.out) if args.out else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{today}.json"
+    number = 2
+    while path.exists():  # a second run the same day keeps the first's file
+        path = folder / f"{name}-{today}-{number}.json"
+        number += 1
+    return path
+
+
+def write_results(
+    name: str,
+    args: argparse.Namespace,
+    *,
+    figures: dict[str, Any],
+    anchors: dict[str, Any],
+    ratios: dict[str, Any],
+    goals: dict[str, str] | None = None,
+    ok: bool = True,
+    notes: Sequence[str] = (),
+    detail: Any = None,
+) -> Path | None:
+    """Write one run's result file when `--json` or `--out` asks for it; returns its path.
+
+    `figures` are DIX's, `anchors` the same work done by the anchor in the same run, `ratios`
+    DIX against the anchor (the goals compare these), `goals` each ratio's goal as text
+    (`">= 0.5"`), `detail` everything the bench measured, as it measured it."""
+    now = datetime.datetime.now(datetime.UTC)
+    path = _result_path(name, args, f"{now:%Y-%m-%d}")
+    if path is None:
+        return None
+    parameters = {k: v for k, v in vars(args).items() if k not in _OUTPUT_OPTIONS}
+    document = {
+        "bench": name,
+        "date": now.isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "parameters": parameters,
+        "machine": machine(),
+        "figures": figures,
+        "anchors": anchors,
+        "ratios": ratios,
+        "goals": goals or {},
+        "ok": ok,
+        "notes": list(notes),
+        "detail": detail,
+    }
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    print(f"results written to {path}", flush=True)
+    return path

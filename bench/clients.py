@@ -7,7 +7,8 @@ Starts bench/receiver.py on 127.0.0.1 and, in a fresh process for each (client, 
 connections, nothing else: no signing, no database. Prints POSTs/s and the CPU seconds the
 client's process used, best run of each. Clients: pycurl (libcurl's multi interface, DIX's
 sender), aiohttp, and, when installed, pyreqwest, curl_cffi and httpx. This is the measurement
-behind the choice of DIX's sender (webhooks/webhooks.py).
+behind the choice of DIX's sender (webhooks/webhooks.py). `--json`/`--out` write a result file
+(bench/README.md): figures per client, and each client's rate over pycurl's (DIX's sender).
 """
 
 import argparse
@@ -20,7 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, add_output_options, write_results
+
 BODY = (
     b'{"type":"notice.published","timestamp":"2026-12-01T00:00:00Z","data":"' + b"x" * 1400 + b'"}'
 )
@@ -179,6 +183,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--one", nargs=2, metavar=("CLIENT", "PORT"), help=argparse.SUPPRESS)
+    add_output_options(parser)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]), args.posts, args.connections)))
@@ -201,6 +206,7 @@ def main() -> int:
             f"best of {args.runs}, receiver on 127.0.0.1:{port}"
         )
         failed = False
+        results: dict[str, Any] = {}
         for client, (module, _) in CLIENTS.items():
             if not installed(module):
                 print(f"  {client:10} not installed")
@@ -233,10 +239,28 @@ def main() -> int:
                 if not best or run["rate"] > best["rate"]:
                     best = run
             if best:
+                results[client] = best
                 print(
                     f"  {client:10} {best['rate']:>9,.0f} POSTs/s  {best['cpu']:5.2f} s CPU"
                     f"  ({best['ok']:,} answered 204)"
                 )
+        sender = results.get("pycurl", {}).get("rate")
+        write_results(
+            "clients",
+            args,
+            figures={
+                client: {"posts_per_s": run["rate"], "cpu_s": run["cpu"]}
+                for client, run in results.items()
+            },
+            anchors={},
+            ratios={
+                f"{client}_over_pycurl": run["rate"] / sender
+                for client, run in results.items()
+                if sender
+            },
+            ok=not failed,
+            detail=results,
+        )
         return 1 if failed else 0
     finally:
         receiver.terminate()

@@ -21,7 +21,8 @@ fastest client here, the goal's anchor — and with aiohttp, the client the issu
 over the same signed payloads and prints them side by side.
 
 Exit status: 0 when every round delivered everything and was recorded, 1 otherwise (the
-goals are printed, not enforced: they depend on the machine).
+goals are printed, not enforced: they depend on the machine). `--json`/`--out` write a result
+file (bench/README.md).
 """
 
 import argparse
@@ -41,6 +42,7 @@ from _common import (
     ROOT,
     Harness,
     PeakSampler,
+    add_output_options,
     free_port,
     group_cpu,
     group_rss,
@@ -49,6 +51,7 @@ from _common import (
     postgres_cpu,
     tool,
     wait_for_quiet,
+    write_results,
 )
 from receiver import hanging
 
@@ -123,10 +126,10 @@ def parse_args() -> argparse.Namespace:
         default=0.0,
         help="also run each round with this %% of endpoints that never answer",
     )
-    parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument(
         "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine"
     )
+    add_output_options(parser)
     parser.add_argument(
         "--profile",
         metavar="DIR",
@@ -178,16 +181,85 @@ def main() -> int:
         if args.hanging_percent:
             rounds.append(run_round(harness, args, size, orgs, args.hanging_percent))
     report(args, capacity, rounds)
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {"receiver_capacity": capacity, "rounds": [r.__dict__ for r in rounds]},
-                default=str,
-                indent=2,
-            )
-        )
+    raw = [r.__dict__ | {"rate": r.rate} for r in rounds]
+    per_delivery = ("first_attempt", "healthy_delivered")  # summarised: one value per delivery
+    write_results(
+        "fanout",
+        args,
+        **summarise(raw),
+        ok=all(r.ok for r in rounds),
+        notes=[f"{round_key(r)}: {r['quiet']}" for r in raw],
+        detail={
+            "receiver_capacity": capacity,
+            "rounds": [{k: v for k, v in r.items() if k not in per_delivery} for r in raw],
+        },
+    )
     harness.close()
     return 0 if all(r.ok for r in rounds) else 1
+
+
+# --- the result file ------------------------------------------------------------------------
+
+GOALS = {
+    "over_fastest_anchor": ">= 0.5",
+    "first_attempt_p95_s": "< 1",
+    "worker_rss_peak_mib": "flat from 1,000 to 10,000 subscriptions",
+    "hanging_p95_over_without": "<= 1.5",
+}
+
+
+def round_key(r: dict[str, Any]) -> str:
+    hanging = r.get("hanging_percent") or 0
+    return f"{r['subscriptions']}" + (f"_hanging_{hanging:g}pct" if hanging else "")
+
+
+def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The result file's figures, anchors and ratios, per round, from the rounds' fields (as
+    `--json FILE` wrote them before result files had this shape, too)."""
+    figures: dict[str, Any] = {}
+    anchors: dict[str, Any] = {}
+    ratios: dict[str, Any] = {}
+    for r in rounds:
+        key, size = round_key(r), r["subscriptions"]
+        rate = size / r["publish_to_last"] if r["publish_to_last"] else 0.0
+        engine = size / r["engine_seconds"] if r["engine_seconds"] else 0.0
+        figures[key] = {
+            "organisations": r["organisations"],
+            "deliveries_per_s": rate,
+            "engine_deliveries_per_s": engine,
+            "publish_call_s": r["publish_call"],
+            "publish_to_last_s": r["publish_to_last"],
+            "first_attempt_p50_s": percentile(r["first_attempt"], 0.50),
+            "first_attempt_p95_s": percentile(r["first_attempt"], 0.95),
+            "first_attempt_p99_s": percentile(r["first_attempt"], 0.99),
+            "healthy_delivered_p95_s": percentile(r["healthy_delivered"], 0.95),
+            "worker_rss_peak_mib": r["rss_peak"] / 2**20,
+            "worker_cpu_s": r["worker_cpu"],
+        }
+        runs = r.get("anchors") or {}
+        anchors[key] = {f"{client}_posts_per_s": run.get("rate", 0) for client, run in runs.items()}
+        fastest = max((run.get("rate", 0) for run in runs.values()), default=0)
+        ratios[key] = {}
+        if fastest:
+            ratios[key]["over_fastest_anchor"] = rate / fastest
+            ratios[key]["engine_over_fastest_anchor"] = engine / fastest
+        for client, run in runs.items():
+            if run.get("rate"):
+                ratios[key][f"over_{client}_anchor"] = rate / run["rate"]
+        calm = next(
+            (
+                c
+                for c in rounds
+                if c["subscriptions"] == size and not c.get("hanging_percent") and c is not r
+            ),
+            None,
+        )
+        if r.get("hanging_percent") and calm is not None:
+            without = percentile(calm["healthy_delivered"], 0.95)
+            ratios[key]["hanging_p95_over_without"] = (
+                figures[key]["healthy_delivered_p95_s"] / without
+            )
+    return {"figures": figures, "anchors": anchors, "ratios": ratios, "goals": GOALS}
 
 
 # --- the receiver ---------------------------------------------------------------------------
@@ -310,7 +382,7 @@ def draft_notice(size: int) -> tuple[int, Any]:
     from intel.models import DeviceProfile, Member
     from notices import services
 
-    demo = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())["notices"][0]
+    demo = json.loads((ROOT / "intel" / "fixtures" / "demo.json").read_text())["notices"][0]
     author = Member.objects.get(username="coordinator")
     notice = services.notice_create_draft(
         author=author,
@@ -503,28 +575,20 @@ def run_round(
 
 def anchor_payloads(notice_id: int, secrets_file: Path, out: Path) -> Path:
     """The same signed payloads DIX sent: same URL, webhook-id, rendered body and secret."""
-    from django.utils import timezone
-
-    from webhooks.delivery import _Renderer
+    from webhooks.delivery import payload_bodies
     from webhooks.models import Delivery
 
     secrets = json.loads(secrets_file.read_text())
-    renderer = _Renderer()
-    items = []
-    for delivery in Delivery.objects.filter(notice_id=notice_id).select_related(
-        "subscription__organisation", "notice__issuer"
-    ):
-        body = json.dumps(
-            {
-                "type": delivery.event_type,
-                "timestamp": timezone.now().isoformat(),
-                "data": renderer.data_for(delivery),
-            },
-            separators=(",", ":"),
-            default=str,
+    deliveries = list(
+        Delivery.objects.filter(notice_id=notice_id).select_related(
+            "subscription__organisation", "notice__issuer"
         )
-        url = delivery.subscription.url
-        items.append([url, delivery.webhook_id, body, secrets[url.rsplit("/", 1)[-1]]])
+    )
+    items = [
+        [d.subscription.url, d.webhook_id, body, secrets[d.subscription.url.rsplit("/", 1)[-1]]]
+        for d, body in zip(deliveries, payload_bodies(deliveries), strict=True)
+        if body is not None
+    ]
     out.write_text(json.dumps(items))
     return out
 

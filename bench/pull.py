@@ -18,6 +18,7 @@ loopback. Scenarios, all on the same server:
 The rate limit stays on (its cost is part of every API request) with a rate no run reaches.
 Goals (issue 3): inbox 304 ≥ ½ × bare view; inbox page ≥ 1.5 × plain DRF list. Exit status 1
 when a check fails (wrong page, no 304, errors under load), not when a goal is missed.
+`--json`/`--out` write a result file (bench/README.md).
 """
 
 import argparse
@@ -34,7 +35,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Harness, free_port, machine_busy, process_cpu, tool, wait_for_quiet
+from _common import (
+    ROOT,
+    Harness,
+    add_output_options,
+    free_port,
+    machine_busy,
+    process_cpu,
+    tool,
+    wait_for_quiet,
+    write_results,
+)
 
 DEMO = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())
 OFFICER = "be-officer"  # a desk officer of the Belgian desk, cleared for TLP:AMBER
@@ -52,11 +63,48 @@ def parse_args() -> argparse.Namespace:
         "--runs", type=int, default=4, help="runs per scenario: the best with both workers busy"
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument(
         "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine"
     )
+    add_output_options(parser)
     return parser.parse_args()
+
+
+BARE = "bare Django view (anchor)"
+PLAIN_DRF = "plain DRF list, page 50 (anchor)"
+PAGE = "DIX inbox, page 50"
+NOT_MODIFIED = "DIX inbox, If-None-Match → 304"
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    """The result file's figures, anchors and ratios from each scenario's best run."""
+    page, not_modified = results[PAGE], results[NOT_MODIFIED]
+    bare, plain_drf = results[BARE], results[PLAIN_DRF]
+    return {
+        "figures": {
+            "page_per_s": page["rate"],
+            "page_p50_ms": page["p50"],
+            "page_p99_ms": page["p99"],
+            "page_cpu_ms": page["server_cpu_ms"],
+            "page_queries": page["queries"],
+            "not_modified_per_s": not_modified["rate"],
+            "not_modified_p50_ms": not_modified["p50"],
+            "not_modified_p99_ms": not_modified["p99"],
+            "not_modified_cpu_ms": not_modified["server_cpu_ms"],
+            "not_modified_queries": not_modified["queries"],
+        },
+        "anchors": {
+            "bare_view_per_s": bare["rate"],
+            "bare_view_cpu_ms": bare["server_cpu_ms"],
+            "plain_drf_per_s": plain_drf["rate"],
+            "plain_drf_cpu_ms": plain_drf["server_cpu_ms"],
+        },
+        "ratios": {
+            "page_over_plain_drf": page["rate"] / plain_drf["rate"] if plain_drf["rate"] else 0,
+            "not_modified_over_bare": not_modified["rate"] / bare["rate"] if bare["rate"] else 0,
+        },
+        "goals": {"page_over_plain_drf": ">= 1.5", "not_modified_over_bare": ">= 0.5"},
+    }
 
 
 def http(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -238,10 +286,10 @@ def main() -> int:
     print(f"inbox page: {len(body)} bytes, {expected} notices, ETag {etag}", flush=True)
 
     scenarios = [
-        ("bare Django view (anchor)", "/bench/bare/", {}),
-        ("plain DRF list, page 50 (anchor)", "/bench/plain-drf/", auth),
-        ("DIX inbox, page 50", "/api/v1/notices/", auth),
-        ("DIX inbox, If-None-Match → 304", "/api/v1/notices/", conditional),
+        (BARE, "/bench/bare/", {}),
+        (PLAIN_DRF, "/bench/plain-drf/", auth),
+        (PAGE, "/api/v1/notices/", auth),
+        (NOT_MODIFIED, "/api/v1/notices/", conditional),
     ]
     results: dict[str, Any] = {}
     for name, path, extra in scenarios:
@@ -299,19 +347,20 @@ def main() -> int:
             f"{name:<34}{r['rate']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['status']:>8}"
             f"{r['queries']:>5}{r['server_cpu_ms']:>12.2f}{r['split']:>11}"
         )
-    bare_rate = results["bare Django view (anchor)"]["rate"]
-    drf_rate = results["plain DRF list, page 50 (anchor)"]["rate"]
-    full = results["DIX inbox, page 50"]["rate"]
-    not_modified = results["DIX inbox, If-None-Match → 304"]["rate"]
+    summary = summarise(results)
     print()
-    print(f"304 path / bare view:       {not_modified / bare_rate:.2f}  (goal ≥ 0.50)")
-    print(f"full page / plain DRF list: {full / drf_rate:.2f}  (goal ≥ 1.50)")
+    print(
+        f"304 path / bare view:       {summary['ratios']['not_modified_over_bare']:.2f}"
+        "  (goal ≥ 0.50)"
+    )
+    print(
+        f"full page / plain DRF list: {summary['ratios']['page_over_plain_drf']:.2f}  (goal ≥ 1.50)"
+    )
     for note in notes:
         print(f"  {note}")
     for problem in problems:
         print(f"PROBLEM: {problem}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+    write_results("pull", args, **summary, ok=not problems, notes=notes + problems, detail=results)
     harness.close()
     return 1 if problems else 0
 

@@ -15,7 +15,7 @@ negotiation, rendering), with the officer's bearer token:
 
 Goals (issue 12): the last page costs at most 1.5 × the first; the whole pull at most 3 × the
 anchor. Exit status 1 when the pull is wrong (an object repeated or missing against the
-anchor), not when a goal is missed.
+anchor), not when a goal is missed. `--json`/`--out` write a result file (bench/README.md).
 """
 
 import argparse
@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, Harness, wait_for_quiet
+from _common import ROOT, Harness, add_output_options, wait_for_quiet, write_results
 
 DEMO = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())
 OFFICER = "be-officer"
@@ -42,11 +42,33 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--objects", type=int, default=10_000, help="objects in the pull")
     parser.add_argument("--limit", type=int, default=100, help="objects per page")
     parser.add_argument("--runs", type=int, default=2, help="best of this many")
-    parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument(
         "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine"
     )
+    add_output_options(parser)
     return parser.parse_args()
+
+
+GOALS = {"last_over_first_page": "<= 1.5", "pull_over_export": "<= 3"}
+
+
+def summarise(best: dict[str, Any]) -> dict[str, Any]:
+    """The result file's figures, anchors and ratios from the best run."""
+    return {
+        "figures": {
+            "objects": best["objects"],
+            "pages": best["pages"],
+            "first_page_s": best["first_page_s"],
+            "last_page_s": best["last_page_s"],
+            "pull_s": best["pull_s"],
+        },
+        "anchors": {"export_s": best["anchor_s"]},
+        "ratios": {
+            "last_over_first_page": best["last_page_s"] / best["first_page_s"],
+            "pull_over_export": best["pull_s"] / best["anchor_s"],
+        },
+        "goals": GOALS,
+    }
 
 
 def add_profiles(count: int) -> None:
@@ -179,8 +201,9 @@ def main() -> int:
         }
         if not best or run["pull_s"] < best["pull_s"]:
             best = run
-    last_ratio = best["last_page_s"] / best["first_page_s"]
-    pull_ratio = best["pull_s"] / best["anchor_s"]
+    summary = summarise(best)
+    last_ratio = summary["ratios"]["last_over_first_page"]
+    pull_ratio = summary["ratios"]["pull_over_export"]
     print(f"  {note}")
     print(f"  pages                        {best['pages']:>10,}  ({best['objects']:,} objects)")
     print(f"  first page                   {best['first_page_s'] * 1000:>10.1f} ms")
@@ -189,12 +212,17 @@ def main() -> int:
     print(f"  ANCHOR one unpaged export    {best['anchor_s']:>10.2f} s")
     print(f"  last page / first page       {last_ratio:>10.2f}   (goal <= 1.5)")
     print(f"  whole pull / unpaged export  {pull_ratio:>10.2f}   (goal <= 3)")
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(best | {"last_ratio": last_ratio, "pull_ratio": pull_ratio}, indent=2)
-        )
     for problem in problems:
         print(f"  WRONG: {problem}")
+    write_results(
+        "taxii",
+        args,
+        **summary,
+        ok=not problems,
+        notes=[note, *problems],
+        detail=best | {"last_ratio": last_ratio, "pull_ratio": pull_ratio},
+    )
+    harness.close()
     return 1 if problems else 0
 
 

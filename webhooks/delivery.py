@@ -616,6 +616,31 @@ def send_now(delivery: Delivery) -> Outcome | None:
     return outcomes[0]
 
 
+def payload_bodies(deliveries: Sequence[AnyDelivery]) -> list[str | None]:
+    """The body each delivery would be sent with now, or None where its endpoint may no
+    longer receive it. Each payload is rendered once per (event, object, organisation, cap),
+    as for a leased batch; nothing is leased, sent or recorded (bench/fanout's anchor sends
+    these bodies)."""
+    renderer = _Renderer()
+    bodies: list[str | None] = []
+    for delivery in deliveries:
+        data = renderer.data_for(delivery)
+        bodies.append(
+            None
+            if data is None
+            else json.dumps(
+                {
+                    "type": delivery.event_type,
+                    "timestamp": timezone.now().isoformat(),
+                    "data": data,
+                },
+                separators=(",", ":"),
+                default=str,
+            )
+        )
+    return bodies
+
+
 class _Renderer:
     """Entitlement and rendering, computed once per (event, object, organisation, cap) in a
     batch: a fan-out to 10,000 endpoints of a few hundred organisations renders a few
