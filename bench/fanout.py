@@ -382,7 +382,7 @@ def draft_notice(size: int) -> tuple[int, Any]:
     from intel.models import DeviceProfile, Member
     from notices import services
 
-    demo = json.loads((ROOT / "intel" / "fixtures" / "demo.json").read_text())["notices"][0]
+    demo = json.loads((ROOT / "operations" / "fixtures" / "demo.json").read_text())["notices"][0]
     author = Member.objects.get(username="coordinator")
     notice = services.notice_create_draft(
         author=author,
