@@ -27,7 +27,8 @@ from tests.conftest import Network
 from tests.notices.conftest import Subscribe, Workers
 from tests.notices.receiver import Receiver, assert_all_arrived, endpoint_name
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real Celery worker processes, waited for (seconds each).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Api = Callable[[Member | None], APIClient]
 

@@ -23,7 +23,8 @@ from tests.conftest import Network
 from tests.notices.conftest import OPEN_STATES, WORKER_ENV, Subscribe, Workers, states
 from tests.notices.receiver import Receiver, assert_all_arrived
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real Celery worker processes, waited for (seconds each).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Api = Callable[[Member | None], APIClient]
 Publish = Callable[..., Notice]
