@@ -95,7 +95,9 @@ def test_concurrent_audit_writers_keep_one_chain(network: Network) -> None:
     def write(n: int) -> None:
         try:
             for i in range(5):
-                audit.record(action="test.event", object_type="test", object_id=n * 10 + i)
+                audit.record(
+                    action="test.event", actor=None, object_type="test", object_id=n * 10 + i
+                )
         except Exception as exc:  # reported below, in the test
             errors.append(exc)
         finally:
