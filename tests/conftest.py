@@ -48,17 +48,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("PostgreSQL only: set DATABASE_URL=postgres://… (README, Tests)")
 
 
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(
-    django_db_modify_db_settings_parallel_suffix: None, request: pytest.FixtureRequest
-) -> None:
-    """tests/settings.py keeps an SQLite test database in memory; Celery worker processes
-    (the `workers` fixture) cannot open that, so a run with any of their tests gets a file."""
-    sqlite_file = getattr(settings, "SQLITE_TEST_FILE", None)
-    if sqlite_file and any("workers" in item.fixturenames for item in request.session.items):
-        settings.DATABASES["default"]["TEST"]["NAME"] = sqlite_file
-
-
 @pytest.fixture(autouse=True)
 def _test_settings(tmp_path: Any) -> Iterator[None]:
     """Private media per test, no throttling unless a test asks, failed-authentication counters

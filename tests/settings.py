@@ -1,17 +1,18 @@
 """Settings of the test run (pytest's default): `config.settings`, with what a test needs no more
 of made fast.
 
-- SQLite (no `DATABASE_URL`): the test database in memory. A run that starts Celery worker
-  processes on the test database puts it in a file instead (tests/conftest.py,
-  `django_db_modify_db_settings`). With `DATABASE_URL` the configured PostgreSQL is used.
+- The database as configured: SQLite's test database stays a file of its own per test run
+  (config.settings), as worker processes and writer threads of some tests share it; in
+  memory it is no faster (WAL, `synchronous=NORMAL`, tests in rolled-back transactions).
+  With `DATABASE_URL` the configured PostgreSQL is used.
 - No `REDIS_URL`: caches in this process's memory. With `REDIS_URL`, Redis as configured.
-- MD5 password hashing: the default hasher costs a tenth of a second per password on purpose.
+- MD5 password hashing: the default hasher is slow on purpose.
 
 Processes that tests start run `config.settings`, never this module.
 """
 
 from config.settings import *  # noqa: F403
-from config.settings import CACHES, DATABASES, REDIS_URL
+from config.settings import CACHES, REDIS_URL
 
 # What other processes on this machine share (the file cache, or Redis): for the tests that
 # wait for a worker process's mark in the cache.
@@ -27,8 +28,3 @@ if not REDIS_URL:
         }
         for alias in CACHES
     }
-
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The file config.settings names, kept for runs with worker processes (tests/conftest.py).
-    SQLITE_TEST_FILE = DATABASES["default"]["TEST"]["NAME"]
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}

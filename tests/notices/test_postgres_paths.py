@@ -1,18 +1,15 @@
-"""The PostgreSQL-only statements of the outbox and the audit chain, checked for what the portable
+"""The PostgreSQL-only statements of the webhook outbox, checked for what the portable
 (SQLite) path gives: the fan-out's `INSERT … SELECT … FROM unnest`, the lease's one-statement
-`UPDATE … RETURNING`, outcomes' `UPDATE … FROM unnest`, attempts' `COPY`, receipts' `ON
-CONFLICT DO NOTHING` and the audit chain's advisory lock.
+`UPDATE … RETURNING`, outcomes' `UPDATE … FROM unnest`, attempts' `COPY` and receipts' `ON
+CONFLICT DO NOTHING` (the audit chain's advisory lock: tests/intel/test_audit.py, the sweep's:
+test_sweep.py).
 
 Marked `postgres`: skipped unless DATABASE_URL names PostgreSQL (README, "Tests")."""
-
-import threading
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from intel import audit
-from intel.models import AuditEvent
 from notices.delivery import deliver_due, lease_due
 from notices.models import Delivery, DeliveryAttempt, DeliveryState, NoticeReceipt
 from tests.conftest import Network
@@ -85,32 +82,3 @@ def test_outcomes_attempts_and_receipts_are_written(
     assert list(NoticeReceipt.objects.filter(notice=notice).values_list("organisation_id")) == [
         (network.be_desk.pk,)
     ]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_audit_writers_keep_one_chain(network: Network) -> None:
-    """Writers in their own connections queue on the advisory lock: no fork in the chain."""
-    errors: list[Exception] = []
-
-    def write(n: int) -> None:
-        try:
-            for i in range(5):
-                audit.record(
-                    action="test.event", actor=None, object_type="test", object_id=n * 10 + i
-                )
-        except Exception as exc:  # reported below, in the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
-    assert AuditEvent.objects.filter(action="test.event").count() == 20
-    checked, broken = audit.verify()
-    assert broken is None
-    assert checked == AuditEvent.objects.count()
