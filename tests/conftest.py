@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from intel import services
 from intel.models import TLP, DeviceProfile, Member, Organisation
+from tests.factories import ApiTokenFactory, MemberFactory, OrganisationFactory
 
 
 @dataclass
@@ -38,6 +39,13 @@ class Network:
     charlie: Member
     dave: Member
     erin: Member
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `postgres` (PostgreSQL-only raw SQL and locks) run only on PostgreSQL."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if item.get_closest_marker("postgres") and "postgresql" not in engine:
+        pytest.skip("PostgreSQL only: set DATABASE_URL=postgres://… (README, Tests)")
 
 
 @pytest.fixture(autouse=True)
@@ -61,31 +69,17 @@ def _test_settings(tmp_path: Any) -> Iterator[None]:
 
 @pytest.fixture
 def network(db: None) -> Network:
-    org = services.organisation_create
-    eurojust = org(slug="eurojust", name="Eurojust", kind="secretariat")
-    fr = org(slug="fr-desk", name="French Desk", kind="national_desk", country="FR")
-    be = org(slug="be-desk", name="Belgian Desk", kind="national_desk", country="BE")
-    de = org(slug="de-desk", name="German Desk", kind="national_desk", country="DE")
+    org, member = OrganisationFactory, MemberFactory
+    eurojust = org(slug="eurojust", name="Eurojust", secretariat=True)
+    fr = org(slug="fr-desk", name="French Desk", country="FR")
+    be = org(slug="be-desk", name="Belgian Desk", country="BE")
+    de = org(slug="de-desk", name="German Desk", country="DE")
     fr_prison = org(
-        slug="fr-prison-admin",
-        name="French prison administration",
-        kind="national_authority",
-        country="FR",
-        sponsor=fr,
+        slug="fr-prison-admin", name="French prison administration", authority=True, sponsor=fr
     )
     be_customs = org(
-        slug="be-customs",
-        name="Belgian customs",
-        kind="national_authority",
-        country="BE",
-        sponsor=be,
+        slug="be-customs", name="Belgian customs", authority=True, country="BE", sponsor=be
     )
-
-    def member(username: str, organisation: Organisation, role: str, clearance: str) -> Member:
-        return services.member_create(
-            organisation=organisation, username=username, role=role, clearance=clearance
-        )
-
     return Network(
         eurojust=eurojust,
         fr_desk=fr,
@@ -93,14 +87,16 @@ def network(db: None) -> Network:
         de_desk=de,
         fr_prison=fr_prison,
         be_customs=be_customs,
-        cora=member("cora", eurojust, "coordinator", TLP.AMBER_STRICT),
-        audrey=member("audrey", eurojust, "auditor", TLP.RED),
-        alice=member("alice", fr, "analyst", TLP.RED),
-        olga=member("olga", fr, "desk_officer", TLP.GREEN),
-        bob=member("bob", be, "desk_officer", TLP.AMBER),
-        charlie=member("charlie", de, "desk_officer", TLP.AMBER),
-        dave=member("dave", fr_prison, "desk_officer", TLP.AMBER),
-        erin=member("erin", be_customs, "desk_officer", TLP.AMBER),
+        cora=member(
+            username="cora", organisation=eurojust, role="coordinator", clearance=TLP.AMBER_STRICT
+        ),
+        audrey=member(username="audrey", organisation=eurojust, role="auditor", clearance=TLP.RED),
+        alice=member(username="alice", organisation=fr, role="analyst", clearance=TLP.RED),
+        olga=member(username="olga", organisation=fr, clearance=TLP.GREEN),
+        bob=member(username="bob", organisation=be),
+        charlie=member(username="charlie", organisation=de),
+        dave=member(username="dave", organisation=fr_prison),
+        erin=member(username="erin", organisation=be_customs),
     )
 
 
@@ -111,7 +107,7 @@ def api() -> Callable[[Member | None], APIClient]:
     def client_for(member: Member | None) -> APIClient:
         client = APIClient()
         if member is not None:
-            secret = services.token_issue(member=member, name="test").secret
+            secret = ApiTokenFactory(member=member, name="test").secret
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
         return client
 

@@ -1,9 +1,7 @@
 """`manage.py` commands run against a database that was never migrated (another DIX_DATA_DIR,
 another DATABASE_URL) say so in one line and exit non-zero, instead of a traceback."""
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +11,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 import psycopg
 import pytest
-from django.conf import settings
+
+from tests.helpers.processes import own_env, run_in_own_session
 
 # Each test starts manage.py as a process of its own (seconds each).
 pytestmark = pytest.mark.slow
@@ -36,39 +35,7 @@ COMMANDS = [
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # A group of its own: if the command starts servers instead of refusing, all of
-        # them can be stopped.
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"manage.py {' '.join(args)} still running after 60 s")
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
-def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DIX_BROKER_URL"}
-    }
-    env["DIX_DATA_DIR"] = str(data_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
+    return run_in_own_session([sys.executable, "manage.py", *args], env=env, timeout=60)
 
 
 def _assert_one_line_saying_migrate(done: subprocess.CompletedProcess[str], where: str) -> None:
@@ -85,13 +52,13 @@ def _assert_one_line_saying_migrate(done: subprocess.CompletedProcess[str], wher
 def test_a_command_on_a_fresh_data_dir_says_migrate_in_one_line(
     tmp_path: Path, command: list[str]
 ) -> None:
-    done = _manage(*command, env=_env(tmp_path))
+    done = _manage(*command, env=own_env(tmp_path))
 
     _assert_one_line_saying_migrate(done, str(tmp_path / "dix.sqlite3"))
 
 
 def test_after_migrate_the_same_data_dir_works(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+    env = own_env(tmp_path)
     assert "has no tables" in _manage("retention", "--dry-run", env=env).stderr
 
     migrated = _manage("migrate", "--no-input", "-v0", env=env)
@@ -103,7 +70,7 @@ def test_after_migrate_the_same_data_dir_works(tmp_path: Path) -> None:
 
 
 def test_a_half_migrated_database_is_refused_too(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+    env = own_env(tmp_path)
     assert _manage("migrate", "intel", "0001", "--no-input", "-v0", env=env).returncode == 0
 
     done = _manage("retention", "--dry-run", env=env)
@@ -138,12 +105,13 @@ def empty_postgres_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     "command", [COMMANDS[1], COMMANDS[6], COMMANDS[7]], ids=lambda command: command[0]
 )
 def test_a_command_on_an_empty_postgresql_database_says_migrate_in_one_line(
     tmp_path: Path, empty_postgres_url: str, command: list[str]
 ) -> None:
-    done = _manage(*command, env=_env(tmp_path, empty_postgres_url))
+    done = _manage(*command, env=own_env(tmp_path, empty_postgres_url))
 
     _assert_one_line_saying_migrate(done, urlsplit(empty_postgres_url).path)

@@ -167,6 +167,7 @@ def generated(schema_path: Path) -> Iterator[ModuleType]:
             del sys.modules[name]
 
 
+@pytest.mark.slow  # generates the client in a subprocess (seconds)
 def test_every_generated_module_imports(generated):
     names = [m.name for m in pkgutil.walk_packages(generated.__path__, f"{PACKAGE}.")]
     assert f"{PACKAGE}.api.v1.v1_notices_create" in names
@@ -205,6 +206,7 @@ def client_for(
         client.get_httpx_client().close()
 
 
+@pytest.mark.slow
 def test_the_generated_client_lists_creates_and_reads_problems(
     generated, client_for, network, make_profile
 ):
@@ -242,6 +244,7 @@ def test_the_generated_client_lists_creates_and_reads_problems(
     assert [(e.field, e.pointer) for e in problem.errors] == [("title", "#/title")]
 
 
+@pytest.mark.slow
 def test_the_generated_client_reads_a_401_as_a_problem(generated, client_for):
     me = importlib.import_module(f"{PACKAGE}.api.v1.v1_me_retrieve")
     models = importlib.import_module(f"{PACKAGE}.models")

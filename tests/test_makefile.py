@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+# Each test runs make, which starts Python processes.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("make") is None, reason="needs make"),
+]
 
 # Prints its version for the Makefile's probe (-c); `-m venv DIR` makes a venv of the same
 # version whose pip refuses DIX unless it is 3.11. Like the real venv module it keeps an

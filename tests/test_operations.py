@@ -14,6 +14,7 @@ import yaml
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -195,6 +196,7 @@ def _heartbeat_after(start: datetime) -> bool:
     return value is not None and datetime.fromisoformat(value) >= start
 
 
+@pytest.mark.slow
 def test_a_worker_process_runs_the_heartbeat(tmp_path: Path):
     """Start `celery worker` as its own process on the configured broker, send the heartbeat
     and wait for the worker's mark in the shared cache.
@@ -205,9 +207,11 @@ def test_a_worker_process_runs_the_heartbeat(tmp_path: Path):
     queue = f"dix-test-{uuid.uuid4().hex[:12]}"
     log_path = tmp_path / "worker.log"
     env = dict(os.environ)  # DATABASE_URL, REDIS_URL, DIX_DATA_DIR… as this process has them
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     start = timezone.now()
-    with log_path.open("wb") as log:
+    # The cache the worker writes to (tests/settings.py keeps this process's in memory).
+    shared_cache = override_settings(CACHES=settings.PROCESS_SHARED_CACHES)
+    with shared_cache, log_path.open("wb") as log:
         worker = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "config", "worker",
@@ -247,6 +251,7 @@ def _drop_leftover_messages(queue: str) -> None:
             leftover.unlink(missing_ok=True)
 
 
+@pytest.mark.slow  # starts a Python process
 def test_a_webhook_limit_below_one_stops_start_up_naming_the_variable():
     """A zero concurrency would leave every delivery waiting for a slot that never comes."""
     env = {

@@ -16,7 +16,7 @@ from intel import services
 from intel.models import TLP, DeviceProfile, Member
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
-from tests.intel.test_access_requests import PROFILES, REQUESTS, ask, problem, publish
+from tests.helpers.access import PROFILES, REQUESTS, ask, problem, publish
 
 Api = Callable[[Member | None], APIClient]
 FORBIDDEN = "urn:dix:problem:permission-denied"

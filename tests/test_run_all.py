@@ -15,25 +15,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.helpers.processes import own_env, run_in_own_session, session_members
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)"),
 ]
 
 SWAGGER_JS = "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
-
-
-def _own_env(data_dir: Path) -> dict[str, str]:
-    """SQLite and the filesystem broker in a data folder of the test's own: nothing shared
-    with the suite's database or broker."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DIX_BROKER_URL", "DIX_BIND"}
-    }
-    env["DIX_DATA_DIR"] = str(data_dir)
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    return env
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -50,7 +39,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def migrated_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    env = _own_env(tmp_path_factory.mktemp("run-all-data"))
+    env = own_env(tmp_path_factory.mktemp("run-all-data"))
     done = _manage("migrate", "--no-input", "-v0", env=env)
     assert done.returncode == 0, done.stderr
     return env
@@ -60,29 +49,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _stat(pid: int) -> tuple[str, int] | None:
-    """(state, session id) of a process, or None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = text.rsplit(")", 1)[1].split()
-    return fields[0], int(fields[3])
-
-
-def _session(sid: int) -> set[int]:
-    """Every live process of a session: run_all's children and theirs, wherever they were
-    reparented and whatever process group they are in."""
-    members = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _stat(int(entry.name))
-            # A zombie has closed its sockets; it only waits for whoever reaps orphans.
-            if stat is not None and stat[1] == sid and stat[0] != "Z":
-                members.add(int(entry.name))
-    return members
 
 
 def _command_line(pid: int) -> str:
@@ -161,7 +127,7 @@ def test_sigint_stops_every_process_and_frees_the_port(
     try:
         _wait_until_serving(run_all, port, log)
         connections = list(_browser_like_connections(port))
-        started = _session(run_all.pid)
+        started = session_members(run_all.pid)
         # run_all, gunicorn's master and workers, Celery's worker, its pool and beat.
         assert len(started) >= 6, [_command_line(pid) for pid in started]
 
@@ -172,42 +138,20 @@ def test_sigint_stops_every_process_and_frees_the_port(
         run_all.wait(timeout=90)
 
         deadline = time.monotonic() + 10
-        while _session(run_all.pid) and time.monotonic() < deadline:
+        while session_members(run_all.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        left = {pid: _command_line(pid) for pid in _session(run_all.pid)}
+        left = {pid: _command_line(pid) for pid in session_members(run_all.pid)}
         assert left == {}, log.read_text()
         assert _port_is_free(port)
     finally:
         for connection in connections:
             connection.close()
-        for pid in _session(run_all.pid):
+        for pid in session_members(run_all.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if run_all.poll() is None:
             run_all.kill()
             run_all.wait(timeout=10)
-
-
-def _run_in_own_session(command: list[str], env: dict[str, str]) -> tuple[int, str, str]:
-    """Run to the end; if it starts servers and hangs instead of refusing, stop them all."""
-    process = subprocess.Popen(
-        command,
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        for pid in _session(process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-    return process.returncode, stdout, stderr
 
 
 def _listening_socket() -> socket.socket:
@@ -224,16 +168,14 @@ def test_run_all_on_a_port_in_use_says_set_dix_bind_and_starts_nothing(
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         env = {**migrated_env, "DIX_BIND": address}
 
-        code, stdout, stderr = _run_in_own_session(
-            [sys.executable, "manage.py", "run_all"], env=env
-        )
+        done = run_in_own_session([sys.executable, "manage.py", "run_all"], env=env, timeout=120)
 
-    assert code == 1
-    assert stderr.strip().splitlines() == [
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
         f"CommandError: {address} is already in use (another `make run`?): set DIX_BIND to "
         f"a free address, e.g. DIX_BIND=127.0.0.1:{int(address.rsplit(':')[1]) + 1} make run"
     ]
-    assert "DIX is starting" not in stdout
+    assert "DIX is starting" not in done.stdout
 
 
 def test_make_run_finds_the_port_in_use_before_migrating(tmp_path: Path) -> None:
@@ -241,14 +183,15 @@ def test_make_run_finds_the_port_in_use_before_migrating(tmp_path: Path) -> None
     data_dir = tmp_path / "data"
     venv = sys.prefix  # the venv running the tests: make neither rebuilds nor reinstalls it
     with _listening_socket() as taken:
-        env = {**_own_env(data_dir), "DIX_BIND": f"127.0.0.1:{taken.getsockname()[1]}"}
+        env = {**own_env(data_dir), "DIX_BIND": f"127.0.0.1:{taken.getsockname()[1]}"}
 
-        code, stdout, stderr = _run_in_own_session(
+        done = run_in_own_session(
             ["make", "--no-print-directory", "-o", f"{venv}/.installed", f"VENV={venv}", "run"],
             env=env,
+            timeout=120,
         )
 
-    assert code != 0
-    assert "is already in use" in stderr
-    assert "set DIX_BIND" in stderr
-    assert not (data_dir / "dix.sqlite3").exists(), stdout
+    assert done.returncode != 0
+    assert "is already in use" in done.stderr
+    assert "set DIX_BIND" in done.stderr
+    assert not (data_dir / "dix.sqlite3").exists(), done.stdout

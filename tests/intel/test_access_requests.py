@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -21,53 +20,19 @@ from rest_framework.test import APIClient
 
 from access.tasks import end_expired_grants
 from intel import services
-from intel.models import TLP, AuditEvent, DeviceProfile, Grant, Member
-from tests.conftest import Network
+from intel.models import TLP, AuditEvent, Grant, Member
+from tests.helpers.access import PROFILES, REQUESTS, annex, ask, notice, problem, publish
 from webhooks.delivery import _Renderer, deliver_due
 from webhooks.models import Delivery, DeliveryState
 
-REQUESTS = "/api/v1/access-requests/"
-PROFILES = "/api/v1/profiles/"
 NOTICES = "/api/v1/notices/"
-PROBLEM = "application/problem+json"
 NOT_FOUND = "urn:dix:problem:not-found"
+__all__ = ["annex", "notice"]  # fixtures used by name
 
 Api = Callable[[Member | None], APIClient]
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def publish(network: Network, api: Api, **fields: Any) -> dict[str, Any]:
-    """A notice by fr-desk (alice drafts, cora publishes), GREEN to the network by default."""
-    body = {"type": "alert", "title": "Mini phones in prisons", "tlp": TLP.GREEN} | fields
-    draft = api(network.alice).post(NOTICES, body, format="json")
-    assert draft.status_code == 201, draft.content
-    published = api(network.cora).post(f"{NOTICES}{draft.json()['id']}/publish/")
-    assert published.status_code == 200, published.content
-    data: dict[str, Any] = published.json()
-    return data
-
-
-def ask(client: APIClient, target_type: str, target_id: int, **fields: Any) -> Any:
-    body = {
-        "target_type": target_type,
-        "target_id": target_id,
-        "purpose": "Check our prisons for the device.",
-        "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
-        "case_reference": "DE-2025-0042",
-        "requested_days": 30,
-    } | fields
-    return client.post(REQUESTS, body, format="json")
-
-
-def problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    if field is not None:
-        assert field in [e["field"] for e in body.get("errors", [])], body
-    return body
 
 
 def audited(action: str, **where: Any) -> int:
@@ -89,17 +54,6 @@ def png_upload() -> SimpleUploadedFile:
 def expire(grant: Grant) -> None:
     """Time passes: the grant's expiry is now a second ago."""
     Grant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-
-
-@pytest.fixture
-def annex(network: Network, make_profile: Callable[..., DeviceProfile]) -> DeviceProfile:
-    """fr-desk's AMBER annex, named for be-desk: charlie (de-desk) does not see it."""
-    return make_profile(tlp=TLP.AMBER, recipients=[network.be_desk], name="Restricted annex")
-
-
-@pytest.fixture
-def notice(network: Network, api: Api, annex: DeviceProfile) -> dict[str, Any]:
-    return publish(network, api, profiles=[annex.pk], restricted_data_available=True)
 
 
 # --- the whole path --------------------------------------------------------------------------

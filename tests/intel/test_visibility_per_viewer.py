@@ -75,6 +75,7 @@ def world(network: Network, make_profile: Any) -> list[Organisation]:
     return list(Organisation.objects.select_related("sponsor").order_by("pk"))
 
 
+@pytest.mark.slow  # exhaustive: every organisation × cap × notice, each answer also alone
 def test_per_viewer_answers_are_each_viewers_own(world: list[Organisation]) -> None:
     # Every cap in one call: viewers of different clearances must never share a query.
     viewers = [webhook_viewer(org, cap) for cap in CAPS for org in world]

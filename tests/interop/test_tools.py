@@ -20,9 +20,12 @@ import pytest
 from exchange.stix import objects as o
 from intel.models import TLP
 from tests.conftest import Network
+from tests.helpers.taxii import pull
 from tests.stix.conftest import Feed, feed  # noqa: F401 - the fixture
 from tests.taxii.conftest import INTEROP, TaxiiClient, taxii  # noqa: F401 - the fixture
-from tests.taxii.test_exports import pull
+
+# Each test runs a converter in another virtualenv (seconds each).
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 DEFAULT_VENV = HERE.parent.parent / ".venv-interop"

@@ -28,7 +28,8 @@ from tests.notices.conftest import Subscribe, Workers
 from tests.notices.receiver import Receiver, assert_all_arrived, endpoint_name
 from webhooks.models import Delivery, DeliveryState
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real Celery worker processes, waited for (seconds each).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Api = Callable[[Member | None], APIClient]
 

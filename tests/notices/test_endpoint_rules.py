@@ -11,14 +11,12 @@ from django.utils import timezone
 
 from intel.models import TLP
 from notices.models import NoticeReceipt
-from tests.notices import test_subscriptions_api as subscriptions_api
-from tests.notices.test_subscriptions_api import NOTICES, SUBSCRIPTIONS, subscribe
+from tests.helpers.webhooks import NOTICES, SUBSCRIPTIONS, issue, receiver, subscribe
 from webhooks.delivery import deliver_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 # The loopback receiver that verifies signatures, and a published GREEN notice.
-receiver = subscriptions_api.receiver
-issue = subscriptions_api.issue
+__all__ = ["issue", "receiver"]  # fixtures used by name
 
 
 def test_the_profile_filter_does_not_confirm_a_hidden_profile(network, api, make_profile, issue):

@@ -79,6 +79,7 @@ def test_hanging_endpoints_hold_back_nobody_across_batches(
     assert not slow.filter(attempts__gt=0).exists()
 
 
+@pytest.mark.postgres  # terminates the worker's connections (pg_terminate_backend)
 def test_outcomes_survive_lost_database_connections(
     network: Network,
     workers: Workers,
@@ -90,8 +91,6 @@ def test_outcomes_survive_lost_database_connections(
     is terminated (`pg_terminate_backend`, found by the worker's `application_name`); then
     they answer. The worker reconnects and records every outcome: each webhook arrived
     once, and each delivery has its one attempt in the log."""
-    if connection.vendor != "postgresql":
-        pytest.skip("terminating a worker's connections needs PostgreSQL")
     release = threading.Event()
     reached: list[threading.Event] = []
     for i in range(20):

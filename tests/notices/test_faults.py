@@ -24,7 +24,8 @@ from tests.notices.conftest import OPEN_STATES, WORKER_ENV, Subscribe, Workers, 
 from tests.notices.receiver import Receiver, assert_all_arrived
 from webhooks.models import Delivery, DeliveryState, Subscription
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real Celery worker processes, waited for (seconds each).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Api = Callable[[Member | None], APIClient]
 Publish = Callable[..., Notice]

@@ -19,10 +19,9 @@ from intel import services
 from intel.models import TLP, Member
 from notices import inbox
 from tests.conftest import Network
-from tests.notices import test_subscriptions_api as subscriptions_api
-from tests.notices.test_subscriptions_api import NOTICES
+from tests.helpers.webhooks import NOTICES, issue
 
-issue = subscriptions_api.issue
+__all__ = ["issue"]  # fixtures used by name
 TOKENS = "/api/v1/tokens/"
 
 

@@ -7,13 +7,11 @@ from typing import Any
 from intel import services
 from intel.models import TLP
 from seizures.models import SeizureReport
-from tests.intel.test_access_requests import REQUESTS, annex, ask, notice
-from tests.notices import test_subscriptions_api as subscriptions_api
-from tests.notices.test_subscriptions_api import issue, subscribe
+from tests.helpers.access import REQUESTS, annex, ask, notice
+from tests.helpers.webhooks import issue, receiver, subscribe
 from webhooks.delivery import deliver_due
 from webhooks.models import Delivery, DeliveryState
 
-receiver = subscriptions_api.receiver
 __all__ = ["annex", "issue", "notice", "receiver"]  # fixtures used by name
 
 

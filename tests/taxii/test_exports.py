@@ -19,27 +19,12 @@ from intel.models import TLP, DeviceProfile, Member
 from notices import services as notice_services
 from notices.models import AudienceScope
 from tests.conftest import Network
+from tests.helpers.taxii import pull
 from tests.stix.conftest import Feed, feed  # noqa: F401 - the fixture
-from tests.taxii.conftest import EVERYTHING, INTEROP, ROOT, TaxiiClient
+from tests.taxii.conftest import EVERYTHING, INTEROP, TaxiiClient
 
 Taxii = Callable[..., TaxiiClient]
 PERSONAS = ("alice", "audrey", "bob", "dave", "charlie", "olga")
-
-
-def pull(client: TaxiiClient, collection: str, **params: str) -> list[dict[str, Any]]:
-    """Every object of a collection, page by page (`next`), as a client receives it."""
-    received: list[dict[str, Any]] = []
-    cursor: dict[str, str] = {}
-    params.setdefault("limit", "7")
-    for _ in range(1000):
-        response = client.get(f"{ROOT}collections/{collection}/objects/", **params, **cursor)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        received += body.get("objects", [])
-        if not body["more"]:
-            return received
-        cursor = {"next": body["next"]}
-    raise AssertionError("the pull did not end")
 
 
 def marking_ids(objs: list[dict[str, Any]]) -> tuple[set[str], set[str]]:

@@ -1,0 +1,1 @@
+"""Helpers shared by test modules: import from here, never from another `test_*.py`."""
