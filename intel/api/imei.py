@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 
 from intel.api.serializers import StrictFieldsMixin, refuse_unknown_fields
 from intel.api.strict import StrictRequestMixin
-from intel.api.views import PROBLEM, member_of
+from intel.api.views import member_of
 from intel.errors import ApplicationError
 from intel.imei import MAX_ITEMS, REASONS, ImeiCheck, TooManyImeis, imei_check_perform
 from intel.models import TLP, DeviceClass
@@ -365,15 +365,11 @@ class ImeiCheckView(StrictRequestMixin, APIView):
                 ImeiCheckResultSerializer,
                 description="Every item in input order, the matched profiles, the counts.",
             ),
-            400: PROBLEM,
-            401: PROBLEM,
             413: OpenApiResponse(
                 description="Problem details: more than "
                 f"{MAX_ITEMS:,} items (`too-many-imeis`) or more than {MAX_BODY_BYTES:,} "
                 "bytes (`request-too-large`)."
             ),
-            415: PROBLEM,
-            429: PROBLEM,
         },
         examples=[
             OpenApiExample(

@@ -20,8 +20,6 @@ from intel.api.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
 # A view's `responses={403: PROBLEM}`: "this operation can answer 403"; the description and
 # the schema come from `document_errors`.
 PROBLEM = OpenApiResponse(description="")
-# Statuses `error_statuses` derives for every operation: declaring them in a view adds nothing.
-ERRORS = {400: PROBLEM, 401: PROBLEM, 404: PROBLEM, 429: PROBLEM}
 
 STATUS_DESCRIPTIONS = {
     400: "Invalid input (`validation-error`: `errors` names each field, body or query "

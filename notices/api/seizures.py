@@ -38,7 +38,7 @@ from intel.api.strict import (
     SlugFilter,
     StrictRequestMixin,
 )
-from intel.api.views import ERRORS, IF_NONE_MATCH, PROBLEM, member_of, parse_id
+from intel.api.views import IF_NONE_MATCH, PROBLEM, member_of, parse_id
 from intel.errors import Forbidden, NotFound
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices import seizures
@@ -371,14 +371,14 @@ def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[
         "country, facility_type, notice, profile, seized_from / seized_until, "
         "negative_result, organisation. Lines of profiles you may not see are left out.",
         parameters=[IF_NONE_MATCH],
-        responses={200: SeizureReportSerializer(many=True), 304: None, **ERRORS},
+        responses={200: SeizureReportSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One seizure report",
         description="The report as you may receive it. Reading an AMBER or AMBER+STRICT "
         "report is recorded in the audit trail. 404 if it does not exist or is not visible.",
         parameters=[IF_NONE_MATCH],
-        responses={200: SeizureReportSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: SeizureReportSerializer, 304: None},
     ),
     create=extend_schema(
         summary="Report a seizure or a negative search",
@@ -392,7 +392,7 @@ def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[
         "an e-mail address, an IMSI or a full IMEI is refused: reports hold device data, not "
         "people.",
         request=SeizureReportWriteSerializer,
-        responses={201: SeizureReportSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: SeizureReportSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[
             OpenApiExample("Seizure in prisons", value=REPORT_EXAMPLE, request_only=True),
             OpenApiExample("Searched, nothing found", value=NEGATIVE_EXAMPLE, request_only=True),
@@ -468,7 +468,7 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
             OpenApiParameter("profile_id", OpenApiTypes.INT, OpenApiParameter.PATH),
             IF_NONE_MATCH,
         ],
-        responses={200: SeizureStatsSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: SeizureStatsSerializer, 304: None},
         examples=[
             OpenApiExample(
                 "The demo's mini phone",

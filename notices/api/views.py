@@ -30,7 +30,7 @@ from intel import audit
 from intel.api.conditional import conditional_response, list_etag
 from intel.api.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination
 from intel.api.strict import StrictRequestMixin
-from intel.api.views import ERRORS, IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
+from intel.api.views import IF_NONE_MATCH, JUSTIFICATION, PROBLEM, member_of, parse_id
 from intel.errors import Conflict, Forbidden, NotFound
 from intel.models import DeviceProfile, Member
 from intel.revisions import seen_versions
@@ -102,7 +102,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
         "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
-        responses={200: s.NoticeSerializer(many=True), 304: None, **ERRORS},
+        responses={200: s.NoticeSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One notice",
@@ -110,7 +110,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "organisation's read receipt. Reading a TLP:AMBER, AMBER+STRICT or RED notice is "
         "recorded in the audit trail.",
         parameters=[IF_NONE_MATCH, JUSTIFICATION],
-        responses={200: s.NoticeSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.NoticeSerializer, 304: None},
     ),
     create=extend_schema(
         summary="Draft a notice",
@@ -118,7 +118,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "is seen only by those of its organisation and the secretariat whom the notice would "
         "reach once published (a TLP:RED draft: the drafter and the named members).",
         request=s.NoticeWriteSerializer,
-        responses={201: s.NoticeSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: s.NoticeSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
@@ -126,7 +126,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         description="Change a draft (409 once published: publish an update instead). "
         "Profiles you may not see stay on the notice whatever list you send.",
         request=s.NoticeWriteSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Retitle", value={"title": "Mini phones in prisons"}, request_only=True)
         ],
@@ -272,7 +272,7 @@ class NoticeViewSet(
         "`notice.published` webhook (written in the same transaction: never lost). The "
         "secretariat's coordinators publish any notice; a desk's coordinator its own.",
         request=None,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, 404: PROBLEM},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def publish(self, request: Request, pk: str) -> Response:
@@ -285,7 +285,7 @@ class NoticeViewSet(
         description="A new immutable version with the same reference and a change note; "
         "sends `notice.updated`. Earlier versions stay readable under `versions/`.",
         request=s.NoticeRevisionSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "New detection advice",
@@ -315,7 +315,7 @@ class NoticeViewSet(
         description="Withdraw with a reason; `notice.withdrawn` reaches every organisation "
         "that received the notice.",
         request=s.WithdrawSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Withdrawn", value={"reason": "Issued in error."}, request_only=True)
         ],
@@ -335,7 +335,7 @@ class NoticeViewSet(
         description="Mark the notice superseded by another published notice; sends "
         "`notice.updated`.",
         request=s.SupersedeSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[OpenApiExample("Successor", value={"superseded_by": 12}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
@@ -354,7 +354,7 @@ class NoticeViewSet(
         summary="Acknowledge a notice",
         description="Acknowledge for your organisation. The issuer sees it in `receipts/`.",
         request=None,
-        responses={200: s.ReceiptSerializer, 404: PROBLEM, 409: PROBLEM},
+        responses={200: s.ReceiptSerializer, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def acknowledge(self, request: Request, pk: str) -> Response:
@@ -366,7 +366,7 @@ class NoticeViewSet(
         summary="Who received, read and acknowledged",
         description="For the issuing organisation and the secretariat's coordinators: one "
         "row per organisation that received the notice. Anyone else: 404.",
-        responses={200: s.ReceiptSerializer(many=True), 404: PROBLEM},
+        responses={200: s.ReceiptSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def receipts(self, request: Request, pk: str) -> Response:
@@ -382,7 +382,7 @@ class NoticeViewSet(
         summary="Published versions",
         description="Every published version, oldest first, as published (immutable). "
         "Profiles you may not see are left out.",
-        responses={200: s.NoticeVersionSerializer(many=True), 404: PROBLEM},
+        responses={200: s.NoticeVersionSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def versions(self, request: Request, pk: str) -> Response:
@@ -397,7 +397,7 @@ class NoticeViewSet(
         description="One version by number. Reading a version labelled TLP:AMBER or above is "
         "recorded in the audit trail.",
         parameters=[JUSTIFICATION],
-        responses={200: s.NoticeVersionSerializer, 404: PROBLEM},
+        responses={200: s.NoticeVersionSerializer},
     )
     @action(
         detail=True,
@@ -444,12 +444,12 @@ SUBSCRIPTION_EXAMPLE = {
     list=extend_schema(
         summary="Your organisation's webhook endpoints",
         description="Subscriptions of your organisation, with their state (disabled ones say why).",
-        responses={200: s.SubscriptionSerializer(many=True), 401: PROBLEM},
+        responses={200: s.SubscriptionSerializer(many=True)},
     ),
     retrieve=extend_schema(
         summary="One webhook endpoint",
         description="One subscription of your organisation.",
-        responses={200: s.SubscriptionSerializer, 404: PROBLEM},
+        responses={200: s.SubscriptionSerializer},
     ),
     create=extend_schema(
         summary="Subscribe a webhook endpoint",
@@ -457,7 +457,7 @@ SUBSCRIPTION_EXAMPLE = {
         "loopback or otherwise non-public addresses are refused. The signing secret is in "
         "this answer only.",
         request=s.SubscriptionSerializer,
-        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("Desk system", value=SUBSCRIPTION_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
@@ -465,7 +465,7 @@ SUBSCRIPTION_EXAMPLE = {
         description="Change URL, events or filters; `enabled: false` disables it and cancels "
         "what is pending, `enabled: true` re-enables it.",
         request=s.SubscriptionSerializer,
-        responses={200: s.SubscriptionSerializer, 403: PROBLEM, **ERRORS},
+        responses={200: s.SubscriptionSerializer, 403: PROBLEM},
         examples=[OpenApiExample("Pause", value={"enabled": False}, request_only=True)],
     ),
 )
@@ -514,7 +514,7 @@ class SubscriptionViewSet(
         summary="Send a test event",
         description="Sends a signed `dix.test` event now and reports the receiver's answer.",
         request=None,
-        responses={200: s.TestResultSerializer, 404: PROBLEM, 409: PROBLEM},
+        responses={200: s.TestResultSerializer, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def test(self, request: Request, pk: str) -> Response:
@@ -556,7 +556,7 @@ class SubscriptionViewSet(
         "(`DIX_WEBHOOK_ROTATION_OVERLAP_HOURS`): meanwhile every delivery carries two "
         "signatures.",
         request=None,
-        responses={200: s.RotatedSecretSerializer, 404: PROBLEM},
+        responses={200: s.RotatedSecretSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret", accepts_body=False)
     def rotate_secret(self, request: Request, pk: str) -> Response:
@@ -581,7 +581,7 @@ class SubscriptionViewSet(
                 description="pending, sending, succeeded, failed or cancelled",
             )
         ],
-        responses={200: s.DeliverySerializer(many=True), 404: PROBLEM},
+        responses={200: s.DeliverySerializer(many=True)},
     )
     @action(detail=True, methods=["get"], query_parameters=("state", *CURSOR_PARAMETERS))
     def deliveries(self, request: Request, pk: str) -> Response:
@@ -599,7 +599,7 @@ class SubscriptionViewSet(
         summary="Resend one delivery",
         description="Queue the delivery again now, with the same `webhook-id`.",
         request=None,
-        responses={200: s.DeliverySerializer, 404: PROBLEM, 409: PROBLEM},
+        responses={200: s.DeliverySerializer, 409: PROBLEM},
     )
     @action(
         detail=True,
@@ -622,7 +622,7 @@ class SubscriptionViewSet(
         description="Queue again every failed or cancelled delivery of this endpoint "
         "created since a time.",
         request=s.RecoverSerializer,
-        responses={200: s.RecoverResultSerializer, 404: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.RecoverResultSerializer, 409: PROBLEM},
         examples=[
             OpenApiExample("Since", value={"since": "2026-11-20T00:00:00Z"}, request_only=True)
         ],
