@@ -11,6 +11,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from intel.api import schema as schema_module
 from intel.models import Member
 from tests.conftest import Network
 
@@ -101,3 +102,23 @@ def test_what_it_answers_is_declared(network: Network, api: Api, method, path, o
         if response.status_code >= 400:
             assert response.status_code in statuses, (response.status_code, response.content)
             assert response["Content-Type"] == PROBLEM
+
+
+def test_views_declare_only_their_domain_statuses(monkeypatch: pytest.MonkeyPatch):
+    """What `error_statuses` derives from an operation's shape is not declared again by its
+    view: a view lists 403 and 409 (its role and state rules), and 404 only where no path
+    parameter gives it (an unseen object named in the body or a filter)."""
+    monkeypatch.setattr(schema_module, "error_statuses", lambda operation: set())
+    by_views = SchemaGenerator().get_schema(request=None, public=True)
+
+    redundant = [
+        f"{method.upper()} {path} {status}"
+        for path, item in by_views["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+        for status in declared(operation)
+        if operation["responses"][str(status)]["description"]
+        == schema_module.STATUS_DESCRIPTIONS.get(status)
+        and (status not in (403, 404, 409) or (status == 404 and parameters(operation, "path")))
+    ]
+    assert redundant == []
