@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from access import services as access
 from core.conditional import conditional_response, list_etag
 from core.errors import NotFound
-from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.schema import IF_NONE_MATCH, PROBLEM
 from core.serializers import StrictFieldsMixin
 from core.strict import MAX_ID, StrictRequestMixin, parse_id
 from intel.api.base import member_of
@@ -295,7 +295,7 @@ CREATE_EXAMPLE = {
         "it decides; the secretariat's coordinators see every request. Newest first. Filters: "
         "`status`, `role` (`sent` or `received`), `target_type`.",
         parameters=[IF_NONE_MATCH],
-        responses={200: AccessRequestSerializer(many=True), 304: None, **ERRORS},
+        responses={200: AccessRequestSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One access request",
@@ -303,7 +303,7 @@ CREATE_EXAMPLE = {
         "its state: active, expired or revoked). 404 unless your organisation made it, is its "
         "beneficiary or decides it.",
         parameters=[IF_NONE_MATCH],
-        responses={200: AccessRequestSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: AccessRequestSerializer, 304: None},
     ),
     create=extend_schema(
         summary="Request access",
@@ -315,7 +315,7 @@ CREATE_EXAMPLE = {
         "see it or have an open request for it; `on_behalf_of` must be an authority your "
         "organisation sponsors. The owner organisation is told (`access_request.created`).",
         request=AccessRequestCreateSerializer,
-        responses={201: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={201: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("A restricted annex", value=CREATE_EXAMPLE, request_only=True)],
     ),
 )
@@ -386,7 +386,7 @@ class AccessRequestViewSet(
                 description="Id of a notice you see.",
             )
         ],
-        responses={200: RequestableSerializer(many=True), 401: PROBLEM, 404: PROBLEM, 400: PROBLEM},
+        responses={200: RequestableSerializer(many=True), 404: PROBLEM},
     )
     @action(
         detail=False,
@@ -435,7 +435,7 @@ class AccessRequestViewSet(
         "attachment the scope would show) or, on the owner's side, not seeing it. The "
         "requester is told (`access_request.decided`).",
         request=ApproveSerializer,
-        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Ninety days with attachments",
@@ -466,7 +466,7 @@ class AccessRequestViewSet(
         description="Refuse, with the reason the requester will read (required). The requester "
         "is told (`access_request.decided`).",
         request=ReasonSerializer,
-        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("No case", value={"reason": "No open case matches."}, request_only=True)
         ],
@@ -489,7 +489,7 @@ class AccessRequestViewSet(
         description="The request waits (`info_requested`) until the requesting organisation "
         "answers. For those who decide.",
         request=MessageSerializer,
-        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Which prisons",
@@ -516,7 +516,7 @@ class AccessRequestViewSet(
         description="The requesting organisation answers a request for information; the "
         "request is pending again. 409 when no question is waiting.",
         request=MessageSerializer,
-        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Answer",
@@ -542,7 +542,7 @@ class AccessRequestViewSet(
         summary="Withdraw",
         description="The requesting organisation takes back an open request (optional reason).",
         request=OptionalReasonSerializer,
-        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Case closed", value={"reason": "The case was closed."}, request_only=True
@@ -568,7 +568,7 @@ class AccessRequestViewSet(
         "hidden from the beneficiary at once and its pending webhook deliveries are cancelled. "
         "For those who decide. 409 if there is no active grant.",
         request=ReasonSerializer,
-        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Leak", value={"reason": "Shared beyond the stated purpose."}, request_only=True

@@ -1,8 +1,9 @@
 """The OpenAPI description of every operation's errors: each status it can answer, typed as
 `application/problem+json` with the `Problem` schema, so that generated clients parse them.
 
-Views declare only the statuses that follow from their own rules (403, 409, 412, 428…);
-`DixAutoSchema` adds those every operation of its shape can answer and types them all.
+Views declare only the statuses that follow from their domain rules (403: a role or an owner
+may not do this; 409: the object's state forbids it). `DixAutoSchema` adds every status that
+follows from the operation's shape (see `error_statuses`) and types them all.
 """
 
 import copy
@@ -20,7 +21,6 @@ from core.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
 # A view's `responses={403: PROBLEM}`: "this operation can answer 403"; the description and
 # the schema come from `document_errors`.
 PROBLEM = OpenApiResponse(description="")
-ERRORS = {400: PROBLEM, 401: PROBLEM, 404: PROBLEM, 429: PROBLEM}
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     OpenApiTypes.STR,
@@ -66,17 +66,32 @@ _HEADERS: dict[int, dict[str, Any]] = {
 
 
 def error_statuses(operation: dict[str, Any]) -> set[int]:
-    """The error statuses an operation of this shape can answer, besides those its view
-    declares: 400 and 429 everywhere (every operation refuses an unknown query parameter or a
-    body it does not take; the per-member limit and the limit on failed authentications apply
-    to all), 413 and 415 for a body, 401 where credentials are required, 404 for a path
-    parameter."""
+    """The error statuses an operation answers because of its shape, not of its domain rules:
+
+    - 400, 406 and 429 everywhere: every operation refuses an unknown query parameter or a
+      body it does not take, DRF's content negotiation refuses an `Accept` no renderer
+      matches, and the per-member limit and the limit on failed authentications apply to all;
+    - 401 where credentials are required;
+    - 404 for a path parameter (an object that does not exist or is not visible);
+    - 413 and 415 for a request body;
+    - 412 and 428 for an `If-Match` header (the ETag check of a conditional change).
+
+    405 is never listed: it answers a method an endpoint does not have, so no operation of
+    the document can answer it.
+    """
     locations = {parameter.get("in") for parameter in operation.get("parameters", [])}
-    statuses = {400, 429}
+    headers = {
+        parameter.get("name", "").lower()
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "header"
+    }
+    statuses = {400, 406, 429}
     if "requestBody" in operation:
         statuses |= {413, 415}
     if "path" in locations:
         statuses.add(404)
+    if "if-match" in headers:
+        statuses |= {412, 428}
     security = operation.get("security", [])
     if security and {} not in security:
         statuses.add(401)

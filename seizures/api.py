@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from core.conditional import conditional_response, list_etag
 from core.errors import Forbidden, NotFound
-from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.schema import IF_NONE_MATCH, PROBLEM
 from core.serializers import TAC_RE, CountryField, StrictFieldsMixin
 from core.strict import (
     BooleanFilter,
@@ -367,14 +367,14 @@ def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[
         "country, facility_type, notice, profile, seized_from / seized_until, "
         "negative_result, organisation. Lines of profiles you may not see are left out.",
         parameters=[IF_NONE_MATCH],
-        responses={200: SeizureReportSerializer(many=True), 304: None, **ERRORS},
+        responses={200: SeizureReportSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One seizure report",
         description="The report as you may receive it. Reading an AMBER or AMBER+STRICT "
         "report is recorded in the audit trail. 404 if it does not exist or is not visible.",
         parameters=[IF_NONE_MATCH],
-        responses={200: SeizureReportSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: SeizureReportSerializer, 304: None},
     ),
     create=extend_schema(
         summary="Report a seizure or a negative search",
@@ -388,7 +388,7 @@ def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[
         "an e-mail address, an IMSI or a full IMEI is refused: reports hold device data, not "
         "people.",
         request=SeizureReportWriteSerializer,
-        responses={201: SeizureReportSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: SeizureReportSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[
             OpenApiExample("Seizure in prisons", value=REPORT_EXAMPLE, request_only=True),
             OpenApiExample("Searched, nothing found", value=NEGATIVE_EXAMPLE, request_only=True),
@@ -464,7 +464,7 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
             OpenApiParameter("profile_id", OpenApiTypes.INT, OpenApiParameter.PATH),
             IF_NONE_MATCH,
         ],
-        responses={200: SeizureStatsSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: SeizureStatsSerializer, 304: None},
         examples=[
             OpenApiExample(
                 "The demo's mini phone",

@@ -107,10 +107,6 @@ STIX_RESPONSE = {
         examples=[OpenApiExample("Bundle", value=BUNDLE_EXAMPLE)],
     ),
     (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The same."),
-    401: PROBLEM,
-    404: PROBLEM,
-    406: PROBLEM,
-    429: PROBLEM,
 }
 
 
@@ -186,10 +182,7 @@ class ProfileSchemaView(StrictRequestMixin, APIView):
         description="The JSON Schema (draft 2020-12) the `schema` of DIX's STIX extension "
         "definition points at: the profile object's properties. Load it into "
         "stix2-validator with `--schemas` to validate DIX's profiles.",
-        responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The JSON schema."),
-            401: PROBLEM,
-        },
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The JSON schema.")},
     )
     def get(self, request: Request) -> Response:
         return Response(_profile_schema())

@@ -31,7 +31,6 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError
-from core.schema import PROBLEM
 from core.serializers import StrictFieldsMixin, refuse_unknown_fields
 from core.strict import StrictRequestMixin
 from intel.api.base import member_of
@@ -390,15 +389,11 @@ class ImeiCheckView(StrictRequestMixin, APIView):
                 ImeiCheckResultSerializer,
                 description="Every item in input order, the matched profiles, the counts.",
             ),
-            400: PROBLEM,
-            401: PROBLEM,
             413: OpenApiResponse(
                 description="Problem details: more than "
                 f"{MAX_ITEMS:,} items (`too-many-imeis`) or more than {MAX_BODY_BYTES:,} "
                 "bytes (`request-too-large`)."
             ),
-            415: PROBLEM,
-            429: PROBLEM,
         },
         examples=[
             OpenApiExample(

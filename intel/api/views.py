@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from core.conditional import conditional_response, expected_version, list_etag, versioned_etag
 from core.errors import NotFound
-from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit, services
 from intel.api import serializers as s
@@ -57,7 +57,7 @@ class MeView(StrictRequestMixin, APIView):
     @extend_schema(
         summary="Who am I",
         description="The member behind the token or session: organisation, role, clearance.",
-        responses={200: s.MeSerializer, 401: PROBLEM},
+        responses={200: s.MeSerializer},
     )
     def get(self, request: Request) -> Response:
         return Response(s.MeSerializer(member_of(request)).data)
@@ -69,12 +69,12 @@ class MeView(StrictRequestMixin, APIView):
         description="Every organisation of the network (the directory is visible to all "
         "members): the secretariat, national desks, liaison prosecutors' posts and the "
         "national authorities they sponsor.",
-        responses={200: s.OrganisationSerializer(many=True), 401: PROBLEM},
+        responses={200: s.OrganisationSerializer(many=True)},
     ),
     retrieve=extend_schema(
         summary="One organisation",
         description="One organisation by id.",
-        responses={200: s.OrganisationSerializer, 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.OrganisationSerializer},
     ),
 )
 class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
@@ -90,20 +90,20 @@ class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
     list=extend_schema(
         summary="My API tokens",
         description="The requesting member's tokens, without their secrets.",
-        responses={200: s.ApiTokenSerializer(many=True), 401: PROBLEM},
+        responses={200: s.ApiTokenSerializer(many=True)},
     ),
     create=extend_schema(
         summary="Issue a token",
         description="Issue a named token, optionally expiring. The `token` value is in this "
         "answer only; DIX keeps its hash.",
         request=s.ApiTokenCreateSerializer,
-        responses={201: s.ApiTokenIssuedSerializer, **ERRORS},
+        responses={201: s.ApiTokenIssuedSerializer, 404: PROBLEM},
         examples=[OpenApiExample("Token for a script", value={"name": "inbox-sync"})],
     ),
     destroy=extend_schema(
         summary="Revoke a token",
         description="Revoke one of your tokens. It stops working at once; the record stays.",
-        responses={204: None, 401: PROBLEM, 404: PROBLEM},
+        responses={204: None},
     ),
 )
 class ApiTokenViewSet(
@@ -171,7 +171,7 @@ PROFILE_EXAMPLE = {
         "`retired=true`. Cursor-paginated; `ETag`/`If-None-Match` answer 304 when the page "
         "is unchanged.",
         parameters=[IF_NONE_MATCH],
-        responses={200: s.DeviceProfileSerializer(many=True), 304: None, **ERRORS},
+        responses={200: s.DeviceProfileSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One device profile",
@@ -179,7 +179,7 @@ PROFILE_EXAMPLE = {
         "attachments the member may see. 404 if it does not exist or is not visible. Reading "
         "a TLP:AMBER, AMBER+STRICT or RED profile is recorded in the audit trail.",
         parameters=[IF_NONE_MATCH, JUSTIFICATION],
-        responses={200: s.DeviceProfileSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.DeviceProfileSerializer, 304: None},
     ),
     create=extend_schema(
         summary="File a device profile",
@@ -187,7 +187,7 @@ PROFILE_EXAMPLE = {
         "their organisation. Writes revision 1. The `ETag` of the answer is what a later "
         "PATCH sends in `If-Match`.",
         request=s.DeviceProfileWriteSerializer,
-        responses={201: s.DeviceProfileSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: s.DeviceProfileSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("A mini phone", value=PROFILE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
@@ -198,14 +198,7 @@ PROFILE_EXAMPLE = {
         "the TLP.",
         parameters=[IF_MATCH],
         request=s.DeviceProfileWriteSerializer,
-        responses={
-            200: s.DeviceProfileSerializer,
-            403: PROBLEM,
-            409: PROBLEM,
-            412: PROBLEM,
-            428: PROBLEM,
-            **ERRORS,
-        },
+        responses={200: s.DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Add the measured weight", value={"weight_g": "18.5"}, request_only=True)
         ],
@@ -318,7 +311,7 @@ class DeviceProfileViewSet(
         description="Mark the profile retired, with a reason. It is kept and stays readable "
         "(`retired=true` in the list filter); it is not deleted.",
         request=s.ProfileRetireSerializer,
-        responses={200: s.DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Merged", value={"reason": "Duplicate of profile 12."}, request_only=True
@@ -345,7 +338,7 @@ class DeviceProfileViewSet(
         summary="A profile's revisions",
         description="Every create and change, oldest first: number, action, author, time and "
         "the field-level diff.",
-        responses={200: s.ProfileRevisionSerializer(many=True), 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.ProfileRevisionSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def revisions(self, request: Request, pk: str) -> Response:
@@ -361,7 +354,7 @@ class DeviceProfileViewSet(
         description="One revision by number, with the diff and the full snapshot. Reading a "
         "revision labelled TLP:AMBER or above is recorded in the audit trail.",
         parameters=[JUSTIFICATION],
-        responses={200: s.ProfileRevisionDetailSerializer, 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.ProfileRevisionDetailSerializer},
     )
     @action(
         detail=True,
@@ -392,7 +385,7 @@ class DeviceProfileViewSet(
         summary="A profile's identifiers",
         description="TACs, TAC ranges, Bluetooth names and label markings of the profile. "
         "TACs in the GSMA test range (`00…`) are flagged `is_test_value`.",
-        responses={200: s.IdentifierReadSerializer(many=True), 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.IdentifierReadSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def identifiers(self, request: Request, pk: str) -> Response:
@@ -406,7 +399,7 @@ class DeviceProfileViewSet(
         summary="A profile's attachments",
         description="The attachments of the profile this member may see (an attachment may "
         "be marked stricter than its profile).",
-        responses={200: s.AttachmentSerializer(many=True), 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.AttachmentSerializer(many=True)},
     )
     @extend_schema(
         methods=["POST"],
@@ -416,7 +409,7 @@ class DeviceProfileViewSet(
         "are stored without their metadata (EXIF, GPS…). The label defaults to the profile's "
         "and may not be lower.",
         request={"multipart/form-data": s.AttachmentUploadSerializer},
-        responses={201: s.AttachmentSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: s.AttachmentSerializer, 403: PROBLEM},
     )
     @action(
         detail=True,
@@ -450,7 +443,7 @@ class DeviceProfileViewSet(
         description="Title, kind, label, sniffed content type, size and SHA-256. Reading a "
         "TLP:AMBER or higher attachment's metadata is recorded in the audit trail.",
         parameters=[JUSTIFICATION],
-        responses={200: s.AttachmentSerializer, 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.AttachmentSerializer},
     )
     @action(
         detail=True,
@@ -476,11 +469,7 @@ class DeviceProfileViewSet(
         description="The stored (metadata-stripped) file, served as a download. Downloading "
         "a TLP:AMBER or higher attachment is recorded in the audit trail.",
         parameters=[JUSTIFICATION],
-        responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
-            401: PROBLEM,
-            404: PROBLEM,
-        },
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
     @action(
         detail=True,

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from core.conditional import conditional_response, list_etag
 from core.errors import NotFound
 from core.pagination import NewestFirstCursorPagination
-from core.schema import ERRORS, IF_NONE_MATCH, PROBLEM
+from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
@@ -92,7 +92,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
         "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
-        responses={200: s.NoticeSerializer(many=True), 304: None, **ERRORS},
+        responses={200: s.NoticeSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One notice",
@@ -100,7 +100,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "organisation's read receipt. Reading a TLP:AMBER, AMBER+STRICT or RED notice is "
         "recorded in the audit trail.",
         parameters=[IF_NONE_MATCH, JUSTIFICATION],
-        responses={200: s.NoticeSerializer, 304: None, 401: PROBLEM, 404: PROBLEM},
+        responses={200: s.NoticeSerializer, 304: None},
     ),
     create=extend_schema(
         summary="Draft a notice",
@@ -108,7 +108,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "is seen only by those of its organisation and the secretariat whom the notice would "
         "reach once published (a TLP:RED draft: the drafter and the named members).",
         request=s.NoticeWriteSerializer,
-        responses={201: s.NoticeSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: s.NoticeSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
@@ -116,7 +116,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         description="Change a draft (409 once published: publish an update instead). "
         "Profiles you may not see stay on the notice whatever list you send.",
         request=s.NoticeWriteSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Retitle", value={"title": "Mini phones in prisons"}, request_only=True)
         ],
@@ -262,7 +262,7 @@ class NoticeViewSet(
         "`notice.published` webhook (written in the same transaction: never lost). The "
         "secretariat's coordinators publish any notice; a desk's coordinator its own.",
         request=None,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, 404: PROBLEM},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def publish(self, request: Request, pk: str) -> Response:
@@ -275,7 +275,7 @@ class NoticeViewSet(
         description="A new immutable version with the same reference and a change note; "
         "sends `notice.updated`. Earlier versions stay readable under `versions/`.",
         request=s.NoticeRevisionSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "New detection advice",
@@ -305,7 +305,7 @@ class NoticeViewSet(
         description="Withdraw with a reason; `notice.withdrawn` reaches every organisation "
         "that received the notice.",
         request=s.WithdrawSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Withdrawn", value={"reason": "Issued in error."}, request_only=True)
         ],
@@ -325,7 +325,7 @@ class NoticeViewSet(
         description="Mark the notice superseded by another published notice; sends "
         "`notice.updated`.",
         request=s.SupersedeSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[OpenApiExample("Successor", value={"superseded_by": 12}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
@@ -344,7 +344,7 @@ class NoticeViewSet(
         summary="Acknowledge a notice",
         description="Acknowledge for your organisation. The issuer sees it in `receipts/`.",
         request=None,
-        responses={200: s.ReceiptSerializer, 404: PROBLEM, 409: PROBLEM},
+        responses={200: s.ReceiptSerializer, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def acknowledge(self, request: Request, pk: str) -> Response:
@@ -356,7 +356,7 @@ class NoticeViewSet(
         summary="Who received, read and acknowledged",
         description="For the issuing organisation and the secretariat's coordinators: one "
         "row per organisation that received the notice. Anyone else: 404.",
-        responses={200: s.ReceiptSerializer(many=True), 404: PROBLEM},
+        responses={200: s.ReceiptSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def receipts(self, request: Request, pk: str) -> Response:
@@ -372,7 +372,7 @@ class NoticeViewSet(
         summary="Published versions",
         description="Every published version, oldest first, as published (immutable). "
         "Profiles you may not see are left out.",
-        responses={200: s.NoticeVersionSerializer(many=True), 404: PROBLEM},
+        responses={200: s.NoticeVersionSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def versions(self, request: Request, pk: str) -> Response:
@@ -387,7 +387,7 @@ class NoticeViewSet(
         description="One version by number. Reading a version labelled TLP:AMBER or above is "
         "recorded in the audit trail.",
         parameters=[JUSTIFICATION],
-        responses={200: s.NoticeVersionSerializer, 404: PROBLEM},
+        responses={200: s.NoticeVersionSerializer},
     )
     @action(
         detail=True,

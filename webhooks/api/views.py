@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from core.errors import Conflict, Forbidden
 from core.pagination import CURSOR_PARAMETERS
-from core.schema import ERRORS, PROBLEM
+from core.schema import PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit
 from intel.api.base import member_of
@@ -45,12 +45,12 @@ SUBSCRIPTION_EXAMPLE = {
     list=extend_schema(
         summary="Your organisation's webhook endpoints",
         description="Subscriptions of your organisation, with their state (disabled ones say why).",
-        responses={200: s.SubscriptionSerializer(many=True), 401: PROBLEM},
+        responses={200: s.SubscriptionSerializer(many=True)},
     ),
     retrieve=extend_schema(
         summary="One webhook endpoint",
         description="One subscription of your organisation.",
-        responses={200: s.SubscriptionSerializer, 404: PROBLEM},
+        responses={200: s.SubscriptionSerializer},
     ),
     create=extend_schema(
         summary="Subscribe a webhook endpoint",
@@ -58,7 +58,7 @@ SUBSCRIPTION_EXAMPLE = {
         "loopback or otherwise non-public addresses are refused. The signing secret is in "
         "this answer only.",
         request=s.SubscriptionSerializer,
-        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, **ERRORS},
+        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("Desk system", value=SUBSCRIPTION_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
@@ -66,7 +66,7 @@ SUBSCRIPTION_EXAMPLE = {
         description="Change URL, events or filters; `enabled: false` disables it and cancels "
         "what is pending, `enabled: true` re-enables it.",
         request=s.SubscriptionSerializer,
-        responses={200: s.SubscriptionSerializer, 403: PROBLEM, **ERRORS},
+        responses={200: s.SubscriptionSerializer, 403: PROBLEM},
         examples=[OpenApiExample("Pause", value={"enabled": False}, request_only=True)],
     ),
 )
@@ -115,7 +115,7 @@ class SubscriptionViewSet(
         summary="Send a test event",
         description="Sends a signed `dix.test` event now and reports the receiver's answer.",
         request=None,
-        responses={200: s.TestResultSerializer, 404: PROBLEM, 409: PROBLEM},
+        responses={200: s.TestResultSerializer, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def test(self, request: Request, pk: str) -> Response:
@@ -157,7 +157,7 @@ class SubscriptionViewSet(
         "(`DIX_WEBHOOK_ROTATION_OVERLAP_HOURS`): meanwhile every delivery carries two "
         "signatures.",
         request=None,
-        responses={200: s.RotatedSecretSerializer, 404: PROBLEM},
+        responses={200: s.RotatedSecretSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret", accepts_body=False)
     def rotate_secret(self, request: Request, pk: str) -> Response:
@@ -182,7 +182,7 @@ class SubscriptionViewSet(
                 description="pending, sending, succeeded, failed or cancelled",
             )
         ],
-        responses={200: s.DeliverySerializer(many=True), 404: PROBLEM},
+        responses={200: s.DeliverySerializer(many=True)},
     )
     @action(detail=True, methods=["get"], query_parameters=("state", *CURSOR_PARAMETERS))
     def deliveries(self, request: Request, pk: str) -> Response:
@@ -200,7 +200,7 @@ class SubscriptionViewSet(
         summary="Resend one delivery",
         description="Queue the delivery again now, with the same `webhook-id`.",
         request=None,
-        responses={200: s.DeliverySerializer, 404: PROBLEM, 409: PROBLEM},
+        responses={200: s.DeliverySerializer, 409: PROBLEM},
     )
     @action(
         detail=True,
@@ -223,7 +223,7 @@ class SubscriptionViewSet(
         description="Queue again every failed or cancelled delivery of this endpoint "
         "created since a time.",
         request=s.RecoverSerializer,
-        responses={200: s.RecoverResultSerializer, 404: PROBLEM, 409: PROBLEM, **ERRORS},
+        responses={200: s.RecoverResultSerializer, 409: PROBLEM},
         examples=[
             OpenApiExample("Since", value={"since": "2026-11-20T00:00:00Z"}, request_only=True)
         ],
