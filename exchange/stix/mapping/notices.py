@@ -159,8 +159,8 @@ def _notice_versions(
     last_shown: dict[str, Any] | None = None
     for version, moment in zip(versions, times, strict=True):
         # A version is read under the notice's audience; one written under a stricter label
-        # than the notice now carries is left to the issuer (the label cannot change after
-        # publication today: this only guards the rule).
+        # than the notice carries is left to the issuer (a published notice's label does not
+        # change: this only guards the rule).
         stricter = tlp_rank(version["tlp"]) > tlp_rank(row["tlp"])
         if version["tlp"] not in cleared or (stricter and member.organisation_id != issuer):
             continue
