@@ -29,13 +29,15 @@ class Scope:
     organisation_ids: frozenset[int] | None = None  # None: the whole directory
     fixed: bool = True  # DIX's identity, the extension definition, places, markings
     # (id, owner_id, created_at, tlp) of each of `profile_ids`, when the caller has read them
-    # through the member's `Audience` in this request (with the visibility check, in the
+    # through the member's `Audience` in this call (with the visibility check, in the
     # same statement): they are not read again.
     profile_rows: tuple[tuple[int, int, datetime, str], ...] | None = None
 
 
 @dataclass
 class Collector:
+    """The entries an export gathers, and when each sighted country was first sighted."""
+
     entries: list[Entry] = field(default_factory=list)
     location_added: dict[str, datetime] = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ from intel.models import Organisation, OrganisationKind
 
 
 def add_organisations(scope: Scope, out: Collector) -> None:
+    """Add the organisations in scope: all of them, or only those the export names."""
     if scope.organisation_ids == frozenset():
         return
     named = referenced(e.obj for e in out.entries)
@@ -32,6 +33,7 @@ def add_organisations(scope: Scope, out: Collector) -> None:
 
 
 def referenced(objs: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Every STIX id these objects point at."""
     found: set[str] = set()
     for obj in objs:
         found |= objects.references(obj)

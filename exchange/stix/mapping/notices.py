@@ -14,6 +14,7 @@ from notices.models import NoticeStatus, NoticeVersion
 
 
 def add_notices(audience: Audience, scope: Scope, visible: VisibleProfiles, out: Collector) -> None:
+    """Add every version of the notices in scope that the member receives."""
     if scope.notice_ids == frozenset():
         return
     member = audience.member

@@ -17,6 +17,8 @@ from intel.services import profile_snapshot
 
 @dataclass(frozen=True)
 class Revision:
+    """One profile revision as the mapping reads it."""
+
     pk: int
     number: int
     created_at: datetime

@@ -1,4 +1,4 @@
-"""One window of the feed for TAXII paging: the objects added around a page, never the whole feed."""
+"""One window of the feed for TAXII paging: the objects added around a page, not the whole feed."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
