@@ -237,7 +237,7 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 
 # What an `IdFilter` gives its method. Not `int` itself: drf-spectacular reads a method's `int`
-# hint as the parameter's type, and the schema has always described these as strings.
+# hint as the parameter's type, and the schema describes these as strings.
 FilterId = NewType("FilterId", int)
 
 
