@@ -36,7 +36,7 @@ _DRF_SLUGS: dict[type[exceptions.APIException], tuple[str, str]] = {
 }
 
 
-class ProblemFieldErrorSerializer(serializers.Serializer):
+class ProblemFieldErrorSerializer(serializers.Serializer[dict[str, Any]]):
     """One entry of a problem's `errors`: one failing field (see `field_errors`)."""
 
     field = serializers.CharField(
@@ -50,7 +50,7 @@ class ProblemFieldErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The message for that field.")
 
 
-class ProblemSerializer(serializers.Serializer):
+class ProblemSerializer(serializers.Serializer[dict[str, Any]]):
     """Problem details (RFC 9457): the body of every error, as `application/problem+json`."""
 
     type = serializers.CharField(

@@ -145,7 +145,10 @@ class DixAutoSchema(AutoSchema):
         if sends_blank(field):
             field = copy.copy(field)
             field.allow_blank = True
-        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        # drf-spectacular leaves this private method unannotated.
+        schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
+            field, direction, bypass_extensions
+        )
         return schema
 
     def get_operation(

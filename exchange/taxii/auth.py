@@ -18,6 +18,7 @@ from django.contrib.auth import authenticate
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from core.errors import AuthenticationLocked
 from intel import auth_limits
 from intel.api.auth import authenticate_token, authenticate_token_limited
 from intel.models import ApiToken, Member
@@ -75,7 +76,7 @@ class TaxiiAuthentication(authentication.BaseAuthentication):
                 # check below refuses it and counts the failure like any other.
             try:
                 return self._password(request, username, secret)
-            except auth_limits.AuthenticationLocked:
+            except AuthenticationLocked:
                 # The token was looked up before the account's lock refused the password
                 # check: count it against the address all the same, or a locked name would
                 # be a way to try tokens without limit.
