@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.serializers import CountryField, StrictFieldsMixin
-from intel.api.serializers import NamedRecipientsMixin
+from intel.api.base import NamedRecipientsMixin
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
 from notices.models import AudienceScope, Notice, NoticeReceipt, NoticeType, NoticeVersion

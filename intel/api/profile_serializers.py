@@ -1,246 +1,29 @@
-"""Serializers for the network and device profiles. They validate and render; they never
+"""Serializers of device profiles and their revisions. They validate and render; they never
 write (services do)."""
 
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Manager
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import TAC_RE, StrictFieldsMixin
+from core.serializers import StrictFieldsMixin
 from core.validators import validate_country
-from intel.models import (
-    ApiToken,
-    Attachment,
-    ConcealmentMethod,
-    DetectionSignature,
-    DeviceProfile,
-    Identifier,
-    IdentifierKind,
-    Member,
-    Organisation,
-    ProfileRevision,
-    SalesChannel,
-    Supplier,
+from intel.api.base import NamedRecipientsMixin
+from intel.api.organisations import OrganisationRefSerializer
+from intel.api.profile_children import (
+    AttachmentSerializer,
+    ConcealmentMethodSerializer,
+    DetectionSignatureSerializer,
+    IdentifierReadSerializer,
+    IdentifierSerializer,
+    SupplierSerializer,
 )
-from intel.models.profiles import GSM_BANDS, AttachmentKind, NetworkTechnology
-from intel.models.tlp import TLP
-from intel.permissions import can_file_profiles
+from intel.models import DeviceProfile, Member, Organisation, ProfileRevision
+from intel.models.profiles import GSM_BANDS, NetworkTechnology
 from intel.revisions import SeenVersion, SeenVersions, visible_changes
 from intel.services import CHILDREN, ProfileInput
-
-
-class NamedRecipientsMixin:
-    """`recipient_members`: only members cleared for TLP:RED can be named individually. The
-    refusal is the same for an unknown username and for one not cleared, so it discloses
-    neither."""
-
-    def validate_recipient_members(self, members: list[Member]) -> list[Member]:
-        ineligible = sorted(m.username for m in members if m.clearance != TLP.RED)
-        if ineligible:
-            raise serializers.ValidationError(_not_nameable(ineligible))
-        return members
-
-    def to_internal_value(self, data: Any) -> Any:
-        # Unknown usernames get the same answer as members who cannot be named.
-        if isinstance(data, dict) and isinstance(data.get("recipient_members"), list):
-            names = [n for n in data["recipient_members"] if isinstance(n, str)]
-            known = set(
-                Member.objects.filter(username__in=names, is_active=True).values_list(
-                    "username", flat=True
-                )
-            )
-            unknown = sorted(set(names) - known)
-            if unknown:
-                raise serializers.ValidationError({"recipient_members": [_not_nameable(unknown)]})
-        return super().to_internal_value(data)  # type: ignore[misc]
-
-
-class OrganisationSerializer(serializers.ModelSerializer):
-    sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
-    )
-
-    class Meta:
-        model = Organisation
-        fields = ("id", "slug", "name", "kind", "country", "sponsor")
-
-
-class OrganisationRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Organisation
-        fields = ("id", "slug", "name", "kind", "country")
-
-
-class MeSerializer(serializers.ModelSerializer):
-    organisation = OrganisationSerializer(read_only=True)
-    may_file_profiles = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Member
-        fields = (
-            "id",
-            "username",
-            "email",
-            "first_name",
-            "last_name",
-            "role",
-            "clearance",
-            "organisation",
-            "may_file_profiles",
-        )
-
-    def get_may_file_profiles(self, member: Member) -> bool:
-        return can_file_profiles(member)
-
-
-class ApiTokenSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ApiToken
-        fields = (
-            "id",
-            "name",
-            "key_prefix",
-            "created_at",
-            "expires_at",
-            "revoked_at",
-            "last_used_at",
-        )
-        read_only_fields = fields
-
-
-class ApiTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
-class ApiTokenIssuedSerializer(ApiTokenSerializer):
-    token = serializers.CharField(
-        read_only=True, help_text="The bearer token. Shown once: store it now."
-    )
-
-    class Meta(ApiTokenSerializer.Meta):
-        fields = (*ApiTokenSerializer.Meta.fields, "token")  # type: ignore[assignment]
-
-
-# --- Profile children ----------------------------------------------------------------------
-
-
-class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """`tac`: `value` is 8 digits. `tac_range`: `range_start` and `range_end` (8 digits each,
-    start ≤ end); `value` is derived. `bluetooth_name`, `label_marking`: free `value`."""
-
-    range_start = serializers.CharField(source="tac_start", required=False, allow_blank=True)
-    range_end = serializers.CharField(source="tac_end", required=False, allow_blank=True)
-    value = serializers.CharField(required=False, max_length=200)
-
-    class Meta:
-        model = Identifier
-        fields = ("kind", "value", "range_start", "range_end", "is_test_value", "note")
-        read_only_fields = ("is_test_value",)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        kind = attrs["kind"]
-        value = attrs.get("value", "")
-        start, end = attrs.pop("tac_start", ""), attrs.pop("tac_end", "")
-        if kind != IdentifierKind.TAC_RANGE and (start or end):
-            raise serializers.ValidationError(
-                {"range_start": "Only a tac_range has range_start and range_end."}
-            )
-        if kind == IdentifierKind.TAC_RANGE and "value" in attrs:
-            raise serializers.ValidationError(
-                {"value": "A tac_range takes range_start and range_end, not value."}
-            )
-        if kind == IdentifierKind.TAC:
-            if not TAC_RE.fullmatch(value):
-                raise serializers.ValidationError({"value": "A TAC is exactly 8 digits."})
-        elif kind == IdentifierKind.TAC_RANGE:
-            for name, tac in (("range_start", start), ("range_end", end)):
-                if not TAC_RE.fullmatch(tac or ""):
-                    raise serializers.ValidationError({name: "A TAC is exactly 8 digits."})
-            if end < start:
-                raise serializers.ValidationError({"range_end": "The range ends below its start."})
-            value = f"{start}-{end}"
-        elif not value.strip():
-            raise serializers.ValidationError({"value": "This field is required."})
-        return {"kind": kind, "value": value, "note": attrs.get("note", "")}
-
-
-class IdentifierReadSerializer(serializers.ModelSerializer):
-    range_start = serializers.CharField(source="tac_start")
-    range_end = serializers.CharField(source="tac_end")
-
-    class Meta:
-        model = Identifier
-        fields = ("id", "kind", "value", "range_start", "range_end", "is_test_value", "note")
-
-
-class DetectionSignatureSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    class Meta:
-        model = DetectionSignature
-        fields = ("method", "expected_outcome", "evidence", "reliability_note")
-
-
-class ConcealmentMethodSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    class Meta:
-        model = ConcealmentMethod
-        fields = ("stage", "vector", "description")
-
-
-class SalesChannelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    class Meta:
-        model = SalesChannel
-        fields = ("kind", "platform", "address", "status", "notes")
-
-
-class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    sales_channels = SalesChannelSerializer(many=True, required=False)
-
-    class Meta:
-        model = Supplier
-        fields = ("name", "role", "country", "locality", "status", "notes", "sales_channels")
-
-
-class AttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    content_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Attachment
-        fields = (
-            "id",
-            "kind",
-            "title",
-            "tlp",
-            "content_type",
-            "size",
-            "sha256",
-            "uploaded_by",
-            "created_at",
-            "content_url",
-        )
-
-    def get_content_url(self, attachment: Attachment) -> str:
-        return reverse(
-            "profile-attachment-content",
-            kwargs={"pk": attachment.profile_id, "attachment_id": attachment.pk},
-        )
-
-
-class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
-    file = serializers.FileField(help_text="A JPEG, PNG or WebP photo, or a PDF.")
-    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
-    title = serializers.CharField(max_length=200)
-    tlp = serializers.ChoiceField(
-        choices=TLP.choices, required=False, help_text="Defaults to the profile's label."
-    )
-
-
-# --- Profiles ------------------------------------------------------------------------------
 
 
 def _seen_versions(field: serializers.Field) -> SeenVersions:
@@ -457,10 +240,6 @@ class DeviceProfileWriteSerializer(
                     f"{code!r} is not an ISO 3166-1 alpha-2 country code."
                 ) from None
         return value
-
-
-def _not_nameable(usernames: list[str]) -> str:
-    return f"Cannot be named as TLP:RED recipients: {', '.join(usernames)}."
 
 
 class ProfileRetireSerializer(StrictFieldsMixin, serializers.Serializer):
