@@ -174,6 +174,3 @@ class ReceiptSerializer(serializers.ModelSerializer):
     class Meta:
         model = NoticeReceipt
         fields = ("organisation", "received_at", "read_at", "acknowledged_at", "acknowledged_by")
-
-
-# --- Subscriptions -------------------------------------------------------------------------
