@@ -11,7 +11,7 @@ from intel.models import Organisation
 
 class OrganisationSerializer(serializers.ModelSerializer):
     sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:
