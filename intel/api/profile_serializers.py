@@ -23,7 +23,13 @@ from intel.api.profile_children import (
 from intel.models import DeviceProfile, Member, Organisation, ProfileRevision
 from intel.models.profiles import GSM_BANDS, NetworkTechnology
 from intel.revisions import SeenVersion, SeenVersions, visible_changes
-from intel.services import CHILDREN, ProfileInput
+from intel.services import CHILDREN, PROFILE_FIELDS, ProfileInput
+
+# A profile's fields are listed once, in `intel.services.PROFILE_FIELDS` (what a write sets and
+# a revision's snapshot keeps) and `CHILDREN`; the serializers derive their lists from them. The
+# body names the owner just before the label, so the label is placed apart.
+CONTENT_FIELDS = tuple(name for name in PROFILE_FIELDS if name != "tlp")
+RECIPIENTS = ("recipient_organisations", "recipient_members")
 
 
 def _seen_versions(field: serializers.Field) -> SeenVersions:
@@ -98,32 +104,10 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
         list_serializer_class = _DeviceProfileListSerializer
         fields = (
             "id",
-            "name",
-            "aliases",
-            "device_class",
-            "manufacturer_country",
-            "length_mm",
-            "width_mm",
-            "depth_mm",
-            "weight_g",
-            "housing_material",
-            "metal_content",
-            "network_technologies",
-            "gsm_bands",
-            "bluetooth",
-            "sim_slots",
-            "battery_mah",
-            "talk_time_min",
-            "phonebook_capacity",
-            "voice_changer",
-            "price_amount",
-            "price_currency",
-            "legal_status",
-            "notes",
+            *CONTENT_FIELDS,
             "owner",
             "tlp",
-            "recipient_organisations",
-            "recipient_members",
+            *RECIPIENTS,
             "parent",
             "version",
             "created_at",
@@ -131,10 +115,7 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
             "retired",
             "retired_at",
             "retired_reason",
-            "identifiers",
-            "detection_signatures",
-            "concealment_methods",
-            "suppliers",
+            *CHILDREN,
             "attachments",
         )
         read_only_fields = fields
@@ -191,38 +172,7 @@ class DeviceProfileWriteSerializer(
 
     class Meta:
         model = DeviceProfile
-        fields = (
-            "name",
-            "aliases",
-            "device_class",
-            "manufacturer_country",
-            "length_mm",
-            "width_mm",
-            "depth_mm",
-            "weight_g",
-            "housing_material",
-            "metal_content",
-            "network_technologies",
-            "gsm_bands",
-            "bluetooth",
-            "sim_slots",
-            "battery_mah",
-            "talk_time_min",
-            "phonebook_capacity",
-            "voice_changer",
-            "price_amount",
-            "price_currency",
-            "legal_status",
-            "notes",
-            "tlp",
-            "recipient_organisations",
-            "recipient_members",
-            "parent",
-            "identifiers",
-            "detection_signatures",
-            "concealment_methods",
-            "suppliers",
-        )
+        fields = (*PROFILE_FIELDS, *RECIPIENTS, "parent", *CHILDREN)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -275,14 +225,7 @@ class ProfileRevisionDetailSerializer(ProfileRevisionSerializer):
 def profile_input(validated: dict[str, Any]) -> ProfileInput:
     """Split a validated profile payload into what `profile_create`/`profile_update` take."""
     fields = dict(validated)
-    children = {
-        name: fields.pop(name, None)
-        for name in (
-            "recipient_organisations",
-            "recipient_members",
-            *CHILDREN,
-        )
-    }
+    children = {name: fields.pop(name, None) for name in (*RECIPIENTS, *CHILDREN)}
     parent_set = "parent" in fields
     parent = fields.pop("parent", None)
     return ProfileInput(fields=fields, parent=parent, parent_set=parent_set, **children)

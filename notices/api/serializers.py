@@ -5,14 +5,17 @@ from typing import Any
 from rest_framework import serializers
 
 from core.serializers import CountryField, StrictFieldsMixin
+from core.shapes import describes
 from intel.api.base import NamedRecipientsMixin
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
 from notices.models import AudienceScope, Notice, NoticeReceipt, NoticeType, NoticeVersion
+from notices.rendering import PROFILE_SUMMARY_FIELDS
 
 # --- Notices (rendered per member by notices.rendering; these describe the shape) ----------
 
 
+@describes(*PROFILE_SUMMARY_FIELDS, "tacs")
 class NoticeProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
