@@ -201,6 +201,13 @@ class Scenario:
             ("post", f"{template}withdraw/", cora.post(f"{one}withdraw/", {"reason": "Error."})),
         ]
 
+    def superseded_notice(self) -> Fetched:
+        old, new = publish(self.network, self.api), publish(self.network, self.api)
+        superseded = self.api(self.network.cora).post(
+            f"{API}/notices/{old['id']}/supersede/", {"superseded_by": new["id"]}, format="json"
+        )
+        return [("post", f"{API}/notices/{{id}}/supersede/", superseded)]
+
     def notice_version(self) -> Fetched:
         notice = publish(self.network, self.api, profiles=[self._profile().pk])
         one = f"{API}/notices/{notice['id']}/"
@@ -232,6 +239,12 @@ class Scenario:
             ("get", f"{API}/subscriptions/", bob.get(f"{API}/subscriptions/")),
             ("get", template, bob.get(one)),
             ("post", f"{template}rotate-secret/", bob.post(f"{one}rotate-secret/")),
+            ("patch", template, bob.patch(one, {"description": "Inbox sync"}, format="json")),
+            (
+                "post",
+                f"{template}recover/",
+                bob.post(f"{one}recover/", {"since": "2099-01-01T00:00:00Z"}, format="json"),
+            ),
         ]
 
     def delivery(self) -> Fetched:
