@@ -264,7 +264,7 @@ def access_durations(log: Path) -> list[float]:
 
 
 def phases(member: Any, items: list[str]) -> dict[str, float]:
-    from intel.api.imei import as_data, render
+    from intel.api.imei_result import as_data, render
     from intel.imei import imei_check_perform, match_tacs, normalise
 
     checked = [normalise(raw) for raw in items]
@@ -294,7 +294,7 @@ def render_with_drf(answer: dict[str, Any]) -> bytes:
     """The usual DRF way: the result serializer's `.data`, then `JSONRenderer`."""
     from rest_framework.renderers import JSONRenderer
 
-    from intel.api.imei import ImeiCheckResultSerializer
+    from intel.api.imei_result import ImeiCheckResultSerializer
 
     return JSONRenderer().render(ImeiCheckResultSerializer(answer).data)
 

@@ -7,17 +7,20 @@ from django.urls import include, path
 from access.api import AccessRequestViewSet
 from core.strict import StrictRouter
 from exchange.stix import views as stix_views
-from intel.api import views
 from intel.api.audit import AuditEventViewSet
 from intel.api.imei import ImeiCheckView
+from intel.api.me import MeView
+from intel.api.organisations import OrganisationViewSet
+from intel.api.profiles import DeviceProfileViewSet
+from intel.api.tokens import ApiTokenViewSet
 from notices.api.views import NoticeViewSet
 from seizures.api import ProfileSeizureStatsView, SeizureReportViewSet
 from webhooks.api.views import SubscriptionViewSet
 
 router = StrictRouter(trailing_slash=True)
-router.register("organisations", views.OrganisationViewSet, basename="organisation")
-router.register("tokens", views.ApiTokenViewSet, basename="token")
-router.register("profiles", views.DeviceProfileViewSet, basename="profile")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("profiles", DeviceProfileViewSet, basename="profile")
 router.register("audit", AuditEventViewSet, basename="audit")
 router.register("access-requests", AccessRequestViewSet, basename="access-request")
 router.register("notices", NoticeViewSet, basename="notice")
@@ -25,7 +28,7 @@ router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("seizures", SeizureReportViewSet, basename="seizure-report")
 
 urlpatterns = [
-    path("me/", views.MeView.as_view(), name="me"),
+    path("me/", MeView.as_view(), name="me"),
     path("imei-checks/", ImeiCheckView.as_view(), name="imei-check"),
     path("profiles/<str:pk>/stix/", stix_views.ProfileStixView.as_view(), name="profile-stix"),
     path(

@@ -34,7 +34,7 @@ from django.utils import timezone
 from access.api import AccessRequestSerializer
 from core.events import EventType
 from intel import changes
-from intel.api.serializers import DeviceProfileSerializer
+from intel.api.profile_serializers import DeviceProfileSerializer
 from intel.models import (
     AccessRequest,
     Attachment,

@@ -5,14 +5,17 @@ from typing import Any
 from rest_framework import serializers
 
 from core.serializers import CountryField, StrictFieldsMixin
-from intel.api.serializers import NamedRecipientsMixin
+from core.shapes import describes
+from intel.api.base import NamedRecipientsMixin
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
 from notices.models import AudienceScope, Notice, NoticeReceipt, NoticeType, NoticeVersion
+from notices.rendering import PROFILE_SUMMARY_FIELDS
 
 # --- Notices (rendered per member by notices.rendering; these describe the shape) ----------
 
 
+@describes(*PROFILE_SUMMARY_FIELDS, "tacs")
 class NoticeProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -174,6 +177,3 @@ class ReceiptSerializer(serializers.ModelSerializer):
     class Meta:
         model = NoticeReceipt
         fields = ("organisation", "received_at", "read_at", "acknowledged_at", "acknowledged_by")
-
-
-# --- Subscriptions -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""REST API for notices (`/api/v1/notices/`) and subscriptions (`/api/v1/subscriptions/`).
+"""REST API for notices (`/api/v1/notices/`): the inbox, one notice, and the draft-to-withdrawal
+workflow.
 
 Every notice read starts from `Notice.objects.visible_to(member)` and renders for that
 member (`notices.rendering`), so a notice never carries a profile its reader may not see.
@@ -18,25 +19,31 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.conditional import conditional_response, list_etag
-from core.errors import NotFound
 from core.pagination import NewestFirstCursorPagination
 from core.schema import IF_NONE_MATCH, PROBLEM
-from core.strict import StrictRequestMixin, parse_id
+from core.strict import StrictRequestMixin
 from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
-from intel.models import DeviceProfile, Member
+from intel.models import Member
 from intel.revisions import seen_versions
 from notices import services
-from notices.api import serializers as s
+from notices.api.notice_records import NoticeRecordActions
+from notices.api.serializers import (
+    NoticeRevisionSerializer,
+    NoticeSerializer,
+    NoticeWriteSerializer,
+    SupersedeSerializer,
+    WithdrawSerializer,
+)
 from notices.filters import NoticeFilter, encode_since
 from notices.inbox import inbox_etag
-from notices.models import Notice, NoticeReceipt, NoticeVersion
+from notices.models import Notice, NoticeReceipt
 from notices.rendering import render_notice, with_visible_profiles
 
 # Changes that commit up to this long after a pull may carry an earlier `changed_at` than
@@ -92,7 +99,7 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
         "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
-        responses={200: s.NoticeSerializer(many=True), 304: None, 404: PROBLEM},
+        responses={200: NoticeSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One notice",
@@ -100,23 +107,23 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         "organisation's read receipt. Reading a TLP:AMBER, AMBER+STRICT or RED notice is "
         "recorded in the audit trail.",
         parameters=[IF_NONE_MATCH, JUSTIFICATION],
-        responses={200: s.NoticeSerializer, 304: None},
+        responses={200: NoticeSerializer, 304: None},
     ),
     create=extend_schema(
         summary="Draft a notice",
         description="Analysts and coordinators draft notices for their organisation. A draft "
         "is seen only by those of its organisation and the secretariat whom the notice would "
         "reach once published (a TLP:RED draft: the drafter and the named members).",
-        request=s.NoticeWriteSerializer,
-        responses={201: s.NoticeSerializer, 403: PROBLEM, 404: PROBLEM},
+        request=NoticeWriteSerializer,
+        responses={201: NoticeSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("An alert", value=NOTICE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
         summary="Edit a draft",
         description="Change a draft (409 once published: publish an update instead). "
         "Profiles you may not see stay on the notice whatever list you send.",
-        request=s.NoticeWriteSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
+        request=NoticeWriteSerializer,
+        responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Retitle", value={"title": "Mini phones in prisons"}, request_only=True)
         ],
@@ -128,10 +135,10 @@ class NoticeViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    NoticeRecordActions,
 ):
     queryset = Notice.objects.none()
-    serializer_class = s.NoticeSerializer
+    serializer_class = NoticeSerializer
     filterset_class = NoticeFilter
     pagination_class = NewestChangeFirstPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -223,10 +230,6 @@ class NoticeViewSet(
             rendered.append(data)
         return rendered
 
-    def _visible(self, queryset: QuerySet[Notice] | None = None) -> Notice:
-        pk = parse_id(self.kwargs["pk"])
-        return get_object_or_404(queryset if queryset is not None else self.get_queryset(), pk=pk)
-
     def _answer(self, notice_id: int, code: int = 200) -> Response:
         member = member_of(self.request)
         notice = get_object_or_404(with_visible_profiles(self.get_queryset(), member), pk=notice_id)
@@ -235,7 +238,7 @@ class NoticeViewSet(
     # --- writes --------------------------------------------------------------------------
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = s.NoticeWriteSerializer(data=request.data, context={"request": request})
+        form = NoticeWriteSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         notice = services.notice_create_draft(
             author=member_of(request), data=notice_input(form.validated_data)
@@ -244,9 +247,7 @@ class NoticeViewSet(
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         notice = self._visible()
-        form = s.NoticeWriteSerializer(
-            data=request.data, partial=True, context={"request": request}
-        )
+        form = NoticeWriteSerializer(data=request.data, partial=True, context={"request": request})
         form.is_valid(raise_exception=True)
         services.notice_edit_draft(
             notice_id=notice.pk, author=member_of(request), data=notice_input(form.validated_data)
@@ -262,7 +263,7 @@ class NoticeViewSet(
         "`notice.published` webhook (written in the same transaction: never lost). The "
         "secretariat's coordinators publish any notice; a desk's coordinator its own.",
         request=None,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
+        responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def publish(self, request: Request, pk: str) -> Response:
@@ -274,8 +275,8 @@ class NoticeViewSet(
         summary="Publish an update",
         description="A new immutable version with the same reference and a change note; "
         "sends `notice.updated`. Earlier versions stay readable under `versions/`.",
-        request=s.NoticeRevisionSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
+        request=NoticeRevisionSerializer,
+        responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "New detection advice",
@@ -287,7 +288,7 @@ class NoticeViewSet(
     @action(detail=True, methods=["post"], url_path="update", url_name="revise")
     def revise(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        form = s.NoticeRevisionSerializer(data=request.data, context={"request": request})
+        form = NoticeRevisionSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         fields = dict(form.validated_data)
         change_note = fields.pop("change_note")
@@ -304,8 +305,8 @@ class NoticeViewSet(
         summary="Withdraw a notice",
         description="Withdraw with a reason; `notice.withdrawn` reaches every organisation "
         "that received the notice.",
-        request=s.WithdrawSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
+        request=WithdrawSerializer,
+        responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Withdrawn", value={"reason": "Issued in error."}, request_only=True)
         ],
@@ -313,7 +314,7 @@ class NoticeViewSet(
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        form = s.WithdrawSerializer(data=request.data)
+        form = WithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.notice_withdraw(
             notice_id=notice.pk, author=member_of(request), reason=form.validated_data["reason"]
@@ -324,14 +325,14 @@ class NoticeViewSet(
         summary="Supersede a notice",
         description="Mark the notice superseded by another published notice; sends "
         "`notice.updated`.",
-        request=s.SupersedeSerializer,
-        responses={200: s.NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
+        request=SupersedeSerializer,
+        responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[OpenApiExample("Successor", value={"superseded_by": 12}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def supersede(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        form = s.SupersedeSerializer(data=request.data)
+        form = SupersedeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.notice_supersede(
             notice_id=notice.pk,
@@ -339,83 +340,3 @@ class NoticeViewSet(
             by_id=form.validated_data["superseded_by"],
         )
         return self._answer(notice.pk)
-
-    @extend_schema(
-        summary="Acknowledge a notice",
-        description="Acknowledge for your organisation. The issuer sees it in `receipts/`.",
-        request=None,
-        responses={200: s.ReceiptSerializer, 409: PROBLEM},
-    )
-    @action(detail=True, methods=["post"], accepts_body=False)
-    def acknowledge(self, request: Request, pk: str) -> Response:
-        notice = self._visible()
-        receipt = services.notice_acknowledge(notice=notice, member=member_of(request))
-        return Response(s.ReceiptSerializer(receipt).data)
-
-    @extend_schema(
-        summary="Who received, read and acknowledged",
-        description="For the issuing organisation and the secretariat's coordinators: one "
-        "row per organisation that received the notice. Anyone else: 404.",
-        responses={200: s.ReceiptSerializer(many=True)},
-    )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def receipts(self, request: Request, pk: str) -> Response:
-        notice = self._visible()
-        if not services.can_see_receipts(member_of(request), notice):
-            raise NotFound("Not found.")
-        rows = NoticeReceipt.objects.filter(notice=notice).select_related(
-            "organisation", "acknowledged_by"
-        )
-        return Response(s.ReceiptSerializer(rows.order_by("organisation__slug"), many=True).data)
-
-    @extend_schema(
-        summary="Published versions",
-        description="Every published version, oldest first, as published (immutable). "
-        "Profiles you may not see are left out.",
-        responses={200: s.NoticeVersionSerializer(many=True)},
-    )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def versions(self, request: Request, pk: str) -> Response:
-        notice = self._visible()
-        rows = list(NoticeVersion.objects.filter(notice=notice).prefetch_related("profiles"))
-        return Response(
-            s.NoticeVersionSerializer(rows, many=True, context=self._version_context(rows)).data
-        )
-
-    @extend_schema(
-        summary="One published version",
-        description="One version by number. Reading a version labelled TLP:AMBER or above is "
-        "recorded in the audit trail.",
-        parameters=[JUSTIFICATION],
-        responses={200: s.NoticeVersionSerializer},
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"versions/(?P<number>\d+)",
-        pagination_class=None,
-        filterset_class=None,
-    )
-    def version(self, request: Request, pk: str, number: str) -> Response:
-        notice = self._visible()
-        row = get_object_or_404(
-            NoticeVersion.objects.prefetch_related("profiles"),
-            notice=notice,
-            number=parse_id(number),
-        )
-        data = s.NoticeVersionSerializer(row, context=self._version_context([row])).data
-        if request.method == "GET":
-            audit.record_read(
-                actor=member_of(request),
-                action="notice.version_read",
-                object_type="notice",
-                object_id=notice.pk,
-                object_tlp=row.tlp,
-                detail={"reference": notice.reference, "version": row.number},
-            )
-        return Response(data)
-
-    def _version_context(self, rows: Sequence[NoticeVersion]) -> dict[str, Any]:
-        ids = {p.pk for row in rows for p in row.profiles.all()}
-        visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=ids)
-        return {"visible_profile_ids": set(visible.values_list("id", flat=True))}

@@ -3,7 +3,7 @@ the form the schema's serializers describe."""
 
 import json
 
-from intel.api.imei import as_data, render
+from intel.api.imei_result import as_data, render
 from intel.imei import imei_check_perform
 from intel.models import TLP
 

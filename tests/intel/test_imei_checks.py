@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from intel import services
-from intel.api.imei import MAX_BODY_BYTES
+from intel.api.imei_input import MAX_BODY_BYTES
 from intel.imei import (
     BAD_CHECK_DIGIT,
     IMEI,

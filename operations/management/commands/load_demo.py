@@ -11,7 +11,7 @@ from django.core.management.base import CommandParser
 from django.db import transaction
 
 from intel import services
-from intel.api.serializers import DeviceProfileWriteSerializer, profile_input
+from intel.api.profile_serializers import DeviceProfileWriteSerializer, profile_input
 from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token

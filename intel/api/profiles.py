@@ -1,4 +1,5 @@
-"""REST API for the network of desks and device profiles (`/api/v1/`).
+"""Device profiles (`/api/v1/profiles/`): list, read, file, change, retire, and their
+revisions and identifiers.
 
 Each view validates, calls one service, and serializes; every read starts from the model's
 `visible_to(member)`, so what a member may not see is a 404 and never part of a list.
@@ -8,40 +9,38 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django.db.models import Case, F, Prefetch, QuerySet, When
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.conditional import conditional_response, expected_version, list_etag, versioned_etag
 from core.errors import NotFound
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit, services
-from intel.api import serializers as s
+from intel.api.attachments import ProfileAttachmentActions
 from intel.api.base import JUSTIFICATION, member_of
-from intel.filters import DeviceProfileFilter, OrganisationFilter
-from intel.models import (
-    ApiToken,
-    Attachment,
-    DeviceProfile,
-    Identifier,
-    Organisation,
-    ProfileRevision,
+from intel.api.profile_children import IdentifierReadSerializer
+from intel.api.profile_serializers import (
+    DeviceProfileSerializer,
+    DeviceProfileWriteSerializer,
+    ProfileRetireSerializer,
+    ProfileRevisionDetailSerializer,
+    ProfileRevisionSerializer,
+    profile_input,
 )
+from intel.filters import DeviceProfileFilter
+from intel.models import Attachment, DeviceProfile, Identifier, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
 
 IF_MATCH = OpenApiParameter(
@@ -51,92 +50,6 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description="The profile's ETag as you last read it. A stale one answers 412.",
 )
-
-
-class MeView(StrictRequestMixin, APIView):
-    @extend_schema(
-        summary="Who am I",
-        description="The member behind the token or session: organisation, role, clearance.",
-        responses={200: s.MeSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        return Response(s.MeSerializer(member_of(request)).data)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="The network's organisations",
-        description="Every organisation of the network (the directory is visible to all "
-        "members): the secretariat, national desks, liaison prosecutors' posts and the "
-        "national authorities they sponsor.",
-        responses={200: s.OrganisationSerializer(many=True)},
-    ),
-    retrieve=extend_schema(
-        summary="One organisation",
-        description="One organisation by id.",
-        responses={200: s.OrganisationSerializer},
-    ),
-)
-class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Organisation.objects.select_related("sponsor")
-    serializer_class = s.OrganisationSerializer
-    filterset_class = OrganisationFilter
-
-    def get_queryset(self) -> QuerySet[Organisation]:
-        return super().get_queryset().order_by("-created_at", "-id")
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="My API tokens",
-        description="The requesting member's tokens, without their secrets.",
-        responses={200: s.ApiTokenSerializer(many=True)},
-    ),
-    create=extend_schema(
-        summary="Issue a token",
-        description="Issue a named token, optionally expiring. The `token` value is in this "
-        "answer only; DIX keeps its hash.",
-        request=s.ApiTokenCreateSerializer,
-        responses={201: s.ApiTokenIssuedSerializer, 404: PROBLEM},
-        examples=[OpenApiExample("Token for a script", value={"name": "inbox-sync"})],
-    ),
-    destroy=extend_schema(
-        summary="Revoke a token",
-        description="Revoke one of your tokens. It stops working at once; the record stays.",
-        responses={204: None},
-    ),
-)
-class ApiTokenViewSet(
-    StrictRequestMixin,
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
-    queryset = ApiToken.objects.none()
-    serializer_class = s.ApiTokenSerializer
-
-    def get_queryset(self) -> QuerySet[ApiToken]:
-        if getattr(self, "swagger_fake_view", False):
-            return ApiToken.objects.none()
-        return ApiToken.objects.filter(member=member_of(self.request))
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = s.ApiTokenCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        current = request.auth if isinstance(request.auth, ApiToken) else None
-        issued = services.token_issue(
-            member=member_of(request),
-            actor=member_of(request),
-            not_after=current.expires_at if current else None,
-            **form.validated_data,
-        )
-        body = s.ApiTokenSerializer(issued.token).data | {"token": issued.secret}
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.token_revoke(token=self.get_object(), actor=member_of(request))
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 PROFILE_EXAMPLE = {
@@ -171,7 +84,7 @@ PROFILE_EXAMPLE = {
         "`retired=true`. Cursor-paginated; `ETag`/`If-None-Match` answer 304 when the page "
         "is unchanged.",
         parameters=[IF_NONE_MATCH],
-        responses={200: s.DeviceProfileSerializer(many=True), 304: None, 404: PROBLEM},
+        responses={200: DeviceProfileSerializer(many=True), 304: None, 404: PROBLEM},
     ),
     retrieve=extend_schema(
         summary="One device profile",
@@ -179,15 +92,15 @@ PROFILE_EXAMPLE = {
         "attachments the member may see. 404 if it does not exist or is not visible. Reading "
         "a TLP:AMBER, AMBER+STRICT or RED profile is recorded in the audit trail.",
         parameters=[IF_NONE_MATCH, JUSTIFICATION],
-        responses={200: s.DeviceProfileSerializer, 304: None},
+        responses={200: DeviceProfileSerializer, 304: None},
     ),
     create=extend_schema(
         summary="File a device profile",
         description="Analysts (and the secretariat's coordinators) file a profile owned by "
         "their organisation. Writes revision 1. The `ETag` of the answer is what a later "
         "PATCH sends in `If-Match`.",
-        request=s.DeviceProfileWriteSerializer,
-        responses={201: s.DeviceProfileSerializer, 403: PROBLEM, 404: PROBLEM},
+        request=DeviceProfileWriteSerializer,
+        responses={201: DeviceProfileSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("A mini phone", value=PROFILE_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
@@ -197,8 +110,8 @@ PROFILE_EXAMPLE = {
         "Only the owner's analysts and the secretariat's coordinators; only the owner lowers "
         "the TLP.",
         parameters=[IF_MATCH],
-        request=s.DeviceProfileWriteSerializer,
-        responses={200: s.DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM},
+        request=DeviceProfileWriteSerializer,
+        responses={200: DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Add the measured weight", value={"weight_g": "18.5"}, request_only=True)
         ],
@@ -210,10 +123,10 @@ class DeviceProfileViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ProfileAttachmentActions,
 ):
     queryset = DeviceProfile.objects.none()  # the real one is per member: get_queryset()
-    serializer_class = s.DeviceProfileSerializer
+    serializer_class = DeviceProfileSerializer
     filterset_class = DeviceProfileFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -278,10 +191,10 @@ class DeviceProfileViewSet(
         return response
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = s.DeviceProfileWriteSerializer(data=request.data, context={"request": request})
+        form = DeviceProfileWriteSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         profile = services.profile_create(
-            author=member_of(request), data=s.profile_input(form.validated_data)
+            author=member_of(request), data=profile_input(form.validated_data)
         )
         data, etag = self._render(profile.pk)
         location = reverse("profile-detail", kwargs={"pk": profile.pk})
@@ -293,14 +206,14 @@ class DeviceProfileViewSet(
         pk = self._pk()
         self._require_visible(pk)
         version = expected_version(request, pk)
-        form = s.DeviceProfileWriteSerializer(
+        form = DeviceProfileWriteSerializer(
             data=request.data, partial=True, context={"request": request}
         )
         form.is_valid(raise_exception=True)
         services.profile_update(
             profile_id=pk,
             author=member_of(request),
-            data=s.profile_input(form.validated_data),
+            data=profile_input(form.validated_data),
             expected_version=version,
         )
         data, etag = self._render(pk)
@@ -310,8 +223,8 @@ class DeviceProfileViewSet(
         summary="Retire a device profile",
         description="Mark the profile retired, with a reason. It is kept and stays readable "
         "(`retired=true` in the list filter); it is not deleted.",
-        request=s.ProfileRetireSerializer,
-        responses={200: s.DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM},
+        request=ProfileRetireSerializer,
+        responses={200: DeviceProfileSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Merged", value={"reason": "Duplicate of profile 12."}, request_only=True
@@ -322,7 +235,7 @@ class DeviceProfileViewSet(
     def retire(self, request: Request, pk: str) -> Response:
         profile_id = self._pk()
         self._require_visible(profile_id)
-        form = s.ProfileRetireSerializer(data=request.data)
+        form = ProfileRetireSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         header = request.headers.get("If-Match")
         services.profile_retire(
@@ -338,7 +251,7 @@ class DeviceProfileViewSet(
         summary="A profile's revisions",
         description="Every create and change, oldest first: number, action, author, time and "
         "the field-level diff.",
-        responses={200: s.ProfileRevisionSerializer(many=True)},
+        responses={200: ProfileRevisionSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def revisions(self, request: Request, pk: str) -> Response:
@@ -347,14 +260,14 @@ class DeviceProfileViewSet(
         revisions = [
             r for r in revisions if shows_a_change(r.action, r.changes, context["visible_parents"])
         ]
-        return Response(s.ProfileRevisionSerializer(revisions, many=True, context=context).data)
+        return Response(ProfileRevisionSerializer(revisions, many=True, context=context).data)
 
     @extend_schema(
         summary="One revision of a profile",
         description="One revision by number, with the diff and the full snapshot. Reading a "
         "revision labelled TLP:AMBER or above is recorded in the audit trail.",
         parameters=[JUSTIFICATION],
-        responses={200: s.ProfileRevisionDetailSerializer},
+        responses={200: ProfileRevisionDetailSerializer},
     )
     @action(
         detail=True,
@@ -369,7 +282,7 @@ class DeviceProfileViewSet(
         # A change the reader may not see (a hidden parent) is no revision for them.
         if not shows_a_change(revision.action, revision.changes, context["visible_parents"]):
             raise NotFound("Not found.")
-        data = s.ProfileRevisionDetailSerializer(revision, context=context).data
+        data = ProfileRevisionDetailSerializer(revision, context=context).data
         if request.method == "GET":
             audit.record_read(
                 actor=member_of(request),
@@ -385,135 +298,16 @@ class DeviceProfileViewSet(
         summary="A profile's identifiers",
         description="TACs, TAC ranges, Bluetooth names and label markings of the profile. "
         "TACs in the GSMA test range (`00…`) are flagged `is_test_value`.",
-        responses={200: s.IdentifierReadSerializer(many=True)},
+        responses={200: IdentifierReadSerializer(many=True)},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def identifiers(self, request: Request, pk: str) -> Response:
         profile_id = self._pk()
         self._require_visible(profile_id)
         rows = Identifier.objects.visible_to(member_of(request)).filter(profile_id=profile_id)
-        return Response(s.IdentifierReadSerializer(rows, many=True).data)
-
-    @extend_schema(
-        methods=["GET"],
-        summary="A profile's attachments",
-        description="The attachments of the profile this member may see (an attachment may "
-        "be marked stricter than its profile).",
-        responses={200: s.AttachmentSerializer(many=True)},
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary="Attach a photo or document",
-        description="Upload (multipart) a JPEG, PNG or WebP photo or a PDF, up to the size "
-        "limit (`DIX_ATTACHMENT_MAX_BYTES`). The type is sniffed from the content and images "
-        "are stored without their metadata (EXIF, GPS…). The label defaults to the profile's "
-        "and may not be lower.",
-        request={"multipart/form-data": s.AttachmentUploadSerializer},
-        responses={201: s.AttachmentSerializer, 403: PROBLEM},
-    )
-    @action(
-        detail=True,
-        methods=["get", "post"],
-        pagination_class=None,
-        filterset_class=None,
-        parser_classes=[MultiPartParser],
-    )
-    def attachments(self, request: Request, pk: str) -> Response:
-        profile_id = self._pk()
-        self._require_visible(profile_id)
-        member = member_of(request)
-        if request.method == "POST":
-            form = s.AttachmentUploadSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            data = form.validated_data
-            attachment = services.attachment_add(
-                profile_id=profile_id,
-                author=member,
-                kind=data["kind"],
-                title=data["title"],
-                tlp=data.get("tlp"),
-                upload=data["file"],
-            )
-            return Response(s.AttachmentSerializer(attachment).data, status=201)
-        rows = Attachment.objects.visible_to(member).filter(profile_id=profile_id)
-        return Response(s.AttachmentSerializer(rows.select_related("uploaded_by"), many=True).data)
-
-    @extend_schema(
-        summary="One attachment's metadata",
-        description="Title, kind, label, sniffed content type, size and SHA-256. Reading a "
-        "TLP:AMBER or higher attachment's metadata is recorded in the audit trail.",
-        parameters=[JUSTIFICATION],
-        responses={200: s.AttachmentSerializer},
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachments/(?P<attachment_id>\d+)",
-        pagination_class=None,
-        filterset_class=None,
-    )
-    def attachment(self, request: Request, pk: str, attachment_id: str) -> Response:
-        attachment = self._visible_attachment(attachment_id)
-        if request.method == "GET":
-            audit.record_read(
-                actor=member_of(request),
-                object_type="attachment",
-                object_id=attachment.pk,
-                object_tlp=attachment.tlp,
-                detail={"profile": attachment.profile_id},
-            )
-        return Response(s.AttachmentSerializer(attachment).data)
-
-    @extend_schema(
-        summary="Download an attachment",
-        description="The stored (metadata-stripped) file, served as a download. Downloading "
-        "a TLP:AMBER or higher attachment is recorded in the audit trail.",
-        parameters=[JUSTIFICATION],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
-    )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachments/(?P<attachment_id>\d+)/content",
-        url_name="attachment-content",
-        pagination_class=None,
-        filterset_class=None,
-    )
-    def attachment_content(self, request: Request, pk: str, attachment_id: str) -> FileResponse:
-        attachment = self._visible_attachment(attachment_id)
-        extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-            attachment.content_type, "webp"
-        )
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=f"dix-attachment-{attachment.pk}.{extension}",
-            content_type=attachment.content_type,
-        )
-        response["Cache-Control"] = "private, no-store"
-        if request.method == "GET":
-            audit.record_read(
-                actor=member_of(request),
-                action="attachment.downloaded",
-                object_type="attachment",
-                object_id=attachment.pk,
-                object_tlp=attachment.tlp,
-                detail={"profile": attachment.profile_id, "sha256": attachment.sha256},
-            )
-        return response
+        return Response(IdentifierReadSerializer(rows, many=True).data)
 
     # --- helpers ----------------------------------------------------------------------------
-
-    def _pk(self) -> int:
-        return parse_id(self.kwargs["pk"])
-
-    def _require_visible(self, profile_id: int) -> None:
-        if (
-            not DeviceProfile.objects.visible_to(member_of(self.request))
-            .filter(pk=profile_id)
-            .exists()
-        ):
-            raise NotFound("Not found.")
 
     def _visible_revisions(self) -> QuerySet[ProfileRevision]:
         profile_id = self._pk()
@@ -528,11 +322,3 @@ class DeviceProfileViewSet(
         named |= parents_named(r.changes for r in revisions)
         visible = DeviceProfile.objects.visible_to(member_of(self.request)).filter(pk__in=named)
         return set(visible.values_list("id", flat=True))
-
-    def _visible_attachment(self, attachment_id: str) -> Attachment:
-        profile_id = self._pk()
-        return get_object_or_404(
-            Attachment.objects.visible_to(member_of(self.request)).select_related("uploaded_by"),
-            profile_id=profile_id,
-            pk=parse_id(attachment_id),
-        )

@@ -1,0 +1,98 @@
+"""The requesting member's API tokens (`/api/v1/tokens/`): list, issue, revoke."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.schema import PROBLEM
+from core.serializers import StrictFieldsMixin
+from core.strict import StrictRequestMixin
+from intel import services
+from intel.api.base import member_of
+from intel.models import ApiToken
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = (
+            "id",
+            "name",
+            "key_prefix",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        )
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        read_only=True, help_text="The bearer token. Shown once: store it now."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = (*ApiTokenSerializer.Meta.fields, "token")  # type: ignore[assignment]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="My API tokens",
+        description="The requesting member's tokens, without their secrets.",
+        responses={200: ApiTokenSerializer(many=True)},
+    ),
+    create=extend_schema(
+        summary="Issue a token",
+        description="Issue a named token, optionally expiring. The `token` value is in this "
+        "answer only; DIX keeps its hash.",
+        request=ApiTokenCreateSerializer,
+        responses={201: ApiTokenIssuedSerializer, 404: PROBLEM},
+        examples=[OpenApiExample("Token for a script", value={"name": "inbox-sync"})],
+    ),
+    destroy=extend_schema(
+        summary="Revoke a token",
+        description="Revoke one of your tokens. It stops working at once; the record stays.",
+        responses={204: None},
+    ),
+)
+class ApiTokenViewSet(
+    StrictRequestMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = ApiToken.objects.none()
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(member=member_of(self.request))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = ApiTokenCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        current = request.auth if isinstance(request.auth, ApiToken) else None
+        issued = services.token_issue(
+            member=member_of(request),
+            actor=member_of(request),
+            not_after=current.expires_at if current else None,
+            **form.validated_data,
+        )
+        body = ApiTokenSerializer(issued.token).data | {"token": issued.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.token_revoke(token=self.get_object(), actor=member_of(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
