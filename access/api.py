@@ -49,7 +49,7 @@ from intel.models import (
 # --- Serializers -----------------------------------------------------------------------------
 
 
-class AccessRequestMessageSerializer(serializers.ModelSerializer):
+class AccessRequestMessageSerializer(serializers.ModelSerializer[AccessRequestMessage]):
     author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -60,7 +60,7 @@ class AccessRequestMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GrantSerializer(serializers.ModelSerializer):
+class GrantSerializer(serializers.ModelSerializer[Grant]):
     """The access an approval gave, and whether it still holds."""
 
     organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
@@ -102,7 +102,7 @@ class GrantSerializer(serializers.ModelSerializer):
         return "active" if grant.expires_at > timezone.now() else "expired"
 
 
-class AccessRequestSerializer(serializers.ModelSerializer):
+class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
     """A request as both sides read it: the question, the exchange, the decision, the grant."""
 
     requester: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
@@ -175,7 +175,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         return dict(GrantSerializer(grant).data)
 
 
-class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     via_notice = serializers.IntegerField(
@@ -201,7 +201,7 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
-class ApproveSerializer(StrictFieldsMixin, serializers.Serializer):
+class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     scope = serializers.ChoiceField(
         choices=GrantScope.choices,
         default=GrantScope.OBJECT,
@@ -219,19 +219,19 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
+class ReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
 
-class OptionalReasonSerializer(StrictFieldsMixin, serializers.Serializer):
+class OptionalReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class MessageSerializer(StrictFieldsMixin, serializers.Serializer):
+class MessageSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     message = serializers.CharField(max_length=5000)
 
 
-class RequestableSerializer(serializers.Serializer):
+class RequestableSerializer(serializers.Serializer[Any]):
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.IntegerField()
     profile = serializers.IntegerField(
@@ -248,7 +248,7 @@ class RequestableSerializer(serializers.Serializer):
 # --- Filters ---------------------------------------------------------------------------------
 
 
-class AccessRequestFilter(django_filters.FilterSet):
+class AccessRequestFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     status = django_filters.MultipleChoiceFilter(
         choices=AccessRequestStatus.choices, help_text="Status(es); repeat for several."
     )
@@ -324,7 +324,7 @@ class AccessRequestViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[AccessRequest],
 ):
     queryset = AccessRequest.objects.none()  # the real one is per member: get_queryset()
     serializer_class = AccessRequestSerializer

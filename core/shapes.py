@@ -2,12 +2,12 @@
 so that the list is written once, in the renderer, and the schema cannot drift from it."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
-S = TypeVar("S", bound=type[serializers.Serializer])
+S = TypeVar("S", bound=type[serializers.Serializer[Any]])
 
 
 def describes(*names: str) -> Callable[[S], S]:

@@ -194,7 +194,8 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     recorded like its API detail read."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return self.model.objects.visible_to(request.user)
+        visible: QuerySet[Any] = self.model.objects.visible_to(request.user)
+        return visible
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

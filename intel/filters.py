@@ -11,7 +11,7 @@ from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP
 
 
-class DeviceProfileFilter(django_filters.FilterSet):
+class DeviceProfileFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     device_class = django_filters.MultipleChoiceFilter(
         choices=DeviceClass.choices, help_text="Device class; repeat for several."
     )
@@ -47,7 +47,7 @@ class DeviceProfileFilter(django_filters.FilterSet):
 
     @property
     def qs(self) -> QuerySet[DeviceProfile]:
-        queryset = super().qs
+        queryset: QuerySet[DeviceProfile] = super().qs
         if self.form.cleaned_data.get("retired") is None:
             queryset = queryset.filter(retired_at__isnull=True)
         return queryset
@@ -88,7 +88,7 @@ class DeviceProfileFilter(django_filters.FilterSet):
         return queryset.filter(condition)
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     country = CountryFilter()
 
     class Meta:

@@ -30,7 +30,7 @@ def decode_since(token: str) -> datetime:
     return moment
 
 
-class NoticeFilter(django_filters.FilterSet):
+class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     type = django_filters.MultipleChoiceFilter(
         field_name="notice_type", choices=NoticeType.choices, help_text="Notice type(s)."
     )

@@ -55,7 +55,7 @@ MAX_COUNT = 1_000_000  # far above any real seizure, far below the database's in
 # --- Serializers -----------------------------------------------------------------------------
 
 
-class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     """A profile you may see, or an `item_type` for devices without a profile."""
 
     profile = serializers.PrimaryKeyRelatedField(
@@ -78,7 +78,7 @@ class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     """A report as a desk files it."""
 
     country = CountryField(
@@ -171,7 +171,7 @@ def _member(context: dict[str, Any]) -> Member | None:
     return user if isinstance(user, Member) else None
 
 
-class SeizureLineSerializer(serializers.ModelSerializer):
+class SeizureLineSerializer(serializers.ModelSerializer[SeizureLine]):
     profile = serializers.IntegerField(source="profile_id", allow_null=True)
 
     class Meta:
@@ -179,12 +179,12 @@ class SeizureLineSerializer(serializers.ModelSerializer):
         fields = ("profile", "item_type", "quantity")
 
 
-class NoticeRefSerializer(serializers.Serializer):
+class NoticeRefSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     reference = serializers.CharField()
 
 
-class SeizureReportSerializer(serializers.ModelSerializer):
+class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
     """A report as the requesting member may receive it: lines of profiles they may not see
     are left out, and the notice is named only if they may see it."""
 
@@ -240,7 +240,7 @@ class SeizureReportSerializer(serializers.ModelSerializer):
         return SeizureLineSerializer(shown, many=True).data  # type: ignore[return-value]
 
 
-class SeizureFiguresSerializer(serializers.Serializer):
+class SeizureFiguresSerializer(serializers.Serializer[Any]):
     reports = serializers.IntegerField(help_text="Reports concerning the profile.")
     negative_reports = serializers.IntegerField(help_text="Of which: searched, nothing found.")
     quantity = serializers.IntegerField(help_text="Devices of this profile seized.")
@@ -251,7 +251,7 @@ class SeizureCountryMonthSerializer(SeizureFiguresSerializer):
     month = serializers.CharField(help_text="YYYY-MM, the month of the seizure.")
 
 
-class SeizureStatsSerializer(serializers.Serializer):
+class SeizureStatsSerializer(serializers.Serializer[Any]):
     profile = serializers.IntegerField()
     totals = SeizureFiguresSerializer()
     by_country_month = SeizureCountryMonthSerializer(many=True)
@@ -271,7 +271,7 @@ def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
 # --- Filters ---------------------------------------------------------------------------------
 
 
-class SeizureReportFilter(django_filters.FilterSet):
+class SeizureReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     """Each filter works on reports already cut by `visible_to`."""
 
     country = CountryFilter(field_name="country", help_text="ISO 3166-1 alpha-2.")
@@ -400,7 +400,7 @@ class SeizureReportViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[SeizureReport],
 ):
     queryset = SeizureReport.objects.none()
     serializer_class = SeizureReportSerializer

@@ -20,7 +20,7 @@ from intel.api.profile_children import AttachmentSerializer, AttachmentUploadSer
 from intel.models import Attachment, DeviceProfile
 
 
-class ProfileAttachmentActions(viewsets.GenericViewSet):
+class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
     """The attachment routes under one profile, read and written for the requesting member."""
 
     @extend_schema(

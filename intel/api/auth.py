@@ -64,7 +64,8 @@ def authenticate_token(raw: str) -> tuple[Member, ApiToken]:
     return token.member, token
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):
+# drf-spectacular's extension registry hook (`__init_subclass__`) is unannotated.
+class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = BearerTokenAuthentication
     name = "bearerAuth"
 

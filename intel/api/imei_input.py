@@ -110,7 +110,7 @@ def count_within_limit(imeis: list[Any], field: str) -> None:
         )
 
 
-class ImeiListSerializer(serializers.Serializer):
+class ImeiListSerializer(serializers.Serializer[Any]):
     """`{"imeis": [...]}`, or the bare JSON array `[...]` (read as the value of `imeis`, so
     its errors name `imeis` too). The fields describe the schema; `to_internal_value` checks
     the list with plain type tests (a `ListField` runs a field object per item)."""
@@ -145,7 +145,7 @@ class ImeiListSerializer(serializers.Serializer):
         return {"imeis": imeis}
 
 
-class ImeiCsvUploadSerializer(StrictFieldsMixin, serializers.Serializer):
+class ImeiCsvUploadSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     file = serializers.FileField(
         help_text="A CSV file (UTF-8): one IMEI per line, or IMEIs in the first column; a "
         f"header line is skipped. At most {MAX_ITEMS:,} lines and {MAX_BODY_BYTES:,} bytes."

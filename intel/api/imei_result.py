@@ -17,7 +17,7 @@ from intel.imei import REASONS, ImeiCheck
 from intel.models import TLP, DeviceClass
 
 
-class ImeiCheckItemSerializer(serializers.Serializer):
+class ImeiCheckItemSerializer(serializers.Serializer[Any]):
     input = serializers.CharField(help_text="The item as sent.")
     normalised = serializers.CharField(
         allow_null=True,
@@ -44,7 +44,7 @@ class ImeiCheckItemSerializer(serializers.Serializer):
     )
 
 
-class ImeiCheckProfileSerializer(serializers.Serializer):
+class ImeiCheckProfileSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     tlp = serializers.ChoiceField(choices=TLP.choices)
@@ -53,14 +53,14 @@ class ImeiCheckProfileSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="The profile: `GET` it for the details.")
 
 
-class ImeiCheckSummarySerializer(serializers.Serializer):
+class ImeiCheckSummarySerializer(serializers.Serializer[Any]):
     items = serializers.IntegerField()
     valid = serializers.IntegerField()
     invalid = serializers.IntegerField()
     matched = serializers.IntegerField(help_text="Valid items matching at least one profile.")
 
 
-class ImeiCheckResultSerializer(serializers.Serializer):
+class ImeiCheckResultSerializer(serializers.Serializer[Any]):
     summary = ImeiCheckSummarySerializer()
     sha256 = serializers.CharField(
         help_text="SHA-256 (hex) of the valid items' normalised forms in input order, one per "

@@ -13,7 +13,7 @@ from intel.models import Member
 from intel.permissions import can_file_profiles
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(serializers.ModelSerializer[Member]):
     organisation = OrganisationSerializer(read_only=True)
     may_file_profiles = serializers.SerializerMethodField()
 

@@ -9,7 +9,7 @@ from intel.filters import OrganisationFilter
 from intel.models import Organisation
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
     sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
@@ -19,7 +19,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         fields = ("id", "slug", "name", "kind", "country", "sponsor")
 
 
-class OrganisationRefSerializer(serializers.ModelSerializer):
+class OrganisationRefSerializer(serializers.ModelSerializer[Organisation]):
     class Meta:
         model = Organisation
         fields = ("id", "slug", "name", "kind", "country")
@@ -39,7 +39,7 @@ class OrganisationRefSerializer(serializers.ModelSerializer):
         responses={200: OrganisationSerializer},
     ),
 )
-class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[Organisation]):
     queryset = Organisation.objects.select_related("sponsor")
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilter

@@ -21,7 +21,7 @@ from intel.models.profiles import AttachmentKind
 from intel.models.tlp import TLP
 
 
-class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer[Identifier]):
     """`tac`: `value` is 8 digits. `tac_range`: `range_start` and `range_end` (8 digits each,
     start ≤ end); `value` is derived. `bluetooth_name`, `label_marking`: free `value`."""
 
@@ -61,7 +61,7 @@ class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return {"kind": kind, "value": value, "note": attrs.get("note", "")}
 
 
-class IdentifierReadSerializer(serializers.ModelSerializer):
+class IdentifierReadSerializer(serializers.ModelSerializer[Identifier]):
     range_start = serializers.CharField(source="tac_start")
     range_end = serializers.CharField(source="tac_end")
 
@@ -70,25 +70,29 @@ class IdentifierReadSerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "value", "range_start", "range_end", "is_test_value", "note")
 
 
-class DetectionSignatureSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class DetectionSignatureSerializer(
+    StrictFieldsMixin, serializers.ModelSerializer[DetectionSignature]
+):
     class Meta:
         model = DetectionSignature
         fields = ("method", "expected_outcome", "evidence", "reliability_note")
 
 
-class ConcealmentMethodSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class ConcealmentMethodSerializer(
+    StrictFieldsMixin, serializers.ModelSerializer[ConcealmentMethod]
+):
     class Meta:
         model = ConcealmentMethod
         fields = ("stage", "vector", "description")
 
 
-class SalesChannelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class SalesChannelSerializer(StrictFieldsMixin, serializers.ModelSerializer[SalesChannel]):
     class Meta:
         model = SalesChannel
         fields = ("kind", "platform", "address", "status", "notes")
 
 
-class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer[Supplier]):
     sales_channels = SalesChannelSerializer(many=True, required=False)
 
     class Meta:
@@ -96,7 +100,7 @@ class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         fields = ("name", "role", "country", "locality", "status", "notes", "sales_channels")
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
     uploaded_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -124,7 +128,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         )
 
 
-class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
+class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     file = serializers.FileField(help_text="A JPEG, PNG or WebP photo, or a PDF.")
     kind = serializers.ChoiceField(choices=AttachmentKind.choices)
     title = serializers.CharField(max_length=200)

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import StrictFieldsMixin
+from core.strict import AnyField
 from core.validators import validate_country
 from intel.api.base import NamedRecipientsMixin
 from intel.api.organisations import OrganisationRefSerializer
@@ -32,7 +33,7 @@ CONTENT_FIELDS = tuple(name for name in PROFILE_FIELDS if name != "tlp")
 RECIPIENTS = ("recipient_organisations", "recipient_members")
 
 
-def _seen_versions(field: serializers.Field) -> SeenVersions:
+def _seen_versions(field: AnyField) -> SeenVersions:
     """The versions the reader named in the serializer's context sees, kept in the context so
     that a list loads them once.
 
@@ -49,7 +50,8 @@ def _seen_versions(field: serializers.Field) -> SeenVersions:
                 "context={'reader': <Member>} (the viewset's get_serializer_context does)."
             )
         context["seen_versions"] = SeenVersions(context["reader"])
-    return context["seen_versions"]
+    seen: SeenVersions = context["seen_versions"]
+    return seen
 
 
 class _SeenVersionField(serializers.IntegerField):
@@ -63,14 +65,14 @@ class _SeenAtField(serializers.DateTimeField):
         return seen.at
 
 
-class _DeviceProfileListSerializer(serializers.ListSerializer):
+class _DeviceProfileListSerializer(serializers.ListSerializer[Any]):
     def to_representation(self, data: Any) -> Any:
         rows = list(data.all() if isinstance(data, Manager) else data)
         _seen_versions(self).load(rows)
         return super().to_representation(rows)
 
 
-class DeviceProfileSerializer(serializers.ModelSerializer):
+class DeviceProfileSerializer(serializers.ModelSerializer[DeviceProfile]):
     """A profile as the requesting member may receive it."""
 
     owner = OrganisationRefSerializer(read_only=True)
@@ -131,7 +133,7 @@ class DeviceProfileSerializer(serializers.ModelSerializer):
 
 
 class DeviceProfileWriteSerializer(
-    NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer
+    NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer[DeviceProfile]
 ):
     """Create or partially update a profile. Child lists, when sent, replace the whole list."""
 
@@ -192,11 +194,11 @@ class DeviceProfileWriteSerializer(
         return value
 
 
-class ProfileRetireSerializer(StrictFieldsMixin, serializers.Serializer):
+class ProfileRetireSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
 
-class ProfileRevisionSerializer(serializers.ModelSerializer):
+class ProfileRevisionSerializer(serializers.ModelSerializer[ProfileRevision]):
     author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )

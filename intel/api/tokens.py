@@ -16,7 +16,7 @@ from intel.api.base import member_of
 from intel.models import ApiToken
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
     class Meta:
         model = ApiToken
         fields = (
@@ -31,7 +31,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApiTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+class ApiTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -70,7 +70,7 @@ class ApiTokenViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[ApiToken],
 ):
     queryset = ApiToken.objects.none()
     serializer_class = ApiTokenSerializer

@@ -23,7 +23,7 @@ from notices.api.serializers import NoticeVersionSerializer, ReceiptSerializer
 from notices.models import Notice, NoticeReceipt, NoticeVersion
 
 
-class NoticeRecordActions(viewsets.GenericViewSet):
+class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
     """Receipts and versions of one notice the requesting member may see."""
 
     def _visible(self, queryset: QuerySet[Notice] | None = None) -> Notice:

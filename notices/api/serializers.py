@@ -16,7 +16,7 @@ from notices.rendering import PROFILE_SUMMARY_FIELDS
 
 
 @describes(*PROFILE_SUMMARY_FIELDS, "tacs")
-class NoticeProfileSerializer(serializers.Serializer):
+class NoticeProfileSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     aliases = serializers.ListField(child=serializers.CharField())
@@ -27,20 +27,20 @@ class NoticeProfileSerializer(serializers.Serializer):
     tacs = serializers.ListField(child=serializers.CharField())
 
 
-class NoticeIssuerSerializer(serializers.Serializer):
+class NoticeIssuerSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     slug = serializers.CharField()
     name = serializers.CharField()
     country = serializers.CharField()
 
 
-class NoticeAudienceSerializer(serializers.Serializer):
+class NoticeAudienceSerializer(serializers.Serializer[Any]):
     scope = serializers.ChoiceField(choices=AudienceScope.choices)
     organisations = serializers.ListField(child=serializers.CharField())
     countries = serializers.ListField(child=serializers.CharField())
 
 
-class NoticeSerializer(serializers.Serializer):
+class NoticeSerializer(serializers.Serializer[Any]):
     """A notice as the requesting member may receive it."""
 
     id = serializers.IntegerField()
@@ -69,7 +69,9 @@ class NoticeSerializer(serializers.Serializer):
     )
 
 
-class NoticeWriteSerializer(NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer):
+class NoticeWriteSerializer(
+    NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer[Notice]
+):
     """A draft's content, audience and label."""
 
     type = serializers.ChoiceField(source="notice_type", choices=NoticeType.choices)
@@ -115,7 +117,7 @@ class NoticeWriteSerializer(NamedRecipientsMixin, StrictFieldsMixin, serializers
             )
 
 
-class NoticeRevisionSerializer(StrictFieldsMixin, serializers.Serializer):
+class NoticeRevisionSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     """A new published version: the changed content and a change note."""
 
     change_note = serializers.CharField(max_length=2000)
@@ -138,15 +140,15 @@ class NoticeRevisionSerializer(StrictFieldsMixin, serializers.Serializer):
             )
 
 
-class WithdrawSerializer(StrictFieldsMixin, serializers.Serializer):
+class WithdrawSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
 
-class SupersedeSerializer(StrictFieldsMixin, serializers.Serializer):
+class SupersedeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     superseded_by = serializers.IntegerField(help_text="Id of the published successor notice.")
 
 
-class NoticeVersionSerializer(serializers.ModelSerializer):
+class NoticeVersionSerializer(serializers.ModelSerializer[NoticeVersion]):
     published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
     profiles = serializers.SerializerMethodField()
 
@@ -170,7 +172,7 @@ class NoticeVersionSerializer(serializers.ModelSerializer):
         return sorted(p.pk for p in version.profiles.all() if p.pk in visible)
 
 
-class ReceiptSerializer(serializers.ModelSerializer):
+class ReceiptSerializer(serializers.ModelSerializer[NoticeReceipt]):
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
 
