@@ -9,16 +9,14 @@ The rules live in `access.services`; docs/access-requests.md walks through them 
 from typing import Any
 
 import django_filters
-from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -28,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access import services as access
+from access.shapes import AccessRequestSerializer, readable_access_requests
 from core.conditional import conditional_response, list_etag
 from core.errors import NotFound
 from core.schema import IF_NONE_MATCH, PROBLEM
@@ -36,143 +35,12 @@ from core.strict import MAX_ID, StrictRequestMixin, parse_id
 from intel.api.base import member_of
 from intel.models import (
     AccessRequest,
-    AccessRequestMessage,
     AccessRequestStatus,
-    Attachment,
-    Grant,
     GrantScope,
     Member,
     Organisation,
     TargetType,
 )
-
-# --- Serializers -----------------------------------------------------------------------------
-
-
-class AccessRequestMessageSerializer(serializers.ModelSerializer):
-    author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-
-    class Meta:
-        model = AccessRequestMessage
-        fields = ("kind", "author", "text", "created_at")
-        read_only_fields = fields
-
-
-class GrantSerializer(serializers.ModelSerializer):
-    """The access an approval gave, and whether it still holds."""
-
-    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The organisation that sees the object."
-    )
-    member: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        help_text="For a TLP:RED object: the one person who sees it.",
-    )
-    granted_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    revoked_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    state = serializers.SerializerMethodField(help_text="`active`, `expired` or `revoked`.")
-
-    class Meta:
-        model = Grant
-        fields = (
-            "id",
-            "organisation",
-            "member",
-            "scope",
-            "state",
-            "created_at",
-            "expires_at",
-            "granted_by",
-            "revoked_at",
-            "revoked_by",
-            "revoke_reason",
-        )
-        read_only_fields = fields
-
-    def get_state(self, grant: Grant) -> str:
-        if grant.revoked_at is not None:
-            return "revoked"
-        return "active" if grant.expires_at > timezone.now() else "expired"
-
-
-class AccessRequestSerializer(serializers.ModelSerializer):
-    """A request as both sides read it: the question, the exchange, the decision, the grant."""
-
-    requester: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The requesting organisation."
-    )
-    on_behalf_of: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The sponsored authority to be granted."
-    )
-    owner: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The deciding organisation."
-    )
-    decided_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    via_notice = serializers.IntegerField(source="via_notice_id", read_only=True, allow_null=True)
-    target_url = serializers.SerializerMethodField(
-        help_text="Where the object is read once granted."
-    )
-    messages = AccessRequestMessageSerializer(many=True, read_only=True)
-    grant = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AccessRequest
-        fields = (
-            "id",
-            "status",
-            "target_type",
-            "target_id",
-            "target_url",
-            "via_notice",
-            "requester",
-            "organisation",
-            "on_behalf_of",
-            "owner",
-            "purpose",
-            "legal_basis",
-            "case_reference",
-            "requested_days",
-            "messages",
-            "decided_by",
-            "decided_at",
-            "decision_reason",
-            "grant",
-            "created_at",
-            "updated_at",
-        )
-        read_only_fields = fields
-
-    def get_target_url(self, req: AccessRequest) -> str | None:
-        if req.target_type == TargetType.PROFILE:
-            return reverse("profile-detail", kwargs={"pk": req.target_id})
-        if req.target_type == TargetType.NOTICE:
-            return reverse("notice-detail", kwargs={"pk": req.target_id})
-        profile_id = getattr(req, "attachment_profile_id", None)
-        if profile_id is None:  # the attachment is gone
-            return None
-        return reverse(
-            "profile-attachment", kwargs={"pk": profile_id, "attachment_id": req.target_id}
-        )
-
-    @extend_schema_field(GrantSerializer(allow_null=True))
-    def get_grant(self, req: AccessRequest) -> dict[str, Any] | None:
-        try:
-            grant = req.grant
-        except Grant.DoesNotExist:
-            return None
-        return dict(GrantSerializer(grant).data)
 
 
 class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -334,32 +202,7 @@ class AccessRequestViewSet(
     def get_queryset(self) -> QuerySet[AccessRequest]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no member
             return AccessRequest.objects.none()
-        attachment_profile = Attachment.objects.filter(pk=OuterRef("target_id")).values(
-            "profile_id"
-        )[:1]
-        return (
-            AccessRequest.objects.visible_to(member_of(self.request))
-            .select_related(
-                "requester",
-                "organisation",
-                "on_behalf_of",
-                "owner",
-                "decided_by",
-                "grant__organisation",
-                "grant__member",
-                "grant__granted_by",
-                "grant__revoked_by",
-            )
-            .prefetch_related(
-                Prefetch("messages", queryset=AccessRequestMessage.objects.select_related("author"))
-            )
-            .annotate(
-                attachment_profile_id=Case(
-                    When(target_type=TargetType.ATTACHMENT, then=Subquery(attachment_profile)),
-                    default=None,
-                )
-            )
-        )
+        return readable_access_requests(member_of(self.request))
 
     # --- reads -----------------------------------------------------------------------------
 

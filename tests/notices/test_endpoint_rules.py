@@ -12,7 +12,7 @@ from django.utils import timezone
 from intel.models import TLP
 from notices.models import NoticeReceipt
 from tests.helpers.webhooks import NOTICES, SUBSCRIPTIONS, issue, receiver, subscribe
-from webhooks.delivery import deliver_due
+from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 # The loopback receiver that verifies signatures, and a published GREEN notice.

@@ -1,11 +1,11 @@
-"""`webhooks.delivery.payload_bodies`: the bodies a fan-out would send, without sending them
+"""`webhooks.engine.payload_bodies`: the bodies a fan-out would send, without sending them
 (bench/fanout's anchor sends exactly these)."""
 
 import json
 
 from intel.models import TLP
 from notices import services as notice_services
-from webhooks.delivery import payload_bodies
+from webhooks.engine import payload_bodies
 from webhooks.models import Delivery, Subscription
 
 
