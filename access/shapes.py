@@ -1,5 +1,6 @@
 """What an access request looks like to its parties: the serializers of its output and the
-queryset they read, one definition for the API, its schema and the webhook payloads."""
+queryset they read, one definition for the API, its schema and the webhook payloads; and
+what a notice lets a member request."""
 
 from typing import Any
 
@@ -175,3 +176,17 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         except Grant.DoesNotExist:
             return None
         return dict(GrantSerializer(grant).data)
+
+
+class RequestableSerializer(serializers.Serializer):
+    target_type = serializers.ChoiceField(choices=TargetType.choices)
+    target_id = serializers.IntegerField()
+    profile = serializers.IntegerField(
+        source="profile_id", allow_null=True, help_text="An attachment's profile."
+    )
+    owner = serializers.CharField(source="owner.slug", help_text="The deciding organisation.")
+    open_request = serializers.IntegerField(
+        source="open_request_id",
+        allow_null=True,
+        help_text="Your organisation's open request for it, if any.",
+    )
