@@ -4,7 +4,6 @@ cannot be served fail visibly instead of blocking others."""
 
 from datetime import timedelta
 
-import pytest
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -13,17 +12,8 @@ from django.utils import timezone
 from intel.models import TLP
 from notices.models import NoticeReceipt
 from tests.helpers.webhooks import NOTICES, SUBSCRIPTIONS, issue, receiver, subscribe
-from webhooks.engine import deliver_due, lease_due, notice_payload, pipeline
+from webhooks.engine import deliver_due, lease_due, pipeline
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
-
-
-@pytest.fixture(autouse=True)
-def _no_notice_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker keeps notices and their published versions by id; a rolled-back test
-    database hands the same ids out again, so each test starts with nothing kept."""
-    monkeypatch.setattr(notice_payload, "_contents", {})
-    monkeypatch.setattr(notice_payload, "_versions", {})
-
 
 # The loopback receiver that verifies signatures, and a published GREEN notice.
 __all__ = ["issue", "receiver"]  # fixtures used by name
