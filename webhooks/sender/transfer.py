@@ -19,7 +19,8 @@ log = logging.getLogger("dix.webhooks")
 RESPONSE_BODY_CAP = 4096
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header's wait in seconds (delay-seconds or an HTTP date), or None."""
     if not value:
         return None
     try:
@@ -139,7 +140,7 @@ class Transfer:
             # error) would fail the recording of the whole flush, and so every delivery.
             error=error[:500].replace("\x00", "\ufffd"),
             response_body=body.replace("\x00", "\ufffd"),
-            retry_after=_retry_after(self.retry_after) if status is not None else None,
+            retry_after=retry_after_seconds(self.retry_after) if status is not None else None,
         )
 
 
