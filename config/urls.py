@@ -1,3 +1,5 @@
+"""The root URLconf: health checks, admin, the OpenAPI documents, `/api/v1/` and `/taxii2/`."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView

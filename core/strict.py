@@ -205,6 +205,11 @@ class StrictRequestMixin:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]  # authenticated first
+        # A path's ids are ASCII digits: URL patterns' `\d` and int() also take the digits of
+        # other scripts ("\u0661" would be 1), which would reach an object by another name.
+        for name, value in kwargs.items():
+            if name in ("pk", "number") or name.endswith("_id"):
+                parse_id(value)
         check_query(request.query_params, *accepted_query_parameters(self))
         if request.method == "DELETE" or (
             not self.accepts_body and request.method not in ("GET", "HEAD", "OPTIONS")
@@ -232,7 +237,7 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 
 # What an `IdFilter` gives its method. Not `int` itself: drf-spectacular reads a method's `int`
-# hint as the parameter's type, and the schema has always described these as strings.
+# hint as the parameter's type, and the schema describes these as strings.
 FilterId = NewType("FilterId", int)
 
 

@@ -1,0 +1,1 @@
+"""The STIX/TAXII exchange: what a member may see of profiles, notices and seizures, as STIX 2.1."""

@@ -1,3 +1,5 @@
+"""The Django app of the exchange: STIX 2.1 exports and the TAXII 2.1 server (no models)."""
+
 from django.apps import AppConfig
 
 

@@ -1,0 +1,1 @@
+"""What spans the apps: cross-app commands, health checks and retention."""

@@ -1,3 +1,5 @@
+"""The Django app of operations: commands spanning apps, health checks, retention (no models)."""
+
 from django.apps import AppConfig
 
 

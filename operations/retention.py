@@ -90,8 +90,8 @@ def _ended_grants(cutoff: datetime) -> "models.QuerySet[Any]":
     )
 
 
-def _closed_requests(cutoff: datetime) -> "models.QuerySet[Any]":
-    # Runs after the grants rule: a request whose grant is still there is still live.
+def _closed_access_requests(cutoff: datetime) -> "models.QuerySet[Any]":
+    # Runs after the grants rule: an access request whose grant is still there is still live.
     return AccessRequest.objects.filter(
         status__in=CLOSED, updated_at__lt=cutoff, grant__isnull=True
     )
@@ -101,20 +101,20 @@ def _expired_sessions(cutoff: datetime) -> "models.QuerySet[Any]":
     return Session.objects.filter(expire_date__lt=cutoff)
 
 
-# The labels reports and `retention.run` audit events give the outbox's models: the ones they
-# had when the audit trail began recording them, so that its counts stay comparable.
+# The labels reports and `retention.run` audit events give the outbox's models: the audit
+# trail's own names for them, so that its counts stay comparable across its whole history.
 LABELS = {
     "webhooks.Delivery": "notices.Delivery",
     "webhooks.DeliveryAttempt": "notices.DeliveryAttempt",
 }
 
-# In this order: attempts before their deliveries, grants before their requests.
+# In this order: attempts before their deliveries, grants before their access requests.
 RULES = (
     Rule("notices.DeliveryAttempt", "DIX_RETENTION_DELIVERIES_DAYS", _old_attempts),
     Rule("notices.Delivery", "DIX_RETENTION_DELIVERIES_DAYS", _old_deliveries),
     Rule("intel.ApiToken", "DIX_RETENTION_TOKENS_DAYS", _old_tokens),
     Rule("intel.Grant", "DIX_RETENTION_ACCESS_DAYS", _ended_grants),
-    Rule("intel.AccessRequest", "DIX_RETENTION_ACCESS_DAYS", _closed_requests),
+    Rule("intel.AccessRequest", "DIX_RETENTION_ACCESS_DAYS", _closed_access_requests),
     Rule("sessions.Session", None, _expired_sessions),
 )
 

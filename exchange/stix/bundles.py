@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.errors import Conflict
-from exchange.stix import objects as o
 from exchange.stix.entry import Entry
-from exchange.stix.mapping import Scope, collect
+from exchange.stix.mapping.audience import Scope
+from exchange.stix.mapping.export import collect
+from exchange.stix.objects import profile_id, references
 from intel.models import DeviceProfile, Member, tlp_labels_up_to
 from notices.models import PUBLIC_STATES, Notice, NoticeVersion
 
@@ -32,7 +33,7 @@ def profile_bundle(member: Member, profile_pk: int) -> dict[str, Any] | None:
         return None
     scope = Scope(profile_ids=frozenset({profile_pk}), notice_ids=frozenset(), directory=False)
     return bundle(
-        collect(member, scope), root=o.profile_id(profile_pk), pool=_parents(member, {profile_pk})
+        collect(member, scope), root=profile_id(profile_pk), pool=_parents(member, {profile_pk})
     )
 
 
@@ -100,7 +101,7 @@ def bundle(entries: Iterable[Entry], *, root: str, pool: Iterable[Entry] = ()) -
     pending = list(content)
     while pending:
         obj = pending.pop()
-        for ref in o.references(obj) | set(obj.get("extensions", {})):
+        for ref in references(obj) | set(obj.get("extensions", {})):
             if ref not in used and ref in latest:
                 used.add(ref)
                 pending.append(latest[ref])

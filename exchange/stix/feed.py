@@ -8,20 +8,21 @@ the mapping decides what exists and who sees it, through the models' `visible_to
 """
 
 from datetime import datetime
-from typing import Any
 
-from exchange.stix import mapping
 from exchange.stix.entry import Entry
+from exchange.stix.mapping.export import member_entries
+from exchange.stix.mapping.window import Span
+from exchange.stix.mapping.window import window as mapping_window
 from intel.models import Member
 
 
 def entries(member: Member) -> list[Entry]:
     """Every STIX object version `member` may see, sorted by (date_added, stix_id, version)."""
-    return mapping.member_entries(member)
+    return member_entries(member)
 
 
-def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entry], Any]:
+def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entry], Span]:
     """Every version of the objects with a version added from `since` up to a cut that the
     answer's span gives (`span.holds(date_added)`), so that a TAXII page is built from about
-    `size` objects per source, not from the whole feed (see `exchange.stix.mapping.window`)."""
-    return mapping.window(member, since, size)
+    `size` objects per source, not from the whole feed (`exchange.stix.mapping.window`)."""
+    return mapping_window(member, since, size)

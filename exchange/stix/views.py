@@ -23,7 +23,7 @@ from core.errors import NotFound
 from core.schema import PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from exchange.stix import bundles
-from exchange.stix import objects as o
+from exchange.stix.objects import PROFILE_EXTENSION_ID, SCHEMA_FILE, TLP_MARKING_IDS, tlp_marking
 from intel import audit
 from intel.api.base import member_of
 from intel.models import DeviceProfile
@@ -94,10 +94,10 @@ BUNDLE_EXAMPLE = {
             "device_class": "mini_phone",
             "tac_ranges": [{"start": "00123456", "end": "00123456"}],
             "revision": 2,
-            "object_marking_refs": [o.TLP_MARKING_IDS["TLP:GREEN"]],
-            "extensions": {o.PROFILE_EXTENSION_ID: {"extension_type": "new-sdo"}},
+            "object_marking_refs": [TLP_MARKING_IDS["TLP:GREEN"]],
+            "extensions": {PROFILE_EXTENSION_ID: {"extension_type": "new-sdo"}},
         },
-        o.tlp_marking("TLP:GREEN"),
+        tlp_marking("TLP:GREEN"),
     ],
 }
 STIX_RESPONSE = {
@@ -169,7 +169,7 @@ class NoticeStixView(_BundleView):
 
 @cache
 def _profile_schema() -> dict[str, Any]:
-    with o.SCHEMA_FILE.open(encoding="utf-8") as handle:
+    with SCHEMA_FILE.open(encoding="utf-8") as handle:
         schema: dict[str, Any] = json.load(handle)
     return schema
 

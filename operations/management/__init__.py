@@ -1,0 +1,1 @@
+"""Operations' management commands (Django's layout)."""

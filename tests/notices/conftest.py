@@ -36,17 +36,7 @@ from intel.models import Member
 from notices.models import Notice
 from tests.notices.receiver import Receiver
 from webhooks import services as webhook_services
-from webhooks.engine import notice_payload
 from webhooks.models import Delivery, DeliveryState, Subscription
-
-
-@pytest.fixture(autouse=True)
-def _no_notice_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A delivering process keeps notices and their published versions by id; a rolled-back
-    test database hands the same ids out again, so each test starts with nothing kept."""
-    monkeypatch.setattr(notice_payload, "_contents", {})
-    monkeypatch.setattr(notice_payload, "_versions", {})
-
 
 # What the worker processes run with: loopback allowed, fast retries (1 s, 1 s, 2 s), a sweep
 # every second, short timeouts and leases.

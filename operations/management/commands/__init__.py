@@ -1,0 +1,1 @@
+"""The commands that span apps: `load_demo`, `run_all`, `retention`."""
