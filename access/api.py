@@ -8,272 +8,40 @@ The rules live in `access.services`; docs/access-requests.md walks through them 
 
 from typing import Any
 
-import django_filters
-from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access import services as access
+from access.inputs import (
+    AccessRequestCreateSerializer,
+    AccessRequestFilter,
+    ApproveSerializer,
+    MessageSerializer,
+    OptionalReasonSerializer,
+    ReasonSerializer,
+)
+from access.shapes import AccessRequestSerializer, RequestableSerializer, readable_access_requests
 from core.conditional import conditional_response, list_etag
 from core.errors import NotFound
 from core.schema import IF_NONE_MATCH, PROBLEM
-from core.serializers import StrictFieldsMixin
-from core.strict import MAX_ID, StrictRequestMixin, parse_id
+from core.strict import StrictRequestMixin, parse_id
 from intel.api.base import member_of
 from intel.models import (
     AccessRequest,
-    AccessRequestMessage,
-    AccessRequestStatus,
-    Attachment,
-    Grant,
-    GrantScope,
-    Member,
-    Organisation,
-    TargetType,
 )
-
-# --- Serializers -----------------------------------------------------------------------------
-
-
-class AccessRequestMessageSerializer(serializers.ModelSerializer[AccessRequestMessage]):
-    author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-
-    class Meta:
-        model = AccessRequestMessage
-        fields = ("kind", "author", "text", "created_at")
-        read_only_fields = fields
-
-
-class GrantSerializer(serializers.ModelSerializer[Grant]):
-    """The access an approval gave, and whether it still holds."""
-
-    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The organisation that sees the object."
-    )
-    member: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        help_text="For a TLP:RED object: the one person who sees it.",
-    )
-    granted_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    revoked_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    state = serializers.SerializerMethodField(help_text="`active`, `expired` or `revoked`.")
-
-    class Meta:
-        model = Grant
-        fields = (
-            "id",
-            "organisation",
-            "member",
-            "scope",
-            "state",
-            "created_at",
-            "expires_at",
-            "granted_by",
-            "revoked_at",
-            "revoked_by",
-            "revoke_reason",
-        )
-        read_only_fields = fields
-
-    def get_state(self, grant: Grant) -> str:
-        if grant.revoked_at is not None:
-            return "revoked"
-        return "active" if grant.expires_at > timezone.now() else "expired"
-
-
-class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
-    """A request as both sides read it: the question, the exchange, the decision, the grant."""
-
-    requester: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The requesting organisation."
-    )
-    on_behalf_of: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The sponsored authority to be granted."
-    )
-    owner: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The deciding organisation."
-    )
-    decided_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
-    via_notice = serializers.IntegerField(source="via_notice_id", read_only=True, allow_null=True)
-    target_url = serializers.SerializerMethodField(
-        help_text="Where the object is read once granted."
-    )
-    messages = AccessRequestMessageSerializer(many=True, read_only=True)
-    grant = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AccessRequest
-        fields = (
-            "id",
-            "status",
-            "target_type",
-            "target_id",
-            "target_url",
-            "via_notice",
-            "requester",
-            "organisation",
-            "on_behalf_of",
-            "owner",
-            "purpose",
-            "legal_basis",
-            "case_reference",
-            "requested_days",
-            "messages",
-            "decided_by",
-            "decided_at",
-            "decision_reason",
-            "grant",
-            "created_at",
-            "updated_at",
-        )
-        read_only_fields = fields
-
-    def get_target_url(self, req: AccessRequest) -> str | None:
-        if req.target_type == TargetType.PROFILE:
-            return reverse("profile-detail", kwargs={"pk": req.target_id})
-        if req.target_type == TargetType.NOTICE:
-            return reverse("notice-detail", kwargs={"pk": req.target_id})
-        profile_id = getattr(req, "attachment_profile_id", None)
-        if profile_id is None:  # the attachment is gone
-            return None
-        return reverse(
-            "profile-attachment", kwargs={"pk": profile_id, "attachment_id": req.target_id}
-        )
-
-    @extend_schema_field(GrantSerializer(allow_null=True))
-    def get_grant(self, req: AccessRequest) -> dict[str, Any] | None:
-        try:
-            grant = req.grant
-        except Grant.DoesNotExist:
-            return None
-        return dict(GrantSerializer(grant).data)
-
-
-class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    via_notice = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ID,
-        required=False,
-        allow_null=True,
-        help_text="The notice through which you learnt of an object you do not see.",
-    )
-    purpose = serializers.CharField(max_length=5000, help_text="Why you need it.")
-    legal_basis = serializers.CharField(max_length=500)
-    case_reference = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
-    requested_days = serializers.IntegerField(min_value=1, max_value=access.MAX_GRANT_DAYS)
-    on_behalf_of: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Organisation.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="Slug of a national authority your organisation sponsors, to be granted "
-        "instead of your organisation.",
-    )
-
-
-class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    scope = serializers.ChoiceField(
-        choices=GrantScope.choices,
-        default=GrantScope.OBJECT,
-        help_text="`with_attachments` (profiles only) also shows the profile's attachments.",
-    )
-    days = serializers.IntegerField(
-        min_value=1,
-        max_value=access.MAX_GRANT_DAYS,
-        required=False,
-        help_text="Duration from now; default: the requested duration.",
-    )
-    expires_at = serializers.DateTimeField(
-        required=False, help_text="An exact expiry instead of `days`."
-    )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class ReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000)
-
-
-class OptionalReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class MessageSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    message = serializers.CharField(max_length=5000)
-
-
-class RequestableSerializer(serializers.Serializer[Any]):
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField()
-    profile = serializers.IntegerField(
-        source="profile_id", allow_null=True, help_text="An attachment's profile."
-    )
-    owner = serializers.CharField(source="owner.slug", help_text="The deciding organisation.")
-    open_request = serializers.IntegerField(
-        source="open_request_id",
-        allow_null=True,
-        help_text="Your organisation's open request for it, if any.",
-    )
-
-
-# --- Filters ---------------------------------------------------------------------------------
-
-
-class AccessRequestFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
-    status = django_filters.MultipleChoiceFilter(
-        choices=AccessRequestStatus.choices, help_text="Status(es); repeat for several."
-    )
-    target_type = django_filters.ChoiceFilter(choices=TargetType.choices)
-    role = django_filters.ChoiceFilter(
-        choices=[("sent", "sent"), ("received", "received")],
-        method="filter_role",
-        help_text="`sent`: made by or for your organisation; `received`: yours to decide.",
-    )
-
-    class Meta:
-        model = AccessRequest
-        fields: list[str] = []
-
-    def filter_role(
-        self, queryset: QuerySet[AccessRequest], name: str, value: str
-    ) -> QuerySet[AccessRequest]:
-        member: Member = self.request.user
-        mine = Q(organisation_id=member.organisation_id) | Q(on_behalf_of_id=member.organisation_id)
-        if value == "sent":
-            return queryset.filter(mine)
-        if member.is_secretariat_coordinator:
-            return queryset.exclude(mine)
-        return queryset.filter(owner_id=member.organisation_id).exclude(mine)
-
 
 # --- Views -----------------------------------------------------------------------------------
 
@@ -324,7 +92,7 @@ class AccessRequestViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet[AccessRequest],
+    viewsets.GenericViewSet,
 ):
     queryset = AccessRequest.objects.none()  # the real one is per member: get_queryset()
     serializer_class = AccessRequestSerializer
@@ -334,32 +102,7 @@ class AccessRequestViewSet(
     def get_queryset(self) -> QuerySet[AccessRequest]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no member
             return AccessRequest.objects.none()
-        attachment_profile = Attachment.objects.filter(pk=OuterRef("target_id")).values(
-            "profile_id"
-        )[:1]
-        return (
-            AccessRequest.objects.visible_to(member_of(self.request))
-            .select_related(
-                "requester",
-                "organisation",
-                "on_behalf_of",
-                "owner",
-                "decided_by",
-                "grant__organisation",
-                "grant__member",
-                "grant__granted_by",
-                "grant__revoked_by",
-            )
-            .prefetch_related(
-                Prefetch("messages", queryset=AccessRequestMessage.objects.select_related("author"))
-            )
-            .annotate(
-                attachment_profile_id=Case(
-                    When(target_type=TargetType.ATTACHMENT, then=Subquery(attachment_profile)),
-                    default=None,
-                )
-            )
-        )
+        return readable_access_requests(member_of(self.request))
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -446,12 +189,12 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        request_id = self._visible_pk()
+        access_request_id = self._visible_pk()
         form = ApproveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         access.access_request_approve(
-            request_id=request_id,
+            request_id=access_request_id,
             member=member_of(request),
             scope=data["scope"],
             days=data.get("days"),
@@ -459,7 +202,7 @@ class AccessRequestViewSet(
             note=data["note"],
             http_request=request,
         )
-        return Response(self._render(request_id))
+        return Response(self._render(access_request_id))
 
     @extend_schema(
         summary="Deny",
@@ -473,16 +216,16 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def deny(self, request: Request, pk: str) -> Response:
-        request_id = self._visible_pk()
+        access_request_id = self._visible_pk()
         form = ReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_deny(
-            request_id=request_id,
+            request_id=access_request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
         )
-        return Response(self._render(request_id))
+        return Response(self._render(access_request_id))
 
     @extend_schema(
         summary="Ask the requester for more",
@@ -500,16 +243,16 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"], url_path="request-info", url_name="request-info")
     def request_info(self, request: Request, pk: str) -> Response:
-        request_id = self._visible_pk()
+        access_request_id = self._visible_pk()
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_request_info(
-            request_id=request_id,
+            request_id=access_request_id,
             member=member_of(request),
             message=form.validated_data["message"],
             http_request=request,
         )
-        return Response(self._render(request_id))
+        return Response(self._render(access_request_id))
 
     @extend_schema(
         summary="Answer the decider",
@@ -527,16 +270,16 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def answer(self, request: Request, pk: str) -> Response:
-        request_id = self._visible_pk()
+        access_request_id = self._visible_pk()
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_answer(
-            request_id=request_id,
+            request_id=access_request_id,
             member=member_of(request),
             message=form.validated_data["message"],
             http_request=request,
         )
-        return Response(self._render(request_id))
+        return Response(self._render(access_request_id))
 
     @extend_schema(
         summary="Withdraw",
@@ -551,16 +294,16 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        request_id = self._visible_pk()
+        access_request_id = self._visible_pk()
         form = OptionalReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_withdraw(
-            request_id=request_id,
+            request_id=access_request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
         )
-        return Response(self._render(request_id))
+        return Response(self._render(access_request_id))
 
     @extend_schema(
         summary="Revoke the grant",
@@ -577,16 +320,16 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
-        request_id = self._visible_pk()
+        access_request_id = self._visible_pk()
         form = ReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.grant_revoke(
-            request_id=request_id,
+            request_id=access_request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
         )
-        return Response(self._render(request_id))
+        return Response(self._render(access_request_id))
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -594,13 +337,13 @@ class AccessRequestViewSet(
         return parse_id(self.kwargs["pk"])
 
     def _visible_pk(self) -> int:
-        """The path's request id if the member sees the request: a foreign request is 404
-        before its body is even read."""
+        """The path's access request id if the member sees it: a foreign access request is
+        404 before the HTTP request's body is even read."""
         pk = self._pk()
         if not AccessRequest.objects.visible_to(member_of(self.request)).filter(pk=pk).exists():
             raise NotFound("Not found.")
         return pk
 
-    def _render(self, request_id: int) -> dict[str, Any]:
-        row = get_object_or_404(self.get_queryset(), pk=request_id)
-        return dict(AccessRequestSerializer(row).data)
+    def _render(self, access_request_id: int) -> dict[str, Any]:
+        access_request = get_object_or_404(self.get_queryset(), pk=access_request_id)
+        return dict(AccessRequestSerializer(access_request).data)

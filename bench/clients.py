@@ -7,7 +7,7 @@ Starts bench/receiver.py on 127.0.0.1 and, in a fresh process for each (client, 
 connections, nothing else: no signing, no database. Prints POSTs/s and the CPU seconds the
 client's process used, best run of each. Clients: pycurl (libcurl's multi interface, DIX's
 sender), aiohttp, and, when installed, pyreqwest, curl_cffi and httpx. This is the measurement
-behind the choice of DIX's sender (webhooks/webhooks.py). `--json`/`--out` write a result file
+behind the choice of DIX's sender (webhooks/sender/). `--json`/`--out` write a result file
 (bench/README.md): figures per client, and each client's rate over pycurl's (DIX's sender).
 """
 

@@ -575,7 +575,7 @@ def run_round(
 
 def anchor_payloads(notice_id: int, secrets_file: Path, out: Path) -> Path:
     """The same signed payloads DIX sent: same URL, webhook-id, rendered body and secret."""
-    from webhooks.delivery import payload_bodies
+    from webhooks.engine import payload_bodies
     from webhooks.models import Delivery
 
     secrets = json.loads(secrets_file.read_text())

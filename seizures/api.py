@@ -19,7 +19,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -46,6 +45,13 @@ from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices.models import Notice
 from seizures import services as seizures
 from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
+from seizures.shapes import (
+    SeizureReportSerializer,
+    SeizureStatsSerializer,
+    readable_seizure_reports,
+    render_stats,
+    rendering_context,
+)
 
 # Annotations inside the viewsets cannot say `list[...]`: there `list` is the list action.
 Rendered = list[dict[str, Any]]
@@ -55,7 +61,7 @@ MAX_COUNT = 1_000_000  # far above any real seizure, far below the database's in
 # --- Serializers -----------------------------------------------------------------------------
 
 
-class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     """A profile you may see, or an `item_type` for devices without a profile."""
 
     profile = serializers.PrimaryKeyRelatedField(
@@ -78,7 +84,7 @@ class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any])
         return attrs
 
 
-class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     """A report as a desk files it."""
 
     country = CountryField(
@@ -171,107 +177,10 @@ def _member(context: dict[str, Any]) -> Member | None:
     return user if isinstance(user, Member) else None
 
 
-class SeizureLineSerializer(serializers.ModelSerializer[SeizureLine]):
-    profile = serializers.IntegerField(source="profile_id", allow_null=True)
-
-    class Meta:
-        model = SeizureLine
-        fields = ("profile", "item_type", "quantity")
-
-
-class NoticeRefSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
-
-
-class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
-    """A report as the requesting member may receive it: lines of profiles they may not see
-    are left out, and the notice is named only if they may see it."""
-
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
-    reported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
-    recipient_organisations = serializers.SlugRelatedField(  # type: ignore[var-annotated]
-        slug_field="slug", many=True, read_only=True
-    )
-    notice = serializers.SerializerMethodField()
-    lines = serializers.SerializerMethodField()
-
-    class Meta:
-        model = SeizureReport
-        fields = (
-            "id",
-            "organisation",
-            "reported_by",
-            "country",
-            "seized_on",
-            "facility_type",
-            "facilities_searched",
-            "notice",
-            "operation",
-            "detection_method",
-            "concealment_method",
-            "tacs_observed",
-            "cash_amount",
-            "cash_currency",
-            "negative_result",
-            "notes",
-            "tlp",
-            "recipient_organisations",
-            "lines",
-            "created_at",
-        )
-        read_only_fields = fields
-
-    @extend_schema_field(NoticeRefSerializer(allow_null=True))
-    def get_notice(self, report: SeizureReport) -> dict[str, Any] | None:
-        if report.notice_id is None or report.notice_id not in self.context["visible_notices"]:
-            return None
-        assert report.notice is not None
-        return {"id": report.notice_id, "reference": report.notice.reference}
-
-    @extend_schema_field(SeizureLineSerializer(many=True))
-    def get_lines(self, report: SeizureReport) -> list[dict[str, Any]]:
-        visible = self.context["visible_profiles"]
-        shown = [
-            line
-            for line in report.lines.all()
-            if line.profile_id is None or line.profile_id in visible
-        ]
-        return SeizureLineSerializer(shown, many=True).data  # type: ignore[return-value]
-
-
-class SeizureFiguresSerializer(serializers.Serializer[Any]):
-    reports = serializers.IntegerField(help_text="Reports concerning the profile.")
-    negative_reports = serializers.IntegerField(help_text="Of which: searched, nothing found.")
-    quantity = serializers.IntegerField(help_text="Devices of this profile seized.")
-
-
-class SeizureCountryMonthSerializer(SeizureFiguresSerializer):
-    country = serializers.CharField()
-    month = serializers.CharField(help_text="YYYY-MM, the month of the seizure.")
-
-
-class SeizureStatsSerializer(serializers.Serializer[Any]):
-    profile = serializers.IntegerField()
-    totals = SeizureFiguresSerializer()
-    by_country_month = SeizureCountryMonthSerializer(many=True)
-
-
-def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
-    return {
-        "profile": stats.profile_id,
-        "totals": vars(stats.totals),
-        "by_country_month": [
-            {"country": country, "month": month, **vars(figures)}
-            for country, month, figures in stats.by_country_month
-        ],
-    }
-
-
 # --- Filters ---------------------------------------------------------------------------------
 
 
-class SeizureReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
+class SeizureReportFilter(django_filters.FilterSet):
     """Each filter works on reports already cut by `visible_to`."""
 
     country = CountryFilter(field_name="country", help_text="ISO 3166-1 alpha-2.")
@@ -345,21 +254,6 @@ NEGATIVE_EXAMPLE = {
 }
 
 
-def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[str, Any]:
-    """Which of the notices and profiles these reports name the member may see."""
-    reports = list(reports)
-    notice_ids = {r.notice_id for r in reports if r.notice_id is not None}
-    profile_ids = {
-        line.profile_id for r in reports for line in r.lines.all() if line.profile_id is not None
-    }
-    notices = Notice.objects.visible_to(member).filter(pk__in=notice_ids)
-    profiles = DeviceProfile.objects.visible_to(member).filter(pk__in=profile_ids)
-    return {
-        "visible_notices": set(notices.values_list("id", flat=True)),
-        "visible_profiles": set(profiles.values_list("id", flat=True)),
-    }
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Seizure reports",
@@ -400,7 +294,7 @@ class SeizureReportViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet[SeizureReport],
+    viewsets.GenericViewSet,
 ):
     queryset = SeizureReport.objects.none()
     serializer_class = SeizureReportSerializer
@@ -410,11 +304,7 @@ class SeizureReportViewSet(
     def get_queryset(self) -> QuerySet[SeizureReport]:
         if getattr(self, "swagger_fake_view", False):
             return SeizureReport.objects.none()
-        return (
-            SeizureReport.objects.visible_to(member_of(self.request))
-            .select_related("organisation", "reported_by", "notice")
-            .prefetch_related("lines", "recipient_organisations")
-        )
+        return readable_seizure_reports(member_of(self.request))
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

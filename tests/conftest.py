@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from intel import services
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from tests.factories import ApiTokenFactory, MemberFactory, OrganisationFactory
-from webhooks import delivery
+from webhooks.engine import notice_payload
 
 
 @dataclass
@@ -72,14 +72,14 @@ def _test_settings(tmp_path: Any) -> Iterator[None]:
 def _fresh_notice_contents() -> Iterator[None]:
     """No notice content kept by this process from an earlier test. A delivering process
     keeps each published version's content under (notice id, number), and a notice's content
-    under its id and the shared-data counter (`webhooks.delivery`): right as long as an id
+    under its id and the shared-data counter (`webhooks.engine.notice_payload`): right as long as an id
     is never given twice, which holds for committed rows on every database (PostgreSQL's
     sequences ignore rollbacks; Django creates SQLite's keys AUTOINCREMENT). A test's rows
     are rolled back, though, and SQLite rolls its id counter back with them, so the next
     test's notice gets the same id and would be sent with the earlier test's version."""
     yield
-    delivery._versions.clear()
-    delivery._contents.clear()
+    notice_payload._versions.clear()
+    notice_payload._contents.clear()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def decrypt(token: str) -> str:
 @lru_cache(maxsize=32768)
 def _decrypt(key_material: str, token: str) -> str:
     """Kept per process: a delivery worker signs with the same endpoints' secrets batch after
-    batch, and decrypting each one every time was ~9 % of its time (bench/fanout). A token
+    batch, and decrypting each one every time would be a large share of its work. A token
     never changes meaning (a new secret is a new token), and a process that can decrypt
     holds the key anyway; an unreadable token raises every time (exceptions are not kept)."""
     return _fernet(key_material).decrypt(token.encode()).decode()

@@ -184,7 +184,7 @@ class Delivery(models.Model):
         ordering = ("-created_at", "-id")
         # Every fan-out writes each row three times (outbox, lease, outcome), and an update
         # of `state` writes an entry in every index: the table keeps only the indexes its
-        # queries use, partial where most rows have nothing to index (bench/fanout).
+        # queries use, partial where most rows have nothing to index.
         indexes = [
             # The engine's queue (`due`): finished deliveries, nearly all rows, leave it.
             models.Index(

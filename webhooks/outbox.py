@@ -121,8 +121,8 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
     `also`, for a withdrawal's earlier recipients), inside the caller's transaction, and
     queue the delivery work for after the commit. Returns the number of deliveries."""
     # JSON list membership in Python: portable across SQLite and PostgreSQL, and cheap at
-    # the design size (20k subscriptions). Rows, not model instances: loading 10,000 whole
-    # subscriptions with their creators cost ~0.5 s of the publish call (bench/fanout).
+    # the design size (20k subscriptions). Rows, not model instances: loading every whole
+    # subscription with its creator would dominate the publish call.
     candidates = {c.pk: c for c in _candidates(event)}
     also = list(also)
     forced = {s.pk for s in also}
@@ -205,8 +205,8 @@ def _candidates(event: str) -> list[_Candidate]:
     """The enabled subscriptions to `event`, with their label caps (`label_cap`).
 
     The JSON list columns are read as text and each distinct text decoded once: nearly all
-    subscriptions share a few filter lists, and decoding five JSON fields of every row was
-    a fifth of the publish call at 10,000 subscriptions (bench/fanout)."""
+    subscriptions share a few filter lists, and decoding five JSON fields of every row
+    would weigh on the publish call."""
     lists = ("event_types", "notice_types", "device_classes", "countries", "tac_prefixes")
     decoded: dict[str, list[str]] = {}
 
@@ -237,8 +237,8 @@ def _insert_deliveries(subscription_ids: Sequence[int], **fields: Any) -> None:
     """One pending Delivery per subscription, all alike but for the subscription and the
     webhook-id. On PostgreSQL: one `INSERT … SELECT … FROM unnest(ids, webhook_ids)`, the
     other columns as they would be saved (the model's defaults included) from a prototype
-    row. `bulk_create` prepares every field of every row in Python: 0.9 s of the publish
-    call for 10,000 rows, against ~0.05 s (bench/fanout). Elsewhere (SQLite): `bulk_create`."""
+    row, where `bulk_create` would prepare every field of every row in Python. Elsewhere
+    (SQLite): `bulk_create`."""
     if not subscription_ids:
         return
     subscription = Delivery._meta.get_field("subscription")

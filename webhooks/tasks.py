@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.heartbeat import WORKER_SEEN_KEY
-from webhooks import delivery
+from webhooks import engine
 from webhooks.outbox import DELIVER_DUE_TASK
 
 log = logging.getLogger("dix.tasks")
@@ -20,14 +20,14 @@ log = logging.getLogger("dix.tasks")
 @shared_task(name=DELIVER_DUE_TASK, ignore_result=True)
 def deliver_due() -> int:
     """Deliver due deliveries until none is due (or a minute has passed)."""
-    return delivery.deliver_due()
+    return engine.deliver_due()
 
 
 @shared_task(name="notices.tasks.sweep_deliveries", ignore_result=True)
 def sweep_deliveries() -> bool:
     """Run by beat every few seconds (and by every worker's timer): if anything is due, ask
     a worker to deliver it."""
-    return delivery.sweep()
+    return engine.sweep()
 
 
 def worker_tick() -> None:
@@ -38,7 +38,7 @@ def worker_tick() -> None:
     except Exception:
         log.warning("worker heartbeat not written: cache out of reach", exc_info=True)
     try:
-        delivery.sweep()
+        engine.sweep()
     except Exception:
         log.warning("delivery sweep failed; trying again at the next tick", exc_info=True)
     finally:

@@ -8,7 +8,7 @@ Each view validates, calls one service, and serializes; every read starts from t
 from collections.abc import Sequence
 from typing import Any, cast
 
-from django.db.models import Case, F, Prefetch, QuerySet, When
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -40,7 +40,7 @@ from intel.api.profile_serializers import (
     profile_input,
 )
 from intel.filters import DeviceProfileFilter
-from intel.models import Attachment, DeviceProfile, Identifier, ProfileRevision
+from intel.models import DeviceProfile, Identifier, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
 
 IF_MATCH = OpenApiParameter(
@@ -133,31 +133,7 @@ class DeviceProfileViewSet(
     def get_queryset(self) -> QuerySet[DeviceProfile]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no member
             return DeviceProfile.objects.none()
-        member = member_of(self.request)
-        visible = DeviceProfile.objects.visible_to(member)
-        return (
-            visible.select_related("owner")
-            # A parent the member may not see is not named either: its id would disclose it.
-            .annotate(
-                visible_parent_id=Case(
-                    When(parent_id__in=visible.values("id"), then=F("parent_id")),
-                    default=None,
-                )
-            )
-            .prefetch_related(
-                "recipient_organisations",
-                "recipient_members",
-                "identifiers",
-                "detection_signatures",
-                "concealment_methods",
-                "suppliers__sales_channels",
-                Prefetch(
-                    "attachments",
-                    queryset=Attachment.objects.visible_to(member).select_related("uploaded_by"),
-                    to_attr="visible_attachments",
-                ),
-            )
-        )
+        return DeviceProfile.objects.for_reading(member_of(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
         # Every profile rendered here, the browsable API's forms included, is rendered for

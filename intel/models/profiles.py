@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from core.validators import validate_country, validate_currency
@@ -62,6 +62,37 @@ class DeviceProfileQuerySet(models.QuerySet["DeviceProfile"]):
     def visible_to(self, member: "Member") -> "DeviceProfileQuerySet":
         """The profiles `member` may receive (DESIGN.md §4). Every read path starts here."""
         return self.filter(profile_audience_q(member, prefix=""))
+
+    def for_reading(self, member: "Member") -> "DeviceProfileQuerySet":
+        """The profiles `member` may receive, loaded for `DeviceProfileSerializer`: its
+        relations, the attachments it may see (`visible_attachments`) and its parent's id
+        only if it may see the parent (`visible_parent_id`). The API and the webhook
+        payloads read profiles through this one queryset."""
+        visible = DeviceProfile.objects.visible_to(member)
+        return (
+            self.visible_to(member)
+            .select_related("owner")
+            # A parent the member may not see is not named either: its id would disclose it.
+            .annotate(
+                visible_parent_id=Case(
+                    When(parent_id__in=visible.values("id"), then=F("parent_id")),
+                    default=None,
+                )
+            )
+            .prefetch_related(
+                "recipient_organisations",
+                "recipient_members",
+                "identifiers",
+                "detection_signatures",
+                "concealment_methods",
+                "suppliers__sales_channels",
+                Prefetch(
+                    "attachments",
+                    queryset=Attachment.objects.visible_to(member).select_related("uploaded_by"),
+                    to_attr="visible_attachments",
+                ),
+            )
+        )
 
 
 def profile_audience_q(

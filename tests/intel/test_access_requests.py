@@ -22,7 +22,7 @@ from access.tasks import end_expired_grants
 from intel import services
 from intel.models import TLP, AuditEvent, Grant, Member
 from tests.helpers.access import PROFILES, REQUESTS, annex, ask, notice, problem, publish
-from webhooks.delivery import _Renderer, deliver_due
+from webhooks.engine import Renderer, deliver_due
 from webhooks.models import Delivery, DeliveryState
 
 NOTICES = "/api/v1/notices/"
@@ -236,7 +236,7 @@ def test_revoking_hides_the_profile_and_stops_its_webhooks(network, api, annex, 
         subscription_id=sub.json()["id"]
     )
     assert delivery.profile_id == annex.pk
-    assert _Renderer().data_for(delivery) is not None  # entitled while the grant holds
+    assert Renderer().data_for(delivery) is not None  # entitled while the grant holds
 
     # The requester cannot revoke; the owner must give a reason.
     assert charlie.post(f"{REQUESTS}{req['id']}/revoke/", {"reason": "x"}).status_code == 403
@@ -251,7 +251,7 @@ def test_revoking_hides_the_profile_and_stops_its_webhooks(network, api, annex, 
 
     assert problem(charlie.get(f"{PROFILES}{annex.pk}/"), 404)["type"] == NOT_FOUND
     assert annex.pk not in listed_ids(charlie, PROFILES)
-    assert _Renderer().data_for(delivery) is None  # the engine's entitlement check
+    assert Renderer().data_for(delivery) is None  # the engine's entitlement check
     deliver_due(time_budget=5)
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == (DeliveryState.CANCELLED, 0)

@@ -430,7 +430,7 @@ def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
     answers, the browsable API's pages and their forms, and the profile.updated webhook
     payload all give charlie version 1, then 3, and alice 2, then 3."""
     from webhooks import services as webhook_services
-    from webhooks.delivery import _Renderer
+    from webhooks.engine import Renderer
     from webhooks.models import Delivery
 
     settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
@@ -465,6 +465,6 @@ def test_every_rendering_of_a_profile_gives_the_version_its_reader_sees(
     alice.patch(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=_etag(alice, child.pk))
     assert versions(charlie) == versions(alice) == (3, 3)
     delivery = Delivery.objects.get(event_type="profile.updated")
-    payload = _Renderer().data_for(delivery)
+    payload = Renderer().data_for(delivery)
     assert payload is not None
     assert (payload["version"], payload["parent"]) == (3, None)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from intel.models import TLP
 from notices.models import NoticeReceipt
 from tests.helpers.webhooks import NOTICES, SUBSCRIPTIONS, issue, receiver, subscribe
-from webhooks.delivery import deliver_due, lease_due
+from webhooks.engine import deliver_due, lease_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 # The loopback receiver that verifies signatures, and a published GREEN notice.
@@ -220,7 +220,7 @@ def test_a_batchs_reads_do_not_grow_with_its_endpoints(network, api, receiver, i
         lease_reads.append(reads(queries))
         return ids
 
-    monkeypatch.setattr("webhooks.delivery.lease_due", lease_counting_reads)
+    monkeypatch.setattr("webhooks.engine.pipeline.lease_due", lease_counting_reads)
 
     def reads(queries: CaptureQueriesContext) -> int:
         return sum(q["sql"].startswith("SELECT") for q in queries.captured_queries)

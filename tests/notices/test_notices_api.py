@@ -25,7 +25,7 @@ from intel.models import TLP, DeviceProfile, Member
 from notices.models import Notice, NoticeVersion
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
-from webhooks.delivery import deliver_due
+from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryState, Subscription
 
 NOTICES = "/api/v1/notices/"

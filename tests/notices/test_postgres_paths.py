@@ -15,7 +15,7 @@ from tests.conftest import Network
 from tests.factories import NoticeFactory, SubscriptionFactory
 from tests.notices.conftest import Subscribe
 from tests.notices.receiver import Receiver
-from webhooks.delivery import deliver_due, lease_due
+from webhooks.engine import deliver_due, lease_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 
 pytestmark = pytest.mark.postgres

@@ -1,4 +1,4 @@
-"""The webhook sender itself (`webhooks.webhooks.send_all`, libcurl underneath) against real
+"""The webhook sender itself (`webhooks.sender.send_all`, libcurl underneath) against real
 HTTP(S) servers on 127.0.0.1: where it connects, what it refuses before connecting, what it
 keeps of an answer, and that it reuses its connections. No database."""
 
@@ -18,12 +18,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from webhooks.webhooks import (
+from webhooks.sender import (
     RESPONSE_BODY_CAP,
     Outcome,
     Outgoing,
     Sender,
     SenderSettings,
+    client,
     send_all,
 )
 
@@ -273,12 +274,11 @@ def test_a_failure_inside_the_sender_fails_every_item_and_loses_none(
     """Should the sender itself fail mid-way, every item handed in, started or not, still gets
     exactly one outcome (a lost one would leave its delivery leased until the lease ends),
     and the sender is marked broken so that the worker makes a new one."""
-    from webhooks import webhooks
 
     def broken_finish(self: Any, handle: Any, errno: int, message: str) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(webhooks._Run, "finish", broken_finish)
+    monkeypatch.setattr(client._Run, "finish", broken_finish)
     port = server.server_address[1]
     cfg = SenderSettings(
         concurrency=2, per_host=1, connect_timeout=2.0, total_timeout=5.0, allow_loopback=True

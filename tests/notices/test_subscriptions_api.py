@@ -29,9 +29,9 @@ from tests.helpers.webhooks import (
     subscribe,
 )
 from webhooks import crypto
-from webhooks.delivery import deliver_due
+from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
-from webhooks.webhooks import forbidden_reason
+from webhooks.sender import forbidden_reason
 
 PROBLEM = "application/problem+json"
 __all__ = ["issue", "receiver"]  # fixtures used by name

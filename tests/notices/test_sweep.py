@@ -8,8 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests.conftest import Network
-from webhooks import delivery
-from webhooks.delivery import _sweep_lock
+from webhooks.engine import sweeper
 from webhooks.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +25,7 @@ def due(network: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]
     )
     Delivery.objects.create(subscription=sub, event_type="dix.test")
     queued: list[int] = []
-    monkeypatch.setattr(delivery, "queue_delivery_work", queued.append)
+    monkeypatch.setattr(sweeper, "queue_delivery_work", queued.append)
     cache.delete("dix:delivery-sweep")
     yield queued
     cache.delete("dix:delivery-sweep")
@@ -35,7 +34,7 @@ def due(network: Network, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]
 def hold_the_lock_elsewhere(held: threading.Event, release: threading.Event) -> None:
     """Another process's sweep, in progress: here, another thread with its own connection."""
     try:
-        with _sweep_lock() as mine:
+        with sweeper.sweep_lock() as mine:
             assert mine
             held.set()
             release.wait(10)
@@ -49,16 +48,16 @@ def test_one_sweep_at_a_time(due: list[int]) -> None:
     other.start()
     try:
         assert held.wait(10)
-        assert delivery.sweep() is False
+        assert sweeper.sweep() is False
         assert due == []
     finally:
         release.set()
         other.join(10)
-    assert delivery.sweep() is True
+    assert sweeper.sweep() is True
     assert due == [1]
 
 
 def test_a_sweep_just_made_elsewhere_is_enough(due: list[int]) -> None:
-    assert delivery.sweep() is True
-    assert delivery.sweep() is False  # within half a sweep period of the last one
+    assert sweeper.sweep() is True
+    assert sweeper.sweep() is False  # within half a sweep period of the last one
     assert due == [1]

@@ -9,7 +9,7 @@ from intel.models import TLP
 from seizures.models import SeizureReport
 from tests.helpers.access import REQUESTS, annex, ask, notice
 from tests.helpers.webhooks import issue, receiver, subscribe
-from webhooks.delivery import deliver_due
+from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryState
 
 __all__ = ["annex", "issue", "notice", "receiver"]  # fixtures used by name

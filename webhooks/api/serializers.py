@@ -9,7 +9,7 @@ from intel.models.profiles import DeviceClass
 from intel.models.tlp import TLP
 from notices.models import NoticeType
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
-from webhooks.webhooks import UnsafeDestination, check_url
+from webhooks.sender import UnsafeDestination, check_url
 
 
 class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -23,8 +23,7 @@ from core.schema import PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit
 from intel.api.base import member_of
-from webhooks import delivery as engine
-from webhooks import services
+from webhooks import engine, services
 from webhooks.api import serializers as s
 from webhooks.models import Delivery, DeliveryState, Subscription
 
