@@ -92,7 +92,7 @@ class AccessRequestViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[AccessRequest],
 ):
     queryset = AccessRequest.objects.none()  # the real one is per member: get_queryset()
     serializer_class = AccessRequestSerializer

@@ -1,5 +1,7 @@
 """What the access-request API accepts: the bodies of its writes and the filters of its list."""
 
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
@@ -17,7 +19,7 @@ from intel.models import (
 )
 
 
-class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     via_notice = serializers.IntegerField(
@@ -43,7 +45,7 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
-class ApproveSerializer(StrictFieldsMixin, serializers.Serializer):
+class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     scope = serializers.ChoiceField(
         choices=GrantScope.choices,
         default=GrantScope.OBJECT,
@@ -61,19 +63,19 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
+class ReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000)
 
 
-class OptionalReasonSerializer(StrictFieldsMixin, serializers.Serializer):
+class OptionalReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class MessageSerializer(StrictFieldsMixin, serializers.Serializer):
+class MessageSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     message = serializers.CharField(max_length=5000)
 
 
-class AccessRequestFilter(django_filters.FilterSet):
+class AccessRequestFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     status = django_filters.MultipleChoiceFilter(
         choices=AccessRequestStatus.choices, help_text="Status(es); repeat for several."
     )

@@ -51,7 +51,7 @@ def readable_access_requests(member: Member) -> QuerySet[AccessRequest]:
     )
 
 
-class AccessRequestMessageSerializer(serializers.ModelSerializer):
+class AccessRequestMessageSerializer(serializers.ModelSerializer[AccessRequestMessage]):
     author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -62,7 +62,7 @@ class AccessRequestMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GrantSerializer(serializers.ModelSerializer):
+class GrantSerializer(serializers.ModelSerializer[Grant]):
     """The access an approval gave, and whether it still holds."""
 
     organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
@@ -104,7 +104,7 @@ class GrantSerializer(serializers.ModelSerializer):
         return "active" if grant.expires_at > timezone.now() else "expired"
 
 
-class AccessRequestSerializer(serializers.ModelSerializer):
+class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
     """A request as both sides read it: the question, the exchange, the decision, the grant."""
 
     requester: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
@@ -178,7 +178,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
         return dict(GrantSerializer(grant).data)
 
 
-class RequestableSerializer(serializers.Serializer):
+class RequestableSerializer(serializers.Serializer[Any]):
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.IntegerField()
     profile = serializers.IntegerField(

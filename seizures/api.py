@@ -61,7 +61,7 @@ MAX_COUNT = 1_000_000  # far above any real seizure, far below the database's in
 # --- Serializers -----------------------------------------------------------------------------
 
 
-class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     """A profile you may see, or an `item_type` for devices without a profile."""
 
     profile = serializers.PrimaryKeyRelatedField(
@@ -84,7 +84,7 @@ class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     """A report as a desk files it."""
 
     country = CountryField(
@@ -180,7 +180,7 @@ def _member(context: dict[str, Any]) -> Member | None:
 # --- Filters ---------------------------------------------------------------------------------
 
 
-class SeizureReportFilter(django_filters.FilterSet):
+class SeizureReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     """Each filter works on reports already cut by `visible_to`."""
 
     country = CountryFilter(field_name="country", help_text="ISO 3166-1 alpha-2.")
@@ -294,7 +294,7 @@ class SeizureReportViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[SeizureReport],
 ):
     queryset = SeizureReport.objects.none()
     serializer_class = SeizureReportSerializer

@@ -39,7 +39,7 @@ def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[
     }
 
 
-class SeizureLineSerializer(serializers.ModelSerializer):
+class SeizureLineSerializer(serializers.ModelSerializer[SeizureLine]):
     profile = serializers.IntegerField(source="profile_id", allow_null=True)
 
     class Meta:
@@ -47,12 +47,12 @@ class SeizureLineSerializer(serializers.ModelSerializer):
         fields = ("profile", "item_type", "quantity")
 
 
-class NoticeRefSerializer(serializers.Serializer):
+class NoticeRefSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     reference = serializers.CharField()
 
 
-class SeizureReportSerializer(serializers.ModelSerializer):
+class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
     """A report as the requesting member may receive it: lines of profiles they may not see
     are left out, and the notice is named only if they may see it."""
 
@@ -108,7 +108,7 @@ class SeizureReportSerializer(serializers.ModelSerializer):
         return SeizureLineSerializer(shown, many=True).data  # type: ignore[return-value]
 
 
-class SeizureFiguresSerializer(serializers.Serializer):
+class SeizureFiguresSerializer(serializers.Serializer[Any]):
     reports = serializers.IntegerField(help_text="Reports concerning the profile.")
     negative_reports = serializers.IntegerField(help_text="Of which: searched, nothing found.")
     quantity = serializers.IntegerField(help_text="Devices of this profile seized.")
@@ -119,7 +119,7 @@ class SeizureCountryMonthSerializer(SeizureFiguresSerializer):
     month = serializers.CharField(help_text="YYYY-MM, the month of the seizure.")
 
 
-class SeizureStatsSerializer(serializers.Serializer):
+class SeizureStatsSerializer(serializers.Serializer[Any]):
     profile = serializers.IntegerField()
     totals = SeizureFiguresSerializer()
     by_country_month = SeizureCountryMonthSerializer(many=True)

@@ -1,5 +1,7 @@
 """Serializers of webhook subscriptions and their deliveries."""
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -12,7 +14,7 @@ from webhooks.models import Delivery, DeliveryAttempt, Subscription
 from webhooks.sender import UnsafeDestination, check_url
 
 
-class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer[Subscription]):
     """A webhook endpoint of your organisation. Empty filter lists match everything."""
 
     event_types = serializers.ListField(
@@ -74,14 +76,14 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
         fields = (*SubscriptionSerializer.Meta.fields, "secret")  # type: ignore[assignment]
 
 
-class RotatedSecretSerializer(serializers.Serializer):
+class RotatedSecretSerializer(serializers.Serializer[Any]):
     secret = serializers.CharField(help_text="The new secret. Shown once.")
     previous_secret_expires_at = serializers.DateTimeField(
         help_text="Until then deliveries carry a signature with the old secret too."
     )
 
 
-class DeliveryAttemptSerializer(serializers.ModelSerializer):
+class DeliveryAttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
     class Meta:
         model = DeliveryAttempt
         fields = (
@@ -96,7 +98,7 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
         )
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
     notice = serializers.SlugRelatedField(slug_field="reference", read_only=True)  # type: ignore[var-annotated]
     attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
 
@@ -120,7 +122,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         )
 
 
-class TestResultSerializer(serializers.Serializer):
+class TestResultSerializer(serializers.Serializer[Any]):
     delivery = serializers.IntegerField()
     webhook_id = serializers.CharField()
     status_code = serializers.IntegerField(allow_null=True)
@@ -130,9 +132,9 @@ class TestResultSerializer(serializers.Serializer):
     succeeded = serializers.BooleanField()
 
 
-class RecoverSerializer(StrictFieldsMixin, serializers.Serializer):
+class RecoverSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     since = serializers.DateTimeField(help_text="Requeue failed deliveries created since then.")
 
 
-class RecoverResultSerializer(serializers.Serializer):
+class RecoverResultSerializer(serializers.Serializer[Any]):
     requeued = serializers.IntegerField()

@@ -75,7 +75,7 @@ class SubscriptionViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Subscription],
 ):
     queryset = Subscription.objects.none()
     serializer_class = s.SubscriptionSerializer
@@ -192,7 +192,8 @@ class SubscriptionViewSet(
             if state not in DeliveryState.values:
                 raise ValidationError({"state": [f"One of: {', '.join(DeliveryState.values)}."]})
             rows = rows.filter(state=state)
-        page = self.paginate_queryset(rows.prefetch_related("attempt_log"))
+        # The stub ties pagination to the viewset's model; this action pages deliveries.
+        page = self.paginate_queryset(rows.prefetch_related("attempt_log"))  # type: ignore[arg-type]
         return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
 
     @extend_schema(
