@@ -45,7 +45,7 @@ from intel.models.audit import GENESIS, canonical_json
 from notices.models import Notice
 from operations import retention
 from tests.conftest import Network
-from tests.notices.receiver import Receiver
+from tests.helpers.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 

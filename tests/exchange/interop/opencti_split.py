@@ -1,4 +1,4 @@
-"""Run inside the pycti environment (tests/interop/opencti.lock): split a STIX 2.1 bundle (a
+"""Run inside the pycti environment (tests/exchange/interop/opencti.lock): split a STIX 2.1 bundle (a
 file named on the command line) as OpenCTI's connectors do before importing it (no OpenCTI
 server needed), and print what the split kept as JSON: the objects and the items it dropped."""
 

@@ -11,7 +11,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from intel.api import schema as schema_module
+from core import schema as schema_module
 from intel.models import Member
 from tests.conftest import Network
 

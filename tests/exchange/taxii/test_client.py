@@ -17,7 +17,7 @@ from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 from exchange.stix.objects import TLP_MARKING_IDS, indicator_id, profile_id
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
-from tests.taxii.conftest import EVERYTHING, INTEROP, TAXII
+from tests.exchange.taxii.conftest import EVERYTHING, INTEROP, TAXII
 
 RESTRICTED = {TLP_MARKING_IDS[label] for label in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)}
 PROFILE_TYPE = "x-dix-device-profile"

@@ -1,5 +1,5 @@
 """The STIX 2.1 export (docs/stix.md): what `exchange.stix.feed.entries(member)` gives the TAXII
-server and what the bundle endpoints answer, over the network of `tests/stix/conftest.py`
+server and what the bundle endpoints answer, over the network of `tests/exchange/stix/conftest.py`
 (one fr-desk profile of each label, a GREEN notice naming the GREEN and AMBER ones, a
 seizure report by be-desk with a line for each of them, the retailer Oportik).
 
@@ -36,7 +36,7 @@ from intel.models.profiles import (
 )
 from notices import services as notice_services
 from tests.conftest import Network
-from tests.stix.conftest import Feed
+from tests.exchange.stix.conftest import Feed
 
 SCHEMAS = str(Path(o.SCHEMA_FILE).parent.resolve())
 STIX = "application/stix+json;version=2.1"

@@ -14,7 +14,7 @@ from exchange.stix import objects as o
 from intel.models import TLP, DeviceProfile, Member, ProfileRevision
 from intel.services import profile_snapshot
 from tests.conftest import Network
-from tests.taxii.conftest import EVERYTHING, ROOT, TaxiiClient
+from tests.exchange.taxii.conftest import EVERYTHING, ROOT, TaxiiClient
 
 Taxii = Callable[..., TaxiiClient]
 OBJECTS = f"{ROOT}collections/{EVERYTHING}/objects/"

@@ -1,5 +1,5 @@
 """What a pull through `/taxii2/` gives each member, over the real feed of
-`tests/stix/conftest.py`: only the marking definitions its objects use, standard STIX only in
+`tests/exchange/stix/conftest.py`: only the marking definitions its objects use, standard STIX only in
 the interop collection, and one content per (id, modified) whoever pulls it."""
 
 from collections.abc import Callable
@@ -20,8 +20,8 @@ from notices import services as notice_services
 from notices.models import AudienceScope
 from tests.conftest import Network
 from tests.helpers.taxii import pull
-from tests.stix.conftest import Feed, feed  # noqa: F401 - the fixture
-from tests.taxii.conftest import EVERYTHING, INTEROP, TaxiiClient
+from tests.exchange.stix.conftest import Feed, feed  # noqa: F401 - the fixture
+from tests.exchange.taxii.conftest import EVERYTHING, INTEROP, TaxiiClient
 
 Taxii = Callable[..., TaxiiClient]
 PERSONAS = ("alice", "audrey", "bob", "dave", "charlie", "olga")

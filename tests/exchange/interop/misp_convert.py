@@ -1,4 +1,4 @@
-"""Run inside the misp-stix environment (tests/interop/misp.lock): convert a STIX 2.1 bundle
+"""Run inside the misp-stix environment (tests/exchange/interop/misp.lock): convert a STIX 2.1 bundle
 (a file named on the command line) into one MISP event, as MISP's STIX import does, and print
 what the event kept as JSON: tags, objects, sightings and the converter's errors."""
 

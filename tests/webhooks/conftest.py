@@ -34,7 +34,7 @@ from rest_framework.test import APIClient
 
 from intel.models import Member
 from notices.models import Notice
-from tests.notices.receiver import Receiver
+from tests.helpers.receiver import Receiver
 from webhooks import services as webhook_services
 from webhooks.models import Delivery, DeliveryState, Subscription
 

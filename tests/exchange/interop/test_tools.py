@@ -3,7 +3,7 @@ event, pycti's splitter cuts it as OpenCTI's connectors do. Both keep every sigh
 its count), every reference of the report, and no TLP tag the data does not carry.
 
 Their pins clash with DIX's and with each other's (requests, setuptools, pycountry), so each
-runs in its own virtual environment, which `make test` creates from `tests/interop/*.lock`
+runs in its own virtual environment, which `make test` creates from `tests/exchange/interop/*.lock`
 (`.venv-interop/misp`, `.venv-interop/opencti`); the test runs a small script in it on the
 exported bundle. Without them (plain `pytest` before any `make test`) the test is skipped,
 unless `DIX_INTEROP_VENV` names where they must be, as `make test` does."""
@@ -21,8 +21,8 @@ from exchange.stix import objects as o
 from intel.models import TLP
 from tests.conftest import Network
 from tests.helpers.taxii import pull
-from tests.stix.conftest import Feed, feed  # noqa: F401 - the fixture
-from tests.taxii.conftest import INTEROP, TaxiiClient, taxii  # noqa: F401 - the fixture
+from tests.exchange.stix.conftest import Feed, feed  # noqa: F401 - the fixture
+from tests.exchange.taxii.conftest import INTEROP, TaxiiClient, taxii  # noqa: F401 - the fixture
 
 # Each test runs a converter in another virtualenv (seconds each).
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def run_in(tool: str, script: str, bundle: Path) -> dict[str, Any]:
     python = Path(configured or DEFAULT_VENV) / tool / "bin" / "python"
     if not python.exists():
         if configured:
-            pytest.fail(f"{python} is missing: `make test` creates it from tests/interop/")
+            pytest.fail(f"{python} is missing: `make test` creates it from tests/exchange/interop/")
         pytest.skip(f"no {tool} environment: `make test` creates it ({python})")
     done = subprocess.run(
         [str(python), str(HERE / script), str(bundle)],

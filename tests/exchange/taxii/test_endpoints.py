@@ -14,7 +14,7 @@ from exchange.stix.mapping import Span
 from exchange.stix.objects import TLP_MARKING_IDS
 from exchange.taxii import paging
 from intel.models import AuditEvent, Member
-from tests.taxii.conftest import (
+from tests.exchange.taxii.conftest import (
     EVERYTHING,
     INTEROP,
     ROOT,
