@@ -24,8 +24,8 @@ from intel import services as intel_services
 from intel.models import TLP, DeviceProfile, Member
 from notices.models import Notice, NoticeReceipt
 from tests.conftest import Network
-from tests.webhooks.conftest import Subscribe, Workers
 from tests.helpers.receiver import Receiver, assert_all_arrived, endpoint_name
+from tests.webhooks.conftest import Subscribe, Workers
 from webhooks.models import Delivery, DeliveryState
 
 # Real Celery worker processes, waited for (seconds each).

@@ -21,8 +21,8 @@ from config.celery import WORKER_APPLICATION_NAME
 from intel.models import TLP, Member
 from notices.models import Notice
 from tests.conftest import Network
-from tests.webhooks.conftest import OPEN_STATES, Subscribe, Workers, filesystem_broker, states
 from tests.helpers.receiver import Receiver, assert_all_arrived
+from tests.webhooks.conftest import OPEN_STATES, Subscribe, Workers, filesystem_broker, states
 from webhooks.models import Delivery, DeliveryState, Subscription
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -20,8 +20,8 @@ from rest_framework.test import APIClient
 from intel.models import TLP, Member
 from notices.models import Notice
 from tests.conftest import Network
-from tests.webhooks.conftest import OPEN_STATES, WORKER_ENV, Subscribe, Workers, states
 from tests.helpers.receiver import Receiver, assert_all_arrived
+from tests.webhooks.conftest import OPEN_STATES, WORKER_ENV, Subscribe, Workers, states
 from webhooks.models import Delivery, DeliveryState, Subscription
 
 # Real Celery worker processes, waited for (seconds each).

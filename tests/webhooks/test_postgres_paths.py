@@ -13,8 +13,8 @@ from django.utils import timezone
 from notices.models import NoticeReceipt
 from tests.conftest import Network
 from tests.factories import NoticeFactory, SubscriptionFactory
-from tests.webhooks.conftest import Subscribe
 from tests.helpers.receiver import Receiver
+from tests.webhooks.conftest import Subscribe
 from webhooks.delivery import deliver_due, lease_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 

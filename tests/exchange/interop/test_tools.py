@@ -20,9 +20,9 @@ import pytest
 from exchange.stix import objects as o
 from intel.models import TLP
 from tests.conftest import Network
-from tests.helpers.taxii import pull
 from tests.exchange.stix.conftest import Feed, feed  # noqa: F401 - the fixture
 from tests.exchange.taxii.conftest import INTEROP, TaxiiClient, taxii  # noqa: F401 - the fixture
+from tests.helpers.taxii import pull
 
 # Each test runs a converter in another virtualenv (seconds each).
 pytestmark = pytest.mark.slow

@@ -19,9 +19,9 @@ from intel.models import TLP, DeviceProfile, Member
 from notices import services as notice_services
 from notices.models import AudienceScope
 from tests.conftest import Network
-from tests.helpers.taxii import pull
 from tests.exchange.stix.conftest import Feed, feed  # noqa: F401 - the fixture
 from tests.exchange.taxii.conftest import EVERYTHING, INTEROP, TaxiiClient
+from tests.helpers.taxii import pull
 
 Taxii = Callable[..., TaxiiClient]
 PERSONAS = ("alice", "audrey", "bob", "dave", "charlie", "olga")
