@@ -483,7 +483,8 @@ def test_every_entitlement_change_is_recorded_with_its_old_and_new_value(world: 
         "role": {"old": "desk_officer", "new": "analyst"},
         "clearance": {"old": TLP.AMBER, "new": TLP.RED},
     }
-    assert renamed.action == "member.changed" and "first_name" in renamed.detail["fields"]
+    assert renamed.action == "member.changed"
+    assert "first_name" in renamed.detail["fields"]
     assert "entitlements" not in renamed.detail
 
     call_command(

@@ -167,7 +167,8 @@ def draft(client: APIClient, **fields: Any) -> dict[str, Any]:
     response = client.post(NOTICES, body, format="json")
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["status"] == "draft" and data["version"] == 0
+    assert data["status"] == "draft"
+    assert data["version"] == 0
     return data
 
 
@@ -284,7 +285,8 @@ def test_who_may_publish(network: Network, extra: Extra, api: Api) -> None:
     assert not NoticeVersion.objects.filter(notice_id=first["id"]).exists()
 
     published = publish(api(extra.felix), first["id"])  # the issuer's coordinator
-    assert published["version"] == 1 and published["published_at"] is not None
+    assert published["version"] == 1
+    assert published["published_at"] is not None
     assert_problem(api(extra.felix).post(f"{NOTICES}{first['id']}/publish/"), 409)
 
     # The secretariat's coordinator publishes any desk's draft, even one not addressed to it.
@@ -301,7 +303,8 @@ def test_an_update_is_a_new_version_and_published_versions_never_change(
     felix = api(extra.felix)
     url = f"{NOTICES}{notice['id']}/"
     v1_before = felix.get(f"{url}versions/1/").json()
-    assert v1_before["title"] == "First title" and v1_before["change_note"] == ""
+    assert v1_before["title"] == "First title"
+    assert v1_before["change_note"] == ""
 
     assert_problem(felix.post(f"{url}update/", {"title": "x"}, format="json"), 400, "change_note")
     assert_problem(
@@ -376,7 +379,8 @@ def test_a_published_notice_cannot_be_edited(network: Network, extra: Extra, api
     notice = draft(alice, title="Draft title")
     url = f"{NOTICES}{notice['id']}/"
     edited = alice.patch(url, {"title": "Edited draft"}, format="json")
-    assert edited.status_code == 200 and edited.json()["title"] == "Edited draft"
+    assert edited.status_code == 200
+    assert edited.json()["title"] == "Edited draft"
     publish(api(extra.felix), notice["id"])
     for client in (alice, api(extra.felix), api(network.cora)):
         assert_problem(client.patch(url, {"title": "Sneaky"}, format="json"), 409)
@@ -648,10 +652,12 @@ def test_etag_answers_304_until_something_changes(
     bob = api(network.bob)
     response = bob.get(NOTICES)
     etag = response["ETag"]
-    assert results(response) == [first["id"]] and etag.startswith('"')
+    assert results(response) == [first["id"]]
+    assert etag.startswith('"')
 
     unchanged = bob.get(NOTICES, HTTP_IF_NONE_MATCH=etag)
-    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
     assert unchanged["ETag"] == etag
     # Another member (other organisation) does not share the validator.
     assert api(network.charlie).get(NOTICES, HTTP_IF_NONE_MATCH=etag).status_code == 200
@@ -691,7 +697,8 @@ def test_receipts_follow_received_read_acknowledged(
 
     bob.get(url)
     row = be_desk(felix)
-    assert row["read_at"] is not None and row["acknowledged_at"] is None
+    assert row["read_at"] is not None
+    assert row["acknowledged_at"] is None
 
     ack = bob.post(f"{url}acknowledge/")
     assert ack.status_code == 200, ack.content
@@ -717,7 +724,8 @@ def test_receipts_follow_received_read_acknowledged(
     # A recipient is not the issuer.
     assert_problem(bob.get(f"{url}receipts/"), 404)
     rows = [r["organisation"] for r in felix.get(f"{url}receipts/").json()]
-    assert "de-desk" not in rows and "be-customs" not in rows
+    assert "de-desk" not in rows
+    assert "be-customs" not in rows
 
 
 def test_a_draft_cannot_be_acknowledged(network: Network, api: Api) -> None:
@@ -859,6 +867,7 @@ def test_entitlement_is_checked_again_before_a_retry(
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
     assert deliver_due(time_budget=5) == 0
     delivery.refresh_from_db()
-    assert delivery.state == "cancelled" and delivery.attempts == 1
+    assert delivery.state == "cancelled"
+    assert delivery.attempts == 1
     assert len(receiver.to("be-strict")) == 1
     assert notice["tlp"] == TLP.AMBER_STRICT

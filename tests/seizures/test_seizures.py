@@ -463,9 +463,11 @@ def test_list_filters(api: Api, network: Network, mini: DeviceProfile, alert: No
     assert client.get(f"{SEIZURES}?notice=99999999999999999999999").status_code == 400
     assert client.get(f"{SEIZURES}?seized_from=yesterday").status_code == 400
     first = client.get(f"{SEIZURES}?page_size=2").json()
-    assert len(first["results"]) == 2 and first["next"] is not None
+    assert len(first["results"]) == 2
+    assert first["next"] is not None
     rest = client.get(first["next"]).json()
-    assert len(rest["results"]) == 1 and rest["next"] is None
+    assert len(rest["results"]) == 1
+    assert rest["next"] is None
 
 
 # --- A profile's seizure figures -------------------------------------------------------------
@@ -678,5 +680,6 @@ def test_detector_says_what_and_where() -> None:
     assert finding is not None
     assert (finding.kind, finding.offset, finding.reason) == ("phone", 8, "a phone number")
     imsi = find_personal_data("SIM: 208011234567890")
-    assert imsi is not None and imsi.kind == "imsi"
+    assert imsi is not None
+    assert imsi.kind == "imsi"
     assert find_personal_data("a@b.org and +33612345678") == find_personal_data("a@b.org")
