@@ -252,7 +252,8 @@ def test_an_endpoint_back_from_an_outage_gets_its_retries_at_once(
     hook_receiver.change("tested", fail_first=0)
     hook_receiver.change("fed", fail_first=0)
     response = api(network.bob).post(f"/api/v1/subscriptions/{tested.pk}/test/")
-    assert response.status_code == 200 and response.json()["succeeded"], response.content
+    assert response.status_code == 200, response.content
+    assert response.json()["succeeded"], response.content
     third = publish_notice(network.cora, title="Notice 3", **AUDIENCE)
     everything = Delivery.objects.filter(notice__in=[*notices, third])
     assert workers.wait_settled(everything, timeout=40) == {DeliveryState.SUCCEEDED: 6}

@@ -150,7 +150,8 @@ def test_a_name_that_resolves_to_loopback_is_refused_before_connecting(server: _
     port = server.server_address[1]
     (outcome,) = send([item(f"https://localhost:{port}/hook")], settings(allow_loopback=False))
     assert outcome.status_code is None
-    assert outcome.error.startswith("refused:") and "loopback" in outcome.error, outcome.error
+    assert outcome.error.startswith("refused:"), outcome.error
+    assert "loopback" in outcome.error, outcome.error
     assert server.connections == 0
 
 
@@ -160,7 +161,8 @@ def test_a_name_that_does_not_resolve_fails_alone(server: _Server) -> None:
         [item("http://no-such-host.invalid/hook", 1), item(f"http://127.0.0.1:{port}/", 2)],
         settings(),
     )
-    assert outcomes[0].status_code is None and outcomes[0].error
+    assert outcomes[0].status_code is None
+    assert outcomes[0].error
     assert (outcomes[1].status_code, outcomes[1].error) == (200, "")
 
 
@@ -241,7 +243,8 @@ def test_items_queued_behind_one_that_cannot_be_sent_are_sent(server: _Server) -
         cfg,
     )
     assert [(o.key, o.status_code) for o in outcomes] == [(1, 200), (2, None), (3, None), (4, 200)]
-    assert outcomes[1].error.startswith("refused:") and outcomes[2].error.startswith("refused:")
+    assert outcomes[1].error.startswith("refused:")
+    assert outcomes[2].error.startswith("refused:")
 
 
 def test_a_malformed_url_fails_alone_and_the_sender_goes_on(server: _Server) -> None:

@@ -79,7 +79,8 @@ def test_the_secret_is_shown_once_and_stored_encrypted(
         max_tlp=TLP.AMBER,
     )
     secret = created["secret"]
-    assert secret.startswith("whsec_") and len(secret) > 20
+    assert secret.startswith("whsec_")
+    assert len(secret) > 20
     Webhook(secret)  # a valid Standard Webhooks secret
     assert (created["organisation"], created["enabled"], created["max_tlp"]) == (
         "be-desk",
@@ -311,7 +312,8 @@ def test_rotation_signs_with_the_old_and_the_new_secret(
     rotated = bob.post(f"{SUBSCRIPTIONS}{sub['id']}/rotate-secret/")
     assert rotated.status_code == 200, rotated.content
     new = rotated.json()["secret"]
-    assert new.startswith("whsec_") and new != old
+    assert new.startswith("whsec_")
+    assert new != old
     expected_expiry = timezone.now() + timedelta(hours=settings.DIX_WEBHOOK_ROTATION_OVERLAP_HOURS)
     assert close_to(rotated.json()["previous_secret_expires_at"], expected_expiry, 10)
     assert new not in bob.get(f"{SUBSCRIPTIONS}{sub['id']}/").content.decode()
@@ -371,8 +373,10 @@ def test_test_event_reports_the_receivers_answer(
     assert (bad["state"], bad["attempts"], bad["last_status_code"]) == ("failed", 1, 500)
     (attempt,) = bad["attempt_log"]
     assert (attempt["number"], attempt["status_code"], attempt["trigger"]) == (1, 500, "manual")
-    assert attempt["error"] == "" and attempt["next_attempt_at"] is None
-    assert isinstance(attempt["duration_ms"], int) and attempt["duration_ms"] >= 0
+    assert attempt["error"] == ""
+    assert attempt["next_attempt_at"] is None
+    assert isinstance(attempt["duration_ms"], int)
+    assert attempt["duration_ms"] >= 0
     assert [
         r["id"] for r in bob.get(f"{url}deliveries/", {"state": "failed"}).json()["results"]
     ] == [bad["id"]]
@@ -447,7 +451,8 @@ def test_410_disables_the_endpoint_and_cancels_what_is_pending(
     gone = Delivery.objects.get(notice_id=first["id"])
     waiting = Delivery.objects.get(notice_id=later["id"])
     assert (gone.state, gone.last_status_code) == ("cancelled", 410)
-    assert waiting.state == "cancelled" and waiting.next_attempt_at is None
+    assert waiting.state == "cancelled"
+    assert waiting.next_attempt_at is None
     assert "410" in waiting.last_error
 
     # Disabled: nothing new is written for it, nothing is sent, resend/recover refuse.
@@ -502,7 +507,8 @@ def test_a_redirect_is_a_failure_and_is_not_followed(
     assert deliver_due(time_budget=5) == 1
     delivery = Delivery.objects.get(subscription_id=sub["id"])
     assert (delivery.state, delivery.last_status_code, delivery.attempts) == ("pending", 302, 1)
-    assert delivery.next_attempt_at is not None and delivery.next_attempt_at > timezone.now()
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at > timezone.now()
     assert len(receiver.to("be")) == 1
     assert receiver.to("elsewhere") == []
     assert Subscription.objects.get(pk=sub["id"]).failing_since is not None

@@ -187,7 +187,8 @@ def test_profile_object_carries_what_the_member_may_see(feed: Feed, network: Net
     assert obj["extensions"] == {o.PROFILE_EXTENSION_ID: {"extension_type": "new-sdo"}}
     assert markings(obj) == {o.TLP_MARKING_IDS[TLP.GREEN]}
     # Distribution lists are not intelligence: no usernames or recipients leave DIX.
-    assert "recipient_members" not in obj and "recipient_organisations" not in obj
+    assert "recipient_members" not in obj
+    assert "recipient_organisations" not in obj
 
 
 def test_markings_identity_and_extension_are_shipped_to_everyone(
@@ -214,7 +215,8 @@ def test_markings_identity_and_extension_are_shipped_to_everyone(
         definition = objs[o.PROFILE_EXTENSION_ID]
         assert definition["extension_types"] == ["new-sdo"]
         assert definition["created_by_ref"] == o.dix_identity_id()
-        assert definition["version"] == "1.0.0" and definition["schema"]
+        assert definition["version"] == "1.0.0"
+        assert definition["schema"]
         assert objs[o.dix_identity_id()]["identity_class"] == "system"
         assert objs[o.organisation_id(network.de_desk.pk)]["name"] == "German Desk"
 
@@ -255,8 +257,10 @@ def test_profile_update_adds_a_version_with_a_later_modified(feed: Feed, network
     assert [e.obj for e in before] == [e.obj for e in after[:-1]]  # old versions unchanged
     new = after[-1]
     assert new.version > before[-1].version
-    assert new.obj["modified"] == new.version and new.obj["created"] == before[0].obj["created"]
-    assert new.obj["weight_g"] == 18.5 and new.obj["revision"] == 3
+    assert new.obj["modified"] == new.version
+    assert new.obj["created"] == before[0].obj["created"]
+    assert new.obj["weight_g"] == 18.5
+    assert new.obj["revision"] == 3
     assert new.date_added == profile.revisions.get(number=3).created_at
     # The supplier did not change: no new version of it or of its relationship.
     supplier = [e for e in after_all if e.stix_type == "relationship"]
@@ -402,9 +406,11 @@ def test_a_report_describes_the_profiles_it_names_in_its_own_text(
     partner = report_of(latest(entries(network.bob)), feed.notice)["description"]
 
     line = f"- {green.name}: Mini phone; 68 x 21 x 12.5 mm; 15 g"
-    assert line in outsider and line in partner
+    assert line in outsider
+    assert line in partner
     assert "walk-through metal detector: usually not detected" in outsider
-    assert o.profile_id(amber.pk) not in outsider and amber.name not in outsider
+    assert o.profile_id(amber.pk) not in outsider
+    assert amber.name not in outsider
     assert amber.name not in partner
     assert f"A device profile under TLP:AMBER ({o.indicator_id(amber.pk)})" in partner
 
@@ -425,7 +431,8 @@ def test_the_partner_sees_the_amber_profile_in_the_report_and_its_sighting(
     objs = latest(entries(network.bob))
     amber = o.profile_id(feed.profiles[TLP.AMBER].pk)
 
-    assert amber in objs and o.profile_id(feed.profiles[TLP.AMBER_STRICT].pk) not in objs
+    assert amber in objs
+    assert o.profile_id(feed.profiles[TLP.AMBER_STRICT].pk) not in objs
     indicator = o.indicator_id(feed.profiles[TLP.AMBER].pk)
     assert indicator in report_of(objs, feed.notice)["object_refs"]
     sighting = next(s for s in objs.values() if s.get("sighting_of_ref") == indicator)
@@ -479,13 +486,15 @@ def test_profile_bundle_endpoint(feed: Feed, network: Network, api: Api) -> None
     assert response.status_code == 200
     assert response["Content-Type"] == STIX
     body = json.loads(response.content)
-    assert body["type"] == "bundle" and body["id"].startswith("bundle--")
+    assert body["type"] == "bundle"
+    assert body["id"].startswith("bundle--")
     objs = {obj["id"]: obj for obj in body["objects"]}
     assert o.profile_id(profile.pk) in objs
     assert o.organisation_id(network.fr_desk.pk) in objs
     assert {o.PROFILE_EXTENSION_ID, o.TLP_MARKING_IDS[TLP.AMBER]} <= set(objs)
     types = sorted(obj["type"] for obj in objs.values())
-    assert types.count("relationship") == 1 and types.count("sighting") == 1
+    assert types.count("relationship") == 1
+    assert types.count("sighting") == 1
     assert "report" not in types
     assert o.organisation_id(network.de_desk.pk) not in objs  # only what it names
     result = validate(body["objects"])
@@ -530,7 +539,8 @@ def test_notice_bundle_names_only_the_profiles_the_member_may_see(
     report = report_of(objs, feed.notice)
     assert report["name"] == f"{feed.notice.reference}: Mini phones in prisons"
     assert report["object_refs"] == [o.indicator_id(feed.profiles[TLP.GREEN].pk)]
-    assert report["published"] and report["report_types"] == ["threat-report"]
+    assert report["published"]
+    assert report["report_types"] == ["threat-report"]
     assert o.profile_id(feed.profiles[TLP.GREEN].pk) in objs
     assert not any(markings(obj) & RESTRICTED for obj in objs.values())
     assert not set(objs) & RESTRICTED  # not even the marking definitions in use elsewhere
@@ -616,4 +626,5 @@ def test_bundle_format_parameter_picks_the_media_type(
     assert as_json.status_code == as_stix.status_code == 200
     assert as_json["Content-Type"] == "application/json"
     assert as_stix["Content-Type"] == STIX
-    assert json.loads(as_json.content)["objects"] and json.loads(as_stix.content)["objects"]
+    assert json.loads(as_json.content)["objects"]
+    assert json.loads(as_stix.content)["objects"]

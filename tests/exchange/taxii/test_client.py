@@ -127,7 +127,8 @@ def test_object_by_id_and_its_versions(base: str, network: Any, profiles: Any) -
     col = collection(base, network.bob)
     stix_id = profile_stix_id(base, network.bob, "L8star BM10")
     latest = col.get_object(stix_id)["objects"]
-    assert len(latest) == 1 and latest[0]["notes"] == "Seen in three prisons."
+    assert len(latest) == 1
+    assert latest[0]["notes"] == "Seen in three prisons."
     every = col.get_object(stix_id, version="all")["objects"]
     assert len(every) == 2
     first = col.get_object(stix_id, version="first")["objects"]
@@ -147,7 +148,8 @@ def test_the_outsider_never_receives_an_amber_object(
         for obj in received:
             assert not RESTRICTED & set(obj.get("object_marking_refs", [])), obj
         names = {o.get("name") for o in received}
-        assert "L8star BM10" not in names and "Red phone" not in names
+        assert "L8star BM10" not in names
+        assert "Red phone" not in names
     amber_id = profile_stix_id(base, network.alice, "L8star BM10")
     col = collection(base, network.charlie)
     with pytest.raises(requests.HTTPError) as refused:
@@ -210,7 +212,8 @@ def test_paging_under_inserts_neither_skips_nor_repeats(
     # each was received along with its new version.
     green_ids = {indicator_id(profiles["green"].pk), profile_id(profiles["green"].pk)}
     superseded = {stix_id for stix_id, _ in set(pairs) - set(now)}
-    assert superseded and superseded <= green_ids
+    assert superseded
+    assert superseded <= green_ids
     green = [o["id"] for o in received if o.get("name") == "Green thumb phone"]
     assert all(green.count(stix_id) == 2 for stix_id in superseded)
     assert "Filed while paging" in {o.get("name") for o in received}
@@ -244,7 +247,8 @@ def test_errors_carry_a_taxii_body_and_media_type(base: str, network: Any) -> No
     )
     assert missing.status_code == 404
     assert missing.headers["Content-Type"] == TAXII
-    assert missing.json()["http_status"] == "404" and missing.json()["title"]
+    assert missing.json()["http_status"] == "404"
+    assert missing.json()["title"]
     refused = requests.get(
         f"{base}api/", headers={"Accept": "application/json"}, auth=auth, timeout=10
     )
@@ -282,13 +286,15 @@ def test_match_type_version_and_added_after(base: str, network: Any, profiles: A
     every = col.get_objects(type=PROFILE_TYPE, version="all")["objects"]
     assert len(every) == 3  # green twice, amber once
     first = col.get_objects(type=PROFILE_TYPE, version="first")["objects"]
-    assert all("notes" not in o for o in first) and len(first) == 2
+    assert all("notes" not in o for o in first)
+    assert len(first) == 2
 
     manifest = col.get_manifest(version="all")["objects"]
     middle = manifest[len(manifest) // 2]["date_added"]
     later = col.get_objects(added_after=middle, version="all")["objects"]
     expected = [(r["id"], r["version"]) for r in manifest if r["date_added"] > middle]
-    assert versions_of(later) == expected and expected
+    assert versions_of(later) == expected
+    assert expected
 
 
 def test_interop_leaves_custom_types_out(base: str, network: Any, profiles: Any) -> None:

@@ -104,7 +104,8 @@ def test_two_read_only_collections_with_fixed_ids(network: Any, taxii: Taxii) ->
     collections = response.json()["collections"]
     assert [c["id"] for c in collections] == [EVERYTHING, INTEROP]
     for c in collections:
-        assert c["can_read"] is True and c["can_write"] is False
+        assert c["can_read"] is True
+        assert c["can_write"] is False
         assert c["media_types"] == ["application/stix+json;version=2.1"]
         assert "." not in c["title"]
 
@@ -132,7 +133,8 @@ def test_objects_envelope_and_date_added_headers(network: Any, taxii: Taxii) -> 
         "x-dix-device-profile--1",
         "identity--1",
     ]
-    assert body["more"] is False and "next" not in body
+    assert body["more"] is False
+    assert "next" not in body
     assert response["X-TAXII-Date-Added-First"] == "2025-05-01T08:00:02.000002Z"
     assert response["X-TAXII-Date-Added-Last"] == "2025-05-01T08:00:04.000004Z"
 
@@ -162,7 +164,8 @@ def test_paging_with_limit_and_next(network: Any, taxii: Taxii) -> None:
     first = client.get(OBJECTS, limit="2", **{"match[version]": "all"})
     body = first.json()
     assert [o["id"] for o in body["objects"]] == ["x-dix-device-profile--1", "report--1"]
-    assert body["more"] is True and body["next"]
+    assert body["more"] is True
+    assert body["next"]
     assert first["X-TAXII-Date-Added-Last"] == "2025-05-01T08:00:02.000002Z"
     second = client.get(OBJECTS, limit="2", next=body["next"], **{"match[version]": "all"})
     assert [o["id"] for o in second.json()["objects"]] == ["x-dix-device-profile--1", "identity--1"]
@@ -174,7 +177,8 @@ def test_limit_above_the_cap_is_capped(
 ) -> None:
     monkeypatch.setattr(paging, "MAX_PAGE_SIZE", 2)
     body = taxii(network.bob).get(OBJECTS, limit="50", **{"match[version]": "all"}).json()
-    assert len(body["objects"]) == 2 and body["more"] is True
+    assert len(body["objects"]) == 2
+    assert body["more"] is True
 
 
 def test_an_empty_answer_is_an_envelope_without_headers(network: Any, taxii: Taxii) -> None:

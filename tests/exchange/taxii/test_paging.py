@@ -185,8 +185,10 @@ def test_entries_sharing_a_date_added_are_paged_by_id_and_version() -> None:
 
 def test_a_cursor_from_a_previous_page_stays_valid() -> None:
     first = paging.page(paging.select(ALL, query(limit="2")), query(limit="2"))
-    assert first.more and first.next
+    assert first.more
+    assert first.next
     again = query(limit="2", next=first.next)
     second = paging.page(paging.select(ALL, again), again)
     assert second.items == [A3]
-    assert not second.more and second.next is None
+    assert not second.more
+    assert second.next is None
