@@ -22,9 +22,6 @@ from intel import services
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from tests.factories import ApiTokenFactory, MemberFactory, OrganisationFactory
 
-# The audit tests' `world` serves intel's and operations' tests alike.
-pytest_plugins = ["tests.helpers.audit"]
-
 
 @dataclass
 class Network:
