@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from intel import services
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from tests.factories import ApiTokenFactory, MemberFactory, OrganisationFactory
+from webhooks import delivery
 
 
 @dataclass
@@ -65,6 +66,15 @@ def _test_settings(tmp_path: Any) -> Iterator[None]:
         WHITENOISE_AUTOREFRESH=True,
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_delivery_memos() -> None:
+    """The delivery engine keeps, per process, the notices and published versions it has
+    loaded, by id; each test's rollback hands the same ids out again, which a running DIX
+    never does, so every test starts with those memos empty."""
+    delivery._contents.clear()
+    delivery._versions.clear()
 
 
 @pytest.fixture
