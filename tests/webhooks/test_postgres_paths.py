@@ -1,7 +1,7 @@
 """The PostgreSQL-only statements of the webhook outbox, checked for what the portable
 (SQLite) path gives: the fan-out's `INSERT … SELECT … FROM unnest`, the lease's one-statement
 `UPDATE … RETURNING`, outcomes' `UPDATE … FROM unnest`, attempts' `COPY` and receipts' `ON
-CONFLICT DO NOTHING` (the audit chain's advisory lock: tests/intel/test_audit.py, the sweep's:
+CONFLICT DO NOTHING` (the audit chain's advisory lock: tests/intel/test_audit_chain.py, the sweep's:
 test_sweep.py).
 
 Marked `postgres`: skipped unless DATABASE_URL names PostgreSQL (README, "Tests")."""
