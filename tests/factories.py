@@ -14,6 +14,7 @@ from intel import services
 from intel.models import TLP, ApiToken, DeviceProfile, Member, Organisation
 from notices import services as notice_services
 from notices.models import AudienceScope, Notice
+from webhooks import services as webhook_services
 from webhooks.models import Subscription
 
 
@@ -155,6 +156,6 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[Subscription], **fields: Any) -> Subscription:
         member = fields.pop("member")
-        issued = notice_services.subscription_create(member=member, fields=fields)
+        issued = webhook_services.subscription_create(member=member, fields=fields)
         issued.subscription.secret = issued.secret  # type: ignore[attr-defined]
         return issued.subscription
