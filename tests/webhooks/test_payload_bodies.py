@@ -4,7 +4,7 @@
 import json
 
 from intel.models import TLP
-from notices import services as notice_services
+from webhooks import services as webhook_services
 from webhooks.delivery import payload_bodies
 from webhooks.models import Delivery, Subscription
 
@@ -14,7 +14,7 @@ def test_a_body_is_the_event_as_sent_and_none_once_the_endpoint_may_not_receive_
 ):
     settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
     profile = make_profile(tlp=TLP.GREEN, name="Green variant")
-    notice_services.subscription_create(
+    webhook_services.subscription_create(
         member=network.charlie,
         fields={"url": "https://127.0.0.1:9/hook", "event_types": ["profile.updated"]},
     )
