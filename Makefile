@@ -30,11 +30,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
-# misp-stix and pycti, which the interop tests run on DIX's exports (tests/interop/): each in
+# misp-stix and pycti, which the interop tests run on DIX's exports (tests/exchange/interop/): each in
 # its own environment, as their pins clash with DIX's and with each other's.
 INTEROP ?= .venv-interop
 
-$(INTEROP)/%/.installed: tests/interop/%.lock
+$(INTEROP)/%/.installed: tests/exchange/interop/%.lock
 	$(PYTHON) -m venv $(INTEROP)/$*
 	$(INTEROP)/$*/bin/pip install -q --upgrade pip
 	$(INTEROP)/$*/bin/pip install -q -r $<

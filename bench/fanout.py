@@ -755,7 +755,7 @@ def report(args: argparse.Namespace, capacity: float | None, rounds: list[Round]
         )
     for r in rounds:
         print(f"{r.subscriptions:,} subscriptions, {r.hanging_percent:.0f} % hanging: {r.quiet}")
-    print(f"finished {datetime.now():%Y-%m-%d %H:%M:%S}")
+    print(f"finished {datetime.now().astimezone():%Y-%m-%d %H:%M:%S}")
 
 
 if __name__ == "__main__":

@@ -191,7 +191,8 @@ def _text(value: Any, limit: str | int) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8")
     if isinstance(limit, str):
         column = AuditEvent._meta.get_field(limit)
-        assert isinstance(column, models.CharField) and column.max_length is not None
+        assert isinstance(column, models.CharField)
+        assert column.max_length is not None
         limit = column.max_length
     return text[:limit]
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tests.taxii.conftest import ROOT, TaxiiClient
+from tests.exchange.taxii.conftest import ROOT, TaxiiClient
 
 
 def pull(client: TaxiiClient, collection: str, **params: str) -> list[dict[str, Any]]:

@@ -173,7 +173,8 @@ def test_an_amber_profile_matches_for_its_recipient_and_stays_hidden_from_an_out
     assert [item["profiles"] for item in for_charlie.json()["items"]] == [[l8star.pk], [], []]
     assert b"annex" not in for_charlie.content.lower()
     outsider_event = AuditEvent.objects.filter(actor_id=network.charlie.pk).last()
-    assert outsider_event is not None and outsider_event.detail["profiles"] == [l8star.pk]
+    assert outsider_event is not None
+    assert outsider_event.detail["profiles"] == [l8star.pk]
 
 
 def test_a_member_matches_nothing_of_a_profile_above_its_clearance(network, api, make_profile):

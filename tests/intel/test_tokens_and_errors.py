@@ -61,7 +61,8 @@ def test_token_is_shown_once_and_stored_as_hash_only(network, api):
     assert len(secret) > 40
     assert body["name"] == "inbox-sync"
     assert body["key_prefix"] == secret[:10]
-    assert body["expires_at"] is None and body["revoked_at"] is None
+    assert body["expires_at"] is None
+    assert body["revoked_at"] is None
 
     listed = client.get(TOKENS)
     assert listed.status_code == 200

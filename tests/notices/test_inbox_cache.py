@@ -136,7 +136,8 @@ def test_a_moved_organisation_gets_a_full_answer_at_the_next_poll(network, issue
     network.fr_prison.sponsor = network.be_desk
     network.fr_prison.save()
     moved = dave.get(NOTICES, HTTP_IF_NONE_MATCH=etag)
-    assert moved.status_code == 200 and moved["ETag"] != etag
+    assert moved.status_code == 200
+    assert moved["ETag"] != etag
 
 
 def test_an_expired_token_is_refused_at_the_next_poll(network, issue, monkeypatch):
@@ -164,6 +165,7 @@ def test_rows_are_bounded_and_least_recently_used_go_first() -> None:
     assert rows.get("a", 7) == row(1)  # "a" is now the most recent
     rows.put("c", 7, row(3))
     assert rows.get("b", 7) is None
-    assert rows.get("a", 7) == row(1) and rows.get("c", 7) == row(3)
+    assert rows.get("a", 7) == row(1)
+    assert rows.get("c", 7) == row(3)
     assert rows.get("a", 8) is None  # another counter value: looked up again
     assert rows.get("a", 7) is None  # and the stale copy is gone
