@@ -52,9 +52,9 @@ from intel.models import (
     Role,
     TargetType,
     tlp_labels_up_to,
-    tlp_rank,
 )
 from intel.models.access import OPEN_STATES
+from intel.visibility import Reader, Viewer
 from notices.models import PUBLIC_STATES, Notice
 
 MAX_GRANT_DAYS = 365  # a year at most: a longer need is a new request, with a fresh purpose
@@ -142,7 +142,7 @@ def load_target(target_type: str, target_id: int) -> Target | None:
     return None
 
 
-def sees(viewer: Member, target: Target) -> bool:
+def sees(viewer: Reader, target: Target) -> bool:
     """Whether `viewer` may see the target now, through the model's visibility function."""
 
     model: Any = {
@@ -153,10 +153,10 @@ def sees(viewer: Member, target: Target) -> bool:
     return bool(model.objects.visible_to(viewer).filter(pk=target.id).exists())
 
 
-def _organisation_viewer(organisation: Organisation) -> Member:
-    """An unsaved stand-in for "any cleared member of this organisation" (named nowhere, so
-    TLP:RED is out of its reach, as it is out of reach of grants on behalf of others)."""
-    return Member(organisation=organisation, clearance=TLP.AMBER_STRICT)
+def _organisation_viewer(organisation: Organisation) -> Viewer:
+    """Any cleared member of this organisation (named nowhere, so TLP:RED is out of its
+    reach, as it is out of reach of grants on behalf of others)."""
+    return Viewer.of_organisation(organisation, TLP.AMBER_STRICT)
 
 
 def _advertised(via: "Notice | None", target: Target) -> bool:
@@ -185,7 +185,7 @@ def requestable_via_notice(*, member: Member, notice_id: int) -> list[Requestabl
     404 when the member does not see the notice."""
 
     via = _visible_notice(member, notice_id)
-    cleared = [label for label in TLP.values if tlp_rank(label) <= tlp_rank(member.clearance)]
+    cleared = TLP.at_most(member.clearance)
     found: list[tuple[str, int, int | None, int]] = []
     if via.restricted_data_available:
         listed = via.profiles.values("id")
@@ -271,7 +271,7 @@ def access_request_create(
         seen = sees(requester, target)
         if not seen and not _advertised(via, target):
             raise NotFound(NOT_FOUND)
-        if not seen and tlp_rank(target.tlp) > tlp_rank(requester.clearance):
+        if not seen and TLP.above(target.tlp, requester.clearance):
             # Answered like an unknown id: `requestable/` does not offer it either, so a 400
             # here would let a member probe for stricter attachments by sequential ids.
             raise NotFound(NOT_FOUND)
@@ -281,7 +281,7 @@ def access_request_create(
                 f"Your organisation owns this {target.noun}: share it by naming recipients "
                 "instead of requesting it."
             )
-        if tlp_rank(target.tlp) > tlp_rank(requester.clearance):
+        if TLP.above(target.tlp, requester.clearance):
             raise FieldInvalid(
                 "target_id",
                 f"This {target.noun} is marked above your clearance ({requester.clearance}): "

@@ -1,6 +1,6 @@
 """Who may change what. Who may *see* what lives in the models' `visible_to` functions."""
 
-from intel.models import DeviceProfile, Member, Role, tlp_rank
+from intel.models import TLP, DeviceProfile, Member, Role
 
 
 def can_file_profiles(member: Member) -> bool:
@@ -19,6 +19,6 @@ def can_change_profile(member: Member, profile: DeviceProfile) -> bool:
 
 def can_set_tlp(member: Member, profile: DeviceProfile, new_tlp: str) -> bool:
     """Raising a label is anyone's who may change the profile; lowering it is the owner's."""
-    if tlp_rank(new_tlp) >= tlp_rank(profile.tlp):
+    if not TLP.above(profile.tlp, new_tlp):
         return True
     return member.organisation_id == profile.owner_id

@@ -37,7 +37,6 @@ from intel.models import (
     ProfileRevision,
     SalesChannel,
     Supplier,
-    tlp_rank,
 )
 from intel.models.network import hash_token
 from intel.revisions import seen_version
@@ -387,7 +386,7 @@ def attachment_add(
         if profile.retired_at is not None:
             raise Conflict("A retired profile takes no new attachments.")
         label = tlp or profile.tlp
-        if tlp_rank(label) < tlp_rank(profile.tlp):
+        if TLP.above(profile.tlp, label):
             raise FieldInvalid(
                 "tlp", f"An attachment cannot be marked below its profile's {profile.tlp}."
             )
@@ -515,7 +514,7 @@ def _record_revision(
         created_at=profile.updated_at,
         author=author,
         action=action,
-        tlp=_stricter(profile.tlp, previous.get("tlp") or profile.tlp),
+        tlp=TLP.stricter(profile.tlp, previous.get("tlp") or profile.tlp),
         changes=changes,
         snapshot=snapshot,
     )
@@ -534,12 +533,8 @@ def _full_clean(obj: Any, exclude: Iterable[str] | None = None) -> None:
 
 
 def _check_clearance(author: Member, tlp: str) -> None:
-    if tlp_rank(tlp) > tlp_rank(author.clearance):
+    if TLP.above(tlp, author.clearance):
         raise FieldInvalid("tlp", f"{tlp} is above your clearance ({author.clearance}).")
-
-
-def _stricter(a: str, b: str) -> str:
-    return a if tlp_rank(a) >= tlp_rank(b) else b
 
 
 def _locked_visible(profile_id: int, author: Member) -> DeviceProfile:

@@ -15,7 +15,7 @@ from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden, NotFound
 from core.events import EventType
 from intel import audit, changes
-from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
+from intel.models import DeviceProfile, Member, Organisation, Role
 from intel.models.tlp import TLP
 from notices.models import (
     AudienceScope,
@@ -365,7 +365,7 @@ def _check_audience(notice: Notice) -> None:
 
 
 def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
-    if tlp_rank(tlp) > tlp_rank(author.clearance):
+    if TLP.above(tlp, author.clearance):
         raise FieldInvalid(field, f"{tlp} is above your clearance ({author.clearance}).")
 
 

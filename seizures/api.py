@@ -43,6 +43,7 @@ from core.strict import (
 from intel import audit
 from intel.api.base import member_of
 from intel.models import TLP, DeviceProfile, Member, Organisation
+from intel.visibility import Reader
 from notices.models import Notice
 from seizures import services as seizures
 from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
@@ -345,7 +346,7 @@ NEGATIVE_EXAMPLE = {
 }
 
 
-def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[str, Any]:
+def rendering_context(reports: Iterable[SeizureReport], member: Reader) -> dict[str, Any]:
     """Which of the notices and profiles these reports name the member may see."""
     reports = list(reports)
     notice_ids = {r.notice_id for r in reports if r.notice_id is not None}

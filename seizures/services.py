@@ -23,7 +23,7 @@ from core.errors import FieldInvalid, Forbidden
 from core.events import EventType
 from core.validators import validate_currency
 from intel import audit
-from intel.models import TLP, DeviceProfile, Member, Organisation, Role, tlp_rank
+from intel.models import TLP, DeviceProfile, Member, Organisation, Role
 from notices.models import PUBLIC_STATES, Notice
 from seizures.models import SeizureLine, SeizureReport
 from seizures.personal_data import find_personal_data
@@ -162,7 +162,7 @@ def _check(reporter: Member, data: SeizureInput) -> None:
             "A report goes to organisations, not to named people: the most restricted label "
             "is TLP:AMBER+STRICT.",
         )
-    if tlp_rank(data.tlp) > tlp_rank(reporter.clearance):
+    if TLP.above(data.tlp, reporter.clearance):
         raise FieldInvalid("tlp", f"{data.tlp} is above your clearance ({reporter.clearance}).")
     if data.notice is not None:
         if not Notice.objects.visible_to(reporter).filter(pk=data.notice.pk).exists():

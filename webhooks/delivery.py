@@ -39,12 +39,12 @@ from intel.models import (
     AccessRequest,
     Attachment,
     DeviceProfile,
-    Member,
     Organisation,
     TargetType,
     tlp_rank,
 )
 from intel.revisions import ParentChange, parent_changes, seen_versions
+from intel.visibility import Viewer
 from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeVersion
 from notices.rendering import (
     notice_profiles_seen_by,
@@ -859,7 +859,7 @@ def _render_as_announced(
     visible: set[int],
     cap: str,
     *,
-    viewer: Member,
+    viewer: Viewer,
     candidates: Sequence[ParentChange],
 ) -> dict[str, Any] | None:
     """A notice event's `data`: the notice as of the version and status the event
@@ -901,7 +901,7 @@ def _render_as_announced(
     return data
 
 
-def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int] | None]:
+def _notice_entitlements(notice_id: int, viewers: list[Viewer]) -> list[set[int] | None]:
     """Per viewer: None when it may not see the notice, else the ids of the notice's profiles
     it may see."""
     sees = notice_seen_by(notice_id, viewers)
@@ -910,7 +910,7 @@ def _notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int]
     return [next(profiles) if seen else None for seen in sees]
 
 
-def _render_access_request(request_id: int, viewer: Member) -> dict[str, Any] | None:
+def _render_access_request(request_id: int, viewer: Viewer) -> dict[str, Any] | None:
     """A request as its parties read it through the API, while the endpoint's organisation
     is still one of them (requester, on-behalf, owner)."""
     req = (
@@ -929,7 +929,7 @@ def _render_access_request(request_id: int, viewer: Member) -> dict[str, Any] | 
     return dict(AccessRequestSerializer(req).data)
 
 
-def _render_seizure_report(report_id: int, viewer: Member) -> dict[str, Any] | None:
+def _render_seizure_report(report_id: int, viewer: Viewer) -> dict[str, Any] | None:
     """The report as the endpoint's organisation may read it (lines of profiles it may not
     see left out), or None when its label no longer lets it."""
     report = (

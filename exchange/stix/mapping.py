@@ -40,9 +40,9 @@ from intel.models import (
     tlp_rank,
 )
 from intel.models.tlp import TLP
-from intel.models.visibility import viewer_sql
 from intel.revisions import ParentChange, may_show_nothing_q, parent_change, unseen_revisions
 from intel.services import profile_snapshot
+from intel.visibility_bulk import viewer_sql
 
 # notices builds on intel; the STIX export is the one place in intel that reads notices and
 # seizure reports, and nothing in notices imports it.
@@ -87,7 +87,7 @@ class _Collector:
 
 class Audience:
     """What one member may see, as querysets that each hold one model's `visible_to` rule
-    compiled to SQL (`intel.models.visibility.viewer_sql`): building and compiling the rule
+    compiled to SQL (`intel.visibility_bulk.viewer_sql`): building and compiling the rule
     costs more than the database takes to answer it, and a TAXII page asks a dozen
     questions of it. The SQL holds the member's own ids and labels only, never data: the
     database reads profiles, notices, recipients and grants when each query runs."""

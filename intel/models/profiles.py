@@ -2,7 +2,7 @@
 
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,10 +15,7 @@ from core.validators import validate_country, validate_currency
 from intel.models.access import GrantScope, TargetType, granted_ids
 from intel.models.network import Organisation
 from intel.models.tlp import TLP
-from intel.models.visibility import tlp_audience_q
-
-if TYPE_CHECKING:
-    from intel.models.network import Member
+from intel.visibility import Reader, Viewer, tlp_audience_q
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
@@ -59,13 +56,13 @@ GSM_BANDS = (450, 480, 850, 900, 1800, 1900)
 
 
 class DeviceProfileQuerySet(models.QuerySet["DeviceProfile"]):
-    def visible_to(self, member: "Member") -> "DeviceProfileQuerySet":
-        """The profiles `member` may receive (DESIGN.md §4). Every read path starts here."""
-        return self.filter(profile_audience_q(member, prefix=""))
+    def visible_to(self, reader: Reader) -> "DeviceProfileQuerySet":
+        """The profiles `reader` may receive (DESIGN.md §4). Every read path starts here."""
+        return self.filter(profile_audience_q(Viewer.of(reader), prefix=""))
 
 
 def profile_audience_q(
-    member: "Member",
+    viewer: Viewer,
     *,
     prefix: str,
     tlp: str | None = None,
@@ -86,10 +83,16 @@ def profile_audience_q(
     def recipients_of(org_ids: Any) -> QuerySet[Any]:
         return recipients.filter(organisation_id__in=org_ids).values("deviceprofile_id")
 
-    by_org, by_name = granted_ids(member, TargetType.PROFILE, scopes=grant_scopes)
+    by_org, by_name = granted_ids(viewer, TargetType.PROFILE, scopes=grant_scopes)
     named_members = (
-        Q(**{f"{prefix}id__in": named.filter(member_id=member.pk).values("deviceprofile_id")})
-        | Q(**{f"{prefix}created_by_id": member.pk})
+        Q(
+            **{
+                f"{prefix}id__in": named.filter(Q(member_id=viewer.member_id)).values(
+                    "deviceprofile_id"
+                )
+            }
+        )
+        | Q(**{f"{prefix}created_by_id": viewer.member_id})
         | Q(**{f"{prefix}id__in": by_name})
     )
     if also_named is not None:
@@ -99,7 +102,7 @@ def profile_audience_q(
     if also_granted is not None:
         granted |= also_granted
     return tlp_audience_q(
-        member,
+        viewer,
         tlp=tlp or f"{prefix}tlp",
         owner=f"{prefix}owner_id",
         target_id=f"{prefix}id",
@@ -216,9 +219,9 @@ class IdentifierKind(models.TextChoices):
 
 
 class ChildQuerySet(models.QuerySet[Any]):
-    def visible_to(self, member: "Member") -> "ChildQuerySet":
+    def visible_to(self, reader: Reader) -> "ChildQuerySet":
         """Children follow their profile's visibility."""
-        return self.filter(profile__in=DeviceProfile.objects.visible_to(member).values("id"))
+        return self.filter(profile__in=DeviceProfile.objects.visible_to(reader).values("id"))
 
 
 class Identifier(ProfileChild):
@@ -386,26 +389,27 @@ class AttachmentKind(models.TextChoices):
 
 
 class AttachmentQuerySet(models.QuerySet["Attachment"]):
-    def visible_to(self, member: "Member") -> "AttachmentQuerySet":
+    def visible_to(self, reader: Reader) -> "AttachmentQuerySet":
         """An attachment carries its own label (never below its profile's) and takes its
         audience from the profile: it is seen when both the profile and its label allow.
 
         Grants: one on the attachment itself shows it (even under a profile the member does
         not see); one on the profile shows the attachments above the profile's own audience
         only when its scope includes attachments."""
-        direct_org, direct_name = granted_ids(member, TargetType.ATTACHMENT)
+        viewer = Viewer.of(reader)
+        direct_org, direct_name = granted_ids(viewer, TargetType.ATTACHMENT)
         return self.filter(
             profile_audience_q(
-                member,
+                viewer,
                 prefix="profile__",
                 also_granted=Q(id__in=direct_org) | Q(id__in=direct_name),
                 also_named=Q(id__in=direct_name),
             ),
             profile_audience_q(
-                member,
+                viewer,
                 prefix="profile__",
                 tlp="tlp",
-                also_named=Q(uploaded_by_id=member.pk) | Q(id__in=direct_name),
+                also_named=Q(uploaded_by_id=viewer.member_id) | Q(id__in=direct_name),
                 also_granted=Q(id__in=direct_org) | Q(id__in=direct_name),
                 grant_scopes=(GrantScope.WITH_ATTACHMENTS,),
             ),
@@ -444,13 +448,14 @@ class Attachment(models.Model):
 
 
 class RevisionQuerySet(models.QuerySet["ProfileRevision"]):
-    def visible_to(self, member: "Member") -> "RevisionQuerySet":
+    def visible_to(self, reader: Reader) -> "RevisionQuerySet":
         """A revision is read under the label it was written with: one recorded while the
         profile was RED stays RED after the label is lowered (the profile's current audience
         decides who that reaches), so lowering a label never publishes its history."""
+        viewer = Viewer.of(reader)
         return self.filter(
-            profile_audience_q(member, prefix="profile__"),
-            profile_audience_q(member, prefix="profile__", tlp="tlp"),
+            profile_audience_q(viewer, prefix="profile__"),
+            profile_audience_q(viewer, prefix="profile__", tlp="tlp"),
         )
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from intel import services
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import Grant, TargetType
-from intel.models.visibility import visible_ids_per_viewer
+from intel.visibility_bulk import visible_ids_per_viewer
 from notices.models import AudienceScope, Notice, NoticeCountry, NoticeStatus
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
@@ -120,7 +120,7 @@ def test_one_query_is_built_per_shape(world: list[Organisation]) -> None:
 
 
 def test_a_saved_member_is_refused(network: Network) -> None:
-    with pytest.raises(ValueError, match="stand-ins"):
+    with pytest.raises(ValueError, match="organisation viewers"):
         visible_ids_per_viewer([network.bob], lambda v: Notice.objects.visible_to(v))
 
 
