@@ -33,6 +33,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from access import policies
 from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden, NotFound
 from core.events import EventType
@@ -49,7 +50,6 @@ from intel.models import (
     GrantScope,
     Member,
     Organisation,
-    Role,
     TargetType,
     tlp_labels_up_to,
 )
@@ -86,25 +86,6 @@ class Requestable:
     profile_id: int | None
     owner: Organisation
     open_request_id: int | None
-
-
-# --- Who may ---------------------------------------------------------------------------------
-
-
-def can_request(member: Member) -> bool:
-    """Members of an organisation ask for access; auditors only read the trail."""
-    return member.organisation_id is not None and member.role != Role.AUDITOR
-
-
-def can_decide(member: Member, access_request: AccessRequest, target_tlp: str) -> bool:
-    """The owner organisation's analysts and coordinators, and the secretariat's coordinators
-    (except for TLP:RED, which only its owner shares). Never the requesting organisation or
-    the authority it asked for: nobody approves their own request."""
-    if member.organisation_id in (access_request.organisation_id, access_request.on_behalf_of_id):
-        return False
-    if member.organisation_id == access_request.owner_id:
-        return member.role in (Role.ANALYST, Role.COORDINATOR)
-    return member.is_secretariat_coordinator and target_tlp != TLP.RED
 
 
 # --- Targets ---------------------------------------------------------------------------------
@@ -251,7 +232,7 @@ def access_request_create(
     asked). Tells the owner organisation's endpoints (`access_request.created`)."""
 
     organisation = requester.organisation
-    if organisation is None or not can_request(requester):
+    if organisation is None or not policies.may_request(requester):
         raise Forbidden("Auditors and members without an organisation do not request access.")
     if on_behalf_of is not None and on_behalf_of.sponsor_id != organisation.pk:
         raise FieldInvalid(
@@ -640,7 +621,7 @@ def _for_decision(request_id: int, member: Member) -> tuple[AccessRequest, Targe
     target = _target_of(access_request)
     if member.organisation_id in (access_request.organisation_id, access_request.on_behalf_of_id):
         raise Forbidden("Your organisation made this request: the object's owner decides it.")
-    if not can_decide(member, access_request, target.tlp if target else ""):
+    if not policies.may_decide(member, access_request, target.tlp if target else ""):
         raise Forbidden(
             "Only the owner organisation's analysts and coordinators, and the secretariat's "
             "coordinators (except for TLP:RED), decide access requests."
@@ -675,7 +656,7 @@ def _require_open(access_request: AccessRequest) -> None:
 
 
 def _require_requesting_side(access_request: AccessRequest, member: Member, verb: str) -> None:
-    if member.organisation_id != access_request.organisation_id or not can_request(member):
+    if not policies.may_act_for_requester(member, access_request):
         raise Forbidden(f"Only the requesting organisation {verb} its request.")
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
 from core.events import EventType
-from intel import audit, permissions
+from intel import audit, policies
 from intel import changes as changes_version
 from intel.attachments import clean_upload
 from intel.models import (
@@ -253,7 +253,7 @@ class ProfileInput:
 
 def profile_create(*, author: Member, data: ProfileInput) -> DeviceProfile:
     """File a new profile owned by the author's organisation, with revision 1."""
-    if not permissions.can_file_profiles(author):
+    if not policies.may_file_profiles(author):
         raise Forbidden("Only analysts and the secretariat's coordinators file profiles.")
     assert author.organisation is not None
     tlp = data.fields.get("tlp", TLP.AMBER)
@@ -294,7 +294,7 @@ def profile_update(
                 f"The profile is at version {current}; you sent changes to version "
                 f"{expected_version}. Read it again and reapply your change."
             )
-        if not permissions.can_change_profile(author, profile):
+        if not policies.may_change_profile(author, profile):
             raise Forbidden(
                 "Only the owner organisation's analysts and the secretariat's coordinators "
                 "change a profile."
@@ -303,7 +303,7 @@ def profile_update(
             raise Conflict("A retired profile cannot be changed.")
         new_tlp = data.fields.get("tlp")
         if new_tlp is not None:
-            if not permissions.can_set_tlp(author, profile, new_tlp):
+            if not policies.may_set_tlp(author, profile, new_tlp):
                 raise FieldInvalid("tlp", "Only the owner organisation may lower the TLP label.")
             _check_clearance(author, new_tlp)
         _check_audience_widening(author, profile, data)
@@ -343,7 +343,7 @@ def profile_retire(
         current = _seen_version(author, profile)
         if expected_version is not None and current != expected_version:
             raise PreconditionFailed(f"The profile is at version {current}.")
-        if not permissions.can_change_profile(author, profile):
+        if not policies.may_change_profile(author, profile):
             raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
         if profile.retired_at is not None:
             raise Conflict("The profile is already retired.")
@@ -376,12 +376,12 @@ def attachment_add(
     seen = DeviceProfile.objects.visible_to(author).filter(pk=profile_id).first()
     if seen is None:
         raise NotFound("Not found.")
-    if not permissions.can_change_profile(author, seen):  # before spending time on the file
+    if not policies.may_change_profile(author, seen):  # before spending time on the file
         raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
     clean = clean_upload(upload, max_bytes=settings.DIX_ATTACHMENT_MAX_BYTES)
     with transaction.atomic():
         profile = _locked_visible(profile_id, author)
-        if not permissions.can_change_profile(author, profile):
+        if not policies.may_change_profile(author, profile):
             raise Forbidden("Only the owner's analysts and the secretariat's coordinators.")
         if profile.retired_at is not None:
             raise Conflict("A retired profile takes no new attachments.")

@@ -27,7 +27,7 @@ from intel.models import (
 )
 from intel.models.profiles import GSM_BANDS, AttachmentKind, NetworkTechnology
 from intel.models.tlp import TLP
-from intel.permissions import can_file_profiles
+from intel.policies import may_file_profiles
 from intel.revisions import SeenVersion, SeenVersions, visible_changes
 from intel.services import CHILDREN, ProfileInput
 
@@ -93,7 +93,7 @@ class MeSerializer(serializers.ModelSerializer):
         )
 
     def get_may_file_profiles(self, member: Member) -> bool:
-        return can_file_profiles(member)
+        return may_file_profiles(member)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

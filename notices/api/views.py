@@ -32,7 +32,7 @@ from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
 from intel.models import DeviceProfile, Member
 from intel.revisions import seen_versions
-from notices import services
+from notices import policies, services
 from notices.api import serializers as s
 from notices.filters import NoticeFilter, encode_since
 from notices.inbox import inbox_etag
@@ -361,7 +361,7 @@ class NoticeViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def receipts(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        if not services.can_see_receipts(member_of(request), notice):
+        if not policies.may_see_receipts(member_of(request), notice):
             raise NotFound("Not found.")
         rows = NoticeReceipt.objects.filter(notice=notice).select_related(
             "organisation", "acknowledged_by"

@@ -1,23 +1,23 @@
-"""Who may change what. Who may *see* what lives in the models' `visible_to` functions."""
+"""Who may change what in intel (profiles and their labels); who may *see* what lives in `intel.visibility`."""
 
 from intel.models import TLP, DeviceProfile, Member, Role
 
 
-def can_file_profiles(member: Member) -> bool:
+def may_file_profiles(member: Member) -> bool:
     """Analysts file profiles for their organisation; the secretariat's coordinators too."""
     return member.organisation is not None and (
         member.role == Role.ANALYST or member.is_secretariat_coordinator
     )
 
 
-def can_change_profile(member: Member, profile: DeviceProfile) -> bool:
+def may_change_profile(member: Member, profile: DeviceProfile) -> bool:
     """Only the owner organisation's analysts and the secretariat's coordinators."""
     if member.is_secretariat_coordinator:
         return True
     return member.role == Role.ANALYST and member.organisation_id == profile.owner_id
 
 
-def can_set_tlp(member: Member, profile: DeviceProfile, new_tlp: str) -> bool:
+def may_set_tlp(member: Member, profile: DeviceProfile, new_tlp: str) -> bool:
     """Raising a label is anyone's who may change the profile; lowering it is the owner's."""
     if not TLP.above(profile.tlp, new_tlp):
         return True
