@@ -3,9 +3,9 @@
 from intel.models import Member, Role
 from notices.models import Notice
 
-# Every write to a notice first loads it through `notices.services._locked_visible`: nobody changes a notice
-# they may not read (a TLP:RED draft's unnamed colleagues included), and a notice they may
-# not read answers 404. The role rules below then say who of those who see it may act.
+# Every write to a notice first loads it through `notices.services._locked_visible`: nobody
+# changes a notice they may not read (a TLP:RED draft's unnamed colleagues included), and a
+# notice they may not read answers 404. The rules below say who of those who see it may act.
 
 
 def may_draft(member: Member) -> bool:

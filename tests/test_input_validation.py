@@ -111,9 +111,9 @@ def world(network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
         format="json",
     ).json()
     delivery = Delivery.objects.filter(subscription_id=sub["id"]).first()
-    from intel import services
+    from intel import network
 
-    token = services.token_issue(member=network.alice, name="spare").token
+    token = network.token_issue(member=network.alice, name="spare").token
     return {
         "profiles": green.pk,
         "notices": notice["id"],

@@ -25,7 +25,7 @@ FORBIDDEN = "urn:dix:problem:permission-denied"
 def member(network: Network, username: str, *, de: bool, clearance: str) -> Member:
     """An analyst of de-desk (the requester's side) or fr-desk (the owner's)."""
     org = network.de_desk if de else network.fr_desk
-    return services.member_create(
+    return network.member_create(
         organisation=org, username=username, role="analyst", clearance=clearance
     )
 

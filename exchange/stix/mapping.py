@@ -41,7 +41,7 @@ from intel.models import (
 )
 from intel.models.tlp import TLP
 from intel.revisions import ParentChange, may_show_nothing_q, parent_change, unseen_revisions
-from intel.services import profile_snapshot
+from intel.snapshots import profile_snapshot
 from intel.visibility_bulk import viewer_sql
 
 # notices builds on intel; the STIX export is the one place in intel that reads notices and

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
-from intel import services
 from intel.models import TLP, Attachment, DeviceProfile, Identifier, ProfileRevision
 
 PROFILES = "/api/v1/profiles/"
@@ -425,7 +424,7 @@ def test_desk_officers_cannot_file_profiles(network, api, persona):
     [(TLP.GREEN, TLP.AMBER), (TLP.AMBER, TLP.AMBER_STRICT), (TLP.AMBER_STRICT, TLP.RED)],
 )
 def test_analyst_cannot_file_above_own_clearance(network, api, clearance, label):
-    analyst = services.member_create(
+    analyst = network.member_create(
         organisation=network.fr_desk, username="gaston", role="analyst", clearance=clearance
     )
     client = api(analyst)
@@ -540,7 +539,7 @@ def test_list_etag_answers_304_until_the_list_changes(network, api, make_profile
 
 @pytest.fixture
 def catalogue(network, make_profile) -> dict[str, int]:
-    bea = services.member_create(
+    bea = network.member_create(
         organisation=network.be_desk, username="bea", role="analyst", clearance=TLP.AMBER
     )
     profiles = {

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from intel import services
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import Grant, TargetType
 from intel.visibility_bulk import visible_ids_per_viewer
@@ -25,10 +24,10 @@ CAPS = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]
 def world(network: Network, make_profile: Any) -> list[Organisation]:
     n = network
     # A liaison post sponsoring an authority of another country: one more shape.
-    liaison = services.organisation_create(
+    liaison = network.organisation_create(
         slug="ua-liaison", name="Liaison post", kind="liaison_prosecutor", country="UA"
     )
-    services.organisation_create(
+    network.organisation_create(
         slug="ua-authority",
         name="Sponsored by the liaison post",
         kind="national_authority",
