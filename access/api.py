@@ -3,7 +3,7 @@
 One endpoint serves both sides: the requesting organisation (and the authority it asked for)
 and the deciding one (the object's owner, and the secretariat's coordinators). A request
 another organisation made about someone else's object is a 404, like any unseen object.
-The rules live in `access.services`; docs/access-requests.md walks through them with curl.
+The rules live in `access.services`, `access.decisions` and `access.targets`; docs/access-requests.md walks through them with curl.
 """
 
 from typing import Any
@@ -27,6 +27,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access import decisions, records, targets
 from access import services as access
 from core.conditional import conditional_response, list_etag
 from core.errors import NotFound
@@ -190,7 +191,7 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     case_reference = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
-    requested_days = serializers.IntegerField(min_value=1, max_value=access.MAX_GRANT_DAYS)
+    requested_days = serializers.IntegerField(min_value=1, max_value=records.MAX_GRANT_DAYS)
     on_behalf_of: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.all(),
@@ -209,7 +210,7 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer):
     )
     days = serializers.IntegerField(
         min_value=1,
-        max_value=access.MAX_GRANT_DAYS,
+        max_value=records.MAX_GRANT_DAYS,
         required=False,
         help_text="Duration from now; default: the requested duration.",
     )
@@ -399,7 +400,7 @@ class AccessRequestViewSet(
         raw = request.query_params.get("via_notice", "")
         if not (raw.isascii() and raw.isdigit()):
             raise ValidationError({"via_notice": ["Give the id of a notice you see."]})
-        rows = access.requestable_via_notice(member=member_of(request), notice_id=parse_id(raw))
+        rows = targets.requestable_via_notice(member=member_of(request), notice_id=parse_id(raw))
         return Response(RequestableSerializer(rows, many=True).data)
 
     # --- writes ----------------------------------------------------------------------------
@@ -450,8 +451,8 @@ class AccessRequestViewSet(
         form = ApproveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        access.access_request_approve(
-            request_id=request_id,
+        decisions.access_request_approve(
+            access_request_id=request_id,
             member=member_of(request),
             scope=data["scope"],
             days=data.get("days"),
@@ -476,8 +477,8 @@ class AccessRequestViewSet(
         request_id = self._visible_pk()
         form = ReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        access.access_request_deny(
-            request_id=request_id,
+        decisions.access_request_deny(
+            access_request_id=request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
@@ -503,8 +504,8 @@ class AccessRequestViewSet(
         request_id = self._visible_pk()
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        access.access_request_request_info(
-            request_id=request_id,
+        decisions.access_request_request_info(
+            access_request_id=request_id,
             member=member_of(request),
             message=form.validated_data["message"],
             http_request=request,
@@ -531,7 +532,7 @@ class AccessRequestViewSet(
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_answer(
-            request_id=request_id,
+            access_request_id=request_id,
             member=member_of(request),
             message=form.validated_data["message"],
             http_request=request,
@@ -555,7 +556,7 @@ class AccessRequestViewSet(
         form = OptionalReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_withdraw(
-            request_id=request_id,
+            access_request_id=request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
@@ -580,8 +581,8 @@ class AccessRequestViewSet(
         request_id = self._visible_pk()
         form = ReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        access.grant_revoke(
-            request_id=request_id,
+        decisions.grant_revoke(
+            access_request_id=request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,

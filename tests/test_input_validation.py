@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from core.strict import StrictRequestMixin
+from intel import accounts
 from intel.models import TLP, AuditEvent, DeviceProfile, Member
 from tests.conftest import Network
 from webhooks.models import Delivery
@@ -111,9 +112,7 @@ def world(network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
         format="json",
     ).json()
     delivery = Delivery.objects.filter(subscription_id=sub["id"]).first()
-    from intel import network
-
-    token = network.token_issue(member=network.alice, name="spare").token
+    token = accounts.token_issue(member=network.alice, name="spare").token
     return {
         "profiles": green.pk,
         "notices": notice["id"],

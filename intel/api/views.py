@@ -30,7 +30,7 @@ from core.conditional import conditional_response, expected_version, list_etag, 
 from core.errors import NotFound
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
-from intel import audit, network, services
+from intel import accounts, audit, services
 from intel.api import serializers as s
 from intel.api.base import JUSTIFICATION, member_of
 from intel.filters import DeviceProfileFilter, OrganisationFilter
@@ -125,7 +125,7 @@ class ApiTokenViewSet(
         form = s.ApiTokenCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         current = request.auth if isinstance(request.auth, ApiToken) else None
-        issued = network.token_issue(
+        issued = accounts.token_issue(
             member=member_of(request),
             actor=member_of(request),
             not_after=current.expires_at if current else None,
@@ -135,7 +135,7 @@ class ApiTokenViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        network.token_revoke(token=self.get_object(), actor=member_of(request))
+        accounts.token_revoke(token=self.get_object(), actor=member_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -9,7 +9,7 @@ recipient would see it, and nowhere once it ends.
 
 These models live in `intel`, below `notices` and `access`, because the visibility rules of
 `intel` (profiles, attachments) and `notices` read grants; the workflow that writes them
-(`access.services`, `access.api`) sits above both (docs/architecture.md).
+(`access.services`, `access.decisions`, `access.api`) sits above both (docs/architecture.md).
 """
 
 from datetime import datetime

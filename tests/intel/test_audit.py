@@ -30,7 +30,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from access.tasks import end_expired_grants
-from intel import audit, network, services
+from intel import accounts, audit, services
 from intel.models import (
     TLP,
     AccessRequest,
@@ -119,10 +119,10 @@ class World:
 def world(
     network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
 ) -> Iterator[World]:
-    felix = network.member_create(
+    felix = accounts.member_create(
         organisation=network.fr_desk, username="felix", role="coordinator", clearance=TLP.RED
     )
-    root = network.member_create(
+    root = accounts.member_create(
         organisation=network.eurojust,
         username="root",
         role="admin",
@@ -412,7 +412,7 @@ def token_issued(w: World) -> Callable[[], Expect]:
 
 def token_revoked(w: World) -> Callable[[], Expect]:
     client = w.client(w.net.charlie)
-    spare = network.token_issue(member=w.net.charlie, name="spare").token
+    spare = accounts.token_issue(member=w.net.charlie, name="spare").token
 
     def act() -> Expect:
         assert client.delete(f"/api/v1/tokens/{spare.pk}/").status_code == 204
@@ -433,7 +433,7 @@ def token_issued_by_command(w: World) -> Callable[[], Expect]:
 
 
 def token_revoked_in_admin(w: World) -> Callable[[], Expect]:
-    token = network.token_issue(member=w.net.charlie, name="leaked").token
+    token = accounts.token_issue(member=w.net.charlie, name="leaked").token
     client = w.admin_client()
 
     def act() -> Expect:
@@ -483,7 +483,7 @@ def organisation_created_in_admin(w: World) -> Callable[[], Expect]:
 
 
 def organisation_deleted_in_admin(w: World) -> Callable[[], Expect]:
-    org = network.organisation_create(
+    org = accounts.organisation_create(
         slug="lu-desk", name="Luxembourg Desk", kind="national_desk", country="LU"
     )
     client = w.admin_client()
@@ -1218,13 +1218,13 @@ def test_the_database_refuses_a_fork_of_the_chain(db: None) -> None:
 
 
 def test_deleting_a_member_and_an_organisation_leaves_the_trail(db: None) -> None:
-    org = network.organisation_create(
+    org = accounts.organisation_create(
         slug="xx-desk", name="Gone", kind="national_desk", country="LU"
     )
-    member = network.member_create(
+    member = accounts.member_create(
         organisation=org, username="gone", role="analyst", clearance=TLP.GREEN
     )
-    network.token_issue(member=member, name="t", actor=member)
+    accounts.token_issue(member=member, name="t", actor=member)
     before = list(AuditEvent.objects.values_list("id", "hash"))
 
     member.delete()  # its token goes with it
@@ -1495,13 +1495,13 @@ def test_retention_deletes_old_rows_keeps_recent_ones_and_never_the_trail(world:
     # The newest delivery of a live notice to this endpoint: how a withdrawal finds it.
     last_of_live = delivery(DeliveryState.SUCCEEDED, old, notice=live_notice, notice_version=2)
 
-    revoked_old = network.token_issue(member=net.bob, name="old").token
+    revoked_old = accounts.token_issue(member=net.bob, name="old").token
     _age(ApiToken, revoked_old.pk, revoked_at=old)
-    expired_old = network.token_issue(member=net.bob, name="expired").token
+    expired_old = accounts.token_issue(member=net.bob, name="expired").token
     _age(ApiToken, expired_old.pk, expires_at=old)
-    revoked_recent = network.token_issue(member=net.bob, name="recent").token
+    revoked_recent = accounts.token_issue(member=net.bob, name="recent").token
     _age(ApiToken, revoked_recent.pk, revoked_at=recent)
-    active = network.token_issue(member=net.bob, name="active").token
+    active = accounts.token_issue(member=net.bob, name="active").token
 
     def request(status: str, updated: Any) -> AccessRequest:
         return AccessRequest.objects.create(
@@ -1593,7 +1593,7 @@ def test_retention_deletes_old_rows_keeps_recent_ones_and_never_the_trail(world:
 
 
 def test_retention_keeps_for_ever_with_a_period_of_zero(world: World) -> None:
-    revoked = network.token_issue(member=world.net.bob, name="old").token
+    revoked = accounts.token_issue(member=world.net.bob, name="old").token
     _age(ApiToken, revoked.pk, revoked_at=timezone.now() - timedelta(days=5000))
     out = io.StringIO()
     with override_settings(DIX_RETENTION_TOKENS_DAYS=0):

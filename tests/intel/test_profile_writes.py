@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
+from intel import accounts
 from intel.models import TLP, Attachment, DeviceProfile, Identifier, ProfileRevision
 
 PROFILES = "/api/v1/profiles/"
@@ -424,7 +425,7 @@ def test_desk_officers_cannot_file_profiles(network, api, persona):
     [(TLP.GREEN, TLP.AMBER), (TLP.AMBER, TLP.AMBER_STRICT), (TLP.AMBER_STRICT, TLP.RED)],
 )
 def test_analyst_cannot_file_above_own_clearance(network, api, clearance, label):
-    analyst = network.member_create(
+    analyst = accounts.member_create(
         organisation=network.fr_desk, username="gaston", role="analyst", clearance=clearance
     )
     client = api(analyst)
@@ -539,7 +540,7 @@ def test_list_etag_answers_304_until_the_list_changes(network, api, make_profile
 
 @pytest.fixture
 def catalogue(network, make_profile) -> dict[str, int]:
-    bea = network.member_create(
+    bea = accounts.member_create(
         organisation=network.be_desk, username="bea", role="analyst", clearance=TLP.AMBER
     )
     profiles = {

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import Grant, TargetType
 from intel.visibility_bulk import visible_ids_per_viewer
@@ -24,10 +25,10 @@ CAPS = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]
 def world(network: Network, make_profile: Any) -> list[Organisation]:
     n = network
     # A liaison post sponsoring an authority of another country: one more shape.
-    liaison = network.organisation_create(
+    liaison = accounts.organisation_create(
         slug="ua-liaison", name="Liaison post", kind="liaison_prosecutor", country="UA"
     )
-    network.organisation_create(
+    accounts.organisation_create(
         slug="ua-authority",
         name="Sponsored by the liaison post",
         kind="national_authority",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
-from intel import network as intel_network
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Member
 from notices.models import Notice, NoticeVersion
 from notices.rendering import webhook_viewer
@@ -143,7 +143,7 @@ class Extra:
 @pytest.fixture
 def extra(network: Network) -> Extra:
     def member(username: str, org: Any, role: str, clearance: str) -> Member:
-        return intel_network.member_create(
+        return accounts.member_create(
             organisation=org, username=username, role=role, clearance=clearance
         )
 
