@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.errors import ApplicationError
 from intel import audit
-from intel.models.profiles import DeviceProfile, Identifier, IdentifierKind
+from intel.models.children import Identifier, IdentifierKind
+from intel.models.profiles import DeviceProfile
 
 if TYPE_CHECKING:
     from intel.models.network import Member

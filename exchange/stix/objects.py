@@ -18,15 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from intel.models.profiles import (
+from intel.models.children import (
     ConcealmentStage,
     ConcealmentVector,
     DetectionMethod,
-    DeviceClass,
     ExpectedOutcome,
-    HousingMaterial,
     SupplierRole,
 )
+from intel.models.profiles import DeviceClass, HousingMaterial
 from intel.models.tlp import TLP
 
 SPEC_VERSION = "2.1"

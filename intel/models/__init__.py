@@ -9,19 +9,16 @@ from intel.models.access import (
     TargetType,
 )
 from intel.models.audit import AuditEvent
-from intel.models.network import ApiToken, Member, Organisation, OrganisationKind, Role
-from intel.models.profiles import (
-    Attachment,
+from intel.models.children import (
     ConcealmentMethod,
     DetectionSignature,
-    DeviceClass,
-    DeviceProfile,
     Identifier,
     IdentifierKind,
-    ProfileRevision,
     SalesChannel,
     Supplier,
 )
+from intel.models.network import ApiToken, Member, Organisation, OrganisationKind, Role
+from intel.models.profiles import Attachment, DeviceClass, DeviceProfile, ProfileRevision
 from intel.models.tlp import TLP, tlp_labels_up_to, tlp_rank
 
 __all__ = [
