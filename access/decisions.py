@@ -68,8 +68,9 @@ def access_request_approve(
     http_request: Any = None,
 ) -> AccessRequest:
     """Grant the request: the beneficiary organisation (for TLP:RED, the requesting member)
-    targets.sees the object until the expiry — by default the requested duration, at most
-    `records.MAX_GRANT_DAYS` — or a revocation. Tells the requesting side (`access_request.decided`)."""
+    sees the object until the expiry — by default the requested duration, at most
+    `records.MAX_GRANT_DAYS` — or a revocation. Tells the requesting side
+    (`access_request.decided`)."""
 
     if days is not None and expires_at is not None:
         raise FieldInvalid("expires_at", "Give either days or expires_at, not both.")

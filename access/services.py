@@ -93,7 +93,7 @@ def access_request_create(
                 )
             if targets.sees(targets._organisation_viewer(on_behalf_of), target):
                 raise Conflict(
-                    f"{on_behalf_of.slug} already targets.sees this {target.noun}: there is nothing to "
+                    f"{on_behalf_of.slug} already sees this {target.noun}: there is nothing to "
                     "request."
                 )
         duplicate = AccessRequest.objects.filter(
