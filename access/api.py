@@ -3,7 +3,8 @@
 One endpoint serves both sides: the requesting organisation (and the authority it asked for)
 and the deciding one (the object's owner, and the secretariat's coordinators). A request
 another organisation made about someone else's object is a 404, like any unseen object.
-The rules live in `access.services`, `access.decisions` and `access.targets`; docs/access-requests.md walks through them with curl.
+The rules live in `access.services`, `access.decisions` and `access.targets`;
+docs/access-requests.md walks through them with curl.
 """
 
 from typing import Any

@@ -5,8 +5,8 @@ Every write made here is recorded in the audit trail like its API twin, and open
 AMBER+ profile, revision or attachment is recorded as a read. What decides who sees what
 (an organisation's kind, sponsor and country; a member's organisation, role, clearance and
 active flag) is shown read-only to staff: only a platform superuser changes it here, and
-each such save says so in its event (`<object>.entitlements_changed`, old and new values). The trail itself is shown
-read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
+each such save says so in its event (`<object>.entitlements_changed`, old and new values).
+The trail itself is shown read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
 event."""
 
 from typing import Any, cast

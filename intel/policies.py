@@ -1,4 +1,4 @@
-"""Who may change what in intel (profiles and their labels); who may *see* what lives in `intel.visibility`."""
+"""Who may file and change profiles and their labels (who may *see* them: `intel.visibility`)."""
 
 from intel.models import TLP, DeviceProfile, Member, Role
 

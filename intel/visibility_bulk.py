@@ -20,10 +20,10 @@ from intel.visibility import Reader, Viewer
 #
 # Publishing a notice, and delivering it, asks "may this organisation see it?" for every
 # subscribed organisation (hundreds). Building and compiling the `visible_to` query costs
-# far more ORM work per organisation than the database needs to answer it. But the query of two organisations differs only in the values of their
-# ids and countries, as long as they take the same branches of the rule (secretariat or not,
-# sponsored or not, with a country or not, same clearance). So the query is built once per
-# such shape, for a `Viewer` whose ids and countries are sentinels that no real row holds,
+# far more ORM work per organisation than the database needs to answer it. But the query
+# of two organisations differs only in the values of their ids and countries, as long as
+# they take the same branches of the rule (secretariat or not, sponsored or not, with a
+# country or not, same clearance). So the query is built once per such shape, for a `Viewer` whose ids and countries are sentinels that no real row holds,
 # and run for each organisation with its own values put in the sentinels' places.
 
 _ORG = -7_300_001
@@ -203,7 +203,7 @@ def visible_ids_per_viewer(
         if compiled is None:
             answers.append(set(query(viewer)))
             continue
-        # One query each: PostgreSQL answers separate queries faster than one UNION ALL.
+        # One query each: PostgreSQL plans a hundred small queries better than their UNION ALL.
         sql, params, alias = compiled
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, _substitute(params, _values(viewer)))
