@@ -25,7 +25,6 @@ from intel.models import (
     GrantScope,
     Member,
     TargetType,
-    tlp_labels_up_to,
 )
 
 
@@ -266,7 +265,7 @@ def _may_share(member: Member, target: targets.Target, scope: str) -> bool:
     for it and, on the owner's side, see it (TLP:RED: be one of its named people), like
     anyone who widens a profile's audience. With `with_attachments`, the same holds for
     every attachment the grant would show (an organisation's grant never shows RED)."""
-    cleared = tlp_labels_up_to(member.clearance)
+    cleared = TLP.at_most(member.clearance)
     owner_side = member.organisation_id == target.owner_id
     if target.tlp not in cleared or (owner_side and not targets.sees(member, target)):
         return False

@@ -17,6 +17,12 @@ def may_change_profile(member: Member, profile: DeviceProfile) -> bool:
     return member.role == Role.ANALYST and member.organisation_id == profile.owner_id
 
 
+def may_widen_audience(member: Member, profile: DeviceProfile) -> bool:
+    """Adding recipients shares the profile further, like lowering its label: the owner's
+    call alone. Anyone who may change the profile may remove recipients."""
+    return member.organisation_id == profile.owner_id
+
+
 def may_set_tlp(member: Member, profile: DeviceProfile, new_tlp: str) -> bool:
     """Raising a label is anyone's who may change the profile; lowering it is the owner's."""
     if not TLP.above(profile.tlp, new_tlp):

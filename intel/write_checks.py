@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from core.errors import FieldInvalid, NotFound
+from intel import policies
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from intel.revisions import seen_version
 
@@ -60,9 +61,9 @@ def check_audience_widening(
     recipient_organisations: Sequence[Organisation] | None,
     recipient_members: Sequence[Member] | None,
 ) -> None:
-    """Adding recipients shares the profile further, like lowering its label: the owner's
-    call alone. Anyone who may change the profile may remove recipients."""
-    if author.organisation_id == profile.owner_id:
+    """Refuses added recipients unless the author may widen the audience
+    (`policies.may_widen_audience`)."""
+    if policies.may_widen_audience(author, profile):
         return
     if recipient_organisations is not None:
         added = {o.pk for o in recipient_organisations} - set(

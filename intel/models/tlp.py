@@ -39,11 +39,13 @@ class TLP(models.TextChoices):
         return ceiling if cls.above(label, ceiling) else label
 
 
+# The function forms of `TLP.rank` and `TLP.at_most`, for callers (exchange, webhooks) that
+# compare ranks themselves; new code uses the class methods.
 def tlp_rank(label: str) -> int:
-    """`TLP.rank`, for the modules that still compare ranks themselves."""
+    """`TLP.rank(label)`."""
     return TLP.rank(label)
 
 
 def tlp_labels_up_to(clearance: str) -> list[str]:
-    """`TLP.at_most`, for the modules that still call it by this name."""
+    """`TLP.at_most(clearance)`."""
     return TLP.at_most(clearance)
