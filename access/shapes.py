@@ -19,9 +19,10 @@ from intel.models import (
     Organisation,
     TargetType,
 )
+from intel.visibility import Reader
 
 
-def readable_access_requests(member: Member) -> QuerySet[AccessRequest]:
+def readable_access_requests(member: Reader) -> QuerySet[AccessRequest]:
     """The access requests `member` may read, loaded for `AccessRequestSerializer`."""
     attachment_profile = Attachment.objects.filter(pk=OuterRef("target_id")).values("profile_id")[
         :1
