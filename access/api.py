@@ -3,7 +3,8 @@
 One endpoint serves both sides: the requesting organisation (and the authority it asked for)
 and the deciding one (the object's owner, and the secretariat's coordinators). A request
 another organisation made about someone else's object is a 404, like any unseen object.
-The rules live in `access.services`; docs/access-requests.md walks through them with curl.
+The rules live in `access.services`, `access.decisions` and `access.targets`;
+docs/access-requests.md walks through them with curl.
 """
 
 from typing import Any
@@ -24,6 +25,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access import decisions, targets
 from access import services as access
 from access.inputs import (
     AccessRequestCreateSerializer,
@@ -142,7 +144,7 @@ class AccessRequestViewSet(
         raw = request.query_params.get("via_notice", "")
         if not (raw.isascii() and raw.isdigit()):
             raise ValidationError({"via_notice": ["Give the id of a notice you see."]})
-        rows = access.requestable_via_notice(member=member_of(request), notice_id=parse_id(raw))
+        rows = targets.requestable_via_notice(member=member_of(request), notice_id=parse_id(raw))
         return Response(RequestableSerializer(rows, many=True).data)
 
     # --- writes ----------------------------------------------------------------------------
@@ -193,8 +195,8 @@ class AccessRequestViewSet(
         form = ApproveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        access.access_request_approve(
-            request_id=access_request_id,
+        decisions.access_request_approve(
+            access_request_id=access_request_id,
             member=member_of(request),
             scope=data["scope"],
             days=data.get("days"),
@@ -219,8 +221,8 @@ class AccessRequestViewSet(
         access_request_id = self._visible_pk()
         form = ReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        access.access_request_deny(
-            request_id=access_request_id,
+        decisions.access_request_deny(
+            access_request_id=access_request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
@@ -246,8 +248,8 @@ class AccessRequestViewSet(
         access_request_id = self._visible_pk()
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        access.access_request_request_info(
-            request_id=access_request_id,
+        decisions.access_request_request_info(
+            access_request_id=access_request_id,
             member=member_of(request),
             message=form.validated_data["message"],
             http_request=request,
@@ -274,7 +276,7 @@ class AccessRequestViewSet(
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_answer(
-            request_id=access_request_id,
+            access_request_id=access_request_id,
             member=member_of(request),
             message=form.validated_data["message"],
             http_request=request,
@@ -298,7 +300,7 @@ class AccessRequestViewSet(
         form = OptionalReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.access_request_withdraw(
-            request_id=access_request_id,
+            access_request_id=access_request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,
@@ -323,8 +325,8 @@ class AccessRequestViewSet(
         access_request_id = self._visible_pk()
         form = ReasonSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        access.grant_revoke(
-            request_id=access_request_id,
+        decisions.grant_revoke(
+            access_request_id=access_request_id,
             member=member_of(request),
             reason=form.validated_data["reason"],
             http_request=request,

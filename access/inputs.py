@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 
-from access.services import MAX_GRANT_DAYS
+from access.records import MAX_GRANT_DAYS
 from core.serializers import StrictFieldsMixin
 from core.strict import MAX_ID
 from intel.models import (

@@ -19,9 +19,10 @@ from intel.models import (
     Organisation,
     TargetType,
 )
+from intel.visibility import Reader
 
 
-def readable_access_requests(member: Member) -> QuerySet[AccessRequest]:
+def readable_access_requests(member: Reader) -> QuerySet[AccessRequest]:
     """The access requests `member` may read, loaded for `AccessRequestSerializer`."""
     attachment_profile = Attachment.objects.filter(pk=OuterRef("target_id")).values("profile_id")[
         :1
@@ -71,13 +72,14 @@ class GrantSerializer(serializers.ModelSerializer[Grant]):
     member: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
+        allow_null=True,
         help_text="For a TLP:RED object: the one person who sees it.",
     )
     granted_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     revoked_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     state = serializers.SerializerMethodField(help_text="`active`, `expired` or `revoked`.")
 
@@ -108,19 +110,22 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
     """A request as both sides read it: the question, the exchange, the decision, the grant."""
 
     requester: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="The requesting organisation."
     )
     on_behalf_of: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="The sponsored authority to be granted."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The sponsored authority to be granted.",
     )
     owner: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="The deciding organisation."
     )
     decided_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     via_notice = serializers.IntegerField(source="via_notice_id", read_only=True, allow_null=True)
     target_url = serializers.SerializerMethodField(

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from access.services import grants_expire
+from access.decisions import grants_expire
 
 log = logging.getLogger("dix.tasks")
 
@@ -13,7 +13,8 @@ log = logging.getLogger("dix.tasks")
 @shared_task(name="intel.tasks.end_expired_grants", ignore_result=True)
 def end_expired_grants() -> int:
     """Run by beat every minute: record the end of access grants that expired (marked,
-    audited as `grant.expired`, shared-data counter bumped). See `access.services.grants_expire`."""
+    audited as `grant.expired`, shared-data counter bumped). See
+    `access.decisions.grants_expire`."""
     ended = grants_expire()
     if ended:
         log.info("access grants ended", extra={"count": ended})

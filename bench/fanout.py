@@ -327,7 +327,7 @@ def setup_round(size: int, orgs: int, port: int, secrets_file: Path) -> int:
     import pycountry
     from django.db import connection
 
-    from intel import services as intel_services
+    from intel import accounts
     from intel.models import Member, Organisation
     from webhooks import crypto
     from webhooks.models import Subscription, new_signing_secret
@@ -339,13 +339,13 @@ def setup_round(size: int, orgs: int, port: int, secrets_file: Path) -> int:
     countries = [c.alpha_2 for c in pycountry.countries]
     existing = Organisation.objects.filter(slug__startswith="bench-desk-").count()
     for i in range(existing, orgs):
-        desk = intel_services.organisation_create(
+        desk = accounts.organisation_create(
             slug=f"bench-desk-{i:03d}",
             name=f"Bench desk {i}",
             kind="national_desk",
             country=countries[i % len(countries)],
         )
-        intel_services.member_create(
+        accounts.member_create(
             organisation=desk,
             username=f"bench-officer-{i:03d}",
             role="desk_officer",

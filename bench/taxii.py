@@ -80,7 +80,7 @@ def add_profiles(count: int) -> None:
     from django.utils import timezone
 
     from intel.models import TLP, DeviceProfile, Member, ProfileRevision
-    from intel.services import profile_snapshot
+    from intel.snapshots import profile_snapshot
 
     analyst = Member.objects.get(username="fr-analyst")
     profiles = DeviceProfile.objects.bulk_create(

@@ -313,8 +313,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TlpEnum": "intel.models.tlp.TLP",
         "OrganisationKindEnum": "intel.models.network.OrganisationKind",
-        "IdentifierKindEnum": "intel.models.profiles.IdentifierKind",
-        "SalesChannelKindEnum": "intel.models.profiles.SalesChannelKind",
+        "IdentifierKindEnum": "intel.models.children.IdentifierKind",
+        "SalesChannelKindEnum": "intel.models.children.SalesChannelKind",
         "AttachmentKindEnum": "intel.models.profiles.AttachmentKind",
         "DeviceClassEnum": "intel.models.profiles.DeviceClass",
         "AudienceScopeEnum": "notices.models.AudienceScope",

@@ -5,8 +5,8 @@ Every write made here is recorded in the audit trail like its API twin, and open
 AMBER+ profile, revision or attachment is recorded as a read. What decides who sees what
 (an organisation's kind, sponsor and country; a member's organisation, role, clearance and
 active flag) is shown read-only to staff: only a platform superuser changes it here, and
-each such save says so in its event (`<object>.entitlements_changed`, old and new values). The trail itself is shown
-read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
+each such save says so in its event (`<object>.entitlements_changed`, old and new values).
+The trail itself is shown read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
 event."""
 
 from typing import Any, cast
@@ -19,7 +19,7 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
-from intel import audit, services
+from intel import accounts, audit
 from intel.models import (
     ApiToken,
     Attachment,
@@ -66,7 +66,7 @@ class AuditedAdmin(admin.ModelAdmin[Any]):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         changed = _changed(form)
-        before = services.entitlements_of(type(obj).objects.get(pk=obj.pk)) if change else {}
+        before = accounts.entitlements_of(type(obj).objects.get(pk=obj.pk)) if change else {}
         entitlements = [name for name in changed if name in self.ENTITLEMENT]
         if entitlements and not request.user.is_superuser:
             # The form shows them read-only and ignores what is posted for them; this is the
@@ -76,7 +76,7 @@ class AuditedAdmin(admin.ModelAdmin[Any]):
         verb = "created" if not change else "entitlements_changed" if entitlements else "changed"
         detail: dict[str, Any] = {"via": "admin", "fields": changed, **self.describe(obj)}
         if change and entitlements:
-            detail["entitlements"] = services.entitlement_changes(before, obj)
+            detail["entitlements"] = accounts.entitlement_changes(before, obj)
         audit.record(
             action=f"{self.object_type}.{verb}",
             actor=_actor(request),
@@ -111,14 +111,14 @@ class AuditedAdmin(admin.ModelAdmin[Any]):
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdmin):
     object_type = "organisation"
-    ENTITLEMENT = services.ORGANISATION_ENTITLEMENTS
+    ENTITLEMENT = accounts.ORGANISATION_ENTITLEMENTS
     readonly_fields = ("created_at",)
     list_display = ("name", "slug", "kind", "country", "sponsor")
     list_filter = ("kind", "country")
     search_fields = ("name", "slug")
 
     def describe(self, obj: Any) -> dict[str, Any]:
-        return services.entitlements_of(obj) | {"slug": obj.slug}
+        return accounts.entitlements_of(obj) | {"slug": obj.slug}
 
 
 @admin.register(Member)
@@ -133,10 +133,10 @@ class MemberAdmin(UserAdmin[Member], AuditedAdmin):
     # What decides what a member may see or do. Only a platform superuser sets these; a
     # secretariat officer with "change member" must not be able to raise anyone's
     # entitlement, least of all their own.
-    ENTITLEMENT = (*services.MEMBER_ENTITLEMENTS, "groups", "user_permissions")
+    ENTITLEMENT = (*accounts.MEMBER_ENTITLEMENTS, "groups", "user_permissions")
 
     def describe(self, obj: Any) -> dict[str, Any]:
-        return services.entitlements_of(obj) | {"username": obj.username}
+        return accounts.entitlements_of(obj) | {"username": obj.username}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if request.user.is_superuser:
@@ -166,7 +166,7 @@ class MemberAdmin(UserAdmin[Member], AuditedAdmin):
 @admin.action(description="Revoke the selected tokens", permissions=["change"])
 def revoke_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
     for token in queryset.select_related("member"):
-        services.token_revoke(token=token, actor=_actor(request))
+        accounts.token_revoke(token=token, actor=_actor(request))
 
 
 @admin.register(ApiToken)

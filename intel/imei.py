@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.errors import ApplicationError
 from intel import audit
-from intel.models.profiles import DeviceProfile, Identifier, IdentifierKind
+from intel.models.children import Identifier, IdentifierKind
+from intel.models.profiles import DeviceProfile
 
 if TYPE_CHECKING:
     from intel.models.network import Member
@@ -149,8 +150,8 @@ def match_tacs(member: "Member", tacs: Iterable[str]) -> dict[str, list[int]]:
 
 def _exact_matches(visible: Any, points: list[str]) -> Iterator[tuple[str, int]]:
     # Chunks keep the placeholders of `IN (…)` under SQLite's (32,766) and PostgreSQL's
-    # (65,535) limits. (One array parameter, `= ANY(%s)`, measured no faster on PostgreSQL:
-    # the driver binds it client-side as a literal all the same.)
+    # (65,535) limits. (One array parameter, `= ANY(%s)`, gains nothing on PostgreSQL: the
+    # driver binds it client-side as a literal all the same.)
     for offset in range(0, len(points), TAC_CHUNK):
         yield from Identifier.objects.filter(
             kind=IdentifierKind.TAC,

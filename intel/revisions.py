@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from intel.models import DeviceProfile, Member, ProfileRevision
+from intel.models import DeviceProfile, ProfileRevision
+from intel.visibility import Reader
 
 # The snapshot keys whose change `visible_changes` may hide from a reader: the parent, by id.
 _PARENT = "parent"
@@ -93,7 +94,7 @@ def parent_changes(profile_ids: Iterable[int]) -> list[ParentChange]:
 
 
 def unseen_revisions(
-    member: Member, profile_ids: Iterable[int], *, candidates: Sequence[ParentChange] | None = None
+    member: Reader, profile_ids: Iterable[int], *, candidates: Sequence[ParentChange] | None = None
 ) -> dict[int, set[int]]:
     """Per profile, the numbers of the revisions that show `member` nothing. `candidates`:
     `parent_changes(profile_ids)`, when the caller already has them."""
@@ -120,7 +121,7 @@ class SeenVersion:
 
 
 def seen_versions(
-    member: Member,
+    member: Reader,
     profiles: Sequence[DeviceProfile],
     *,
     candidates: Sequence[ParentChange] | None = None,
@@ -150,7 +151,7 @@ def seen_versions(
     return result
 
 
-def seen_version(member: Member, profile: DeviceProfile) -> SeenVersion:
+def seen_version(member: Reader, profile: DeviceProfile) -> SeenVersion:
     return seen_versions(member, [profile])[profile.pk]
 
 
@@ -158,7 +159,7 @@ class SeenVersions:
     """The versions one reader sees (`seen_versions`), loaded for many profiles at once
     (`load`, as a list does) or for one when it is first asked for (`of`)."""
 
-    def __init__(self, reader: Member) -> None:
+    def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self._known: dict[int, SeenVersion] = {}
 

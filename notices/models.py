@@ -1,7 +1,5 @@
 """Alert notices, their immutable published versions and read receipts."""
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,10 +8,7 @@ from django.utils import timezone
 from core.validators import validate_country
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import TargetType, granted_ids
-from intel.models.tlp import tlp_labels_up_to
-
-if TYPE_CHECKING:
-    from intel.models import Member
+from intel.visibility import Reader, Viewer, ladder_q, within_clearance
 
 
 class NoticeType(models.TextChoices):
@@ -37,8 +32,8 @@ class AudienceScope(models.TextChoices):
 
 
 class NoticeQuerySet(models.QuerySet["Notice"]):
-    def visible_to(self, member: "Member") -> "NoticeQuerySet":
-        """The notices `member` may receive (DESIGN.md §4 applied to a notice's audience).
+    def visible_to(self, reader: Reader) -> "NoticeQuerySet":
+        """The notices `reader` may receive (DESIGN.md §4 applied to a notice's audience).
 
         Published (and later) notices: the issuer and the audience, narrowed by TLP — AMBER
         reaches the authorities an audience member sponsors, AMBER+STRICT does not, RED only
@@ -46,40 +41,47 @@ class NoticeQuerySet(models.QuerySet["Notice"]):
         but only those of the issuing organisation and the secretariat: a draft is never seen
         more widely than the notice it would become.
         """
-        return self.filter(notice_audience_q(member))
+        return self.filter(notice_audience_q(Viewer.of(reader)))
 
 
-def notice_audience_q(member: "Member") -> Q:
-    org = member.organisation
+def notice_audience_q(viewer: Viewer) -> Q:
+    """`ladder_q` with a notice's issuer and audience as "addressed to the organisation",
+    access grants on published notices, and the drafting rule."""
+    org = viewer.organisation
     published = Q(status__in=PUBLIC_STATES)
-    named = Notice.recipient_members.through.objects.filter(member_id=member.pk)
-    granted_by_org, granted_by_name = granted_ids(member, TargetType.NOTICE)
+    named = Notice.recipient_members.through.objects.filter(Q(member_id=viewer.member_id))
+    granted_by_org, granted_by_name = granted_ids(viewer, TargetType.NOTICE)
+
+    def reach(with_sponsor: bool) -> Q:
+        # An authority receives AMBER through the desk that sponsors it; never STRICT.
+        assert org is not None  # `ladder_q` asks only for a viewer with an organisation
+        orgs = [org] if not with_sponsor or org.sponsor is None else [org, org.sponsor]
+        return _in_audience(orgs)
+
     # Whom the notice reaches by its label and audience, whatever its status (for a draft:
     # whom it would reach once published).
-    reach = Q(pk__in=[])
+    reach_q = ladder_q(
+        viewer,
+        tlp="tlp",
+        reach=reach,
+        network_wide=False,
+        named=Q(id__in=named.values("notice_id")) | Q(created_by_id=viewer.member_id),
+    )
     q = Q(pk__in=[])
-    if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
-        reach |= Q(tlp=TLP.RED, id__in=named.values("notice_id"))
-        reach |= Q(tlp=TLP.RED, created_by_id=member.pk)
+    if viewer.member is not None:
         q |= published & Q(id__in=granted_by_name)
     if org is not None:
-        own = [org]
-        with_sponsor = own if org.sponsor is None else [org, org.sponsor]
-        reach |= Q(tlp__in=[TLP.CLEAR, TLP.GREEN]) & _in_audience(own)
-        # An authority receives AMBER through the desk that sponsors it; never STRICT.
-        reach |= Q(tlp=TLP.AMBER) & _in_audience(with_sponsor)
-        reach |= Q(tlp=TLP.AMBER_STRICT) & _in_audience(own)
-        if member.pk is not None and member.is_secretariat_coordinator:
+        if viewer.is_secretariat_coordinator:
             # They publish, update and withdraw any desk's notice and see its receipts, so
             # they see every one (RED still only where named).
-            reach |= ~Q(tlp=TLP.RED)
+            reach_q |= ~Q(tlp=TLP.RED)
         # An access grant shows the notice as to its audience (RED only by a named grant).
         q |= published & ~Q(tlp=TLP.RED) & Q(id__in=granted_by_org)
         # A draft is its organisation's (and the secretariat's) business until published.
         drafters = Q() if org.is_secretariat else Q(issuer_id=org.pk)
-        q |= Q(status=NoticeStatus.DRAFT) & drafters & reach
-    q |= published & reach
-    return q & Q(tlp__in=tlp_labels_up_to(member.clearance))
+        q |= Q(status=NoticeStatus.DRAFT) & drafters & reach_q
+    q |= published & reach_q
+    return q & within_clearance(viewer, tlp="tlp")
 
 
 def _in_audience(orgs: list[Organisation]) -> Q:

@@ -10,10 +10,11 @@ from typing import Any
 
 from django.db.models import Count, Prefetch
 
-from intel.models import DeviceProfile, Member, Organisation
-from intel.models.tlp import TLP, tlp_rank
-from intel.models.visibility import visible_ids_per_viewer
+from intel.models import DeviceProfile, Organisation
+from intel.models.tlp import TLP
 from intel.revisions import SeenVersion
+from intel.visibility import Reader, Viewer
+from intel.visibility_bulk import visible_ids_per_viewer
 from notices.models import Notice
 
 PROFILE_SUMMARY_FIELDS = (
@@ -27,14 +28,13 @@ PROFILE_SUMMARY_FIELDS = (
 )
 
 
-def webhook_viewer(organisation: Organisation, max_tlp: str) -> Member:
-    """An unsaved stand-in for "the organisation behind this endpoint": its clearance is the
-    subscription's cap, never above AMBER+STRICT (TLP:RED never travels by webhook)."""
-    cap = max_tlp if tlp_rank(max_tlp) < tlp_rank(TLP.RED) else TLP.AMBER_STRICT
-    return Member(organisation=organisation, clearance=cap)
+def webhook_viewer(organisation: Organisation, max_tlp: str) -> Viewer:
+    """ "The organisation behind this endpoint": its clearance is the subscription's cap,
+    never above AMBER+STRICT (TLP:RED never travels by webhook)."""
+    return Viewer.of_organisation(organisation, TLP.cap(max_tlp, TLP.AMBER_STRICT))
 
 
-def notice_seen_by(notice_id: int, viewers: list[Member]) -> list[bool]:
+def notice_seen_by(notice_id: int, viewers: list[Viewer]) -> list[bool]:
     """Whether each webhook viewer may see the notice (`Notice.objects.visible_to`), for many
     organisations at once (`visible_ids_per_viewer`; compiled forms kept per notice)."""
     seen = visible_ids_per_viewer(
@@ -50,7 +50,7 @@ def notice_seen_by(notice_id: int, viewers: list[Member]) -> list[bool]:
     return [bool(ids) for ids in seen]
 
 
-def notice_profiles_seen_by(notice_id: int, viewers: list[Member]) -> list[set[int]]:
+def notice_profiles_seen_by(notice_id: int, viewers: list[Viewer]) -> list[set[int]]:
     """The ids of the notice's profiles each webhook viewer may see, likewise."""
     return visible_ids_per_viewer(
         viewers,
@@ -64,7 +64,7 @@ def notice_profiles_seen_by(notice_id: int, viewers: list[Member]) -> list[set[i
     )
 
 
-def with_visible_profiles(notices: Any, viewer: Member) -> Any:
+def with_visible_profiles(notices: Any, viewer: Reader) -> Any:
     """Prefetch, per notice, only the profiles `viewer` may see, into `visible_profiles`."""
     return with_profiles(notices, DeviceProfile.objects.visible_to(viewer))
 

@@ -15,8 +15,9 @@ from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden, NotFound
 from core.events import EventType
 from intel import audit, changes
-from intel.models import DeviceProfile, Member, Organisation, Role, tlp_rank
+from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
+from notices import policies
 from notices.models import (
     AudienceScope,
     Notice,
@@ -27,36 +28,6 @@ from notices.models import (
 )
 
 CONTENT_FIELDS = ("title", "summary", "body", "action_requested")
-
-# --- Who may -------------------------------------------------------------------------------
-
-
-# Every write to a notice first loads it through `_locked_visible`: nobody changes a notice
-# they may not read (a TLP:RED draft's unnamed colleagues included), and a notice they may
-# not read answers 404. The role rules below then say who of those who see it may act.
-
-
-def can_draft(member: Member) -> bool:
-    return member.organisation is not None and member.role in (Role.ANALYST, Role.COORDINATOR)
-
-
-def can_edit_draft(member: Member, notice: Notice) -> bool:
-    """The issuer's analysts and coordinators; the secretariat's coordinators, any desk's."""
-    return can_draft(member) and (
-        member.organisation_id == notice.issuer_id or member.is_secretariat_coordinator
-    )
-
-
-def can_publish(member: Member, notice: Notice) -> bool:
-    """The secretariat's coordinators publish any notice; a desk's coordinator its own."""
-    if member.is_secretariat_coordinator:
-        return True
-    return member.role == Role.COORDINATOR and member.organisation_id == notice.issuer_id
-
-
-def can_see_receipts(member: Member, notice: Notice) -> bool:
-    return member.organisation_id == notice.issuer_id or member.is_secretariat_coordinator
-
 
 # --- Notices -------------------------------------------------------------------------------
 
@@ -75,7 +46,7 @@ class NoticeInput:
 def notice_create_draft(*, author: Member, data: NoticeInput) -> Notice:
     """A draft issued by the author's organisation, seen there and by the secretariat only
     as far as the notice would reach once published (`Notice.objects.visible_to`)."""
-    if not can_draft(author):
+    if not policies.may_draft(author):
         raise Forbidden("Analysts and coordinators draft notices.")
     assert author.organisation is not None
     _check_label(author, data.fields.get("tlp", TLP.GREEN))
@@ -100,7 +71,7 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
         notice = _locked_visible(notice_id, author)
         if notice.status != NoticeStatus.DRAFT:
             raise Conflict("Only a draft can be edited; publish an update instead.")
-        if not can_edit_draft(author, notice):
+        if not policies.may_edit_draft(author, notice):
             raise Forbidden("Only the issuer's analysts and coordinators edit its drafts.")
         if "tlp" in data.fields:
             _check_label(author, data.fields["tlp"])
@@ -120,7 +91,7 @@ def notice_publish(*, notice_id: int, author: Member) -> Notice:
     """Publish a draft as version 1 and write the outbox for every entitled subscription."""
     with transaction.atomic():
         notice = _locked_visible(notice_id, author)
-        if not can_publish(author, notice):
+        if not policies.may_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat publish.")
         if notice.status != NoticeStatus.DRAFT:
             raise Conflict(f"The notice is already {notice.status}.")
@@ -141,7 +112,7 @@ def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_n
     """Publish a new immutable version (same reference) with a change note."""
     with transaction.atomic():
         notice = _locked_visible(notice_id, author)
-        if not can_publish(author, notice):
+        if not policies.may_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat publish updates.")
         if notice.status != NoticeStatus.PUBLISHED:
             raise Conflict(f"A {notice.status} notice cannot be updated.")
@@ -168,7 +139,7 @@ def notice_withdraw(*, notice_id: int, author: Member, reason: str) -> Notice:
     """Withdraw a published notice; the withdrawal reaches every earlier recipient."""
     with transaction.atomic():
         notice = _locked_visible(notice_id, author)
-        if not can_publish(author, notice):
+        if not policies.may_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat withdraw.")
         if notice.status not in (NoticeStatus.PUBLISHED, NoticeStatus.SUPERSEDED):
             raise Conflict(f"A {notice.status} notice cannot be withdrawn.")
@@ -189,7 +160,7 @@ def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
     """Mark a published notice superseded by another published one."""
     with transaction.atomic():
         notice = _locked_visible(notice_id, author)
-        if not can_publish(author, notice):
+        if not policies.may_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat supersede.")
         if notice.status != NoticeStatus.PUBLISHED:
             raise Conflict(f"A {notice.status} notice cannot be superseded.")
@@ -365,7 +336,7 @@ def _check_audience(notice: Notice) -> None:
 
 
 def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
-    if tlp_rank(tlp) > tlp_rank(author.clearance):
+    if TLP.above(tlp, author.clearance):
         raise FieldInvalid(field, f"{tlp} is above your clearance ({author.clearance}).")
 
 

@@ -43,6 +43,7 @@ from intel import audit
 from intel.api.base import member_of
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices.models import Notice
+from seizures import policies
 from seizures import services as seizures
 from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
 from seizures.shapes import (
@@ -326,7 +327,7 @@ class SeizureReportViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         member = member_of(request)
-        if not seizures.can_report(member):
+        if not policies.may_report(member):
             raise Forbidden("Members of an organisation report seizures; auditors do not.")
         form = SeizureReportWriteSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)

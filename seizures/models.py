@@ -2,7 +2,7 @@
 
 The tables keep the names they were created with in the `notices` app (`db_table`)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -11,11 +11,8 @@ from django.utils import timezone
 
 from core.validators import validate_country
 from intel.models import TLP, DeviceProfile, Organisation
-from intel.models.visibility import tlp_audience_q
+from intel.visibility import Reader, Viewer, tlp_audience_q
 from notices.models import Notice
-
-if TYPE_CHECKING:
-    from intel.models import Member
 
 
 class FacilityType(models.TextChoices):
@@ -43,7 +40,7 @@ class SeizureDetection(models.TextChoices):
 
 
 class SeizureReportQuerySet(models.QuerySet["SeizureReport"]):
-    def visible_to(self, member: "Member") -> "SeizureReportQuerySet":
+    def visible_to(self, reader: Reader) -> "SeizureReportQuerySet":
         """DESIGN.md §4 with the reporting organisation as owner and, as named recipients,
         the organisations it reported to (the linked notice's issuer is always one)."""
 
@@ -52,14 +49,15 @@ class SeizureReportQuerySet(models.QuerySet["SeizureReport"]):
         def recipients_of(org_ids: Any) -> Any:
             return through.filter(organisation_id__in=org_ids).values("seizurereport_id")
 
+        viewer = Viewer.of(reader)
         return self.filter(
             tlp_audience_q(
-                member,
+                viewer,
                 tlp="tlp",
                 owner="organisation_id",
                 target_id="id",
                 recipients_of=recipients_of,
-                named_members=Q(reported_by_id=member.pk),
+                named_members=Q(reported_by_id=viewer.member_id),
             )
         )
 

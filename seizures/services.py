@@ -23,8 +23,9 @@ from core.errors import FieldInvalid, Forbidden
 from core.events import EventType
 from core.validators import validate_currency
 from intel import audit
-from intel.models import TLP, DeviceProfile, Member, Organisation, Role, tlp_rank
+from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices.models import PUBLIC_STATES, Notice
+from seizures import policies
 from seizures.models import SeizureLine, SeizureReport
 from seizures.personal_data import find_personal_data
 
@@ -33,11 +34,6 @@ from seizures.personal_data import find_personal_data
 EARLIEST_TIMEZONE = timedelta(hours=14)
 
 FREE_TEXT_FIELDS = ("operation", "concealment_method", "notes")
-
-
-def can_report(member: Member) -> bool:
-    """Every member of an organisation reports for it, except auditors (they read)."""
-    return member.organisation is not None and member.role != Role.AUDITOR
 
 
 @dataclass(frozen=True)
@@ -84,7 +80,7 @@ def seizure_report_create(
     (`seizure.reported`), all in one transaction with its audit event.
 
     Every check runs before anything is written: a refused report leaves no trace."""
-    if not can_report(reporter):
+    if not policies.may_report(reporter):
         raise Forbidden("Members of an organisation report seizures; auditors do not.")
     assert reporter.organisation is not None
     _check(reporter, data)
@@ -162,7 +158,7 @@ def _check(reporter: Member, data: SeizureInput) -> None:
             "A report goes to organisations, not to named people: the most restricted label "
             "is TLP:AMBER+STRICT.",
         )
-    if tlp_rank(data.tlp) > tlp_rank(reporter.clearance):
+    if TLP.above(data.tlp, reporter.clearance):
         raise FieldInvalid("tlp", f"{data.tlp} is above your clearance ({reporter.clearance}).")
     if data.notice is not None:
         if not Notice.objects.visible_to(reporter).filter(pk=data.notice.pk).exists():

@@ -9,13 +9,14 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from intel.models import DeviceProfile, Member
+from intel.models import DeviceProfile
+from intel.visibility import Reader
 from notices.models import Notice
 from seizures import services as seizures
 from seizures.models import SeizureLine, SeizureReport
 
 
-def readable_seizure_reports(member: Member) -> QuerySet[SeizureReport]:
+def readable_seizure_reports(member: Reader) -> QuerySet[SeizureReport]:
     """The seizure reports `member` may read, loaded for `SeizureReportSerializer`."""
     return (
         SeizureReport.objects.visible_to(member)
@@ -24,7 +25,7 @@ def readable_seizure_reports(member: Member) -> QuerySet[SeizureReport]:
     )
 
 
-def rendering_context(reports: Iterable[SeizureReport], member: Member) -> dict[str, Any]:
+def rendering_context(reports: Iterable[SeizureReport], member: Reader) -> dict[str, Any]:
     """Which of the notices and profiles these reports name the member may see."""
     reports = list(reports)
     notice_ids = {r.notice_id for r in reports if r.notice_id is not None}

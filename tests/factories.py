@@ -10,7 +10,7 @@ from typing import Any
 
 import factory
 
-from intel import services
+from intel import accounts, services
 from intel.models import TLP, ApiToken, DeviceProfile, Member, Organisation
 from notices import services as notice_services
 from notices.models import AudienceScope, Notice
@@ -40,7 +40,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[Organisation], **fields: Any) -> Organisation:
-        return services.organisation_create(**fields)
+        return accounts.organisation_create(**fields)
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
@@ -56,7 +56,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[Member], **fields: Any) -> Member:
-        return services.member_create(**fields)
+        return accounts.member_create(**fields)
 
 
 class ApiTokenFactory(factory.django.DjangoModelFactory):
@@ -70,7 +70,7 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[ApiToken], **fields: Any) -> ApiToken:
-        issued = services.token_issue(**fields)
+        issued = accounts.token_issue(**fields)
         issued.token.secret = issued.secret  # type: ignore[attr-defined]
         return issued.token
 

@@ -326,17 +326,7 @@ class Scenario:
 
 # Schema gaps in other packages' serializers, named so that the rest of their body is checked
 # once they are declared.
-KNOWN_GAPS = {
-    "access_request": "AccessRequest.on_behalf_of and decided_by are null but not declared "
-    "nullable (access/api.py)",
-}
-RESOURCES = [
-    pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True))
-    if name in KNOWN_GAPS
-    else name
-    for name in vars(Scenario)
-    if not name.startswith("_")
-]
+RESOURCES = [name for name in vars(Scenario) if not name.startswith("_")]
 
 
 @pytest.mark.parametrize("resource", RESOURCES)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from core.events import EventType
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import AccessRequest
-from intel.models.tlp import tlp_labels_up_to, tlp_rank
 from notices.models import Notice
 from seizures.models import SeizureReport
 
@@ -35,7 +34,7 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
         clearance."""
         if member.organisation_id is None:
             return self.none()
-        cleared = tlp_labels_up_to(member.clearance)
+        cleared = TLP.at_most(member.clearance)
         return self.filter(organisation_id=member.organisation_id).filter(
             Q(max_tlp__in=cleared) | Q(created_by__clearance__in=cleared)
         )
@@ -94,7 +93,7 @@ def label_cap(max_tlp: str, creator_clearance: str | None) -> str:
     """An endpoint's `max_tlp`, lowered to the clearance of the member who subscribed: it
     never receives more than the person who set it up may read, and lowering their
     clearance stops what is pending above it."""
-    if creator_clearance is not None and tlp_rank(creator_clearance) < tlp_rank(max_tlp):
+    if creator_clearance is not None and TLP.above(max_tlp, creator_clearance):
         return creator_clearance
     return max_tlp
 

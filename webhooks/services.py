@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, FieldInvalid, Forbidden
 from intel import audit
-from intel.models import Member, Role, tlp_rank
-from intel.models.tlp import TLP
+from intel.models import TLP, Member, Role
 from webhooks import crypto
 from webhooks.models import Delivery, DeliveryState, Subscription, new_signing_secret
 from webhooks.outbox import queue_delivery_work
@@ -25,7 +24,7 @@ def can_manage_subscriptions(member: Member) -> bool:
 
 
 def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
-    if tlp_rank(tlp) > tlp_rank(author.clearance):
+    if TLP.above(tlp, author.clearance):
         raise FieldInvalid(field, f"{tlp} is above your clearance ({author.clearance}).")
 
 
@@ -56,9 +55,7 @@ def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedS
     if "max_tlp" in fields:
         _check_label(member, fields["max_tlp"], "max_tlp")
     else:
-        fields["max_tlp"] = min(
-            (TLP.AMBER_STRICT, member.clearance), key=lambda label: tlp_rank(label)
-        )
+        fields["max_tlp"] = min((TLP.AMBER_STRICT, member.clearance), key=TLP.rank)
     secret = new_signing_secret()
     with transaction.atomic():
         sub = Subscription.objects.create(

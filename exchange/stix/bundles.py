@@ -20,7 +20,7 @@ from exchange.stix.entry import Entry
 from exchange.stix.mapping.audience import Scope
 from exchange.stix.mapping.export import collect
 from exchange.stix.objects import profile_id, references
-from intel.models import DeviceProfile, Member, tlp_labels_up_to
+from intel.models import TLP, DeviceProfile, Member
 from notices.models import PUBLIC_STATES, Notice, NoticeVersion
 
 # Objects every bundle may carry, kept only when something in it points at them.
@@ -45,7 +45,7 @@ def notice_bundle(member: Member, notice_pk: int) -> dict[str, Any] | None:
     if notice.status not in PUBLIC_STATES:
         raise Conflict("A draft has no STIX form: it becomes a report once published.")
     latest = (
-        NoticeVersion.objects.filter(notice=notice, tlp__in=tlp_labels_up_to(member.clearance))
+        NoticeVersion.objects.filter(notice=notice, tlp__in=TLP.at_most(member.clearance))
         .order_by("-number")
         .first()
     )

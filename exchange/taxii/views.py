@@ -29,7 +29,7 @@ from exchange.taxii.errors import InvalidParameter, NotFound, ReadOnly, taxii_ex
 from exchange.taxii.media import TAXII_MEDIA_TYPE, TaxiiNegotiation, TaxiiRenderer
 from intel import audit
 from intel.api.permissions import IsNetworkMember
-from intel.models import Member, tlp_rank
+from intel.models import TLP, Member
 
 # What the listing endpoints take (§3.3–§3.5). Any other `match[...]` is ignored, as docs/taxii.md
 # says; any other parameter is a typo that would silently widen the answer, so it is a 400.
@@ -111,7 +111,7 @@ def _highest_label(items: list[Entry]) -> str:
         for ref in e.obj.get("object_marking_refs", [])
         if ref in MARKING_LABELS
     }
-    return max(labels, key=tlp_rank) if labels else ""
+    return max(labels, key=TLP.rank) if labels else ""
 
 
 def _audit_export(

@@ -10,7 +10,7 @@ from core.strict import StrictRequestMixin
 from intel.api.base import member_of
 from intel.api.organisations import OrganisationSerializer
 from intel.models import Member
-from intel.permissions import can_file_profiles
+from intel.policies import may_file_profiles
 
 
 class MeSerializer(serializers.ModelSerializer[Member]):
@@ -32,7 +32,7 @@ class MeSerializer(serializers.ModelSerializer[Member]):
         )
 
     def get_may_file_profiles(self, member: Member) -> bool:
-        return can_file_profiles(member)
+        return may_file_profiles(member)
 
 
 class MeView(StrictRequestMixin, APIView):

@@ -1,4 +1,4 @@
-"""DRF permission: an authenticated, active member. Finer rules live in `intel.permissions`
+"""DRF permission: an authenticated, active member. Finer rules live in `intel.policies`
 (who may change) and in the models' `visible_to` (who may see)."""
 
 from typing import Any

@@ -24,9 +24,10 @@ from intel.api.profile_children import (
 from intel.models import DeviceProfile, Member, Organisation, ProfileRevision
 from intel.models.profiles import GSM_BANDS, NetworkTechnology
 from intel.revisions import SeenVersion, SeenVersions, visible_changes
-from intel.services import CHILDREN, PROFILE_FIELDS, ProfileInput
+from intel.services import CHILDREN, ProfileInput
+from intel.snapshots import PROFILE_FIELDS
 
-# A profile's fields are listed once, in `intel.services.PROFILE_FIELDS` (what a write sets and
+# A profile's fields are listed once, in `intel.snapshots.PROFILE_FIELDS` (what a write sets and
 # a revision's snapshot keeps) and `CHILDREN`; the serializers derive their lists from them. The
 # body names the owner just before the label, so the label is placed apart.
 CONTENT_FIELDS = tuple(name for name in PROFILE_FIELDS if name != "tlp")

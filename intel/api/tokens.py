@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from core.schema import PROBLEM
 from core.serializers import StrictFieldsMixin
 from core.strict import StrictRequestMixin
-from intel import services
+from intel import accounts
 from intel.api.base import member_of
 from intel.models import ApiToken
 
@@ -84,7 +84,7 @@ class ApiTokenViewSet(
         form = ApiTokenCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         current = request.auth if isinstance(request.auth, ApiToken) else None
-        issued = services.token_issue(
+        issued = accounts.token_issue(
             member=member_of(request),
             actor=member_of(request),
             not_after=current.expires_at if current else None,
@@ -94,5 +94,5 @@ class ApiTokenViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.token_revoke(token=self.get_object(), actor=member_of(request))
+        accounts.token_revoke(token=self.get_object(), actor=member_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

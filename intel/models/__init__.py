@@ -9,20 +9,17 @@ from intel.models.access import (
     TargetType,
 )
 from intel.models.audit import AuditEvent
-from intel.models.network import ApiToken, Member, Organisation, OrganisationKind, Role
-from intel.models.profiles import (
-    Attachment,
+from intel.models.children import (
     ConcealmentMethod,
     DetectionSignature,
-    DeviceClass,
-    DeviceProfile,
     Identifier,
     IdentifierKind,
-    ProfileRevision,
     SalesChannel,
     Supplier,
 )
-from intel.models.tlp import TLP, tlp_labels_up_to, tlp_rank
+from intel.models.network import ApiToken, Member, Organisation, OrganisationKind, Role
+from intel.models.profiles import Attachment, DeviceClass, DeviceProfile, ProfileRevision
+from intel.models.tlp import TLP
 
 __all__ = [
     "TLP",
@@ -48,6 +45,4 @@ __all__ = [
     "SalesChannel",
     "Supplier",
     "TargetType",
-    "tlp_labels_up_to",
-    "tlp_rank",
 ]

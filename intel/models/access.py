@@ -9,7 +9,7 @@ recipient would see it, and nowhere once it ends.
 
 These models live in `intel`, below `notices` and `access`, because the visibility rules of
 `intel` (profiles, attachments) and `notices` read grants; the workflow that writes them
-(`access.services`, `access.api`) sits above both (docs/architecture.md).
+(`access.services`, `access.decisions`, `access.api`) sits above both (docs/architecture.md).
 """
 
 from datetime import datetime
@@ -24,7 +24,7 @@ from django.utils import timezone
 from intel.models.network import Organisation
 
 if TYPE_CHECKING:
-    from intel.models.network import Member
+    from intel.visibility import Reader, Viewer
 
 
 class TargetType(models.TextChoices):
@@ -50,14 +50,14 @@ OPEN_STATES = (AccessRequestStatus.PENDING, AccessRequestStatus.INFO_REQUESTED)
 
 
 class AccessRequestQuerySet(models.QuerySet["AccessRequest"]):
-    def visible_to(self, member: "Member") -> "AccessRequestQuerySet":
+    def visible_to(self, reader: "Reader") -> "AccessRequestQuerySet":
         """A request is seen by the requesting organisation, the organisation it was made on
         behalf of, the deciding (owner) organisation, and the secretariat's coordinators."""
-        org = member.organisation
+        org = reader.organisation
         if org is None:
             return self.none()
         q = Q(organisation_id=org.pk) | Q(on_behalf_of_id=org.pk) | Q(owner_id=org.pk)
-        if member.is_secretariat_coordinator:
+        if reader.is_secretariat_coordinator:
             q |= Q(pk__isnull=False)
         return self.filter(q)
 
@@ -152,7 +152,7 @@ class GrantQuerySet(models.QuerySet["Grant"]):
         the scheduler's sweep (which marks expired grants and tells the webhook machinery).
         Without `now`, the database's clock at the time the query runs: a visibility query
         then holds no time of its own, so its compiled form can be reused
-        (`intel.models.visibility.visible_ids_per_viewer`)."""
+        (`intel.visibility_bulk.visible_ids_per_viewer`)."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=now or Now())
 
 
@@ -208,9 +208,9 @@ class Grant(models.Model):
 
 
 def granted_ids(
-    member: "Member", target_type: str, *, scopes: tuple[str, ...] | None = None
+    viewer: "Viewer", target_type: str, *, scopes: tuple[str, ...] | None = None
 ) -> tuple[QuerySet[Any], QuerySet[Any]]:
-    """Subqueries of the target ids granted to `member`: (to its organisation, to the member
+    """Subqueries of the target ids granted to `viewer`: (to its organisation, to the member
     by name). A grant names exactly one organisation: a desk asks on behalf of a sponsored
     authority when that authority is to see the object. A grant naming a member (TLP:RED)
     is theirs alone, also once the object's label is lowered: it never counts for the
@@ -218,11 +218,12 @@ def granted_ids(
     base = Grant.objects.active().filter(target_type=target_type)
     if scopes is not None:
         base = base.filter(scope__in=scopes)
-    org_id = member.organisation_id
+    org_id = viewer.organisation_id
     by_org = (
         base.filter(organisation_id=org_id, member__isnull=True)
         if org_id is not None
         else base.none()
     )
-    by_name = base.filter(member_id=member.pk) if member.pk is not None else base.none()
+    member_id = viewer.member_id
+    by_name = base.filter(member_id=member_id) if member_id is not None else base.none()
     return by_org.values("target_id"), by_name.values("target_id")

@@ -4,7 +4,8 @@ from django.db import models
 
 
 class TLP(models.TextChoices):
-    """A TLP 2.0 label. The order of the members is the order of restriction."""
+    """A TLP 2.0 label. The order of the members is the order of restriction: every
+    comparison of labels goes through the class methods below."""
 
     CLEAR = "TLP:CLEAR", "TLP:CLEAR"
     GREEN = "TLP:GREEN", "TLP:GREEN"
@@ -12,15 +13,27 @@ class TLP(models.TextChoices):
     AMBER_STRICT = "TLP:AMBER+STRICT", "TLP:AMBER+STRICT"
     RED = "TLP:RED", "TLP:RED"
 
+    @classmethod
+    def rank(cls, label: str) -> int:
+        """0 for CLEAR up to 4 for RED."""
+        return cls.values.index(label)
 
-_RANK = {label: rank for rank, label in enumerate(TLP.values)}
+    @classmethod
+    def at_most(cls, ceiling: str) -> list[str]:
+        """Every label no stricter than `ceiling`: what a member cleared for it may receive."""
+        return cls.values[: cls.rank(ceiling) + 1]
 
+    @classmethod
+    def above(cls, label: str, ceiling: str) -> bool:
+        """Whether `label` is stricter than `ceiling` (e.g. than a member's clearance)."""
+        return cls.rank(label) > cls.rank(ceiling)
 
-def tlp_rank(label: str) -> int:
-    """0 for CLEAR up to 4 for RED."""
-    return _RANK[label]
+    @classmethod
+    def stricter(cls, a: str, b: str) -> str:
+        """The stricter of two labels."""
+        return a if cls.rank(a) >= cls.rank(b) else b
 
-
-def tlp_labels_up_to(clearance: str) -> list[str]:
-    """Every label a member with this clearance may receive."""
-    return [label for label in TLP.values if _RANK[label] <= _RANK[clearance]]
+    @classmethod
+    def cap(cls, label: str, ceiling: str) -> str:
+        """`label`, lowered to `ceiling` when it is stricter."""
+        return ceiling if cls.above(label, ceiling) else label

@@ -18,7 +18,7 @@ from core.strict import parse_id
 from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
 from intel.models import DeviceProfile
-from notices import services
+from notices import policies, services
 from notices.api.serializers import NoticeVersionSerializer, ReceiptSerializer
 from notices.models import Notice, NoticeReceipt, NoticeVersion
 
@@ -51,7 +51,7 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def receipts(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        if not services.can_see_receipts(member_of(request), notice):
+        if not policies.may_see_receipts(member_of(request), notice):
             raise NotFound("Not found.")
         rows = NoticeReceipt.objects.filter(notice=notice).select_related(
             "organisation", "acknowledged_by"

@@ -19,7 +19,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from access.tasks import end_expired_grants
-from intel import services
+from intel import accounts, services
 from intel.models import TLP, AuditEvent, Grant, Member
 from tests.helpers.access import PROFILES, REQUESTS, annex, ask, notice, problem, publish
 from webhooks.engine import Renderer, deliver_due
@@ -539,7 +539,7 @@ def test_what_is_above_your_clearance_is_neither_offered_nor_requestable(
     refused = ask(charlie, "profile", strict.pk, via_notice=notice["id"])
     unknown = ask(charlie, "profile", 987654, via_notice=notice["id"])
     assert problem(refused, 404) == problem(unknown, 404)
-    carl = services.member_create(
+    carl = accounts.member_create(
         organisation=network.de_desk, username="carl", role="analyst", clearance=TLP.AMBER_STRICT
     )
     offer = api(carl).get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json()
@@ -552,12 +552,12 @@ def test_a_red_grant_names_the_requester_alone(network, api, make_profile):
     notice = publish(network, api, profiles=[red.pk], restricted_data_available=True)
 
     def de_member(username: str) -> Member:
-        return services.member_create(
+        return accounts.member_create(
             organisation=network.de_desk, username=username, role="analyst", clearance=TLP.RED
         )
 
     carla, dirk = de_member("carla"), de_member("dirk")
-    services.organisation_create(
+    accounts.organisation_create(
         slug="de-prisons",
         name="German prisons",
         kind="national_authority",

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
-from intel import services
+from intel import accounts, services
 from intel.models import TLP, DeviceProfile, Member
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
@@ -25,7 +25,7 @@ FORBIDDEN = "urn:dix:problem:permission-denied"
 def member(network: Network, username: str, *, de: bool, clearance: str) -> Member:
     """An analyst of de-desk (the requester's side) or fr-desk (the owner's)."""
     org = network.de_desk if de else network.fr_desk
-    return services.member_create(
+    return accounts.member_create(
         organisation=org, username=username, role="analyst", clearance=clearance
     )
 

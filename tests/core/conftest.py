@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from intel import accounts
 from intel.models import TLP, AuditEvent, DeviceProfile
 from tests.conftest import Network
 from tests.helpers.strict_input import Api
@@ -62,9 +63,8 @@ def world(network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
         format="json",
     ).json()
     delivery = Delivery.objects.filter(subscription_id=sub["id"]).first()
-    from intel import services
 
-    token = services.token_issue(member=network.alice, name="spare").token
+    token = accounts.token_issue(member=network.alice, name="spare").token
     return {
         "profiles": green.pk,
         "notices": notice["id"],

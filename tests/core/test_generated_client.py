@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from intel import services
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Member
 
 PROBLEM = "application/problem+json"
@@ -191,7 +191,7 @@ def client_for(
 
     def make(member: Member | None) -> Any:
         secret = (
-            services.token_issue(member=member, name="generated-client").secret
+            accounts.token_issue(member=member, name="generated-client").secret
             if member is not None
             else "dix_never_issued"
         )

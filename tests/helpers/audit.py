@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 
-from intel import audit, services
+from intel import accounts, audit
 from intel.models import (
     TLP,
     AuditEvent,
@@ -97,10 +97,10 @@ class World:
 def world(
     network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
 ) -> Iterator[World]:
-    felix = services.member_create(
+    felix = accounts.member_create(
         organisation=network.fr_desk, username="felix", role="coordinator", clearance=TLP.RED
     )
-    root = services.member_create(
+    root = accounts.member_create(
         organisation=network.eurojust,
         username="root",
         role="admin",

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from intel import audit, services
+from intel import accounts, audit
 from intel.models import (
     TLP,
     AuditEvent,
@@ -164,13 +164,13 @@ def test_the_database_refuses_a_fork_of_the_chain(db: None) -> None:
 
 
 def test_deleting_a_member_and_an_organisation_leaves_the_trail(db: None) -> None:
-    org = services.organisation_create(
+    org = accounts.organisation_create(
         slug="xx-desk", name="Gone", kind="national_desk", country="LU"
     )
-    member = services.member_create(
+    member = accounts.member_create(
         organisation=org, username="gone", role="analyst", clearance=TLP.GREEN
     )
-    services.token_issue(member=member, name="t", actor=member)
+    accounts.token_issue(member=member, name="t", actor=member)
     before = list(AuditEvent.objects.values_list("id", "hash"))
 
     member.delete()  # its token goes with it

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from intel import services
+from intel import accounts
 from intel.models import (
     TLP,
     ApiToken,
@@ -272,7 +272,7 @@ def token_issued(w: World) -> Callable[[], Expect]:
 
 def token_revoked(w: World) -> Callable[[], Expect]:
     client = w.client(w.net.charlie)
-    spare = services.token_issue(member=w.net.charlie, name="spare").token
+    spare = accounts.token_issue(member=w.net.charlie, name="spare").token
 
     def act() -> Expect:
         assert client.delete(f"/api/v1/tokens/{spare.pk}/").status_code == 204
@@ -293,7 +293,7 @@ def token_issued_by_command(w: World) -> Callable[[], Expect]:
 
 
 def token_revoked_in_admin(w: World) -> Callable[[], Expect]:
-    token = services.token_issue(member=w.net.charlie, name="leaked").token
+    token = accounts.token_issue(member=w.net.charlie, name="leaked").token
     client = w.admin_client()
 
     def act() -> Expect:
@@ -343,7 +343,7 @@ def organisation_created_in_admin(w: World) -> Callable[[], Expect]:
 
 
 def organisation_deleted_in_admin(w: World) -> Callable[[], Expect]:
-    org = services.organisation_create(
+    org = accounts.organisation_create(
         slug="lu-desk", name="Luxembourg Desk", kind="national_desk", country="LU"
     )
     client = w.admin_client()

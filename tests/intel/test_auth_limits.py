@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from intel import auth_limits, services
+from intel import accounts, auth_limits
 from intel.models import AuditEvent, Member
 
 LIMIT = 3
@@ -97,7 +97,7 @@ def assert_locked_problem(response: Any) -> dict[str, Any]:
 
 
 def test_wrong_bearer_tokens_lock_the_address_then_the_window_ends_it(network, clock):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
 
     wrong = [bearer(f"dix_wrong-{n}").status_code for n in range(LIMIT)]
     locked = bearer(secret)
@@ -135,7 +135,7 @@ def test_attempts_refused_while_locked_are_neither_counted_nor_recorded(network,
 
     refused = {bearer(f"dix_more-{n}").status_code for n in range(20)}
     clock.advance(WINDOW)
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     after_window = bearer(secret)
 
     assert refused == {429}
@@ -144,8 +144,8 @@ def test_attempts_refused_while_locked_are_neither_counted_nor_recorded(network,
 
 
 def test_a_revoked_token_still_in_use_is_named_in_the_trail(network):
-    issued = services.token_issue(member=network.bob, name="old-misp")
-    services.token_revoke(token=issued.token, actor=network.bob)
+    issued = accounts.token_issue(member=network.bob, name="old-misp")
+    accounts.token_revoke(token=issued.token, actor=network.bob)
 
     assert bearer(issued.secret).status_code == 401
 
@@ -161,8 +161,8 @@ def test_a_revoked_token_still_in_use_is_named_in_the_trail(network):
 
 def test_wrong_taxii_basic_passwords_lock_the_account_and_the_address(network, clock):
     bob = with_password(network.bob)
-    token = services.token_issue(member=bob, name="misp").secret
-    charlie = services.token_issue(member=network.charlie, name="misp").secret
+    token = accounts.token_issue(member=bob, name="misp").secret
+    charlie = accounts.token_issue(member=network.charlie, name="misp").secret
 
     wrong = [basic("bob", f"guess-{n}").status_code for n in range(LIMIT)]
     locked = basic("bob", token)
@@ -192,7 +192,7 @@ def test_wrong_taxii_basic_passwords_lock_the_account_and_the_address(network, c
 
 
 def test_taxii_token_schemes_count_against_the_address(network):
-    token = services.token_issue(member=network.bob, name="opencti").secret
+    token = accounts.token_issue(member=network.bob, name="opencti").secret
 
     wrong = [basic("", f"dix_wrong-{n}", scheme="Token").status_code for n in range(LIMIT)]
     locked = basic("", token, scheme="Bearer")
@@ -203,8 +203,8 @@ def test_taxii_token_schemes_count_against_the_address(network):
 
 
 def test_another_members_token_under_a_name_counts_as_a_failure_on_that_name(network):
-    charlie_token = services.token_issue(member=network.charlie, name="x").secret
-    bob_token = services.token_issue(member=network.bob, name="x").secret
+    charlie_token = accounts.token_issue(member=network.charlie, name="x").secret
+    bob_token = accounts.token_issue(member=network.bob, name="x").secret
 
     wrong = [basic("bob", charlie_token, f"198.51.100.{n}").status_code for n in range(LIMIT)]
 
@@ -273,7 +273,7 @@ def test_wrong_passwords_on_a_sign_in_page_lock_it(network, clock, path):
 
 
 def test_the_sign_in_page_and_the_api_share_one_count_per_address(network):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     bearer("dix_wrong-1")
     sign_in("/admin/login/", "someone", "guess")
     basic("someone-else", "guess")
@@ -285,7 +285,7 @@ def test_the_sign_in_page_and_the_api_share_one_count_per_address(network):
 
 
 def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(network):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     for n in range(LIMIT):
         APIClient().get(
             ME, HTTP_AUTHORIZATION="Bearer dix_wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
@@ -300,7 +300,7 @@ def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(network):
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(network):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     proxy = APIClient(REMOTE_ADDR="10.0.0.5")
 
     def through_proxy(token: str, forwarded_for: str) -> Any:
@@ -321,7 +321,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(network):
 
 
 def test_ipv6_clients_are_counted_by_their_64(network):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     for n in range(LIMIT):
         bearer("dix_wrong", f"2001:db8:0:1::{n + 1}")
 
@@ -365,7 +365,7 @@ def test_auth_unlock_needs_something_to_unlock(db):
 
 
 def test_the_inbox_304_shortcut_does_not_pass_a_locked_address(network):
-    secret = services.token_issue(member=network.bob, name="poller").secret
+    secret = accounts.token_issue(member=network.bob, name="poller").secret
     poller = APIClient()
     poller.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     etag = poller.get(INBOX)["ETag"]
@@ -398,7 +398,7 @@ def test_a_locked_account_still_takes_its_members_tokens(network):
     """Knowing a member's name is not enough to stop their TAXII pulls: the account's lock
     guards password checks, not tokens (256 random bits, limited by the address)."""
     bob = with_password(network.bob)
-    token = services.token_issue(member=bob, name="misp").secret
+    token = accounts.token_issue(member=bob, name="misp").secret
     wrong = [basic("bob", f"guess-{n}", ELSEWHERE).status_code for n in range(LIMIT)]
 
     assert wrong == [401] * LIMIT
@@ -413,7 +413,7 @@ def test_a_locked_account_is_no_way_to_try_tokens_without_limit(network):
     """A token under a locked name is looked up before the lock refuses it: a wrong one counts
     against the address, as it would under any other name."""
     with_password(network.bob)
-    charlie = services.token_issue(member=network.charlie, name="misp").secret
+    charlie = accounts.token_issue(member=network.charlie, name="misp").secret
     for n in range(LIMIT):
         basic("bob", f"guess-{n}", f"198.51.100.{n}")
 
@@ -429,7 +429,7 @@ def test_a_locked_account_is_no_way_to_try_tokens_without_limit(network):
 
 
 def test_failures_either_side_of_a_round_time_are_one_window(network, clock):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     clock.now = 1_800_000_899.0  # a second before a multiple of the window
     before = [bearer(f"dix_wrong-{n}").status_code for n in range(LIMIT - 1)]
     clock.advance(2)
@@ -443,7 +443,7 @@ def test_failures_either_side_of_a_round_time_are_one_window(network, clock):
 
 
 def test_failures_older_than_the_window_no_longer_count(network, clock):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     for n in range(LIMIT - 1):
         bearer(f"dix_wrong-{n}")
     clock.advance(WINDOW)
@@ -511,7 +511,7 @@ def test_token_guesses_in_flight_together_are_recorded_up_to_the_limit(network, 
 def test_behind_a_unix_socket_the_unknown_peer_is_still_limited_and_audited_once(network):
     """gunicorn on a Unix socket gives no REMOTE_ADDR: the peer is the proxy in front of it,
     and without `DIX_TRUSTED_PROXIES=unix` all its clients are one unknown address."""
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
 
     wrong = [bearer(f"dix_wrong-{n}", "").status_code for n in range(3 * LIMIT)]
     right = bearer(secret, "")
@@ -528,7 +528,7 @@ def test_behind_a_unix_socket_the_unknown_peer_is_still_limited_and_audited_once
 
 
 def test_a_trusted_unix_socket_proxy_forwards_each_clients_address(network):
-    secret = services.token_issue(member=network.bob, name="test").secret
+    secret = accounts.token_issue(member=network.bob, name="test").secret
     proxy = APIClient(REMOTE_ADDR="")
 
     def through_socket(token: str, forwarded_for: str | None) -> Any:

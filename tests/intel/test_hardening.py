@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
-from intel import services
+from intel import accounts
 from intel.models import TLP, AuditEvent, DeviceProfile, Member, Organisation
 
 
@@ -267,7 +267,7 @@ def test_a_short_lived_token_cannot_mint_a_permanent_one(network, api):
     from rest_framework.test import APIClient
 
     expiry = timezone.now() + timedelta(hours=1)
-    short = services.token_issue(member=network.bob, name="short", expires_at=expiry)
+    short = accounts.token_issue(member=network.bob, name="short", expires_at=expiry)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {short.secret}")
     minted = client.post("/api/v1/tokens/", {"name": "forever"}, format="json")

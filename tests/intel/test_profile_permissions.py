@@ -2,7 +2,7 @@
 
 import pytest
 
-from intel import services
+from intel import accounts
 from intel.models import TLP, DeviceProfile, ProfileRevision
 from tests.helpers.profiles import (
     PROFILES,
@@ -75,7 +75,7 @@ def test_desk_officers_cannot_file_profiles(network, api, persona):
     [(TLP.GREEN, TLP.AMBER), (TLP.AMBER, TLP.AMBER_STRICT), (TLP.AMBER_STRICT, TLP.RED)],
 )
 def test_analyst_cannot_file_above_own_clearance(network, api, clearance, label):
-    analyst = services.member_create(
+    analyst = accounts.member_create(
         organisation=network.fr_desk, username="gaston", role="analyst", clearance=clearance
     )
     client = api(analyst)

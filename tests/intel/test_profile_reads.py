@@ -3,7 +3,7 @@ pagination walking every profile once."""
 
 import pytest
 
-from intel import services
+from intel import accounts
 from intel.models import TLP
 from tests.helpers.profiles import PROFILES, assert_problem, detail_url, list_ids, patch
 
@@ -49,7 +49,7 @@ def test_list_etag_answers_304_until_the_list_changes(network, api, make_profile
 
 @pytest.fixture
 def catalogue(network, make_profile) -> dict[str, int]:
-    bea = services.member_create(
+    bea = accounts.member_create(
         organisation=network.be_desk, username="bea", role="analyst", clearance=TLP.AMBER
     )
     profiles = {

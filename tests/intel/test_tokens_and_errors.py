@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from intel import services
+from intel import accounts
 from intel.models import (
     TLP,
     ApiToken,
@@ -85,7 +85,7 @@ def test_token_is_shown_once_and_stored_as_hash_only(network, api):
 
 
 def test_tokens_list_shows_only_my_tokens(network, api):
-    services.token_issue(member=network.bob, name="bob-script")
+    accounts.token_issue(member=network.bob, name="bob-script")
 
     items = api(network.alice).get(TOKENS).json()["results"]
 
@@ -107,7 +107,7 @@ def test_revoked_token_is_refused(network, api):
 
 
 def test_cannot_revoke_someone_elses_token(network, api):
-    bobs = services.token_issue(member=network.bob, name="bob-script")
+    bobs = accounts.token_issue(member=network.bob, name="bob-script")
 
     assert_problem(api(network.alice).delete(f"{TOKENS}{bobs.token.pk}/"), 404, "not-found")
     assert bearer(bobs.secret).get(ME).status_code == 200
@@ -244,7 +244,7 @@ def test_throttling_answers_429_with_retry_after(network, api):
             "LOCATION": "throttle-test",
         },
     }
-    fresh = services.member_create(
+    fresh = accounts.member_create(
         organisation=network.de_desk,
         username="throttled",
         role="desk_officer",

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
-from intel import services
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Member
 
 PROBLEM = "application/problem+json"
@@ -149,7 +149,7 @@ def people(network: Any) -> dict[str, Member]:
     """The conftest personas plus members whose clearance does not mask the org rule."""
 
     def member(username: str, organisation: Any, clearance: str) -> Member:
-        return services.member_create(
+        return accounts.member_create(
             organisation=organisation, username=username, role="desk_officer", clearance=clearance
         )
 
@@ -224,7 +224,7 @@ def test_org_rule_with_clearance_out_of_the_way(api, labelled, people, who, labe
 def test_member_without_organisation_receives_clear_only(network, api, labelled, label, sees):
     """CLEAR is for anyone authenticated, GREEN for the organisations of the network: a
     platform superuser without an organisation, whatever their clearance, gets CLEAR only."""
-    root = services.member_create(
+    root = accounts.member_create(
         organisation=None, username="root", role="desk_officer", clearance=TLP.RED
     )
     profile = labelled(label)

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from intel import services
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import Grant, TargetType
-from intel.models.visibility import visible_ids_per_viewer
+from intel.visibility_bulk import visible_ids_per_viewer
 from notices.models import AudienceScope, Notice, NoticeCountry, NoticeStatus
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
@@ -25,10 +25,10 @@ CAPS = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]
 def world(network: Network, make_profile: Any) -> list[Organisation]:
     n = network
     # A liaison post sponsoring an authority of another country: one more shape.
-    liaison = services.organisation_create(
+    liaison = accounts.organisation_create(
         slug="ua-liaison", name="Liaison post", kind="liaison_prosecutor", country="UA"
     )
-    services.organisation_create(
+    accounts.organisation_create(
         slug="ua-authority",
         name="Sponsored by the liaison post",
         kind="national_authority",
@@ -121,7 +121,7 @@ def test_one_query_is_built_per_shape(world: list[Organisation]) -> None:
 
 
 def test_a_saved_member_is_refused(network: Network) -> None:
-    with pytest.raises(ValueError, match="stand-ins"):
+    with pytest.raises(ValueError, match="organisation viewers"):
         visible_ids_per_viewer([network.bob], lambda v: Notice.objects.visible_to(v))
 
 

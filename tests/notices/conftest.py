@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from intel import services as intel_services
+from intel import accounts
 from intel.models import TLP, Member
 from tests.conftest import Network
 from tests.helpers.notices import Api, Extra, draft, publish
@@ -19,7 +19,7 @@ from tests.helpers.notices import Api, Extra, draft, publish
 @pytest.fixture
 def extra(network: Network) -> Extra:
     def member(username: str, org: Any, role: str, clearance: str) -> Member:
-        return intel_services.member_create(
+        return accounts.member_create(
             organisation=org, username=username, role=role, clearance=clearance
         )
 

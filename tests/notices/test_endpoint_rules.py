@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from intel import accounts
 from intel.models import TLP
 from notices.models import NoticeReceipt
 from tests.helpers.webhooks import NOTICES, SUBSCRIPTIONS, issue, receiver, subscribe
@@ -54,9 +55,7 @@ def test_a_disabled_endpoint_is_not_tested_and_auditors_cannot_replay(network, a
     bob.patch(f"{SUBSCRIPTIONS}{sub['id']}/", {"enabled": False}, format="json")
     assert bob.post(f"{SUBSCRIPTIONS}{sub['id']}/test/").status_code == 409
     assert receiver.hits == []
-    from intel import services
-
-    auditor = services.member_create(
+    auditor = accounts.member_create(
         organisation=network.be_desk, username="be-auditor", role="auditor", clearance=TLP.AMBER
     )
     since = {"since": (timezone.now() - timedelta(days=1)).isoformat()}
@@ -110,9 +109,7 @@ def test_one_failure_after_a_quiet_week_does_not_disable(network, api, receiver,
 
 
 def test_a_member_below_an_endpoints_label_cannot_reach_it(network, api, receiver):
-    from intel import services
-
-    strict = services.member_create(
+    strict = accounts.member_create(
         organisation=network.fr_desk, username="fr-strict", role="desk_officer", clearance=TLP.RED
     )
     sub = subscribe(api(strict), receiver, "strict", max_tlp=TLP.AMBER_STRICT)
@@ -182,10 +179,8 @@ def test_odd_inputs_get_a_400_not_a_500(network, api, receiver):
 
 
 def test_the_inbox_304_is_answered_only_for_a_usable_token_and_unchanged_data(network, api, issue):
-    from intel import services
-
     issue()
-    issued = services.token_issue(member=network.bob, name="poller")
+    issued = accounts.token_issue(member=network.bob, name="poller")
     from rest_framework.test import APIClient
 
     poller = APIClient()
@@ -201,7 +196,7 @@ def test_the_inbox_304_is_answered_only_for_a_usable_token_and_unchanged_data(ne
     changed = poller.get(NOTICES, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200
     assert changed.json()["results"][0]["title"] == "Something new"
-    services.token_revoke(token=issued.token)
+    accounts.token_revoke(token=issued.token)
     assert poller.get(NOTICES, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 401
 
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from intel import services
+from intel import accounts
 from intel.models import TLP, Member
 from notices import inbox
 from tests.conftest import Network
@@ -33,7 +33,7 @@ def _fresh_rows() -> Iterator[None]:
 
 
 def poller(member: Member, **token: Any) -> tuple[APIClient, Any]:
-    issued = services.token_issue(member=member, name="poller", **token)
+    issued = accounts.token_issue(member=member, name="poller", **token)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     return client, issued.token

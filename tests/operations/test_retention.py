@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from intel import audit, services
+from intel import accounts, audit
 from intel.models import (
     AccessRequest,
     ApiToken,
@@ -58,13 +58,13 @@ def test_retention_deletes_old_rows_keeps_recent_ones_and_never_the_trail(world:
     # The newest delivery of a live notice to this endpoint: how a withdrawal finds it.
     last_of_live = delivery(DeliveryState.SUCCEEDED, old, notice=live_notice, notice_version=2)
 
-    revoked_old = services.token_issue(member=net.bob, name="old").token
+    revoked_old = accounts.token_issue(member=net.bob, name="old").token
     _age(ApiToken, revoked_old.pk, revoked_at=old)
-    expired_old = services.token_issue(member=net.bob, name="expired").token
+    expired_old = accounts.token_issue(member=net.bob, name="expired").token
     _age(ApiToken, expired_old.pk, expires_at=old)
-    revoked_recent = services.token_issue(member=net.bob, name="recent").token
+    revoked_recent = accounts.token_issue(member=net.bob, name="recent").token
     _age(ApiToken, revoked_recent.pk, revoked_at=recent)
-    active = services.token_issue(member=net.bob, name="active").token
+    active = accounts.token_issue(member=net.bob, name="active").token
 
     def request(status: str, updated: Any) -> AccessRequest:
         return AccessRequest.objects.create(
@@ -156,7 +156,7 @@ def test_retention_deletes_old_rows_keeps_recent_ones_and_never_the_trail(world:
 
 
 def test_retention_keeps_for_ever_with_a_period_of_zero(world: World) -> None:
-    revoked = services.token_issue(member=world.net.bob, name="old").token
+    revoked = accounts.token_issue(member=world.net.bob, name="old").token
     _age(ApiToken, revoked.pk, revoked_at=timezone.now() - timedelta(days=5000))
     out = io.StringIO()
     with override_settings(DIX_RETENTION_TOKENS_DAYS=0):

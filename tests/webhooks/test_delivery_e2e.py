@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from intel import services as intel_services
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Member
 from notices.models import Notice, NoticeReceipt
 from tests.conftest import Network
@@ -80,7 +80,7 @@ def test_every_entitled_subscriber_gets_the_notice_rendered_for_it(
     nothing, nor does an endpoint capped below the notice's label or filtering another type.
 
     The worker runs without beat: only the message queued on commit can have started it."""
-    bea = intel_services.member_create(
+    bea = accounts.member_create(
         organisation=network.be_desk,
         username="bea",
         role="desk_officer",

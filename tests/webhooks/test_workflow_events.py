@@ -4,7 +4,7 @@ notice's issuer — signed, verified by the receiver, rendered for the receiving
 
 from typing import Any
 
-from intel import services
+from intel import accounts
 from intel.models import TLP
 from seizures.models import SeizureReport
 from tests.helpers.access import REQUESTS, annex, ask, notice
@@ -49,7 +49,7 @@ def test_a_seizure_report_reaches_the_notice_issuer_as_it_may_read_it(
     network, api, receiver, make_profile, issue
 ):
     # be-desk's own AMBER profile, shared with nobody: fr-desk does not see it.
-    be_analyst = services.member_create(
+    be_analyst = accounts.member_create(
         organisation=network.be_desk, username="be-analyst", role="analyst", clearance=TLP.AMBER
     )
     hidden = make_profile(tlp=TLP.AMBER, author=be_analyst, name="Belgian-only")

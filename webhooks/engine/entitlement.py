@@ -5,12 +5,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from core.events import EventType
-from intel.models import Member, Organisation
+from intel.models import Organisation
+from intel.visibility import Viewer
 from notices.rendering import notice_profiles_seen_by, notice_seen_by, webhook_viewer
 from webhooks.engine.load import AnyDelivery, AnyEndpoint
 
 
-def notice_entitlements(notice_id: int, viewers: list[Member]) -> list[set[int] | None]:
+def notice_entitlements(notice_id: int, viewers: list[Viewer]) -> list[set[int] | None]:
     """Per viewer: None when it may not see the notice, else the ids of the notice's profiles
     it may see."""
     sees = notice_seen_by(notice_id, viewers)

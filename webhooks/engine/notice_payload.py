@@ -10,8 +10,9 @@ from typing import Any
 
 from core.events import EventType
 from intel import changes
-from intel.models import DeviceProfile, Member, tlp_rank
+from intel.models import TLP, DeviceProfile
 from intel.revisions import ParentChange, parent_changes, seen_versions
+from intel.visibility import Viewer
 from notices.models import Notice, NoticeStatus, NoticeVersion
 from notices.rendering import render_notice, with_profiles
 from webhooks.engine.entitlement import NoticeEntitlement
@@ -107,7 +108,7 @@ def render_as_announced(
     visible: set[int],
     cap: str,
     *,
-    viewer: Member,
+    viewer: Viewer,
     candidates: Sequence[ParentChange],
 ) -> dict[str, Any] | None:
     """A notice event's `data`: the notice as of the version and status the event
@@ -120,7 +121,7 @@ def render_as_announced(
         shown = [p for p in profiles if p.pk in visible]
         notice.visible_profiles = shown  # type: ignore[attr-defined]
         return render_notice(notice, versions=seen_versions(viewer, shown, candidates=candidates))
-    if tlp_rank(version.tlp) > tlp_rank(cap):
+    if TLP.above(version.tlp, cap):
         return None
     status = delivery.notice_status or _ANNOUNCED.get(
         delivery.event_type,  # type: ignore[call-overload]
@@ -161,7 +162,7 @@ class NoticePayloads:
         self._parent_changes: dict[int, list[ParentChange]] = {}
 
     def data(
-        self, delivery: AnyDelivery, sub: AnyEndpoint, viewer: Member
+        self, delivery: AnyDelivery, sub: AnyEndpoint, viewer: Viewer
     ) -> dict[str, Any] | None:
         """The notice event's `data` for this endpoint, or None when it may no longer see
         the notice."""

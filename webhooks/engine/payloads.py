@@ -11,7 +11,8 @@ from django.utils import timezone
 from access.shapes import AccessRequestSerializer, readable_access_requests
 from core.events import EventType
 from intel.api.profile_serializers import DeviceProfileSerializer
-from intel.models import DeviceProfile, Member
+from intel.models import DeviceProfile
+from intel.visibility import Viewer
 from notices.rendering import webhook_viewer
 from seizures.shapes import SeizureReportSerializer, readable_seizure_reports, rendering_context
 from webhooks import crypto
@@ -76,7 +77,7 @@ class Renderer:
         return self.notices.data(delivery, sub, viewer)
 
 
-def profile_data(profile_id: int, viewer: Member) -> dict[str, Any] | None:
+def profile_data(profile_id: int, viewer: Viewer) -> dict[str, Any] | None:
     """The profile as the endpoint's organisation reads it through the API, or None when it
     may no longer see it."""
     profile = DeviceProfile.objects.for_reading(viewer).filter(pk=profile_id).first()
@@ -85,7 +86,7 @@ def profile_data(profile_id: int, viewer: Member) -> dict[str, Any] | None:
     return dict(DeviceProfileSerializer(profile, context={"reader": viewer}).data)
 
 
-def access_request_data(access_request_id: int, viewer: Member) -> dict[str, Any] | None:
+def access_request_data(access_request_id: int, viewer: Viewer) -> dict[str, Any] | None:
     """An access request as its parties read it through the API, while the endpoint's
     organisation is still one of them (requester, on-behalf, owner)."""
     access_request = readable_access_requests(viewer).filter(pk=access_request_id).first()
@@ -94,7 +95,7 @@ def access_request_data(access_request_id: int, viewer: Member) -> dict[str, Any
     return dict(AccessRequestSerializer(access_request).data)
 
 
-def seizure_report_data(report_id: int, viewer: Member) -> dict[str, Any] | None:
+def seizure_report_data(report_id: int, viewer: Viewer) -> dict[str, Any] | None:
     """The report as the endpoint's organisation may read it (lines of profiles it may not
     see left out), or None when its label no longer lets it."""
     report = readable_seizure_reports(viewer).filter(pk=report_id).first()

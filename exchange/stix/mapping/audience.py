@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 
 from exchange.stix.entry import Entry
 from intel.models import DeviceProfile, Member, ProfileRevision
-from intel.models.visibility import viewer_sql
+from intel.visibility_bulk import viewer_sql
 from notices.models import PUBLIC_STATES, Notice
 from seizures.models import SeizureLine, SeizureReport
 
@@ -55,7 +55,7 @@ class Collector:
 
 class Audience:
     """What one member may see, as querysets that each hold one model's `visible_to` rule
-    compiled to SQL (`intel.models.visibility.viewer_sql`): building and compiling the rule
+    compiled to SQL (`intel.visibility_bulk.viewer_sql`): building and compiling the rule
     costs more than the database takes to answer it, and a TAXII page asks a dozen
     questions of it. The SQL holds the member's own ids and labels only, never data: the
     database reads profiles, notices, recipients and grants when each query runs."""

@@ -8,8 +8,7 @@ from typing import Any
 from exchange.stix import objects
 from exchange.stix.mapping.audience import Audience, Collector, Scope, VisibleProfiles
 from exchange.stix.mapping.profiles import current_state, profile_revisions
-from intel.models import Member, tlp_labels_up_to, tlp_rank
-from intel.models.tlp import TLP
+from intel.models import TLP, Member
 from notices.models import NoticeStatus, NoticeVersion
 
 
@@ -65,7 +64,7 @@ def add_notices(audience: Audience, scope: Scope, visible: VisibleProfiles, out:
     summaries = _profile_summaries(
         audience, [v for vs in versions.values() for v in vs], named, visible_ids
     )
-    cleared = set(tlp_labels_up_to(member.clearance))
+    cleared = set(TLP.at_most(member.clearance))
     for row in rows:
         _notice_versions(
             member, row, versions[row["id"]], named, summaries, visible_ids, cleared, out
@@ -103,7 +102,7 @@ def _profile_summaries(
             label = str(rev.snapshot.get("tlp") or TLP.RED)
             if not (rev is history[-1] or rev.pk in readable):
                 lines.append((profile_pk, None))
-            elif tlp_rank(label) <= tlp_rank(version["tlp"]):
+            elif not TLP.above(label, version["tlp"]):
                 lines.append((profile_pk, objects.profile_summary(rev.snapshot, profile_pk)))
             else:
                 lines.append((profile_pk, _elsewhere(label, profile_pk)))
@@ -162,7 +161,7 @@ def _notice_versions(
         # A version is read under the notice's audience; one written under a stricter label
         # than the notice carries is left to the issuer (a published notice's label does not
         # change: this only guards the rule).
-        stricter = tlp_rank(version["tlp"]) > tlp_rank(row["tlp"])
+        stricter = TLP.above(version["tlp"], row["tlp"])
         if version["tlp"] not in cleared or (stricter and member.organisation_id != issuer):
             continue
         last_shown = _report(

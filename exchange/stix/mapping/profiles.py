@@ -12,7 +12,7 @@ from exchange.stix import objects
 from exchange.stix.mapping.audience import Audience, Collector, Scope, VisibleProfiles
 from intel.models import DeviceProfile, ProfileRevision
 from intel.revisions import ParentChange, may_show_nothing_q, parent_change, unseen_revisions
-from intel.services import profile_snapshot
+from intel.snapshots import profile_snapshot
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from exchange.stix import objects
 from exchange.stix.entry import Entry
 from exchange.stix.mapping.audience import Audience, Collector, Scope
 from exchange.stix.mapping.export import collect
-from intel.models import DeviceProfile, Member, Organisation, ProfileRevision, tlp_labels_up_to
-from intel.models.tlp import TLP
+from intel.models import TLP, DeviceProfile, Member, Organisation, ProfileRevision
 from notices.models import Notice, NoticeStatus, NoticeVersion
 from seizures.models import SeizureLine
 
@@ -233,7 +232,7 @@ def _labels_in_use(audience: Audience) -> set[str]:
     labels |= set(audience.revisions.order_by().values_list("tlp", flat=True).distinct())
     labels |= set(
         NoticeVersion.objects.filter(
-            notice__in=notices.values("id"), tlp__in=tlp_labels_up_to(member.clearance)
+            notice__in=notices.values("id"), tlp__in=TLP.at_most(member.clearance)
         )
         .order_by()
         .values_list("tlp", flat=True)

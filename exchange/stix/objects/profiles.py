@@ -15,14 +15,13 @@ from exchange.stix.objects.ids import (
 )
 from exchange.stix.objects.markings import marking_refs
 from exchange.stix.objects.values import choice_label, compact, timestamp
-from intel.models.profiles import (
+from intel.models.children import (
     ConcealmentStage,
     ConcealmentVector,
     DetectionMethod,
-    DeviceClass,
     ExpectedOutcome,
-    HousingMaterial,
 )
+from intel.models.profiles import DeviceClass, HousingMaterial
 from intel.models.tlp import TLP
 
 

@@ -14,7 +14,7 @@ from exchange.stix.objects.ids import (
 )
 from exchange.stix.objects.markings import marking_refs
 from exchange.stix.objects.values import choice_label, compact, timestamp
-from intel.models.profiles import SupplierRole
+from intel.models.children import SupplierRole
 
 SUPPLIER_SECTORS: dict[str, list[str]] = {
     SupplierRole.MANUFACTURER: ["manufacturing"],

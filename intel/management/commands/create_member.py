@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from core.errors import ApplicationError
-from intel import services
+from intel import accounts
 from intel.management.base import DixCommand
 from intel.models import TLP, Organisation, Role
 
@@ -25,7 +25,7 @@ class Command(DixCommand):
         if org is None:
             raise CommandError(f"No organisation {opts['organisation']!r}.")
         try:
-            member = services.member_create(
+            member = accounts.member_create(
                 organisation=org,
                 username=opts["username"],
                 role=opts["role"],

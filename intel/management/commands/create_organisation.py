@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from core.errors import ApplicationError
-from intel import services
+from intel import accounts
 from intel.management.base import DixCommand
 from intel.models import Organisation, OrganisationKind
 
@@ -25,7 +25,7 @@ class Command(DixCommand):
             if sponsor is None:
                 raise CommandError(f"No organisation {opts['sponsor']!r}.")
         try:
-            org = services.organisation_create(
+            org = accounts.organisation_create(
                 slug=opts["slug"],
                 name=opts["name"],
                 kind=opts["kind"],

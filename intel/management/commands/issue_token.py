@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from intel import services
+from intel import accounts
 from intel.management.base import DixCommand
 from intel.models import Member
 
@@ -22,6 +22,6 @@ class Command(DixCommand):
         if member is None:
             raise CommandError(f"No active member {opts['username']!r}.")
         expires = timezone.now() + timedelta(days=opts["days"]) if opts["days"] else None
-        issued = services.token_issue(member=member, name=opts["name"], expires_at=expires)
+        issued = accounts.token_issue(member=member, name=opts["name"], expires_at=expires)
         self.stdout.write(issued.secret)
         self.stderr.write("Store this token now: DIX keeps only its hash and cannot show it again.")

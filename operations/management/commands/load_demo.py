@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.management.base import CommandParser
 from django.db import transaction
 
-from intel import services
+from intel import accounts, services
 from intel.api.profile_serializers import DeviceProfileWriteSerializer, profile_input
 from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
@@ -107,7 +107,7 @@ class Command(DixCommand):
         for item in data["organisations"]:
             if not Organisation.objects.filter(slug=item["slug"]).exists():
                 sponsor = item.get("sponsor")
-                services.organisation_create(
+                accounts.organisation_create(
                     slug=item["slug"],
                     name=item["name"],
                     kind=item["kind"],
@@ -118,7 +118,7 @@ class Command(DixCommand):
         for item in data["members"]:
             member = Member.objects.filter(username=item["username"]).first()
             if member is None:
-                member = services.member_create(
+                member = accounts.member_create(
                     organisation=Organisation.objects.get(slug=item["organisation"]),
                     username=item["username"],
                     role=item["role"],
@@ -146,7 +146,7 @@ class Command(DixCommand):
                     )
                 )
             if not ApiToken.objects.filter(key_hash=hash_token(item["token"])).exists():
-                services.token_issue(member=member, name="demo", known_secret=item["token"])
+                accounts.token_issue(member=member, name="demo", known_secret=item["token"])
         keys: dict[str, int] = {}
         for item in data["profiles"]:
             owner = Organisation.objects.get(slug=item["owner"])

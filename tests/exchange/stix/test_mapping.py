@@ -24,16 +24,14 @@ from exchange.taxii.collections import INTEROP
 from intel import services
 from intel.models import TLP, DeviceProfile, Member
 from intel.models.audit import AuditEvent
-from intel.models.profiles import (
+from intel.models.children import (
     ConcealmentStage,
     ConcealmentVector,
     DetectionMethod,
-    DeviceClass,
     ExpectedOutcome,
-    HousingMaterial,
     IdentifierKind,
-    MetalContent,
 )
+from intel.models.profiles import DeviceClass, HousingMaterial, MetalContent
 from notices import services as notice_services
 from tests.conftest import Network
 from tests.exchange.stix.conftest import Feed

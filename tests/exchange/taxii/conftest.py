@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from intel import services
+from intel import accounts
 from intel.models import Member
 
 TAXII = "application/taxii+json;version=2.1"
@@ -52,7 +52,7 @@ def taxii(db: None) -> Callable[..., TaxiiClient]:
     def client_for(member: Member | None, *, scheme: str = "bearer") -> TaxiiClient:
         if member is None:
             return TaxiiClient(None)
-        secret = services.token_issue(member=member, name="taxii").secret
+        secret = accounts.token_issue(member=member, name="taxii").secret
         if scheme == "basic":
             return TaxiiClient(basic(member.username, secret))
         return TaxiiClient(f"{scheme.capitalize()} {secret}")

@@ -15,7 +15,7 @@ import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from exchange.stix.objects import TLP_MARKING_IDS, indicator_id, profile_id
-from intel import services
+from intel import accounts, services
 from intel.models import TLP, DeviceProfile, Member
 from tests.exchange.taxii.conftest import EVERYTHING, INTEROP, TAXII
 
@@ -43,7 +43,7 @@ def profiles(network: Any, make_profile: Callable[..., DeviceProfile]) -> dict[s
 
 
 def token(member: Member) -> str:
-    return services.token_issue(member=member, name="taxii2-client").secret
+    return accounts.token_issue(member=member, name="taxii2-client").secret
 
 
 def collection(base: str, member: Member, collection_id: str = EVERYTHING) -> Collection:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from exchange.stix import objects as o
 from intel.models import TLP, DeviceProfile, Member, ProfileRevision
-from intel.services import profile_snapshot
+from intel.snapshots import profile_snapshot
 from tests.conftest import Network
 from tests.exchange.taxii.conftest import EVERYTHING, ROOT, TaxiiClient
 

@@ -1,8 +1,8 @@
-"""Who may see what: DESIGN.md §4 as one query builder shared by the visibility functions.
+"""The visibility rule asked for many viewers at once: one compiled query per shape of viewer.
 
-Each shareable model exposes `Model.objects.visible_to(member)`, built from
-`tlp_audience_q`; every read path (lists, details, filters, search, revisions, identifiers,
-attachments, exports) starts from it, so there is exactly one place where the rule lives.
+Used where one question is asked of hundreds of organisations (a notice's webhook fan-out)
+or of the same member page after page (a TAXII export); the answers are always the ones
+`visible_to` gives (`intel.visibility`).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -11,67 +11,19 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from intel.models.network import Member, Organisation
-from intel.models.tlp import TLP, tlp_labels_up_to
-
-
-def tlp_audience_q(
-    member: "Member",
-    *,
-    tlp: str,
-    owner: str,
-    target_id: str,
-    recipients_of: Callable[[Iterable[int]], QuerySet[Any]],
-    named_members: Q,
-    granted: Q | None = None,
-) -> Q:
-    """The rows of a TLP-marked model that `member` may receive.
-
-    - `tlp`: lookup of the label; `owner`: lookup of the owner organisation's id;
-    - `recipients_of(org_ids)`: a values() queryset of target ids naming any of the orgs;
-    - `target_id`: lookup compared against that queryset;
-    - `named_members`: the rows that name this member individually (TLP:RED);
-    - `granted`: the rows an access grant gives the member's organisation: seen as a named
-      recipient organisation sees them, at any label but RED (a RED grant names the member,
-      and so belongs in `named_members`).
-
-    TLP:CLEAR   anyone authenticated
-    TLP:GREEN   every organisation of the network
-    TLP:AMBER   owner, named recipients, the authorities either sponsors
-    TLP:AMBER+STRICT  owner and named recipients only
-    TLP:RED     named individual members only
-    and never above the member's clearance.
-    """
-    q = Q(**{tlp: TLP.CLEAR})
-    org = member.organisation
-    if org is not None:
-        q |= Q(**{tlp: TLP.GREEN})
-        # An authority receives AMBER through the desk that sponsors it.
-        amber_orgs = [org.pk] if org.sponsor_id is None else [org.pk, org.sponsor_id]
-        q |= Q(**{tlp: TLP.AMBER}) & (
-            Q(**{f"{owner}__in": amber_orgs}) | Q(**{f"{target_id}__in": recipients_of(amber_orgs)})
-        )
-        q |= Q(**{tlp: TLP.AMBER_STRICT}) & (
-            Q(**{owner: org.pk}) | Q(**{f"{target_id}__in": recipients_of([org.pk])})
-        )
-        if granted is not None:
-            q |= granted & ~Q(**{tlp: TLP.RED})
-    if member.pk is not None:  # an unsaved stand-in (a webhook's organisation) is named nowhere
-        q |= Q(**{tlp: TLP.RED}) & named_members
-    return q & Q(**{f"{tlp}__in": tlp_labels_up_to(member.clearance)})
-
+from intel.visibility import Reader, Viewer
 
 # --- The same rule for many organisations at once ----------------------------------------
 #
 # Publishing a notice, and delivering it, asks "may this organisation see it?" for every
 # subscribed organisation (hundreds). Building and compiling the `visible_to` query costs
-# ~5 ms of ORM work per organisation, ten times what the database needs to answer it
-# (bench/fanout). But the query of two organisations differs only in the values of their
-# ids and countries, as long as they take the same branches of the rule (secretariat or not,
-# sponsored or not, with a country or not, same clearance). So the query is built once per
-# such shape, for a stand-in whose ids and countries are sentinels that no real row holds,
+# far more ORM work per organisation than the database needs to answer it. But the query
+# of two organisations differs only in the values of their ids and countries, as long as
+# they take the same branches of the rule (secretariat or not, sponsored or not, with a
+# country or not, same clearance). So the query is built once per such shape, for a `Viewer` whose ids and countries are sentinels that no real row holds,
 # and run for each organisation with its own values put in the sentinels' places.
 
 _ORG = -7_300_001
@@ -80,8 +32,8 @@ _COUNTRY = "#1"  # ISO 3166-1 codes are two letters: no real country is "#1"
 _SPONSOR_COUNTRY = "#2"
 
 
-def _shape(viewer: "Member") -> tuple[Any, ...]:
-    """What the rule branches on, for an unsaved organisation stand-in (`member.pk` None)."""
+def _shape(viewer: Viewer) -> tuple[Any, ...]:
+    """What the rule branches on, for a viewer that is no member."""
     org = viewer.organisation
     if org is None:
         return (None, viewer.clearance)
@@ -97,10 +49,10 @@ def _shape(viewer: "Member") -> tuple[Any, ...]:
     )
 
 
-def _stand_in(viewer: "Member") -> "Member":
+def _stand_in(viewer: Viewer) -> Viewer:
     org = viewer.organisation
     if org is None:
-        return Member(clearance=viewer.clearance)
+        return Viewer(organisation=None, clearance=viewer.clearance)
     sponsor = org.sponsor
     sponsor_copy = (
         None
@@ -120,10 +72,10 @@ def _stand_in(viewer: "Member") -> "Member":
     copy = Organisation(
         pk=_ORG, kind=org.kind, country=_COUNTRY if org.country else "", sponsor=sponsor_copy
     )
-    return Member(organisation=copy, clearance=viewer.clearance)
+    return Viewer.of_organisation(copy, viewer.clearance)
 
 
-def _values(viewer: "Member") -> dict[Any, Any]:
+def _values(viewer: Viewer) -> dict[Any, Any]:
     org = viewer.organisation
     if org is None:
         return {}
@@ -201,7 +153,7 @@ def _keepable(compiled: _Compiled, ran: list[str]) -> bool:
 
 
 def _build(
-    query: Callable[["Member"], QuerySet[Any]], viewer: "Member"
+    query: Callable[[Viewer], QuerySet[Any]], viewer: Viewer
 ) -> tuple[_Compiled | None, bool]:
     """The verified template of `viewer`'s shape (None: use per-viewer queries) and whether
     it may be kept."""
@@ -214,14 +166,14 @@ def _build(
 
 
 def visible_ids_per_viewer(
-    viewers: Iterable["Member"],
-    query: Callable[["Member"], QuerySet[Any]],
+    viewers: Iterable[Reader],
+    query: Callable[[Viewer], QuerySet[Any]],
     *,
     key: tuple[Any, ...] | None = None,
 ) -> list[set[Any]]:
     """`set(query(viewer))` for each viewer, in order. `query(viewer)` must be a
     `values_list(<one column>, flat=True)` queryset built on a `visible_to(viewer)`; the
-    viewers are unsaved organisation stand-ins (as `notices.rendering.webhook_viewer` makes).
+    viewers are organisation viewers, no members (as `notices.rendering.webhook_viewer` makes).
 
     One query is compiled per shape (see above). The first viewer of each shape is also
     compiled the ordinary way and compared with the template filled in for it: should the
@@ -233,9 +185,10 @@ def visible_ids_per_viewer(
     engine asks the same question of every batch of a fan-out)."""
     templates: dict[tuple[Any, ...], _Compiled | None] = {}
     answers: list[set[Any]] = []
-    for viewer in viewers:
-        if viewer.pk is not None:
-            raise ValueError("visible_ids_per_viewer takes unsaved organisation stand-ins")
+    for who in viewers:
+        viewer = Viewer.of(who)
+        if viewer.member is not None:
+            raise ValueError("visible_ids_per_viewer takes organisation viewers, no members")
         shape = _shape(viewer)
         if shape not in templates:
             if key is not None and (key, shape) in _kept:
@@ -250,7 +203,7 @@ def visible_ids_per_viewer(
         if compiled is None:
             answers.append(set(query(viewer)))
             continue
-        # One query each: a UNION ALL of a hundred of them measured slower on PostgreSQL.
+        # One query each: PostgreSQL plans a hundred small queries better than their UNION ALL.
         sql, params, alias = compiled
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, _substitute(params, _values(viewer)))
@@ -261,7 +214,7 @@ def visible_ids_per_viewer(
 # --- One viewer's rule as SQL, for the pages of an export ---------------------------------
 #
 # A TAXII pull asks the same member's `visible_to` questions on every page, and building and
-# compiling those querysets costs several times what the database needs to answer them. The
+# compiling those querysets costs more than the database needs to answer them. The
 # SQL of a member's rule is a function of the rows the rule reads from the member object
 # alone (the member, its organisation, that organisation's sponsor): everything else it
 # depends on (profiles, notices, recipients, grants and their expiry) is read by the
@@ -272,7 +225,7 @@ def visible_ids_per_viewer(
 _sql_kept: dict[tuple[Any, ...], _Compiled] = {}
 
 
-def _viewer_rows(member: "Member") -> tuple[Any, ...]:
+def _viewer_rows(member: Member) -> tuple[Any, ...]:
     """Every column of the member and of each related row loaded with it (its organisation,
     that one's sponsor): all that building a rule can read without a query."""
     rows: list[Any] = []
@@ -292,7 +245,7 @@ def _viewer_rows(member: "Member") -> tuple[Any, ...]:
 
 
 def viewer_sql(
-    name: str, member: "Member", query: Callable[["Member"], QuerySet[Any]]
+    name: str, member: Member, query: Callable[[Member], QuerySet[Any]]
 ) -> tuple[str, tuple[Any, ...]]:
     """The SQL and parameters of `query(member)` (a one-column values() queryset built on a
     `visible_to(member)`), compiled once per process for the member's present rows (see
