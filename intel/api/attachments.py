@@ -16,8 +16,8 @@ from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit, services
 from intel.api.base import JUSTIFICATION, member_of
-from intel.api.profile_children import AttachmentSerializer, AttachmentUploadSerializer
 from intel.models import Attachment, DeviceProfile
+from intel.shapes.profile_children import AttachmentSerializer, AttachmentUploadSerializer
 
 
 class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):

@@ -8,9 +8,9 @@ from rest_framework.views import APIView
 
 from core.strict import StrictRequestMixin
 from intel.api.base import member_of
-from intel.api.organisations import OrganisationSerializer
 from intel.models import Member
 from intel.policies import may_file_profiles
+from intel.shapes.organisations import OrganisationSerializer
 
 
 class MeSerializer(serializers.ModelSerializer[Member]):

@@ -2,27 +2,12 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 
 from core.strict import StrictRequestMixin
 from intel.filters import OrganisationFilter
 from intel.models import Organisation
-
-
-class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
-    sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
-
-    class Meta:
-        model = Organisation
-        fields = ("id", "slug", "name", "kind", "country", "sponsor")
-
-
-class OrganisationRefSerializer(serializers.ModelSerializer[Organisation]):
-    class Meta:
-        model = Organisation
-        fields = ("id", "slug", "name", "kind", "country")
+from intel.shapes.organisations import OrganisationSerializer
 
 
 @extend_schema_view(
@@ -39,7 +24,7 @@ class OrganisationRefSerializer(serializers.ModelSerializer[Organisation]):
         responses={200: OrganisationSerializer},
     ),
 )
-class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[Organisation]):
+class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Organisation.objects.select_related("sponsor")
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilter

@@ -30,8 +30,11 @@ from core.strict import StrictRequestMixin, parse_id
 from intel import audit, services
 from intel.api.attachments import ProfileAttachmentActions
 from intel.api.base import JUSTIFICATION, member_of
-from intel.api.profile_children import IdentifierReadSerializer
-from intel.api.profile_serializers import (
+from intel.filters import DeviceProfileFilter
+from intel.models import DeviceProfile, Identifier, ProfileRevision
+from intel.revisions import parents_named, shows_a_change
+from intel.shapes.profile_children import IdentifierReadSerializer
+from intel.shapes.profiles import (
     DeviceProfileSerializer,
     DeviceProfileWriteSerializer,
     ProfileRetireSerializer,
@@ -39,9 +42,6 @@ from intel.api.profile_serializers import (
     ProfileRevisionSerializer,
     profile_input,
 )
-from intel.filters import DeviceProfileFilter
-from intel.models import DeviceProfile, Identifier, ProfileRevision
-from intel.revisions import parents_named, shows_a_change
 
 IF_MATCH = OpenApiParameter(
     "If-Match",

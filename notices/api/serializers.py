@@ -6,9 +6,9 @@ from rest_framework import serializers
 
 from core.serializers import CountryField, StrictFieldsMixin
 from core.shapes import describes
-from intel.api.base import NamedRecipientsMixin
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
+from intel.shapes.recipients import NamedRecipientsMixin
 from notices.models import AudienceScope, Notice, NoticeReceipt, NoticeType, NoticeVersion
 from notices.rendering import PROFILE_SUMMARY_FIELDS
 

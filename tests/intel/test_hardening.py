@@ -411,7 +411,7 @@ def test_a_profile_rendered_without_its_reader_is_refused_with_what_to_pass(netw
     """The version a profile shows depends on who reads it; a render path that names no
     reader is told so at once, never renders the stored version (which counts changes the
     reader may not see) nor fails on a missing attribute."""
-    from intel.api.profile_serializers import DeviceProfileSerializer
+    from intel.shapes.profiles import DeviceProfileSerializer
 
     profile = make_profile(tlp=TLP.GREEN, name="Thumb phone")
     with pytest.raises(ImproperlyConfigured, match=r"context=\{'reader'"):

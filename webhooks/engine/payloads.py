@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from access.shapes import AccessRequestSerializer, readable_access_requests
 from core.events import EventType
-from intel.api.profile_serializers import DeviceProfileSerializer
 from intel.models import DeviceProfile
+from intel.shapes.profiles import DeviceProfileSerializer
 from intel.visibility import Viewer
 from notices.rendering import webhook_viewer
 from seizures.shapes import SeizureReportSerializer, readable_seizure_reports, rendering_context

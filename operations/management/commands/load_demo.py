@@ -11,10 +11,10 @@ from django.core.management.base import CommandParser
 from django.db import transaction
 
 from intel import accounts, services
-from intel.api.profile_serializers import DeviceProfileWriteSerializer, profile_input
 from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token
+from intel.shapes.profiles import DeviceProfileWriteSerializer, profile_input
 from notices import services as notice_services
 from notices.models import Notice
 from seizures import services as seizures

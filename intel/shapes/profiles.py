@@ -11,9 +11,12 @@ from rest_framework import serializers
 from core.serializers import StrictFieldsMixin
 from core.strict import AnyField
 from core.validators import validate_country
-from intel.api.base import NamedRecipientsMixin
-from intel.api.organisations import OrganisationRefSerializer
-from intel.api.profile_children import (
+from intel.models import DeviceProfile, Member, Organisation, ProfileRevision
+from intel.models.profiles import GSM_BANDS, NetworkTechnology
+from intel.revisions import SeenVersion, SeenVersions, visible_changes
+from intel.services import CHILDREN, ProfileInput
+from intel.shapes.organisations import OrganisationRefSerializer
+from intel.shapes.profile_children import (
     AttachmentSerializer,
     ConcealmentMethodSerializer,
     DetectionSignatureSerializer,
@@ -21,10 +24,7 @@ from intel.api.profile_children import (
     IdentifierSerializer,
     SupplierSerializer,
 )
-from intel.models import DeviceProfile, Member, Organisation, ProfileRevision
-from intel.models.profiles import GSM_BANDS, NetworkTechnology
-from intel.revisions import SeenVersion, SeenVersions, visible_changes
-from intel.services import CHILDREN, ProfileInput
+from intel.shapes.recipients import NamedRecipientsMixin
 from intel.snapshots import PROFILE_FIELDS
 
 # A profile's fields are listed once, in `intel.snapshots.PROFILE_FIELDS` (what a write sets and

@@ -1,0 +1,21 @@
+"""The organisation as the directory shows it, and as other resources name it."""
+
+from rest_framework import serializers
+
+from intel.models import Organisation
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ("id", "slug", "name", "kind", "country", "sponsor")
+
+
+class OrganisationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ("id", "slug", "name", "kind", "country")
