@@ -13,14 +13,11 @@ from django.utils import timezone
 
 from core.errors import Conflict, FieldInvalid, Forbidden
 from intel import audit
-from intel.models import TLP, Member, Role
+from intel.models import TLP, Member
 from webhooks import crypto
 from webhooks.models import Delivery, DeliveryState, Subscription, new_signing_secret
 from webhooks.outbox import queue_delivery_work
-
-
-def can_manage_subscriptions(member: Member) -> bool:
-    return member.organisation is not None and member.role != Role.AUDITOR
+from webhooks.policies import may_manage_subscriptions
 
 
 def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
@@ -48,7 +45,7 @@ class IssuedSecret:
 
 def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedSecret:
     """Register a webhook endpoint for the member's organisation; its secret is shown once."""
-    if not can_manage_subscriptions(member):
+    if not may_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     assert member.organisation is not None
     fields = dict(fields)
@@ -80,7 +77,7 @@ def subscription_update(
 ) -> Subscription:
     """Change an endpoint. Re-enabling clears the disabled reason and failure clock; a
     disabled endpoint's pending deliveries were cancelled and are not revived (recover them)."""
-    if not can_manage_subscriptions(member):
+    if not may_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     if "max_tlp" in fields:
         _check_label(member, fields["max_tlp"], "max_tlp")
@@ -110,7 +107,7 @@ def subscription_update(
 
 def subscription_rotate_secret(*, subscription: Subscription, member: Member) -> IssuedSecret:
     """A new secret; the old one stays valid (deliveries signed with both) for the overlap."""
-    if not can_manage_subscriptions(member):
+    if not may_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     secret = new_signing_secret()
     with transaction.atomic():
@@ -184,7 +181,7 @@ def _cancel_pending(sub: Subscription, reason: str) -> None:
 
 def delivery_resend(*, delivery: Delivery, member: Member) -> Delivery:
     """Queue one delivery again now (same `webhook-id`: receivers can dedupe)."""
-    if not can_manage_subscriptions(member):
+    if not may_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     if not delivery.subscription.enabled:
         raise Conflict("The endpoint is disabled; enable it first.")
@@ -212,7 +209,7 @@ def delivery_resend(*, delivery: Delivery, member: Member) -> Delivery:
 
 def deliveries_recover(*, subscription: Subscription, member: Member, since: datetime) -> int:
     """Queue again every failed or cancelled delivery of this endpoint created since `since`."""
-    if not can_manage_subscriptions(member):
+    if not may_manage_subscriptions(member):
         raise Forbidden("Auditors do not manage subscriptions.")
     if not subscription.enabled:
         raise Conflict("The endpoint is disabled; enable it first.")

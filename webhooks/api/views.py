@@ -23,8 +23,16 @@ from core.schema import PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit
 from intel.api.base import member_of
-from webhooks import engine, services
-from webhooks.api import serializers as s
+from webhooks import engine, policies, services
+from webhooks.api.serializers import (
+    DeliverySerializer,
+    RecoverResultSerializer,
+    RecoverSerializer,
+    RotatedSecretSerializer,
+    SubscriptionCreatedSerializer,
+    SubscriptionSerializer,
+    TestResultSerializer,
+)
 from webhooks.models import Delivery, DeliveryState, Subscription
 
 # Changes that commit up to this long after a pull may carry an earlier `changed_at` than
@@ -44,28 +52,28 @@ SUBSCRIPTION_EXAMPLE = {
     list=extend_schema(
         summary="Your organisation's webhook endpoints",
         description="Subscriptions of your organisation, with their state (disabled ones say why).",
-        responses={200: s.SubscriptionSerializer(many=True)},
+        responses={200: SubscriptionSerializer(many=True)},
     ),
     retrieve=extend_schema(
         summary="One webhook endpoint",
         description="One subscription of your organisation.",
-        responses={200: s.SubscriptionSerializer},
+        responses={200: SubscriptionSerializer},
     ),
     create=extend_schema(
         summary="Subscribe a webhook endpoint",
         description="Register a URL for events. HTTPS only; hosts that resolve to private, "
         "loopback or otherwise non-public addresses are refused. The signing secret is in "
         "this answer only.",
-        request=s.SubscriptionSerializer,
-        responses={201: s.SubscriptionCreatedSerializer, 403: PROBLEM, 404: PROBLEM},
+        request=SubscriptionSerializer,
+        responses={201: SubscriptionCreatedSerializer, 403: PROBLEM, 404: PROBLEM},
         examples=[OpenApiExample("Desk system", value=SUBSCRIPTION_EXAMPLE, request_only=True)],
     ),
     partial_update=extend_schema(
         summary="Change a webhook endpoint",
         description="Change URL, events or filters; `enabled: false` disables it and cancels "
         "what is pending, `enabled: true` re-enables it.",
-        request=s.SubscriptionSerializer,
-        responses={200: s.SubscriptionSerializer, 403: PROBLEM},
+        request=SubscriptionSerializer,
+        responses={200: SubscriptionSerializer, 403: PROBLEM},
         examples=[OpenApiExample("Pause", value={"enabled": False}, request_only=True)],
     ),
 )
@@ -78,7 +86,7 @@ class SubscriptionViewSet(
     viewsets.GenericViewSet[Subscription],
 ):
     queryset = Subscription.objects.none()
-    serializer_class = s.SubscriptionSerializer
+    serializer_class = SubscriptionSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Subscription]:
@@ -90,22 +98,22 @@ class SubscriptionViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         member = member_of(request)
-        if not services.can_manage_subscriptions(member):
+        if not policies.may_manage_subscriptions(member):
             raise Forbidden("Auditors do not manage subscriptions.")
-        form = s.SubscriptionSerializer(data=request.data)
+        form = SubscriptionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         issued = services.subscription_create(member=member, fields=form.validated_data)
-        body = s.SubscriptionSerializer(issued.subscription).data | {"secret": issued.secret}
+        body = SubscriptionSerializer(issued.subscription).data | {"secret": issued.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sub = self.get_object()
-        form = s.SubscriptionSerializer(sub, data=request.data, partial=True)
+        form = SubscriptionSerializer(sub, data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         sub = services.subscription_update(
             subscription=sub, member=member_of(request), fields=form.validated_data
         )
-        return Response(s.SubscriptionSerializer(sub).data)
+        return Response(SubscriptionSerializer(sub).data)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.partial_update(request, *args, **kwargs)
@@ -114,12 +122,12 @@ class SubscriptionViewSet(
         summary="Send a test event",
         description="Sends a signed `dix.test` event now and reports the receiver's answer.",
         request=None,
-        responses={200: s.TestResultSerializer, 409: PROBLEM},
+        responses={200: TestResultSerializer, 409: PROBLEM},
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def test(self, request: Request, pk: str) -> Response:
         sub = self.get_object()
-        if not services.can_manage_subscriptions(member_of(request)):
+        if not policies.may_manage_subscriptions(member_of(request)):
             raise Forbidden("Auditors do not manage subscriptions.")
         if not sub.enabled:
             raise Conflict("The endpoint is disabled; enable it first.")
@@ -156,7 +164,7 @@ class SubscriptionViewSet(
         "(`DIX_WEBHOOK_ROTATION_OVERLAP_HOURS`): meanwhile every delivery carries two "
         "signatures.",
         request=None,
-        responses={200: s.RotatedSecretSerializer},
+        responses={200: RotatedSecretSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret", accepts_body=False)
     def rotate_secret(self, request: Request, pk: str) -> Response:
@@ -181,7 +189,7 @@ class SubscriptionViewSet(
                 description="pending, sending, succeeded, failed or cancelled",
             )
         ],
-        responses={200: s.DeliverySerializer(many=True)},
+        responses={200: DeliverySerializer(many=True)},
     )
     @action(detail=True, methods=["get"], query_parameters=("state", *CURSOR_PARAMETERS))
     def deliveries(self, request: Request, pk: str) -> Response:
@@ -194,13 +202,13 @@ class SubscriptionViewSet(
             rows = rows.filter(state=state)
         # The stub ties pagination to the viewset's model; this action pages deliveries.
         page = self.paginate_queryset(rows.prefetch_related("attempt_log"))  # type: ignore[arg-type]
-        return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
     @extend_schema(
         summary="Resend one delivery",
         description="Queue the delivery again now, with the same `webhook-id`.",
         request=None,
-        responses={200: s.DeliverySerializer, 409: PROBLEM},
+        responses={200: DeliverySerializer, 409: PROBLEM},
     )
     @action(
         detail=True,
@@ -213,7 +221,7 @@ class SubscriptionViewSet(
         sub = self.get_object()
         row = get_object_or_404(Delivery, subscription=sub, pk=parse_id(delivery_id))
         return Response(
-            s.DeliverySerializer(
+            DeliverySerializer(
                 services.delivery_resend(delivery=row, member=member_of(request))
             ).data
         )
@@ -222,8 +230,8 @@ class SubscriptionViewSet(
         summary="Recover failed deliveries",
         description="Queue again every failed or cancelled delivery of this endpoint "
         "created since a time.",
-        request=s.RecoverSerializer,
-        responses={200: s.RecoverResultSerializer, 409: PROBLEM},
+        request=RecoverSerializer,
+        responses={200: RecoverResultSerializer, 409: PROBLEM},
         examples=[
             OpenApiExample("Since", value={"since": "2026-11-20T00:00:00Z"}, request_only=True)
         ],
@@ -231,7 +239,7 @@ class SubscriptionViewSet(
     @action(detail=True, methods=["post"])
     def recover(self, request: Request, pk: str) -> Response:
         sub = self.get_object()
-        form = s.RecoverSerializer(data=request.data)
+        form = RecoverSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         count = services.deliveries_recover(
             subscription=sub, member=member_of(request), since=form.validated_data["since"]
