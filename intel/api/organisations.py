@@ -24,7 +24,7 @@ from intel.shapes.organisations import OrganisationSerializer
         responses={200: OrganisationSerializer},
     ),
 )
-class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[Organisation]):
     queryset = Organisation.objects.select_related("sponsor")
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilter

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from intel.models import Organisation
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
     sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
@@ -15,7 +15,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         fields = ("id", "slug", "name", "kind", "country", "sponsor")
 
 
-class OrganisationRefSerializer(serializers.ModelSerializer):
+class OrganisationRefSerializer(serializers.ModelSerializer[Organisation]):
     class Meta:
         model = Organisation
         fields = ("id", "slug", "name", "kind", "country")
