@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from exchange.stix import objects
+from exchange.stix import objects as stix_objects
 from intel.models import TLP
 from tests.conftest import Network
 from tests.exchange.stix.conftest import Feed, feed  # noqa: F401 - the fixture
@@ -108,5 +108,5 @@ def test_pycti_splitter_keeps_every_sighting_and_the_report_references(
     assert sorted(s["count"] for s in sightings) == counts
     assert all(kept[s["sighting_of_ref"]]["type"] == "indicator" for s in sightings)
     assert kept[report["id"]]["object_refs"] == report["object_refs"]
-    green = objects.indicator_id(feed.profiles[TLP.GREEN].pk)
+    green = stix_objects.indicator_id(feed.profiles[TLP.GREEN].pk)
     assert green in report["object_refs"]

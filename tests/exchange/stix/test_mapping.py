@@ -17,7 +17,7 @@ import stix2
 from rest_framework.test import APIClient
 from stix2validator import ValidationOptions, validate_instance
 
-from exchange.stix import objects
+from exchange.stix import objects as stix_objects
 from exchange.stix.entry import Entry
 from exchange.stix.feed import entries
 from exchange.taxii.collections import INTEROP
@@ -36,9 +36,11 @@ from notices import services as notice_services
 from tests.conftest import Network
 from tests.exchange.stix.conftest import Feed
 
-SCHEMAS = str(Path(objects.SCHEMA_FILE).parent.resolve())
+SCHEMAS = str(Path(stix_objects.SCHEMA_FILE).parent.resolve())
 STIX = "application/stix+json;version=2.1"
-RESTRICTED = {objects.TLP_MARKING_IDS[label] for label in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)}
+RESTRICTED = {
+    stix_objects.TLP_MARKING_IDS[label] for label in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
+}
 UUID_V4_ADVICE = "{103}"  # "SHOULD use UUIDv4": DIX's ids are uuid5 on purpose (stable)
 
 Api = Callable[[Member | None], APIClient]
@@ -133,7 +135,7 @@ def test_the_interop_collection_holds_objects_that_stand_on_their_own(
     for obj in held:
         # Every reference stays inside the collection: reports name and sightings sight the
         # profiles' indicators, never the custom type.
-        assert objects.references(obj) <= ids, obj
+        assert stix_objects.references(obj) <= ids, obj
     result = validate(held)
     assert result.is_valid, [str(e) for e in result.errors]
     bundle = {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}
@@ -142,7 +144,9 @@ def test_the_interop_collection_holds_objects_that_stand_on_their_own(
 
 
 def test_the_validator_applies_our_profile_schema(feed: Feed, network: Network) -> None:
-    profile = next(e.obj for e in entries(network.alice) if e.stix_type == objects.PROFILE_TYPE)
+    profile = next(
+        e.obj for e in entries(network.alice) if e.stix_type == stix_objects.PROFILE_TYPE
+    )
     assert validate([profile]).is_valid
 
     wrong = profile | {"weight_g": "heavy", "recipient_members": ["audrey"]}
@@ -153,7 +157,7 @@ def test_the_validator_applies_our_profile_schema(feed: Feed, network: Network) 
 
 
 def test_profile_schema_enums_follow_the_models() -> None:
-    schema = json.loads(objects.SCHEMA_FILE.read_text())
+    schema = json.loads(stix_objects.SCHEMA_FILE.read_text())
     props = schema["properties"]
     signature = props["detection_signatures"]["items"]["properties"]
     concealment = props["concealment_methods"]["items"]["properties"]
@@ -169,7 +173,7 @@ def test_profile_schema_enums_follow_the_models() -> None:
 
 def test_profile_object_carries_what_the_member_may_see(feed: Feed, network: Network) -> None:
     green = feed.profiles[TLP.GREEN]
-    obj = latest(entries(network.charlie))[objects.profile_id(green.pk)]
+    obj = latest(entries(network.charlie))[stix_objects.profile_id(green.pk)]
 
     assert obj["name"] == green.name
     assert obj["description"].startswith("Mini phone; 68 x 21 x 12.5 mm; 15 g")
@@ -181,9 +185,9 @@ def test_profile_object_carries_what_the_member_may_see(feed: Feed, network: Net
     assert obj["dimensions_mm"] == {"length": 68, "width": 21, "depth": 12.5}
     assert obj["price"] == {"amount": "20.00", "currency": "EUR"}
     assert obj["detection_signatures"][0]["method"] == "walk_through_metal_detector"
-    assert obj["created_by_ref"] == objects.organisation_id(network.fr_desk.pk)
-    assert obj["extensions"] == {objects.PROFILE_EXTENSION_ID: {"extension_type": "new-sdo"}}
-    assert markings(obj) == {objects.TLP_MARKING_IDS[TLP.GREEN]}
+    assert obj["created_by_ref"] == stix_objects.organisation_id(network.fr_desk.pk)
+    assert obj["extensions"] == {stix_objects.PROFILE_EXTENSION_ID: {"extension_type": "new-sdo"}}
+    assert markings(obj) == {stix_objects.TLP_MARKING_IDS[TLP.GREEN]}
     # Distribution lists are not intelligence: no usernames or recipients leave DIX.
     assert "recipient_members" not in obj
     assert "recipient_organisations" not in obj
@@ -210,13 +214,13 @@ def test_markings_identity_and_extension_are_shipped_to_everyone(
                     }
                 },
             }
-        definition = objs[objects.PROFILE_EXTENSION_ID]
+        definition = objs[stix_objects.PROFILE_EXTENSION_ID]
         assert definition["extension_types"] == ["new-sdo"]
-        assert definition["created_by_ref"] == objects.dix_identity_id()
+        assert definition["created_by_ref"] == stix_objects.dix_identity_id()
         assert definition["version"] == "1.0.0"
         assert definition["schema"]
-        assert objs[objects.dix_identity_id()]["identity_class"] == "system"
-        assert objs[objects.organisation_id(network.de_desk.pk)]["name"] == "German Desk"
+        assert objs[stix_objects.dix_identity_id()]["identity_class"] == "system"
+        assert objs[stix_objects.organisation_id(network.de_desk.pk)]["name"] == "German Desk"
 
 
 # --- Stable ids, versions ------------------------------------------------------------------------
@@ -231,7 +235,7 @@ def test_ids_versions_and_date_added_are_stable_across_exports(
     assert first == second
     assert [e.date_added for e in first] == sorted(e.date_added for e in first)
     # The same thing has the same id whoever exports it.
-    green = objects.profile_id(feed.profiles[TLP.GREEN].pk)
+    green = stix_objects.profile_id(feed.profiles[TLP.GREEN].pk)
     assert green in {e.stix_id for e in entries(network.charlie)}
     assert len({e.stix_id for e in first}) < len(first)  # several versions of some objects
     assert len({(e.stix_id, e.version) for e in first}) == len(first)
@@ -239,7 +243,7 @@ def test_ids_versions_and_date_added_are_stable_across_exports(
 
 def test_profile_update_adds_a_version_with_a_later_modified(feed: Feed, network: Network) -> None:
     profile = feed.profiles[TLP.AMBER]
-    sid = objects.profile_id(profile.pk)
+    sid = stix_objects.profile_id(profile.pk)
     before = versions_of(entries(network.bob), sid)
 
     services.profile_update(
@@ -272,7 +276,7 @@ def test_revisions_within_one_millisecond_still_get_distinct_versions(
     moment = profile.revisions.get(number=1).created_at
     profile.revisions.update(created_at=moment)
 
-    versions = versions_of(entries(network.charlie), objects.profile_id(profile.pk))
+    versions = versions_of(entries(network.charlie), stix_objects.profile_id(profile.pk))
 
     assert len(versions) == 2
     assert versions[0].version < versions[1].version
@@ -296,7 +300,7 @@ def test_one_millisecond_shared_with_a_hidden_revision_gives_every_reader_the_sa
     moment = profile.revisions.get(number=1).created_at
     profile.revisions.update(created_at=moment)
 
-    sid = objects.profile_id(profile.pk)
+    sid = stix_objects.profile_id(profile.pk)
     by_reader = {
         who: {e.version: e.obj for e in versions_of(entries(getattr(network, who)), sid)}
         for who in ("alice", "charlie")
@@ -316,7 +320,7 @@ def test_a_profile_without_revisions_is_exported_as_it_stands(network: Network) 
         tlp=TLP.GREEN,
     )
 
-    versions = versions_of(entries(network.bob), objects.profile_id(profile.pk))
+    versions = versions_of(entries(network.bob), stix_objects.profile_id(profile.pk))
 
     assert [v.obj["revision"] for v in versions] == [1]
     assert versions[0].obj["description"] == "SIM card."
@@ -328,7 +332,8 @@ def test_a_supplier_that_leaves_the_profile_is_revoked(feed: Feed, network: Netw
     relationship = next(
         e.obj
         for e in entries(network.charlie)
-        if e.stix_type == "relationship" and e.obj["target_ref"] == objects.profile_id(profile.pk)
+        if e.stix_type == "relationship"
+        and e.obj["target_ref"] == stix_objects.profile_id(profile.pk)
     )
 
     services.profile_update(
@@ -377,7 +382,7 @@ def test_the_outsider_receives_no_restricted_object_nor_a_reference_to_one(
 ) -> None:
     everything = entries(network.alice)
     restricted_ids = {e.stix_id for e in everything if markings(e.obj) & RESTRICTED}
-    assert objects.profile_id(feed.profiles[TLP.AMBER].pk) in restricted_ids
+    assert stix_objects.profile_id(feed.profiles[TLP.AMBER].pk) in restricted_ids
 
     outsider = entries(network.charlie)
 
@@ -385,9 +390,9 @@ def test_the_outsider_receives_no_restricted_object_nor_a_reference_to_one(
     for entry in outsider:
         assert not markings(entry.obj) & RESTRICTED, entry.stix_id
         assert entry.stix_id not in restricted_ids
-        assert not objects.references(entry.obj) & restricted_ids, entry.stix_id
+        assert not stix_objects.references(entry.obj) & restricted_ids, entry.stix_id
     report = report_of(latest(outsider), feed.notice)
-    assert report["object_refs"] == [objects.indicator_id(feed.profiles[TLP.GREEN].pk)]
+    assert report["object_refs"] == [stix_objects.indicator_id(feed.profiles[TLP.GREEN].pk)]
     sightings = [e.obj for e in outsider if e.stix_type == "sighting"]
     assert [s["count"] for s in sightings] == [88]
 
@@ -407,10 +412,10 @@ def test_a_report_describes_the_profiles_it_names_in_its_own_text(
     assert line in outsider
     assert line in partner
     assert "walk-through metal detector: usually not detected" in outsider
-    assert objects.profile_id(amber.pk) not in outsider
+    assert stix_objects.profile_id(amber.pk) not in outsider
     assert amber.name not in outsider
     assert amber.name not in partner
-    assert f"A device profile under TLP:AMBER ({objects.indicator_id(amber.pk)})" in partner
+    assert f"A device profile under TLP:AMBER ({stix_objects.indicator_id(amber.pk)})" in partner
 
     # A later revision of the profile is not rewritten into the published report.
     before = versions_of(entries(network.charlie), sid)
@@ -427,20 +432,20 @@ def test_the_partner_sees_the_amber_profile_in_the_report_and_its_sighting(
     feed: Feed, network: Network
 ) -> None:
     objs = latest(entries(network.bob))
-    amber = objects.profile_id(feed.profiles[TLP.AMBER].pk)
+    amber = stix_objects.profile_id(feed.profiles[TLP.AMBER].pk)
 
     assert amber in objs
-    assert objects.profile_id(feed.profiles[TLP.AMBER_STRICT].pk) not in objs
-    indicator = objects.indicator_id(feed.profiles[TLP.AMBER].pk)
+    assert stix_objects.profile_id(feed.profiles[TLP.AMBER_STRICT].pk) not in objs
+    indicator = stix_objects.indicator_id(feed.profiles[TLP.AMBER].pk)
     assert indicator in report_of(objs, feed.notice)["object_refs"]
     sighting = next(s for s in objs.values() if s.get("sighting_of_ref") == indicator)
     assert sighting["count"] == 3
     assert sighting["where_sighted_refs"] == [
-        objects.organisation_id(network.be_desk.pk),
-        objects.location_id("BE"),
+        stix_objects.organisation_id(network.be_desk.pk),
+        stix_objects.location_id("BE"),
     ]
     assert sighting["first_seen"] == "2025-05-20T00:00:00.000Z"
-    assert objs[objects.location_id("BE")]["country"] == "BE"
+    assert objs[stix_objects.location_id("BE")]["country"] == "BE"
 
 
 @pytest.mark.parametrize(
@@ -450,7 +455,7 @@ def test_red_reaches_named_members_only(
     feed: Feed, network: Network, who: str, sees_red: bool
 ) -> None:
     objs = latest(entries(getattr(network, who)))
-    assert (objects.profile_id(feed.profiles[TLP.RED].pk) in objs) is sees_red
+    assert (stix_objects.profile_id(feed.profiles[TLP.RED].pk) in objs) is sees_red
     if who == "olga":  # GREEN clearance: nothing above it, whatever her desk may see
         assert not any(markings(obj) & RESTRICTED for obj in objs.values())
 
@@ -466,11 +471,11 @@ def test_lowering_a_label_does_not_publish_the_history_written_under_it(
         data=services.ProfileInput(fields={"tlp": TLP.GREEN}),
     )
 
-    versions = versions_of(entries(network.charlie), objects.profile_id(profile.pk))
+    versions = versions_of(entries(network.charlie), stix_objects.profile_id(profile.pk))
 
     assert [v.obj["revision"] for v in versions] == [3]
-    assert markings(versions[0].obj) == {objects.TLP_MARKING_IDS[TLP.GREEN]}
-    assert len(versions_of(entries(network.bob), objects.profile_id(profile.pk))) == 3
+    assert markings(versions[0].obj) == {stix_objects.TLP_MARKING_IDS[TLP.GREEN]}
+    assert len(versions_of(entries(network.bob), stix_objects.profile_id(profile.pk))) == 3
 
 
 # --- Bundle endpoints ---------------------------------------------------------------------------------
@@ -487,14 +492,14 @@ def test_profile_bundle_endpoint(feed: Feed, network: Network, api: Api) -> None
     assert body["type"] == "bundle"
     assert body["id"].startswith("bundle--")
     objs = {obj["id"]: obj for obj in body["objects"]}
-    assert objects.profile_id(profile.pk) in objs
-    assert objects.organisation_id(network.fr_desk.pk) in objs
-    assert {objects.PROFILE_EXTENSION_ID, objects.TLP_MARKING_IDS[TLP.AMBER]} <= set(objs)
+    assert stix_objects.profile_id(profile.pk) in objs
+    assert stix_objects.organisation_id(network.fr_desk.pk) in objs
+    assert {stix_objects.PROFILE_EXTENSION_ID, stix_objects.TLP_MARKING_IDS[TLP.AMBER]} <= set(objs)
     types = sorted(obj["type"] for obj in objs.values())
     assert types.count("relationship") == 1
     assert types.count("sighting") == 1
     assert "report" not in types
-    assert objects.organisation_id(network.de_desk.pk) not in objs  # only what it names
+    assert stix_objects.organisation_id(network.de_desk.pk) not in objs  # only what it names
     result = validate(body["objects"])
     assert result.is_valid, [str(e) for e in result.errors]
     event = AuditEvent.objects.filter(action="stix.export").get()
@@ -536,10 +541,10 @@ def test_notice_bundle_names_only_the_profiles_the_member_may_see(
     objs = {obj["id"]: obj for obj in json.loads(response.content)["objects"]}
     report = report_of(objs, feed.notice)
     assert report["name"] == f"{feed.notice.reference}: Mini phones in prisons"
-    assert report["object_refs"] == [objects.indicator_id(feed.profiles[TLP.GREEN].pk)]
+    assert report["object_refs"] == [stix_objects.indicator_id(feed.profiles[TLP.GREEN].pk)]
     assert report["published"]
     assert report["report_types"] == ["threat-report"]
-    assert objects.profile_id(feed.profiles[TLP.GREEN].pk) in objs
+    assert stix_objects.profile_id(feed.profiles[TLP.GREEN].pk) in objs
     assert not any(markings(obj) & RESTRICTED for obj in objs.values())
     assert not set(objs) & RESTRICTED  # not even the marking definitions in use elsewhere
     assert validate(list(objs.values())).is_valid
@@ -572,9 +577,9 @@ def test_every_bundle_is_self_contained(feed: Feed, network: Network, api: Api, 
         objects = json.loads(response.content)["objects"]
         ids = {obj["id"] for obj in objects}
         for obj in objects:
-            dangling = (objects.references(obj) | set(obj.get("extensions", {}))) - ids
+            dangling = (stix_objects.references(obj) | set(obj.get("extensions", {}))) - ids
             dangling -= (
-                {objects.TLP2_EXTENSION_ID} if obj["type"] == "marking-definition" else set()
+                {stix_objects.TLP2_EXTENSION_ID} if obj["type"] == "marking-definition" else set()
             )
             assert not dangling, (path, obj["type"], dangling)
         families += sum(obj.get("relationship_type") == "derived-from" for obj in objects)
@@ -584,7 +589,7 @@ def test_every_bundle_is_self_contained(feed: Feed, network: Network, api: Api, 
     if who == "alice":  # the parent comes along, not the parent's own family
         objs = json.loads(client.get(f"/api/v1/profiles/{amber.pk}/stix/").content)["objects"]
         profiles = {obj["id"] for obj in objs if obj["type"] == "x-dix-device-profile"}
-        assert profiles == {objects.profile_id(amber.pk), objects.profile_id(green.pk)}
+        assert profiles == {stix_objects.profile_id(amber.pk), stix_objects.profile_id(green.pk)}
         assert sum(obj.get("relationship_type") == "derived-from" for obj in objs) == 1
 
 
@@ -611,7 +616,7 @@ def test_the_profile_schema_is_served(network: Network, api: Api) -> None:
     response = api(network.charlie).get("/api/v1/stix/schemas/x-dix-device-profile.json")
 
     assert response.status_code == 200
-    assert response.json() == json.loads(objects.SCHEMA_FILE.read_text())
+    assert response.json() == json.loads(stix_objects.SCHEMA_FILE.read_text())
 
 
 def test_bundle_format_parameter_picks_the_media_type(

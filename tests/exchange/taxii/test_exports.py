@@ -9,7 +9,7 @@ import pytest
 import stix2
 from django.http import QueryDict
 
-from exchange.stix import objects
+from exchange.stix import objects as stix_objects
 from exchange.stix.feed import entries
 from exchange.taxii import paging
 from exchange.taxii.collections import EVERYTHING as EVERYTHING_C
@@ -34,7 +34,7 @@ def marking_ids(objs: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
         ref
         for obj in objs
         if obj["type"] != "marking-definition"
-        for ref in objects.references(obj)
+        for ref in stix_objects.references(obj)
     }
     return sent, {ref for ref in used if ref.startswith("marking-definition--")}
 
@@ -55,7 +55,10 @@ def test_a_pull_carries_only_the_marking_definitions_its_objects_use(
 
     assert sent == used
     if who == "charlie":
-        assert sent == {objects.TLP_MARKING_IDS[TLP.CLEAR], objects.TLP_MARKING_IDS[TLP.GREEN]}
+        assert sent == {
+            stix_objects.TLP_MARKING_IDS[TLP.CLEAR],
+            stix_objects.TLP_MARKING_IDS[TLP.GREEN],
+        }
 
 
 def test_the_bundle_of_a_green_notice_carries_only_its_markings(
@@ -87,7 +90,7 @@ def test_the_interop_collection_is_standard_stix_that_keeps_its_references(
     )
     assert len(bundle.objects) == len(objs)
     for obj in objs:
-        assert objects.references(obj) <= ids, obj  # nothing points outside the collection
+        assert stix_objects.references(obj) <= ids, obj  # nothing points outside the collection
     sightings = [obj for obj in objs if obj["type"] == "sighting"]
     assert sightings
     assert all(s["sighting_of_ref"].startswith("indicator--") for s in sightings)
@@ -174,8 +177,8 @@ def test_a_profile_family_is_a_relationship_only_those_who_see_both_receive(
 
     (link,) = families(network.audrey)
     assert (link["source_ref"], link["target_ref"]) == (
-        objects.profile_id(green.pk),
-        objects.profile_id(red.pk),
+        stix_objects.profile_id(green.pk),
+        stix_objects.profile_id(red.pk),
     )
     assert families(network.charlie) == []
     assert all("parent_ref" not in obj for obj in pull(taxii(network.audrey), EVERYTHING))

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from exchange.stix import objects
+from exchange.stix import objects as stix_objects
 from intel.models import TLP, DeviceProfile, Member, ProfileRevision
 from intel.snapshots import profile_snapshot
 from tests.conftest import Network
@@ -92,7 +92,7 @@ def test_a_page_reads_the_rows_around_its_cursor_not_the_whole_feed(
 
 
 def amber_ids(objs: list[dict[str, Any]]) -> set[str]:
-    amber = objects.TLP_MARKING_IDS[TLP.AMBER]
+    amber = stix_objects.TLP_MARKING_IDS[TLP.AMBER]
     return {obj["id"] for obj in objs if amber in obj.get("object_marking_refs", [])}
 
 
