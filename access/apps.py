@@ -1,3 +1,5 @@
+"""The `access` app: the workflow of requests for restricted data."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The `intel` app: the network, device profiles, who sees what, the audit trail."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The `notices` app: alert notices, their audiences, versions and receipts."""
+
 from django.apps import AppConfig
 
 

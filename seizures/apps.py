@@ -1,3 +1,5 @@
+"""The `seizures` app: seizure and hit reports."""
+
 from django.apps import AppConfig
 
 

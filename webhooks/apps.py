@@ -1,3 +1,5 @@
+"""The `webhooks` app: subscriptions, the outbox and the delivery engine; it registers the event hook's handler."""
+
 from django.apps import AppConfig
 
 from core import events

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.db import InterfaceError, OperationalError, connection
 
 log = logging.getLogger("dix.delivery")
@@ -15,20 +16,14 @@ log = logging.getLogger("dix.delivery")
 RECONNECT_WAITS = (0.1, 0.5, 1.0, 2.0, 4.0)
 
 
-def _connection_errors() -> tuple[type[BaseException], ...]:
-    """What a lost database connection raises: Django's wrapped errors, and psycopg's own
-    from the raw cursor `_insert_attempts` copies through."""
-    errors: list[type[BaseException]] = [OperationalError, InterfaceError]
-    try:
-        import psycopg
-    except ImportError:  # SQLite only
-        pass
-    else:
-        errors += [psycopg.OperationalError, psycopg.InterfaceError]
-    return tuple(errors)
-
-
-CONNECTION_ERRORS = _connection_errors()
+# What a lost database connection raises: Django's wrapped errors, and psycopg's own from the
+# raw cursor the attempts are copied through.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 
 def reconnecting(what: str, write: Callable[[], Any]) -> Any:

@@ -1,3 +1,5 @@
+"""`manage.py create_member`: adds a member to an organisation."""
+
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser

@@ -1,3 +1,5 @@
+"""`manage.py create_organisation`: adds an organisation to the network."""
+
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser

@@ -1,3 +1,5 @@
+"""`manage.py issue_token`: a new API token for a member, shown once."""
+
 from datetime import timedelta
 from typing import Any
 
