@@ -31,8 +31,9 @@ from notices.rendering import notice_profiles_seen_by, notice_seen_by, webhook_v
 from seizures.models import SeizureReport
 from webhooks.models import Delivery, Subscription, label_cap
 
-# The name `webhooks.tasks.deliver_due` is registered under (queued messages carry it). The
-# outbox sends by name: the task runs the engine, which queues through the outbox.
+# The name `webhooks.tasks.deliver_due` is registered under, kept from its first home
+# because queued messages carry it. The outbox sends by name: the task runs the engine, which
+# queues through the outbox.
 DELIVER_DUE_TASK = "notices.tasks.deliver_due"
 
 
