@@ -3,17 +3,11 @@ every request with the `standardwebhooks` package: rendered for each recipient, 
 entitled endpoint, withdrawals reaching earlier recipients, RED never sent, entitlement checked
 again before a retry."""
 
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
-from standardwebhooks.webhooks import Webhook
 
 from intel.models import TLP, DeviceProfile
 from notices.models import Notice
@@ -29,92 +23,11 @@ from tests.helpers.notices import (
     draft,
     publish,
 )
+from tests.helpers.webhooks import Receiver, receiver
 from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryState, Subscription
 
-# --- A webhook receiver on loopback ----------------------------------------------------------
-
-
-@dataclass
-class Hit:
-    path: str
-    headers: dict[str, str]
-    payload: dict[str, Any]
-
-
-class Receiver:
-    """Every POST must verify, with each secret registered for its path; a request that does
-    not verify is answered 400 and recorded in `refused`. Any other method is a failure too."""
-
-    def __init__(self) -> None:
-        self.secrets: dict[str, list[str]] = {}
-        self.fail_next: dict[str, int] = {}  # answer 500 to the next n requests
-        self.hits: list[Hit] = []
-        self.refused: list[str] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                receiver.handle(self)
-
-            def do_GET(self) -> None:
-                receiver.refused.append(f"GET {self.path}")
-                self.send_response(405)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
-
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
-        name = request.path.lstrip("/")
-        body = request.rfile.read(int(request.headers.get("Content-Length", "0")))
-        headers = {key.lower(): value for key, value in request.headers.items()}
-        with self.lock:
-            secrets = list(self.secrets.get(name, []))
-        status = 200
-        try:
-            if not secrets:
-                raise ValueError("no secret registered for this path")
-            payloads = [Webhook(secret).verify(body, headers) for secret in secrets]
-        except Exception as exc:
-            with self.lock:
-                self.refused.append(f"{name}: {exc!r}")
-            status = 400
-        else:
-            with self.lock:
-                self.hits.append(Hit(name, headers, payloads[0]))
-                if self.fail_next.get(name, 0) > 0:
-                    self.fail_next[name] -= 1
-                    status = 500
-        request.send_response(status)
-        request.send_header("Content-Length", "2")
-        request.end_headers()
-        request.wfile.write(b"ok")
-
-    def to(self, name: str) -> list[Hit]:
-        with self.lock:
-            return [hit for hit in self.hits if hit.path == name]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    with override_settings(DIX_WEBHOOK_ALLOW_LOOPBACK=True):
-        yield rec
-    rec.close()
-    assert rec.refused == []
+__all__ = ["receiver"]  # a fixture, used by name
 
 
 def subscribe(client: APIClient, receiver: Receiver, name: str, **fields: Any) -> int:
@@ -296,7 +209,7 @@ def test_entitlement_is_checked_again_before_a_retry(
     """bruno's endpoint gets an AMBER+STRICT notice while he is cleared for it; once his
     clearance is lowered the pending retry is cancelled, not sent."""
     sub = subscribe(api(extra.bruno), receiver, "be-strict", max_tlp=TLP.AMBER_STRICT)
-    receiver.fail_next["be-strict"] = 1
+    receiver.script["be-strict"] = [(500, {})]
     notice = publish(
         api(extra.felix),
         draft(
