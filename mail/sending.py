@@ -11,10 +11,13 @@ due again once the lease has passed. Outcomes are written only under the worker'
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import mail as django_mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -35,7 +38,7 @@ def send_due() -> int:
         token, rows = _lease(EmailMessage.objects.filter(delivery=Delivery.IMMEDIATE), BATCH)
         if not rows:
             return sent
-        with django_mail.get_connection() as connection:
+        with _connection() as connection:
             for row in rows:
                 item = item_of(row)
                 if item is None:
@@ -76,6 +79,24 @@ def send_digests() -> int:
         message = django_mail.EmailMessage(subject=subject, body=body, to=[kept[0].member.email])
         sent += _send(token, kept, message)
     return sent
+
+
+@contextmanager
+def _connection() -> Iterator[BaseEmailBackend]:
+    """One connection to the mail server for a batch. A server out of reach is not an error
+    here: each send tries again and records its own failure (`_send`)."""
+    connection = django_mail.get_connection()
+    try:
+        connection.open()
+    except Exception:
+        log.warning("mail server out of reach", exc_info=True)
+    try:
+        yield connection
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            log.warning("mail server connection not closed cleanly", exc_info=True)
 
 
 def _lease(
