@@ -84,7 +84,7 @@ EMAIL_SCHEMES = ("smtp", "submission", "console", "file")
 def env_email(name: str, default: str) -> dict[str, Any]:
     """Django's EMAIL_* settings from one URL (dj-email-url): `smtp://user:pass@host:587?tls=true`
     (`ssl=true` for implicit TLS; `submission://` is SMTP with STARTTLS on 587),
-    `console://` (printed by the worker) or `file:///absolute/folder` (one file per e-mail)."""
+    `console://` (printed by the worker) or `file:///absolute/folder` (a file per batch sent)."""
     raw = env_str(name, "") or default
     parsed = urllib.parse.urlparse(raw)
     if parsed.scheme not in EMAIL_SCHEMES:

@@ -263,7 +263,7 @@ DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
 
 # --- E-mail (mail/, docs/email.md) ----------------------------------------------------------
 # Where the workers send e-mail: SMTP in production (`smtp://user:pass@host:587?tls=true`);
-# by default one file per e-mail in DIX_DATA_DIR/mail/, so the demo shows what would be sent.
+# by default files in DIX_DATA_DIR/mail/ (one per batch sent), so the demo shows what would be sent.
 _EMAIL = env_email("DIX_EMAIL_URL", f"file://{DATA_DIR / 'mail'}")
 EMAIL_BACKEND = str(_EMAIL["EMAIL_BACKEND"])
 EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST", "localhost"))
