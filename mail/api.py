@@ -42,7 +42,7 @@ class PreferenceShownSerializer(PreferenceSerializer):
 class EmailPreferencesSerializer(StrictFieldsMixin, serializers.Serializer[dict[str, Any]]):
     """Your e-mail preferences. E-mail goes to your account's address; without one, none is sent."""
 
-    email = serializers.EmailField(
+    email = serializers.CharField(
         read_only=True,
         help_text="Where e-mails go: your account's address, set by an administrator. Empty: "
         "no e-mail is sent to you, whatever you choose.",
