@@ -277,7 +277,7 @@ if "EMAIL_FILE_PATH" in _EMAIL:
     EMAIL_FILE_PATH = str(_EMAIL["EMAIL_FILE_PATH"])
 DEFAULT_FROM_EMAIL = env_str("DIX_EMAIL_FROM", "DIX <dix@example.org>")
 # The daily digest goes out at this hour (UTC).
-DIX_EMAIL_DIGEST_HOUR = env_int("DIX_EMAIL_DIGEST_HOUR", 7, minimum=0)
+DIX_EMAIL_DIGEST_HOUR = env_int("DIX_EMAIL_DIGEST_HOUR", 7, minimum=0, maximum=23)
 # Seconds a worker holds the e-mails it is sending before another may take them.
 DIX_EMAIL_LEASE_SECONDS = env_int("DIX_EMAIL_LEASE_SECONDS", 120, minimum=10)
 # Seconds to wait after each failed attempt; after the last the e-mail is marked failed.
