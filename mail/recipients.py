@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 
 from core.events import EventType
 from intel.models import TLP, AccessRequest, DeviceProfile, Member, Organisation, Role
+from intel.models.network import OrganisationKind
 from intel.visibility import Reader, Viewer
 from intel.visibility_bulk import visible_ids_per_viewer
 from mail.preferences import wanting
@@ -41,7 +42,10 @@ def recipients(event_type: str, **targets: Any) -> list[Member]:
             reviewers = (
                 wanting(event_type)
                 .filter(role=Role.COORDINATOR)
-                .filter(Q(organisation_id=notice.issuer_id) | Q(organisation__kind="secretariat"))
+                .filter(
+                    Q(organisation_id=notice.issuer_id)
+                    | Q(organisation__kind=OrganisationKind.SECRETARIAT)
+                )
             )
             return _each_seeing(reviewers, _notice(notice.pk))
         case EventType.NOTICE_REMINDER:
