@@ -149,3 +149,14 @@ def test_a_failing_mail_server_leaves_the_email_to_retry(
     assert row.last_error
     assert row.next_attempt_at > row.created_at
     assert mail.outbox == []
+
+
+def test_the_publication_audits_webhook_deliveries_only(network, api, mailboxes, mailoutbox):
+    """E-mails are written by the event hook's second listener; the count the publication
+    records stays the webhook deliveries' (none here: nobody subscribed)."""
+    notice = publish(network, api, title="Counted")
+    assert EmailMessage.objects.filter(notice_id=notice["id"]).count() == 7
+    events = api(network.audrey).get("/api/v1/audit/", {"action": "notice.published"})
+    assert events.status_code == 200, events.content
+    (event,) = [e for e in events.json()["results"] if e["object_id"] == str(notice["id"])]
+    assert event["detail"]["deliveries"] == 0
