@@ -10,8 +10,17 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 
-from config.env import JSON_LOG_FORMATTER, env_bool, env_int, env_list, env_networks, env_str
+from config.env import (
+    JSON_LOG_FORMATTER,
+    env_bool,
+    env_email,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+)
 
 # Lets Django's generic classes (ModelAdmin[...]) be subscripted at run time, as typed.
 django_stubs_ext.monkeypatch()
@@ -55,6 +64,7 @@ INSTALLED_APPS = [
     "access",
     "seizures",
     "webhooks",
+    "mail",
     "exchange",
     "operations",
 ]
@@ -209,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
     "grants-expiry": {"task": "intel.tasks.end_expired_grants", "schedule": 60.0},
     # Deletes what is past its retention period (never the audit trail), once a day.
     "retention": {"task": "intel.retention.run", "schedule": 24 * 3600.0},
+    # E-mails due now (each commit that writes some also asks a worker at once).
+    "mail-send-due": {"task": "mail.tasks.send_due", "schedule": 30.0},
 }
 # Task modules that are not an app's `tasks.py`.
 CELERY_IMPORTS = ("operations.retention",)
@@ -248,6 +260,35 @@ DIX_WEBHOOK_RETRY_SCHEDULE = [
 ]
 # Signing secrets are encrypted at rest with a key derived from this (default: SECRET_KEY).
 DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
+
+# --- E-mail (mail/, docs/email.md) ----------------------------------------------------------
+# Where the workers send e-mail: SMTP in production (`smtp://user:pass@host:587?tls=true`);
+# by default files in DIX_DATA_DIR/mail/ (one per batch sent), so the demo shows what would be sent.
+_EMAIL = env_email("DIX_EMAIL_URL", f"file://{DATA_DIR / 'mail'}")
+EMAIL_BACKEND = str(_EMAIL["EMAIL_BACKEND"])
+EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(_EMAIL.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = str(_EMAIL.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_EMAIL.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = int(_EMAIL.get("EMAIL_TIMEOUT", 30))
+if "EMAIL_FILE_PATH" in _EMAIL:
+    EMAIL_FILE_PATH = str(_EMAIL["EMAIL_FILE_PATH"])
+DEFAULT_FROM_EMAIL = env_str("DIX_EMAIL_FROM", "DIX <dix@example.org>")
+# The daily digest goes out at this hour (UTC).
+DIX_EMAIL_DIGEST_HOUR = env_int("DIX_EMAIL_DIGEST_HOUR", 7, minimum=0, maximum=23)
+# Seconds a worker holds the e-mails it is sending before another may take them.
+DIX_EMAIL_LEASE_SECONDS = env_int("DIX_EMAIL_LEASE_SECONDS", 120, minimum=10)
+# Seconds to wait after each failed attempt; after the last the e-mail is marked failed.
+DIX_EMAIL_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env_list("DIX_EMAIL_RETRY_SCHEDULE", ["60", "300", "1800", "7200", "21600"])
+]
+CELERY_BEAT_SCHEDULE["mail-digest"] = {
+    "task": "mail.tasks.send_digests",
+    "schedule": crontab(hour=DIX_EMAIL_DIGEST_HOUR, minute=0),
+}
 
 # --- Authentication (intel/auth_limits.py) ---------------------------------------------------
 # After this many failed authentications within one window (seconds), the client address or
@@ -321,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "core.events.EventType",
         "NoticeTypeEnum": "notices.models.NoticeType",
         "GrantScopeEnum": "intel.models.access.GrantScope",
+        "EmailEventTypeEnum": "mail.models.MAILED_EVENTS",
+        "EmailDeliveryEnum": "mail.models.Delivery",
     },
 }
 

@@ -1,18 +1,26 @@
-"""The one event hook: lower layers announce what happened, the outbox (webhooks) listens.
+"""The one event hook: lower layers announce what happened, the listeners above them hear it.
 
-`intel`, `notices`, `access` and `seizures` must not import `webhooks` (it sits above them),
-yet every change they make that a subscriber may hear of writes its outbox rows in the same
-transaction. So they call `emit(event_type, **targets)`, and the one handler registered here
-(`webhooks.outbox.enqueue`, registered by `WebhooksConfig.ready()`) is called synchronously,
-inside the caller's transaction, with the same arguments. It decides everything about
-delivery (who is entitled, which earlier recipients a withdrawal reaches, what supersedes
-what) and returns how many deliveries it wrote, which the caller records in its audit event.
+`intel`, `notices`, `access` and `seizures` must not import `webhooks` or `mail` (they sit
+above them), yet every change they make that a subscriber or a member may hear of writes its
+outbox rows in the same transaction. So they call `emit(event_type, **targets)`, and each
+handler registered here is called synchronously, in the order of registration, inside the
+caller's transaction, with the same arguments:
+
+- `webhooks.outbox.enqueue` (registered by `WebhooksConfig.ready()`) writes one webhook
+  delivery per entitled subscription and returns how many it wrote;
+- `mail.outbox.enqueue` (registered by `MailConfig.ready()`) writes one e-mail row per member
+  who may see the object and wants to hear of it, and returns 0: e-mails are no deliveries.
+
+`emit` returns the sum of what the handlers return, so the count a caller records in its
+audit event stays the number of webhook deliveries written.
 
 Targets by event (keyword arguments):
 
 | event | targets |
 |---|---|
 | `notice.published`, `notice.updated`, `notice.withdrawn` | `notice` |
+| `notice.submitted` | `notice` |
+| `notice.reminder` | `notice`, `organisation` (the audience organisation reminded) |
 | `profile.updated` | `profile`, `changes` (the revision's diff, or None) |
 | `access_request.created`, `access_request.decided` | `access_request` |
 | `seizure.reported` | `seizure_report` |
@@ -32,6 +40,8 @@ class EventType(models.TextChoices):
     NOTICE_PUBLISHED = "notice.published", "notice.published"
     NOTICE_UPDATED = "notice.updated", "notice.updated"
     NOTICE_WITHDRAWN = "notice.withdrawn", "notice.withdrawn"
+    NOTICE_SUBMITTED = "notice.submitted", "notice.submitted"
+    NOTICE_REMINDER = "notice.reminder", "notice.reminder"
     PROFILE_UPDATED = "profile.updated", "profile.updated"
     ACCESS_REQUEST_CREATED = "access_request.created", "access_request.created"
     ACCESS_REQUEST_DECIDED = "access_request.decided", "access_request.decided"
@@ -46,24 +56,22 @@ class NoHandler(RuntimeError):
     """An event was emitted before any handler was registered."""
 
 
-_handler: Handler | None = None
+_handlers: list[Handler] = []
 
 
 def register(handler: Handler) -> None:
-    """Make `handler(event_type, **targets) -> int` the one receiver of every event.
-    Registering the same handler again is harmless; a second, different one is refused."""
-    global _handler
-    if _handler is not None and _handler is not handler:
-        raise RuntimeError(f"An event handler is already registered: {_handler!r}.")
-    _handler = handler
+    """Add `handler(event_type, **targets) -> int` to the receivers of every event, after
+    those registered before it. Registering the same handler again is harmless."""
+    if handler not in _handlers:
+        _handlers.append(handler)
 
 
 def emit(event_type: EventType, **targets: Any) -> int:
-    """Tell the handler that `event_type` happened to `targets`, inside the caller's
-    transaction; returns the number of deliveries it wrote."""
-    if _handler is None:
+    """Tell every handler that `event_type` happened to `targets`, inside the caller's
+    transaction; returns the sum of their counts (the webhook deliveries written)."""
+    if not _handlers:
         raise NoHandler(
-            f"{event_type} emitted with no event handler registered: is `webhooks` in "
-            "INSTALLED_APPS?"
+            f"{event_type} emitted with no event handler registered: are `webhooks` and "
+            "`mail` in INSTALLED_APPS?"
         )
-    return _handler(event_type, **targets)
+    return sum(handler(event_type, **targets) for handler in _handlers)

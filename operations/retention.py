@@ -9,6 +9,7 @@ access request's messages) are counted under their own model. One audit event
 | rule | period |
 |---|---|
 | delivery attempts, and finished deliveries (succeeded, failed, cancelled) | `DIX_RETENTION_DELIVERIES_DAYS` |
+| finished e-mails (sent, failed, dropped) | `DIX_RETENTION_DELIVERIES_DAYS` |
 | revoked or expired API tokens | `DIX_RETENTION_TOKENS_DAYS` |
 | ended grants, and closed access requests without a live grant | `DIX_RETENTION_ACCESS_DAYS` |
 | expired login sessions | none: at once |
@@ -34,6 +35,7 @@ from django.utils import timezone
 
 from intel import audit
 from intel.models import AccessRequest, AccessRequestStatus, ApiToken, AuditEvent, Grant
+from mail.models import EmailMessage, EmailStatus
 from notices.models import NoticeStatus
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 
@@ -80,6 +82,10 @@ def _old_deliveries(cutoff: datetime) -> "models.QuerySet[Any]":
     )
 
 
+def _old_emails(cutoff: datetime) -> "models.QuerySet[Any]":
+    return EmailMessage.objects.filter(created_at__lt=cutoff).exclude(status=EmailStatus.PENDING)
+
+
 def _old_tokens(cutoff: datetime) -> "models.QuerySet[Any]":
     return ApiToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff))
 
@@ -112,6 +118,7 @@ LABELS = {
 RULES = (
     Rule("notices.DeliveryAttempt", "DIX_RETENTION_DELIVERIES_DAYS", _old_attempts),
     Rule("notices.Delivery", "DIX_RETENTION_DELIVERIES_DAYS", _old_deliveries),
+    Rule("mail.EmailMessage", "DIX_RETENTION_DELIVERIES_DAYS", _old_emails),
     Rule("intel.ApiToken", "DIX_RETENTION_TOKENS_DAYS", _old_tokens),
     Rule("intel.Grant", "DIX_RETENTION_ACCESS_DAYS", _ended_grants),
     Rule("intel.AccessRequest", "DIX_RETENTION_ACCESS_DAYS", _closed_access_requests),

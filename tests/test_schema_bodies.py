@@ -92,6 +92,15 @@ class Scenario:
     def me(self) -> Fetched:
         return [("get", f"{API}/me/", self.api(self.network.alice).get(f"{API}/me/"))]
 
+    def email_preferences(self) -> Fetched:
+        alice = self.api(self.network.alice)
+        path = f"{API}/me/email-preferences/"
+        chosen = {"preferences": [{"event_type": "notice.updated", "delivery": "digest"}]}
+        return [
+            ("get", path, alice.get(path)),
+            ("put", path, alice.put(path, chosen, format="json")),
+        ]
+
     def token(self) -> Fetched:
         alice = self.api(self.network.alice)
         issued = alice.post(f"{API}/tokens/", {"name": "sync", "expires_at": None}, format="json")

@@ -122,6 +122,7 @@ def test_retention_deletes_old_rows_keeps_recent_ones_and_never_the_trail(world:
         "intel.AccessRequest": 2,
         "intel.ApiToken": 2,
         "intel.Grant": 1,
+        "mail.EmailMessage": 0,
         "notices.Delivery": 3,
         "notices.DeliveryAttempt": 4,
         "sessions.Session": 1,

@@ -15,6 +15,7 @@ from intel.management.base import DixCommand
 from intel.models import ApiToken, DeviceProfile, Member, Organisation
 from intel.models.network import hash_token
 from intel.shapes.profiles import DeviceProfileWriteSerializer, profile_input
+from mail.destination import mail_destination
 from notices import services as notice_services
 from notices.models import Notice
 from seizures import services as seizures
@@ -123,10 +124,15 @@ class Command(DixCommand):
                     username=item["username"],
                     role=item["role"],
                     clearance=item["clearance"],
+                    email=item.get("email", ""),
                     password=item.get("password"),
                     is_staff=item.get("staff", False),
                 )
                 created += 1
+            if item.get("email") and not member.email:
+                # Demo databases made before the personas had addresses get them too.
+                member.email = item["email"]
+                member.save(update_fields=["email"])
             if item.get("staff"):
                 # The demo's secretariat staff may browse DIX's models in the admin, edit
                 # organisations' names and revoke tokens; entitlements (an organisation's
@@ -176,6 +182,7 @@ class Command(DixCommand):
             self.stdout.write("Demo personas (Authorization: Bearer <token>):")
             for item in data["members"]:
                 self.stdout.write(f"  {item['username']:<18} {item['token']}  {item['persona']}")
+            self.stdout.write(f"E-mails to the personas go to {mail_destination()}.")
             for item in data["members"]:
                 if item.get("password"):
                     self.stdout.write(f"  admin login: {item['username']} / {item['password']}")

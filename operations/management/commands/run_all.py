@@ -20,6 +20,7 @@ from django.core.management.base import CommandError, CommandParser
 from gunicorn.util import parse_address
 
 from intel.management.base import DixCommand
+from mail.destination import mail_destination
 
 DEFAULT_BIND = "127.0.0.1:8000"
 # After SIGTERM each part has this long to stop what it started; then its whole process
@@ -203,6 +204,7 @@ class Command(DixCommand):
                 f"  Health:    {url}/healthz  {url}/readyz\n"
                 f"  Broker:    {settings.CELERY_BROKER_URL}   Database: "
                 f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}\n"
+                f"  E-mail:    {mail_destination()}\n"
                 f"Ctrl-C stops web, worker and scheduler (within {STOP_GRACE_SECONDS} s; "
                 "press it again not to wait).\n"
             )
