@@ -40,6 +40,12 @@ def dimensions(profile: dict[str, Any]) -> str:
 
 
 @register.filter
+def price(profile: dict[str, Any]) -> str:
+    amount = profile.get("price_amount")
+    return f"{amount} {profile.get('price_currency', '')}".strip() if amount else ""
+
+
+@register.filter
 def vocabulary(value: Any) -> str:
     """A controlled value (`walk_through_metal_detector`) as words."""
     text = str(value)

@@ -140,7 +140,12 @@ def verify(request: HttpRequest) -> HttpResponse:
 def enrol(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator: during sign-in (first time), or from the settings page to
     replace the current one."""
-    member = _pending(request) or (request.user if isinstance(request.user, Member) else None)
+    pending = _pending(request)
+    if pending is not None and second_factor.confirmed_authenticator(pending) is not None:
+        # Half signed in: only the authenticator already enrolled finishes the sign-in;
+        # a new one is enrolled once signed in, from the settings page.
+        return redirect("portal:verify")
+    member = pending or (request.user if isinstance(request.user, Member) else None)
     if member is None:
         return redirect("portal:sign_in")
     device = second_factor.pending_authenticator(member)

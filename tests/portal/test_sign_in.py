@@ -145,3 +145,12 @@ def test_next_never_leaves_dix(client: Client, network, target: str) -> None:
     with_password(network.olga)
     answer = client.post("/login/", {"username": "olga", "password": PASSWORD, "next": target})
     assert answer["Location"] == "/"
+
+
+def test_a_second_authenticator_cannot_be_enrolled_half_signed_in(client: Client, network) -> None:
+    """Knowing the password is not enough to enrol one's own phone in place of the member's."""
+    with_authenticator(network.bob)
+    assert sign_in(client, "bob") == "/login/verify/"
+    assert client.get("/login/enrol/")["Location"] == "/login/verify/"
+    assert client.post("/login/enrol/", {"code": "123456"})["Location"] == "/login/verify/"
+    assert not TOTPDevice.objects.filter(user=network.bob, confirmed=False).exists()
