@@ -9,6 +9,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from intel.models import Member
+from tests.portal.browser import browser  # noqa: F401 - the browser tests' fixture
 
 PASSWORD = "correct horse battery staple 7"
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from intel.models import TLP
-from tests.portal.browser import browser, check_page, needs_chromium  # noqa: F401 - fixture
+from tests.portal.browser import check_page, needs_chromium
 from tests.portal.conftest import PASSWORD, code_for, with_authenticator, with_password
 
 pytestmark = [pytest.mark.slow, needs_chromium, pytest.mark.django_db(transaction=True)]
@@ -60,7 +60,8 @@ def test_an_outsider_meets_the_portals_404(
     page = browser.new_page()
     sign_in(page, live_server.url, "charlie", code_for(device))
     answer = page.goto(f"{live_server.url}/profiles/{profile.pk}/")
-    assert answer is not None and answer.status == 404
+    assert answer is not None
+    assert answer.status == 404
     assert "Not found" in page.get_by_role("heading", level=1).inner_text()
     assert "Restricted annex" not in page.content()
     check_page(page, "not-found")

@@ -27,7 +27,9 @@ def profiles(network, make_profile):
 def test_profile_pages_show_what_the_api_returns(persona, network, profiles, portal, api) -> None:
     member = getattr(network, persona)
     browser = portal(member)
-    through_api = {row["id"]: row["name"] for row in api(member).get("/api/v1/profiles/").json()["results"]}
+    through_api = {
+        row["id"]: row["name"] for row in api(member).get("/api/v1/profiles/").json()["results"]
+    }
     listed = browser.get("/profiles/").content.decode()
     on_page = {int(pk) for pk in re.findall(r'href="/profiles/(\d+)/"', listed)}
     assert on_page == set(through_api)
