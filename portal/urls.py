@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import account, home, profiles, settings
+from portal.views import account, home, notices, profiles, settings
 
 app_name = "portal"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("account/tokens/", settings.token_issue, name="token_issue"),
     path("account/tokens/<int:pk>/revoke/", settings.token_revoke, name="token_revoke"),
     path("account/recovery-codes/new/", settings.recovery_codes_renew, name="recovery_renew"),
+    path("notices/", notices.inbox, name="notices"),
+    path("notices/<int:pk>/", notices.notice_page, name="notice"),
+    path("notices/<int:pk>/acknowledge/", notices.acknowledge, name="acknowledge"),
     path("profiles/", profiles.profile_list, name="profiles"),
     path("profiles/<int:pk>/", profiles.profile_detail, name="profile"),
 ]

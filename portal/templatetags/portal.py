@@ -3,10 +3,12 @@ rows that leave out what is not known, controlled values shown by their label.""
 
 from typing import Any
 
+import markdown as markdown_lib
+import nh3
 from django import template
 from django.template.context import Context
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -53,3 +55,11 @@ def vocabulary(value: Any) -> str:
         text = text.replace("_", " ")
         return text[:1].upper() + text[1:]
     return text
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """A notice's body: Markdown as HTML, with only harmless tags kept (no scripts, styles,
+    event handlers or frames: the author's text is not trusted to be safe)."""
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
+    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308 - cleaned by nh3

@@ -99,3 +99,24 @@ def test_keyboard_only_sign_in(browser: Any, live_server: Any, network: Any) -> 
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(live_server.url + "/")
+
+
+def test_a_desk_officer_reads_and_acknowledges_a_notice(
+    browser: Any, live_server: Any, network: Any, api: Any
+) -> None:
+    from tests.helpers.notices import draft, publish
+
+    cora = api(network.cora)
+    notice = publish(cora, draft(cora, title="Mini phones in prisons", tlp=TLP.AMBER)["id"])
+    device = with_authenticator(network.bob)
+    page = browser.new_page()
+    sign_in(page, live_server.url, "bob", code_for(device))
+    page.get_by_role("link", name=re.compile("Mini phones in prisons")).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Mini phones in prisons"
+    check_page(page, "notice")
+    page.get_by_role("button", name="Acknowledge for my desk").click()
+    assert "Acknowledged for your organisation." in page.locator(".messages").inner_text()
+    page.get_by_role("link", name="Notices", exact=True).click()
+    check_page(page, "notices")
+    assert "acknowledged" in page.locator("tbody").inner_text()
+    assert notice["id"]
