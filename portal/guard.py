@@ -6,18 +6,18 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from intel.models import Member
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def member_page(view: View) -> View:
     """The page for a signed-in member; anyone else goes to the sign-in page and back."""
 
     @wraps(view)
-    def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
@@ -30,3 +30,10 @@ def member(request: HttpRequest) -> Member:
     user = request.user
     assert isinstance(user, Member)
     return user
+
+
+def posted(request: HttpRequest, *, files: bool = False) -> tuple[Any, ...]:
+    """A form's data: the POST (even an empty one, which is then invalid), or nothing on GET."""
+    if request.method != "POST":
+        return (None, None) if files else (None,)
+    return (request.POST, request.FILES) if files else (request.POST,)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import account, home, notices, profiles, settings
+from portal.views import account, home, imei, notices, profiles, settings
 
 app_name = "portal"
 
@@ -22,5 +22,6 @@ urlpatterns = [
     path("notices/<int:pk>/", notices.notice_page, name="notice"),
     path("notices/<int:pk>/acknowledge/", notices.acknowledge, name="acknowledge"),
     path("profiles/", profiles.profile_list, name="profiles"),
+    path("imei-check/", imei.imei_check, name="imei_check"),
     path("profiles/<int:pk>/", profiles.profile_detail, name="profile"),
 ]

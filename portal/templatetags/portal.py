@@ -63,3 +63,8 @@ def markdown(text: str) -> SafeString:
     event handlers or frames: the author's text is not trusted to be safe)."""
     html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
     return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308 - cleaned by nh3
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key)

@@ -24,6 +24,7 @@ from intel import audit
 from intel.models import Member
 from operations import demo
 from portal import invitations, second_factor
+from portal.guard import posted
 
 PENDING = "portal.pending_member"
 NEXT = "portal.next"
@@ -95,7 +96,7 @@ def _finish(request: HttpRequest, member: Member, device: Any | None) -> HttpRes
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_next(request))
-    form = SignInForm(request, request.POST or None)
+    form = SignInForm(request, *posted(request))
     if request.method == "POST" and form.is_valid():
         assert form.member is not None
         request.session.cycle_key()
@@ -119,7 +120,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     member = _pending(request)
     if member is None:
         return redirect("portal:sign_in")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(*posted(request))
     if request.method == "POST" and form.is_valid():
         device = second_factor.verify(member, form.cleaned_data["code"])
         if device is not None:
@@ -149,7 +150,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if member is None:
         return redirect("portal:sign_in")
     device = second_factor.pending_authenticator(member)
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(*posted(request))
     if request.method == "POST" and form.is_valid():
         codes = second_factor.confirm(device, form.cleaned_data["code"])
         if codes is not None:
@@ -196,7 +197,7 @@ def invitation(request: HttpRequest, uid: str, token: str) -> HttpResponse:
     member = invitations.member_of_invitation(uid, token)
     if member is None:
         return render(request, "portal/account/invitation_invalid.html", status=404)
-    form = SetPasswordForm(member, request.POST or None)
+    form = SetPasswordForm(member, *posted(request))
     if request.method == "POST" and form.is_valid():
         form.save()
         audit.record(

@@ -62,9 +62,9 @@ def serious_violations(page: Any) -> list[str]:
     ]
 
 
-def check_page(page: Any, name: str) -> None:
+def check_page(page: Any, name: str, *, full_page: bool = True) -> None:
     """axe on the page, and a screenshot for docs/portal.md."""
     found = serious_violations(page)
     assert not found, f"{name}: " + "\n".join(found)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)

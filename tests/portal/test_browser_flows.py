@@ -120,3 +120,40 @@ def test_a_desk_officer_reads_and_acknowledges_a_notice(
     check_page(page, "notices")
     assert "acknowledged" in page.locator("tbody").inner_text()
     assert notice["id"]
+
+
+def test_an_imei_csv_of_10000_rows_is_checked_and_downloaded(
+    browser: Any, live_server: Any, network: Any, make_profile: Any, tmp_path: Any
+) -> None:
+    make_profile(
+        name="Key-fob mini phone",
+        tlp=TLP.GREEN,
+        identifiers=[{"kind": "tac", "value": "35824005"}],
+    )
+    rows = (
+        ["imei"]
+        + [f"35824005{n:06d}" for n in range(5000)]
+        + [f"49015420{n:06d}" for n in range(5000)]
+    )
+    upload = tmp_path / "seized.csv"
+    upload.write_text("\n".join(rows) + "\n")
+    with_password(network.olga)
+    page = browser.new_page()
+    sign_in(page, live_server.url, "olga", None)
+    page.get_by_role("link", name="IMEI check").click()
+    page.get_by_label("Or a CSV file (first column)").set_input_files(str(upload))
+    page.get_by_role("button", name="Check", exact=True).click()
+    page.locator("#result h2").wait_for()
+    tiles = page.locator("#result .tiles").inner_text()
+    assert "10000" in tiles.replace(",", "").replace("\u202f", "")
+    assert page.get_by_role("link", name="Key-fob mini phone").count() >= 1
+    check_page(page, "imei-check", full_page=False)
+    page.get_by_label("Or a CSV file (first column)").set_input_files(str(upload))
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Check and download CSV").click()
+    saved = tmp_path / "result.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert len(lines) == 10001
+    assert lines[0].startswith("input,normalised")
+    assert "Key-fob mini phone" in lines[1]

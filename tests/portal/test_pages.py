@@ -84,3 +84,30 @@ def test_a_weak_password_is_refused_at_its_field(client: Client, network) -> Non
     page = client.post(path, {"new_password1": "1234", "new_password2": "1234"})
     assert page.status_code == 200
     assert 'class="error" id="id_new_password2-error"' in page.content.decode()
+
+
+def test_the_imei_page_checks_a_pasted_list(network, make_profile, portal) -> None:
+    make_profile(name="Tracked", tlp=TLP.GREEN, identifiers=[{"kind": "tac", "value": "35824005"}])
+    browser = portal(network.olga)
+    page = browser.post("/imei-check/", {"pasted": "35824005 111111 0\n1234\n"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'href="/profiles/' in html
+    assert "Not 14 or 15 digits" in html
+    assert AuditEvent.objects.filter(action="imei_check.performed").count() == 1
+
+
+def test_the_imei_page_shows_bad_input_at_its_field(network, portal) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    browser = portal(network.olga)
+    empty = browser.post("/imei-check/", {})
+    assert empty.status_code == 400
+    assert "Paste IMEIs or choose a CSV file." in empty.content.decode()
+    latin1 = SimpleUploadedFile(
+        "seized.csv", "imei;lieu\n358240051111110;Fresnes é\n".encode("latin-1")
+    )
+    bad = browser.post("/imei-check/", {"upload": latin1})
+    assert bad.status_code == 400
+    assert 'id="id_upload-error"' in bad.content.decode()
+    assert "UTF-8" in bad.content.decode()
