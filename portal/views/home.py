@@ -1,7 +1,7 @@
 """The member's home: what waits for them (notices not yet read or acknowledged by their
 organisation) and where to go next."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -22,11 +22,14 @@ def home(request: HttpRequest) -> HttpResponse:
         acknowledged=Exists(mine.filter(acknowledged_at__isnull=False)),
     )
     waiting = open_notices.filter(acknowledged=False).order_by("-published_at")
+    counts = open_notices.aggregate(
+        waiting=Count("pk", filter=Q(acknowledged=False)), unread=Count("pk", filter=Q(read=False))
+    )
     context = {
         "waiting": list(waiting[:SHOWN]),
-        "waiting_count": waiting.count(),
-        "unread_count": open_notices.filter(read=False).count(),
-        "profile_count": DeviceProfile.objects.for_reading(reader)
+        "waiting_count": counts["waiting"],
+        "unread_count": counts["unread"],
+        "profile_count": DeviceProfile.objects.visible_to(reader)
         .filter(retired_at__isnull=True)
         .count(),
     }

@@ -19,8 +19,10 @@ PAGE = 25
 @member_page
 def profile_list(request: HttpRequest) -> HttpResponse:
     reader = member(request)
+    # The list shows names, classes, owners and labels: the visible profiles, without the
+    # children the profile page loads.
     found = DeviceProfileFilter(
-        request.GET, queryset=DeviceProfile.objects.for_reading(reader), request=request
+        request.GET, queryset=DeviceProfile.objects.visible_to(reader), request=request
     )
     rows: list[DeviceProfile] = []
     older: int | None = None
