@@ -58,9 +58,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def add_notices(count: int) -> list[int]:
+    from intel.models import Member
     from notices import services
     from notices.models import Notice
-    from intel.models import Member
 
     coordinator = Member.objects.get(username=COORDINATOR)
     ids = []
@@ -113,9 +113,9 @@ def main() -> int:
     harness.start()
     from django.core.management import call_command
     from django.test import Client
+    from taxii import add_profiles, analyze
 
     from intel.models import DeviceProfile, Member
-    from taxii import add_profiles, analyze
 
     call_command("load_demo", quiet=True)
     notice_ids = add_notices(args.notices)
