@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import account, home, imei, notices, profiles, settings
+from portal.views import account, audit, home, imei, notices, profiles, settings
 
 app_name = "portal"
 
@@ -23,5 +23,6 @@ urlpatterns = [
     path("notices/<int:pk>/acknowledge/", notices.acknowledge, name="acknowledge"),
     path("profiles/", profiles.profile_list, name="profiles"),
     path("imei-check/", imei.imei_check, name="imei_check"),
+    path("audit/", audit.trail, name="audit"),
     path("profiles/<int:pk>/", profiles.profile_detail, name="profile"),
 ]

@@ -111,3 +111,23 @@ def test_the_imei_page_shows_bad_input_at_its_field(network, portal) -> None:
     assert bad.status_code == 400
     assert 'id="id_upload-error"' in bad.content.decode()
     assert "UTF-8" in bad.content.decode()
+
+
+def test_the_audit_trail_is_for_auditors_only(network, make_profile, portal) -> None:
+    make_profile(name="Amber annex", tlp=TLP.AMBER, recipients=[network.be_desk])
+    for persona in ("cora", "alice", "bob"):
+        assert portal(getattr(network, persona)).get("/audit/").status_code == 404
+    auditor = portal(network.audrey)
+    page = auditor.get("/audit/?action=profile.*")
+    assert page.status_code == 200
+    assert "profile.created" in page.content.decode()
+    searched = AuditEvent.objects.filter(action="audit.searched").latest("pk")
+    assert searched.detail == {"action": "profile.*", "via": "portal"}
+    verified = auditor.post("/audit/").content.decode()
+    assert "The chain is intact" in verified
+
+
+def test_a_bad_audit_filter_is_shown_at_its_field(network, portal) -> None:
+    page = portal(network.audrey).get("/audit/?after=yesterday")
+    assert page.status_code == 400
+    assert 'id="f-after-error"' in page.content.decode()
