@@ -33,7 +33,8 @@ def trail(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(pk__lt=int(before))
         events = list(queryset.order_by("-pk")[: PAGE + 1])
     except ValidationError as exc:
-        errors = {key: [str(m) for m in value] for key, value in dict(exc.detail).items()}  # type: ignore[union-attr]
+        detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
+        errors = {key: [str(m) for m in value] for key, value in detail.items()}
     if len(events) > PAGE:
         events = events[:PAGE]
         older = events[-1].pk
