@@ -45,6 +45,8 @@ interop: $(INTEROP)/misp/.installed $(INTEROP)/opencti/.installed
 ## Set up (venv, install, migrate, demo data) and run web + worker + scheduler.
 # The demo may deliver webhooks to receivers on this machine (never set this in production).
 run: export DIX_WEBHOOK_ALLOW_LOOPBACK ?= true
+# The portal's sign-in page lists the demo personas' passwords and authenticator keys.
+run: export DIX_DEMO ?= true
 run: install
 	$(PY) manage.py run_all --check-port
 	$(PY) manage.py migrate --no-input -v0

@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -67,6 +71,7 @@ INSTALLED_APPS = [
     "mail",
     "exchange",
     "operations",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -77,9 +82,14 @@ MIDDLEWARE = [
     # Before anything that costs: an unchanged inbox poll is answered here with 304.
     "notices.inbox.InboxNotModifiedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The portal's language: the member's choice (session), else the browser's.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # `request.user.is_verified()`: whether this session passed its second factor.
+    "django_otp.middleware.OTPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A sign-in page's locked attempt answered 429 (intel/auth_limits.py).
@@ -133,11 +143,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/api-auth/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
 # Every password check (sign-in pages, TAXII Basic) behind the failed-authentication limiter.
 AUTHENTICATION_BACKENDS = ["intel.auth_limits.LimitedModelBackend"]
 
 LANGUAGE_CODE = "en"
+# The portal's languages: adding one is a catalogue in portal/locale/ and a line here
+# (docs/portal.md).
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -385,3 +400,13 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DIX_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = env_bool("DIX_SECURE_COOKIES", False)
+# The portal's session ends when the browser closes, and after 8 idle hours at most.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 8 * 3600
+# The demo (`make run`): the sign-in page lists the demo personas and how they sign in.
+DIX_DEMO = env_bool("DIX_DEMO", False)
+# Where members reach the portal (the links of `invite_member`), and how long a link lasts.
+DIX_PORTAL_URL = env_str("DIX_PUBLIC_URL", "") or "http://127.0.0.1:8000"
+DIX_INVITE_DAYS = env_int("DIX_INVITE_DAYS", 3, minimum=1)
+# The issuer shown in authenticator apps next to a member's TOTP entry.
+OTP_TOTP_ISSUER = env_str("DIX_OTP_ISSUER", "DIX")

@@ -10,8 +10,8 @@ Every credential path counts against the same subjects:
 
 - bearer tokens on `/api/v1/` and `/taxii2/` (`authenticate_token_limited`), and the
   inbox's 304 shortcut (`notices.inbox`), which leaves a locked address to DRF;
-- passwords, wherever Django's `authenticate()` checks one: TAXII Basic, `/admin/login/`,
-  `/api-auth/login/` (`LimitedModelBackend`, so a password check added later is limited
+- passwords, wherever Django's `authenticate()` checks one: TAXII Basic and the portal's
+  sign-in page `/login/` (`LimitedModelBackend`, so a password check added later is limited
   too). The sign-in pages' 429 is made by `LockedOutMiddleware`; DRF answers its own.
 
 The subjects:
@@ -221,7 +221,7 @@ class LimitedModelBackend(ModelBackend):
 
 
 class LockedOutMiddleware:
-    """Answers a locked attempt on a sign-in page (`/admin/login/`, `/api-auth/login/`) with
+    """Answers a locked attempt on the sign-in page (`/login/`) with
     a 429 page and `Retry-After`: Django's login views let the backend's refusal through.
     The API and TAXII views answer theirs in their own error format."""
 

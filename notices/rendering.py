@@ -5,17 +5,17 @@ not see are left out (the notice then says restricted data exists, if the issuer
 and nothing is rendered that the recipient's clearance does not cover.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db.models import Count, Prefetch
 
-from intel.models import DeviceProfile, Organisation
+from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
-from intel.revisions import SeenVersion
+from intel.revisions import SeenVersion, seen_versions
 from intel.visibility import Reader, Viewer
 from intel.visibility_bulk import visible_ids_per_viewer
-from notices.models import Notice
+from notices.models import Notice, NoticeReceipt
 
 PROFILE_SUMMARY_FIELDS = (
     "id",
@@ -131,3 +131,25 @@ def render_notice(notice: Notice, *, versions: Mapping[int, SeenVersion]) -> dic
         "superseded_by": notice.superseded_by.reference if notice.superseded_by else None,
         "withdrawal_reason": notice.withdrawal_reason,
     }
+
+
+def render_for(notices: Sequence[Notice], member: Member) -> list[dict[str, Any]]:
+    """The notices (loaded `with_visible_profiles`) as `member` receives them: each profile
+    at the version the member sees, and the member's organisation's acknowledgement."""
+    acks = dict(
+        NoticeReceipt.objects.filter(
+            notice__in=[n.pk for n in notices],
+            organisation_id=member.organisation_id or 0,
+            acknowledged_at__isnull=False,
+        ).values_list("notice_id", "acknowledged_at")
+    )
+    versions = seen_versions(
+        member, [p for notice in notices for p in getattr(notice, "visible_profiles", [])]
+    )
+    rendered = []
+    for notice in notices:
+        data = render_notice(notice, versions=versions)
+        moment = acks.get(notice.pk)
+        data["acknowledged_at"] = moment.isoformat() if moment else None
+        rendered.append(data)
+    return rendered

@@ -42,6 +42,13 @@ class Network:
     erin: Member
 
 
+def pytest_report_header() -> str:
+    """One line when the portal's browser tests cannot run here."""
+    from tests.portal.browser import CHROMIUM, NO_BROWSER
+
+    return f"browser tests: {'Chromium at ' + CHROMIUM if CHROMIUM else 'skipped, ' + NO_BROWSER}"
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked `postgres` (PostgreSQL-only raw SQL and locks) run only on PostgreSQL."""
     engine = settings.DATABASES["default"]["ENGINE"]

@@ -1,6 +1,6 @@
 """Repeated failed authentication is limited per client address and per account, on every
-credential path: Bearer on `/api/v1/`, Basic and tokens on `/taxii2/`, and the two sign-in
-pages (`/api-auth/login/`, `/admin/login/`). Locked: 429 with `Retry-After`, even with the
+credential path: Bearer on `/api/v1/`, Basic and tokens on `/taxii2/`, and the portal's sign-in
+page (`/login/`, where the admin's and the browsable API's send). Locked: 429 with `Retry-After`, even with the
 right credentials, until the window has passed; every failure and lock is audited."""
 
 import base64
@@ -242,7 +242,7 @@ def test_unknown_account_names_are_limited_like_real_ones_and_not_kept(network):
 # --- the sign-in pages -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api-auth/login/", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/login/"])
 def test_wrong_passwords_on_a_sign_in_page_lock_it(network, clock, path):
     cora = with_password(network.cora)
     cora.is_staff = True
@@ -275,7 +275,7 @@ def test_wrong_passwords_on_a_sign_in_page_lock_it(network, clock, path):
 def test_the_sign_in_page_and_the_api_share_one_count_per_address(network):
     secret = accounts.token_issue(member=network.bob, name="test").secret
     bearer("dix_wrong-1")
-    sign_in("/admin/login/", "someone", "guess")
+    sign_in("/login/", "someone", "guess")
     basic("someone-else", "guess")
 
     assert bearer(secret).status_code == 429

@@ -18,6 +18,7 @@ from intel.shapes.profiles import DeviceProfileWriteSerializer, profile_input
 from mail.destination import mail_destination
 from notices import services as notice_services
 from notices.models import Notice
+from operations import demo
 from seizures import services as seizures
 from seizures.models import SeizureReport
 
@@ -151,6 +152,7 @@ class Command(DixCommand):
                         ]
                     )
                 )
+            demo.give_sign_in(member)
             if not ApiToken.objects.filter(key_hash=hash_token(item["token"])).exists():
                 accounts.token_issue(member=member, name="demo", known_secret=item["token"])
         keys: dict[str, int] = {}
@@ -179,10 +181,15 @@ class Command(DixCommand):
         )
         self.stdout.write(f"Demo data loaded ({created} new records).")
         if not opts["quiet"]:
-            self.stdout.write("Demo personas (Authorization: Bearer <token>):")
-            for item in data["members"]:
-                self.stdout.write(f"  {item['username']:<18} {item['token']}  {item['persona']}")
+            self.stdout.write("Demo personas (API: Authorization: Bearer <token>):")
+            for persona in demo.personas():
+                self.stdout.write(f"  {persona.username:<18} {persona.token}  {persona.label}")
             self.stdout.write(f"E-mails to the personas go to {mail_destination()}.")
-            for item in data["members"]:
-                if item.get("password"):
-                    self.stdout.write(f"  admin login: {item['username']} / {item['password']}")
+            self.stdout.write(
+                f"Portal (demo only): every persona's password is {demo.DEMO_PASSWORD!r}; "
+                "those cleared above TLP:GREEN also type a code from an authenticator app "
+                "set up with their key:"
+            )
+            for persona in demo.personas():
+                if persona.totp_secret:
+                    self.stdout.write(f"  {persona.username:<18} {persona.totp_secret}")

@@ -1,0 +1,1 @@
+"""The desk portal: the pages through which members work in a browser (docs/portal.md)."""

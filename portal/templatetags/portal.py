@@ -1,0 +1,70 @@
+"""Template helpers of the portal's pages: links that keep the current filters, specification
+rows that leave out what is not known, controlled values shown by their label."""
+
+from typing import Any
+
+import markdown as markdown_lib
+import nh3
+from django import template
+from django.template.context import Context
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Context, **changes: Any) -> str:
+    """The current query string with `changes` applied (a "next page" link keeps filters)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        query[key] = value
+    return str(query.urlencode())
+
+
+@register.simple_tag
+def spec(label: str, value: Any) -> SafeString | str:
+    """One row of a specification list; nothing when the value is not known."""
+    if value in (None, "", [], "unknown"):
+        return ""
+    if isinstance(value, bool):
+        value = _("yes") if value else _("no")
+    elif isinstance(value, str):
+        value = vocabulary(value)
+    return format_html("<dt>{}</dt><dd>{}</dd>", label, value)
+
+
+@register.filter
+def dimensions(profile: dict[str, Any]) -> str:
+    sizes = [profile.get(name) for name in ("length_mm", "width_mm", "depth_mm")]
+    return " × ".join(str(size) for size in sizes) if all(sizes) else ""
+
+
+@register.filter
+def price(profile: dict[str, Any]) -> str:
+    amount = profile.get("price_amount")
+    return f"{amount} {profile.get('price_currency', '')}".strip() if amount else ""
+
+
+@register.filter
+def vocabulary(value: Any) -> str:
+    """A controlled value (`walk_through_metal_detector`) as words."""
+    text = str(value)
+    if "_" in text and text.islower():
+        text = text.replace("_", " ")
+        return text[:1].upper() + text[1:]
+    return text
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """A notice's body: Markdown as HTML, with only harmless tags kept (no scripts, styles,
+    event handlers or frames: the author's text is not trusted to be safe)."""
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
+    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308 - cleaned by nh3
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key)

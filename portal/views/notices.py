@@ -1,0 +1,89 @@
+"""Notices: the inbox and a notice's page, read through the API's own selectors and renderer
+(`visible_to`, `with_visible_profiles`, `render_for`); opening a notice records it as read by
+the member's organisation and audits a restricted read, as the API does; acknowledging calls
+the same service."""
+
+from django.contrib import messages
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import ApplicationError
+from intel import audit
+from notices import services
+from notices.filters import NoticeFilter
+from notices.models import Notice, NoticeReceipt, NoticeType
+from notices.rendering import render_for, with_visible_profiles
+from portal.guard import member, member_page
+
+PAGE = 25
+
+
+@member_page
+def inbox(request: HttpRequest) -> HttpResponse:
+    reader = member(request)
+    found = NoticeFilter(request.GET, queryset=Notice.objects.visible_to(reader), request=request)
+    rows: list[Notice] = []
+    older = None
+    if found.is_valid():
+        mine = NoticeReceipt.objects.filter(notice=OuterRef("pk"), organisation=reader.organisation)
+        queryset = found.qs.select_related("issuer").annotate(
+            read=Exists(mine.filter(read_at__isnull=False)),
+            acknowledged=Exists(mine.filter(acknowledged_at__isnull=False)),
+        )
+        before = request.GET.get("before", "")
+        if before.isascii() and before.isdigit():
+            queryset = queryset.filter(pk__lt=int(before))
+        rows = list(queryset.order_by("-pk")[: PAGE + 1])
+        if len(rows) > PAGE:
+            rows = rows[:PAGE]
+            older = rows[-1].pk
+    context = {
+        "filter": found,
+        "notices": rows,
+        "older": older,
+        "types": NoticeType.choices,
+    }
+    return render(request, "portal/notices/inbox.html", context)
+
+
+def _visible(request: HttpRequest, pk: int) -> Notice:
+    notice = with_visible_profiles(Notice.objects.visible_to(member(request)), member(request))
+    found: Notice | None = notice.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@member_page
+def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
+    reader = member(request)
+    notice = _visible(request, pk)
+    data = render_for([notice], reader)[0]
+    services.receipts_mark(notices=[notice], organisation=reader.organisation, read=True)
+    audit.record_read(
+        actor=reader,
+        object_type="notice",
+        object_id=notice.pk,
+        object_tlp=notice.tlp,
+        request=request,
+        detail={"reference": notice.reference, "version": notice.version},
+    )
+    is_issuer = reader.organisation_id == notice.issuer_id
+    context = {"notice": data, "may_acknowledge": not is_issuer and reader.organisation_id}
+    return render(request, "portal/notices/detail.html", context)
+
+
+@member_page
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = _visible(request, pk)
+    try:
+        services.notice_acknowledge(notice=notice, member=member(request))
+    except ApplicationError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Acknowledged for your organisation."))
+    return redirect("portal:notice", pk=pk)

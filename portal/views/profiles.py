@@ -1,0 +1,57 @@
+"""Device profiles: the searchable list and a profile's page, read through the API's own
+selectors and shape (`for_reading`, `DeviceProfileSerializer`), so a page shows exactly what
+the same member's API call returns."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from intel import audit
+from intel.filters import DeviceProfileFilter
+from intel.models import DeviceProfile
+from intel.shapes.profiles import DeviceProfileSerializer
+from portal.guard import member, member_page
+
+PAGE = 25
+
+
+@member_page
+def profile_list(request: HttpRequest) -> HttpResponse:
+    reader = member(request)
+    # The list shows names, classes, owners and labels: the visible profiles, without the
+    # children the profile page loads.
+    found = DeviceProfileFilter(
+        request.GET, queryset=DeviceProfile.objects.visible_to(reader), request=request
+    )
+    rows: list[DeviceProfile] = []
+    older: int | None = None
+    if found.is_valid():
+        queryset = found.qs.select_related("owner").order_by("-pk")
+        before = request.GET.get("before", "")
+        if before.isascii() and before.isdigit():
+            queryset = queryset.filter(pk__lt=int(before))
+        rows = list(queryset[: PAGE + 1])
+        if len(rows) > PAGE:
+            rows = rows[:PAGE]
+            older = rows[-1].pk
+    context = {"filter": found, "profiles": rows, "older": older, "q": request.GET.get("q", "")}
+    return render(request, "portal/profiles/list.html", context)
+
+
+@member_page
+def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    reader = member(request)
+    profile = DeviceProfile.objects.for_reading(reader).filter(pk=pk).first()
+    if profile is None:
+        raise Http404
+    data: dict[str, Any] = dict(DeviceProfileSerializer(profile, context={"reader": reader}).data)
+    audit.record_read(
+        actor=reader,
+        object_type="profile",
+        object_id=profile.pk,
+        object_tlp=data["tlp"],
+        request=request,
+        detail={"version": data.get("version")},
+    )
+    return render(request, "portal/profiles/detail.html", {"profile": data})

@@ -1,0 +1,77 @@
+"""The portal in English and French: picked from the browser, or chosen by the member; the
+French catalogue complete and compiled."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from tests.portal.conftest import with_password
+
+LOCALE = Path(__file__).resolve().parents[2] / "portal" / "locale"
+
+
+def test_the_browsers_language_is_used(client: Client, db: None) -> None:
+    french = client.get("/login/", HTTP_ACCEPT_LANGUAGE="fr-BE,fr;q=0.9,en;q=0.5")
+    assert '<html lang="fr">' in french.content.decode()
+    assert "Connexion à DIX" in french.content.decode()
+    english = Client().get("/login/", HTTP_ACCEPT_LANGUAGE="en-GB")
+    assert "Sign in to DIX" in english.content.decode()
+
+
+def test_a_member_chooses_french_and_keeps_it(client: Client, network) -> None:
+    with_password(network.olga)
+    client.post("/login/", {"username": "olga", "password": "correct horse battery staple 7"})
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"}, HTTP_ACCEPT_LANGUAGE="en")
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Profils d’appareils" in home
+    assert "Se déconnecter" in home
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")
+def test_the_french_catalogue_is_complete_and_compiled(tmp_path: Path) -> None:
+    po = LOCALE / "fr" / "LC_MESSAGES" / "django.po"
+    check = subprocess.run(
+        ["msgfmt", "--statistics", "-c", "-o", str(tmp_path / "django.mo"), str(po)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "untranslated" not in check.stderr, check.stderr
+    assert "fuzzy" not in check.stderr, check.stderr
+    committed = (LOCALE / "fr" / "LC_MESSAGES" / "django.mo").read_bytes()
+    assert committed == (tmp_path / "django.mo").read_bytes(), "run msgfmt: the .mo is stale"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
+def test_every_portal_string_is_in_the_catalogue(tmp_path: Path) -> None:
+    """makemessages over the portal finds no string the French catalogue lacks."""
+    portal = LOCALE.parent
+    copy = tmp_path / "portal"
+    shutil.copytree(portal, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [
+            sys.executable,
+            str(portal.parent / "manage.py"),
+            "makemessages",
+            "-l",
+            "fr",
+            "--no-location",
+        ],
+        cwd=copy,
+        capture_output=True,
+        check=True,
+    )
+    fresh = (copy / "locale" / "fr" / "LC_MESSAGES" / "django.po").read_text()
+    check = subprocess.run(
+        ["msgfmt", "--statistics", "-o", "/dev/null", "-"],
+        input=fresh,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "untranslated" not in check.stderr, check.stderr
+    assert "fuzzy" not in check.stderr, check.stderr
