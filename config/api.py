@@ -15,6 +15,7 @@ from intel.api.profiles import DeviceProfileViewSet
 from intel.api.tokens import ApiTokenViewSet
 from notices.api.views import NoticeViewSet
 from seizures.api import ProfileSeizureStatsView, SeizureReportViewSet
+from seizures.api_stats import SeizureStatsView
 from webhooks.api.views import SubscriptionViewSet
 
 router = StrictRouter(trailing_slash=True)
@@ -43,5 +44,7 @@ urlpatterns = [
         ProfileSeizureStatsView.as_view(),
         name="profile-seizure-stats",
     ),
+    # Before the router's `seizures/{id}/`, which would take `stats` for an id.
+    path("seizures/stats/", SeizureStatsView.as_view(), name="seizure-stats"),
     path("", include(router.urls)),
 ]
