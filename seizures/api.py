@@ -184,6 +184,12 @@ class SeizureReportAmendSerializer(SeizureReportWriteSerializer):
         max_length=2000, help_text="Why the report is amended (kept with the new version)."
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial body makes every field optional; the reason is not.
+        if not attrs.get("reason", "").strip():
+            raise serializers.ValidationError({"reason": ["Say why the report is amended."]})
+        return attrs
+
     def to_changes(self) -> dict[str, Any]:
         fields = dict(self.validated_data)
         fields.pop("reason")

@@ -100,11 +100,18 @@ def seizure_stats(*, member: Member, group_by: tuple[str, ...], scope: str) -> N
         "reports": Count("id", distinct=True),
         "devices": Coalesce(Sum("lines__quantity"), 0),
     }
-    rows = (
-        reports.order_by().annotate(**keys).values(*columns).annotate(**figures).order_by(*columns)
-    )
+    if columns:
+        rows = list(
+            reports.order_by()
+            .annotate(**keys)
+            .values(*columns)
+            .annotate(**figures)
+            .order_by(*columns)
+        )
+    else:  # one cell: everything
+        rows = [reports.order_by().aggregate(**figures)]
+        rows = [row for row in rows if row["reports"]]
     minimum = settings.DIX_STATS_MIN_CELL if scope == NETWORK else None
-    rows = list(rows)
     names: dict[int, str] = {}
     if "profile" in group_by:
         # Only ids the member may see are left as ids: the Case above names the rest `other`.
