@@ -53,7 +53,7 @@ class SeizureStatsView(StrictRequestMixin, APIView):
             ),
             IF_NONE_MATCH,
         ],
-        responses={200: NetworkStatsSerializer, 304: None, 400: PROBLEM, 403: PROBLEM},
+        responses={200: NetworkStatsSerializer, 304: None, 403: PROBLEM},
         examples=[OpenApiExample("Network-wide, by country and month", value=EXAMPLE)],
     )
     def get(self, request: Request) -> Response:
