@@ -152,6 +152,31 @@ def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
 # --- Versions --------------------------------------------------------------------------------
 
 
+class SeizureSnapshotSerializer(serializers.Serializer[Any]):
+    """A report's fields as one version had them."""
+
+    country = serializers.CharField()
+    seized_on = serializers.DateField()
+    facility_type = serializers.CharField()
+    facilities_searched = serializers.IntegerField(allow_null=True)
+    notice = serializers.IntegerField(
+        allow_null=True, help_text="The notice answered; null if none or one you may not see."
+    )
+    operation = serializers.CharField(allow_blank=True)
+    detection_method = serializers.CharField(allow_blank=True)
+    concealment_method = serializers.CharField(allow_blank=True)
+    tacs_observed = serializers.ListField(child=serializers.CharField())
+    cash_amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    cash_currency = serializers.CharField(allow_blank=True)
+    negative_result = serializers.BooleanField()
+    notes = serializers.CharField(allow_blank=True)
+    tlp = serializers.CharField()
+    lines = SeizureLineSerializer(
+        many=True, help_text="Lines of profiles you may not see are left out."
+    )
+    recipient_organisations = serializers.ListField(child=serializers.CharField())
+
+
 class SeizureReportVersionSerializer(serializers.Serializer[Any]):
     """One version of a report as the requesting member may read it: lines of profiles they
     may not see are left out, and the notice is named only if they may see it."""
@@ -160,9 +185,9 @@ class SeizureReportVersionSerializer(serializers.Serializer[Any]):
     author = serializers.CharField(allow_null=True, help_text="Who wrote this version.")
     created_at = serializers.DateTimeField()
     reason = serializers.CharField(help_text="Why it was amended; empty for the first.")
-    report = serializers.DictField(
+    report = SeizureSnapshotSerializer(
         help_text="The report's fields as this version had them (`notice` an id, `lines` "
-        "with `profile` ids), as in the report's own shape."
+        "with `profile` ids)."
     )
 
 
