@@ -3,6 +3,7 @@
     python bench/imei_check.py                        # 100 and 10,000 profiles (~1.5 min)
     python bench/imei_check.py --profiles 100 --runs 1   # one size, one request (~30 s)
     python bench/imei_check.py --profiles 100 --runs 1 --items 2000   # tiny, for CI
+    python bench/imei_check.py --accept csv           # the answer as CSV (`Accept: text/csv`)
 
 On a throw-away PostgreSQL database: the demo network (`load_demo`), then N generated profiles
 (bulk-inserted, no revisions), each with one exact TAC and one TAC range of 10 TACs; one in
@@ -21,7 +22,7 @@ length, non-ASCII digits. Per N:
   worker CPU      CPU seconds of the gunicorn worker for the request
   worker RSS      resident memory of the worker before the first request and at its peak
   phases          in this process: normalise, match (`match_tacs`, and its tracemalloc peak),
-                  the whole service, rendering
+                  the whole service, rendering (JSON three ways, and CSV)
 
 The anchor, in the same run: a plain Python loop over the same input that strips the
 separators, checks the digits and the Luhn digit and looks the TAC up in a set of the TACs the
@@ -74,6 +75,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine"
+    )
+    parser.add_argument(
+        "--accept",
+        choices=["json", "csv"],
+        default="json",
+        help="the answer asked for: JSON (default) or CSV, streamed",
     )
     add_output_options(parser)
     return parser.parse_args()
@@ -240,12 +247,16 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 # --- Measuring -------------------------------------------------------------------------------
 
 
-def post(url: str, body: bytes, token: str) -> tuple[int, bytes]:
+def post(url: str, body: bytes, token: str, accept: str = "json") -> tuple[int, bytes]:
     request = urllib.request.Request(
         url,
         data=body,
         method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "text/csv" if accept == "csv" else "application/json",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -263,7 +274,19 @@ def access_durations(log: Path) -> list[float]:
     return durations
 
 
+def csv_summary(body: bytes) -> dict[str, int]:
+    """The summary counts of a CSV answer, to hold against the anchor's."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    valid = sum(row["valid"] == "true" for row in rows)
+    matched = sum(row["matched"] == "true" for row in rows)
+    return {"items": len(rows), "valid": valid, "invalid": len(rows) - valid, "matched": matched}
+
+
 def phases(member: Any, items: list[str]) -> dict[str, float]:
+    from intel.api.imei_csv import csv_rows
     from intel.api.imei_result import as_data, render
     from intel.imei import imei_check_perform, match_tacs, normalise
 
@@ -287,6 +310,7 @@ def phases(member: Any, items: list[str]) -> dict[str, float]:
         "render_s": best_of(3, lambda: render(result)),
         "render_dicts_s": best_of(3, lambda: json.dumps(as_data(result), separators=(",", ":"))),
         "render_drf_s": best_of(1, lambda: render_with_drf(answer)),
+        "render_csv_s": best_of(3, lambda: b"".join(csv_rows(result))),
     }
 
 
@@ -359,14 +383,18 @@ def main() -> int:
         log_seen = len(access_durations(web.log_path))
         clients, cpus = [], []
         with PeakSampler(web.pid, every=0.01) as sampler:
-            post(url, payload, token)  # warm-up: connections, imports, the first query plans
+            post(url, payload, token, args.accept)  # warm-up: connections, imports, query plans
             for _ in range(args.runs):
                 before = sum(process_cpu(web.pid).values())
                 started = time.perf_counter()
-                status, body = post(url, payload, token)
+                status, body = post(url, payload, token, args.accept)
                 clients.append(time.perf_counter() - started)
                 cpus.append(sum(process_cpu(web.pid).values()) - before)
-                summary = json.loads(body).get("summary") if status == 200 else None
+                summary = None
+                if status == 200:
+                    summary = (
+                        csv_summary(body) if args.accept == "csv" else json.loads(body)["summary"]
+                    )
                 if summary != expected:
                     problems.append(f"{count} profiles: {status}, {summary} != anchor {expected}")
         time.sleep(0.2)  # the access log line is written after the answer
@@ -389,7 +417,7 @@ def main() -> int:
     print()
     print(
         f"gunicorn -c config/gunicorn.py, 1 worker × 1 thread; be-officer; {len(items):,} items; "
-        f"best of {args.runs} (server time: worst in brackets)"
+        f"answer as {args.accept.upper()}; best of {args.runs} (server time: worst in brackets)"
     )
     rows = [
         (
@@ -411,6 +439,7 @@ def main() -> int:
         ("phase: render (text pieces, DIX)", lambda r: f"{r['render_s']:.3f} s"),
         ("  vs dicts + json.dumps", lambda r: f"{r['render_dicts_s']:.3f} s"),
         ("  vs DRF serializer + JSONRenderer", lambda r: f"{r['render_drf_s']:.3f} s"),
+        ("phase: render as CSV", lambda r: f"{r['render_csv_s']:.3f} s"),
         ("answer", lambda r: f"{r['answer_bytes'] / 1e6:.1f} MB"),
         (
             "valid / invalid / matched",

@@ -16,6 +16,7 @@ from intel.api.tokens import ApiTokenViewSet
 from mail.api import EmailPreferencesView
 from notices.api.views import NoticeViewSet
 from seizures.api import ProfileSeizureStatsView, SeizureReportViewSet
+from seizures.api_stats import SeizureStatsView
 from webhooks.api.views import SubscriptionViewSet
 
 router = StrictRouter(trailing_slash=True)
@@ -45,5 +46,7 @@ urlpatterns = [
         ProfileSeizureStatsView.as_view(),
         name="profile-seizure-stats",
     ),
+    # Before the router's `seizures/{id}/`, which would take `stats` for an id.
+    path("seizures/stats/", SeizureStatsView.as_view(), name="seizure-stats"),
     path("", include(router.urls)),
 ]

@@ -321,6 +321,8 @@ DIX_TRUSTED_UNIX_SOCKET = "unix" in [p.lower() for p in env_list("DIX_TRUSTED_PR
 DIX_THROTTLE_RATE = env_str("DIX_THROTTLE_RATE", "1200/min")
 DIX_ATTACHMENT_MAX_BYTES = env_int("DIX_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 DIX_PAGE_SIZE = env_int("DIX_PAGE_SIZE", 50)
+# Network-wide seizure figures suppress a cell of fewer reports than this (docs/seizures.md).
+DIX_STATS_MIN_CELL = env_int("DIX_STATS_MIN_CELL", 3)
 # STIX export (docs/stix.md): where this DIX is reached (the extension definition's schema
 # URL), and the uuid5 namespace of its STIX ids (set once, before the first export).
 DIX_PUBLIC_URL = env_str("DIX_PUBLIC_URL", "")

@@ -1,11 +1,14 @@
-"""What an uploaded attachment really is, and a copy of it without metadata.
+"""What an uploaded attachment really is, a copy of it without metadata, and a safe name to
+hand it back under.
 
 The type comes from the content, never from the name or the client's Content-Type. Images
-are decoded and re-encoded, which drops EXIF (GPS, camera serials), XMP and text chunks.
+are decoded and re-encoded, which drops EXIF (GPS, camera serials), XMP and text chunks. The
+uploader's file name is kept only as a download name (`clean_file_name`), never as a path.
 """
 
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import UploadedFile
@@ -18,6 +21,41 @@ MAX_PIXELS = 40_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 _IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "image/webp": ("webp",),
+}
+MAX_NAME_LENGTH = 200
+
+
+def clean_file_name(name: str, content_type: str) -> str:
+    """The uploader's file name, safe to send back in `Content-Disposition`: without a path
+    (`../../etc/passwd` → `passwd`), control or format characters, quotes, backslashes or
+    leading dots, at most `MAX_NAME_LENGTH` characters, and ending in an extension of the
+    sniffed type (`scan.exe` holding a PDF → `scan.exe.pdf`). Empty when nothing is left."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in "\"'`")
+    name = " ".join(name.split()).lstrip(". ")
+    if not name:
+        return ""
+    extensions = EXTENSIONS.get(content_type, ())
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and extension.lower() in extensions) and extensions:
+        name = f"{name}.{extensions[0]}"
+        stem, _, extension = name.rpartition(".")
+    if len(name) > MAX_NAME_LENGTH:
+        name = f"{stem[: MAX_NAME_LENGTH - len(extension) - 1]}.{extension}"
+    return name
+
+
+def download_name(original_name: str, content_type: str, pk: int) -> str:
+    """The name an attachment is downloaded under: the sanitised name it was uploaded with,
+    or, for one stored without, its id and the extension of its type."""
+    if original_name:
+        return original_name
+    return f"dix-attachment-{pk}.{EXTENSIONS.get(content_type, ('bin',))[0]}"
 
 
 @dataclass(frozen=True)

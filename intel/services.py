@@ -17,7 +17,7 @@ from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden, NotFound, PreconditionFailed
 from core.events import EventType
 from intel import audit, policies, snapshots, write_checks
-from intel.attachments import clean_upload
+from intel.attachments import clean_file_name, clean_upload
 from intel.models import (
     TLP,
     Attachment,
@@ -201,6 +201,7 @@ def attachment_add(
             kind=kind,
             title=title,
             tlp=label,
+            original_name=clean_file_name(upload.name or "", clean.content_type),
             content_type=clean.content_type,
             size=len(clean.content),
             sha256=clean.sha256,

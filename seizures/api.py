@@ -1,7 +1,8 @@
 """REST API for seizure and hit reports (`/api/v1/seizures/`) and a profile's seizure figures
 (`/api/v1/profiles/{id}/seizure-stats/`).
 
-Reports are filed once and never changed. Every read starts from
+Reports are filed, amended (a new version, the old kept) or withdrawn, never deleted. Every
+read starts from
 `SeizureReport.objects.visible_to(member)` and renders for that member: a line of a profile the
 member may not see, and a notice the member may not see, are left out.
 """
@@ -21,13 +22,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.conditional import conditional_response, list_etag
-from core.errors import Forbidden, NotFound
+from core.errors import FieldInvalid, Forbidden, NotFound
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.serializers import TAC_RE, CountryField, StrictFieldsMixin
 from core.strict import (
@@ -43,14 +45,16 @@ from intel import audit
 from intel.api.base import member_of
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices.models import Notice
-from seizures import policies
+from seizures import amendments, policies
 from seizures import services as seizures
 from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
 from seizures.shapes import (
     SeizureReportSerializer,
+    SeizureReportVersionSerializer,
     SeizureStatsSerializer,
     readable_seizure_reports,
     render_stats,
+    render_versions,
     rendering_context,
 )
 
@@ -172,6 +176,49 @@ class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any
         return seizures.SeizureInput(lines=lines, **fields)
 
 
+class SeizureReportAmendSerializer(SeizureReportWriteSerializer):
+    """The fields to change, each as when filing, and why. `lines`, when given, replaces the
+    lines you may see; `recipient_organisations` adds to those the report was sent to."""
+
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the report is amended (kept with the new version)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial body makes every field optional; the reason is not.
+        if not attrs.get("reason", "").strip():
+            raise serializers.ValidationError({"reason": ["Say why the report is amended."]})
+        return attrs
+
+    def to_changes(self) -> dict[str, Any]:
+        fields = dict(self.validated_data)
+        fields.pop("reason")
+        if "lines" in fields:
+            lines = []
+            for index, line in enumerate(fields["lines"]):
+                # A partial body makes every field optional, the lines' quantities included.
+                if "quantity" not in line:
+                    raise FieldInvalid(f"lines.{index}.quantity", "This field is required.")
+                lines.append(
+                    seizures.SeizureLineInput(
+                        profile=line.get("profile"),
+                        item_type=line.get("item_type", ""),
+                        quantity=line["quantity"],
+                    )
+                )
+            fields["lines"] = lines
+        return fields
+
+
+class SeizureReportWithdrawSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """Why the report is withdrawn."""
+
+    reason = serializers.CharField(
+        max_length=2000,
+        help_text="Why the report is withdrawn, e.g. a double count; shown with the report.",
+    )
+
+
 def _member(context: dict[str, Any]) -> Member | None:
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -274,7 +321,7 @@ NEGATIVE_EXAMPLE = {
     create=extend_schema(
         summary="Report a seizure or a negative search",
         description="File a report for your organisation (auditors do not report). It is "
-        "final: reports are not edited. A positive report has at least one line (a profile "
+        "never deleted: amend it (a new version) or withdraw it. A positive report has at least one line (a profile "
         "you may see, or an `item_type`, and a quantity); a negative result "
         "(`negative_result: true`, searched and nothing found) has none. The date may not be "
         "in the future; cash seized takes an amount and an ISO 4217 currency. The label is at "
@@ -300,7 +347,7 @@ class SeizureReportViewSet(
     queryset = SeizureReport.objects.none()
     serializer_class = SeizureReportSerializer
     filterset_class = SeizureReportFilter
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[SeizureReport]:
         if getattr(self, "swagger_fake_view", False):
@@ -337,6 +384,102 @@ class SeizureReportViewSet(
         data = self._render([get_object_or_404(self.get_queryset(), pk=report.pk)])[0]
         location = reverse("seizure-report-detail", kwargs={"pk": report.pk})
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    @extend_schema(
+        summary="Amend a seizure report",
+        description="Write a new version of a report of your organisation (whoever may report "
+        "for it; not auditors: 403): the fields sent replace the current ones, checked as when "
+        "filing (personal data refused in free text and in `reason`); `lines`, when sent, "
+        "replaces the lines you may see; `recipient_organisations` adds recipients (a report "
+        "sent stays sent). The previous version is kept (`GET …/versions/`) and every figure "
+        "counts the latest. A withdrawn report: 409.",
+        request=SeizureReportAmendSerializer,
+        responses={200: SeizureReportSerializer, 403: PROBLEM, 409: PROBLEM},
+        examples=[
+            OpenApiExample(
+                "A recount",
+                value={
+                    "lines": [{"profile": 1, "quantity": 90}],
+                    "reason": "Recount at the evidence store: 90, not 88.",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        member = member_of(request)
+        report = get_object_or_404(self.get_queryset(), pk=parse_id(self.kwargs["pk"]))
+        form = SeizureReportAmendSerializer(
+            data=request.data, partial=True, context={"request": request}
+        )
+        form.is_valid(raise_exception=True)
+        amendments.seizure_report_amend(
+            member=member,
+            report=report,
+            changes=form.to_changes(),
+            reason=form.validated_data["reason"],
+            request=request,
+        )
+        return Response(self._render([get_object_or_404(self.get_queryset(), pk=report.pk)])[0])
+
+    @extend_schema(
+        summary="Withdraw a seizure report",
+        description="Withdraw a report of your organisation, with a reason (whoever may report "
+        "for it; not auditors: 403). It stays readable, `status: withdrawn`, and no figure "
+        "counts it any more. Reports are never deleted. Already withdrawn: 409.",
+        request=SeizureReportWithdrawSerializer,
+        responses={200: SeizureReportSerializer, 403: PROBLEM, 409: PROBLEM},
+        examples=[
+            OpenApiExample(
+                "A double count",
+                value={"reason": "Filed twice: the same search as report 1."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        member = member_of(request)
+        report = get_object_or_404(self.get_queryset(), pk=parse_id(pk))
+        form = SeizureReportWithdrawSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        amendments.seizure_report_withdraw(
+            member=member, report=report, reason=form.validated_data["reason"], request=request
+        )
+        return Response(self._render([get_object_or_404(self.get_queryset(), pk=report.pk)])[0])
+
+    @extend_schema(
+        summary="A seizure report's versions",
+        description="Every version of a report you may read, the first (as filed) included, "
+        "oldest first: who wrote it, when, why, and the report's fields as they were. Lines "
+        "of profiles and a notice you may not see are left out. Reading an AMBER or "
+        "AMBER+STRICT report's versions is recorded in the audit trail.",
+        responses={200: SeizureReportVersionSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def versions(self, request: Request, pk: str) -> Response:
+        member = member_of(request)
+        report = get_object_or_404(self.get_queryset(), pk=parse_id(pk))
+        audit.record_read(
+            actor=member,
+            object_type="seizure_report",
+            object_id=report.pk,
+            object_tlp=report.tlp,
+            request=request,
+            detail={"versions": True},
+        )
+        rows = report.versions.select_related("author").order_by("number")
+        return Response(render_versions(rows, member))
+
+    # Not an operation of the schema: like any method an endpoint lacks, DELETE answers 405,
+    # here with a problem saying what to do instead.
+    @extend_schema(exclude=True)
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.MethodNotAllowed(
+            "DELETE",
+            detail="Seizure reports are never deleted: withdraw it instead "
+            "(POST /api/v1/seizures/{id}/withdraw/ with a reason).",
+        )
 
     def _render(self, reports: Iterable[SeizureReport]) -> Rendered:
         reports = list(reports)

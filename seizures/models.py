@@ -39,7 +39,16 @@ class SeizureDetection(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class SeizureStatus(models.TextChoices):
+    FILED = "filed", "Filed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
 class SeizureReportQuerySet(models.QuerySet["SeizureReport"]):
+    def in_force(self) -> "SeizureReportQuerySet":
+        """The reports figures count: not withdrawn (each in its latest version)."""
+        return self.exclude(status=SeizureStatus.WITHDRAWN)
+
     def visible_to(self, reader: Reader) -> "SeizureReportQuerySet":
         """DESIGN.md §4 with the reporting organisation as owner and, as named recipients,
         the organisations it reported to (the linked notice's issuer is always one)."""
@@ -97,6 +106,14 @@ class SeizureReport(models.Model):
         db_table="notices_seizurereport_recipient_organisations",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="1 when filed, one more at each amendment."
+    )
+    status = models.CharField(
+        max_length=20, choices=SeizureStatus.choices, default=SeizureStatus.FILED
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
 
     objects = SeizureReportQuerySet.as_manager()
 
@@ -126,3 +143,28 @@ class SeizureLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id}: {self.quantity} × {self.profile_id or self.item_type}"
+
+
+class SeizureReportVersion(models.Model):
+    """One version of a report as it was filed or amended, kept when a later one replaces it:
+    the report's fields and lines as written (`snapshot`), who wrote it and why."""
+
+    report = models.ForeignKey(SeizureReport, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True, help_text="Why the report was amended.")
+    snapshot = models.JSONField()
+
+    class Meta:
+        ordering = ("report", "number")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "number"], name="unique_seizure_report_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} v{self.number}"

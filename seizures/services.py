@@ -1,7 +1,8 @@
 """Seizure and hit reports: what a search found, or that it found nothing, reported back to the
 network — to the issuer of the notice that asked for it above all.
 
-A report is filed once and never changed (`seizure_report_create`); reads start from
+A report is filed here (`seizure_report_create`), amended or withdrawn in
+`seizures.amendments`, never deleted; reads start from
 `SeizureReport.objects.visible_to(member)`. `profile_seizure_stats` sums, for one profile,
 the reports a member may see.
 """
@@ -28,6 +29,7 @@ from notices.models import PUBLIC_STATES, Notice
 from seizures import policies
 from seizures.models import SeizureLine, SeizureReport
 from seizures.personal_data import find_personal_data
+from seizures.versions import record_version
 
 # The date is checked against the calendar of the place where the day starts first (UTC+14):
 # a desk east of Greenwich reports "today" while it is still yesterday in UTC.
@@ -83,12 +85,9 @@ def seizure_report_create(
     if not policies.may_report(reporter):
         raise Forbidden("Members of an organisation report seizures; auditors do not.")
     assert reporter.organisation is not None
-    _check(reporter, data)
+    check_report(reporter, data)
     country = data.country or reporter.organisation.country
-    recipients = {o.pk: o for o in data.recipient_organisations}
-    if data.notice is not None:
-        recipients.setdefault(data.notice.issuer_id, data.notice.issuer)
-    recipients.pop(reporter.organisation.pk, None)  # the owner sees it anyway
+    recipients = recipients_for(reporter.organisation, data)
     with transaction.atomic():
         report = SeizureReport(
             organisation=reporter.organisation,
@@ -114,7 +113,7 @@ def seizure_report_create(
             name, messages = next(iter(exc.message_dict.items()))
             raise FieldInvalid(name, " ".join(messages)) from exc
         report.save()
-        report.recipient_organisations.set(list(recipients.values()))
+        report.recipient_organisations.set(recipients)
         SeizureLine.objects.bulk_create(
             [
                 SeizureLine(
@@ -139,14 +138,25 @@ def seizure_report_create(
                 "negative_result": report.negative_result,
                 "notice": report.notice_id,
                 "lines": len(data.lines),
-                "recipient_organisations": sorted(recipients),
+                "recipient_organisations": sorted(o.pk for o in recipients),
             },
         )
+        record_version(report, author=reporter)
         events.emit(EventType.SEIZURE_REPORTED, seizure_report=report)
     return report
 
 
-def _check(reporter: Member, data: SeizureInput) -> None:
+def recipients_for(organisation: Organisation, data: SeizureInput) -> list[Organisation]:
+    """The organisations a report goes to: those named and the linked notice's issuer, never
+    the reporting organisation itself (it sees its reports anyway)."""
+    recipients = {o.pk: o for o in data.recipient_organisations}
+    if data.notice is not None:
+        recipients.setdefault(data.notice.issuer_id, data.notice.issuer)
+    recipients.pop(organisation.pk, None)
+    return list(recipients.values())
+
+
+def check_report(reporter: Member, data: SeizureInput) -> None:
     assert reporter.organisation is not None
     if not (data.country or reporter.organisation.country):
         raise FieldInvalid("country", "Your organisation has no country: name the country.")
@@ -180,9 +190,9 @@ def _check(reporter: Member, data: SeizureInput) -> None:
             "cash_amount", "A negative result found nothing: report cash seized without it."
         )
     for name in FREE_TEXT_FIELDS:
-        _check_free_text(name, getattr(data, name))
+        check_free_text(name, getattr(data, name))
     for index, line in enumerate(data.lines):
-        _check_free_text(f"lines.{index}.item_type", line.item_type)
+        check_free_text(f"lines.{index}.item_type", line.item_type)
 
 
 def _check_lines(reporter: Member, data: SeizureInput) -> None:
@@ -224,7 +234,7 @@ def _check_lines(reporter: Member, data: SeizureInput) -> None:
             raise FieldInvalid(f"lines.{index}.quantity", "At least 1.")
 
 
-def _check_free_text(name: str, text: str) -> None:
+def check_free_text(name: str, text: str) -> None:
     finding = find_personal_data(text or "")
     if finding is not None:
         raise FieldInvalid(
@@ -254,15 +264,24 @@ class SeizureStats:
 
 
 def profile_seizure_stats(*, profile: DeviceProfile, member: Member) -> SeizureStats:
-    """Reports that concern the profile — with a line of it, or answering a notice (one the
-    member may see) about it — among those the member may see, counted by country and month
-    of seizure: reports, negative reports, and the quantity of this profile seized.
+    """The reports in force that the member may see and that concern the profile, counted by
+    country and month of seizure: reports, negative reports, and the quantity of this
+    profile seized.
+
+    A seizure concerns the profile when one of its lines is about it; a line about another
+    profile does not count, even in a report answering a notice about this one. A negative
+    result has no lines: it concerns the profile when it answers a notice about it (one the
+    member may see), since that search looked for this profile.
 
     The caller has checked that the member may see the profile."""
     notices = Notice.objects.visible_to(member).filter(profiles=profile).values("id")
-    concerned = SeizureReport.objects.visible_to(member).filter(
-        Q(id__in=SeizureLine.objects.filter(profile=profile).values("report_id"))
-        | Q(notice_id__in=notices)
+    concerned = (
+        SeizureReport.objects.in_force()
+        .visible_to(member)
+        .filter(
+            Q(id__in=SeizureLine.objects.filter(profile=profile).values("report_id"))
+            | Q(negative_result=True, notice_id__in=notices)
+        )
     )
     figures = {
         "reports": Count("id", distinct=True),

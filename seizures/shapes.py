@@ -1,6 +1,7 @@
 """What a seizure report looks like to a reader: the serializers of its output, the queryset
 they read and the visibility context they need, one definition for the API, its schema and
-the webhook payloads; and the shape of a profile's seizure figures."""
+the webhook payloads; its versions; and the shapes of a profile's seizure figures and of the
+network's seizure statistics."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -13,7 +14,8 @@ from intel.models import DeviceProfile
 from intel.visibility import Reader
 from notices.models import Notice
 from seizures import services as seizures
-from seizures.models import SeizureLine, SeizureReport
+from seizures.models import SeizureLine, SeizureReport, SeizureReportVersion
+from seizures.stats import GROUPS, NetworkStats
 
 
 def readable_seizure_reports(member: Reader) -> QuerySet[SeizureReport]:
@@ -88,8 +90,18 @@ class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
             "recipient_organisations",
             "lines",
             "created_at",
+            "version",
+            "status",
+            "withdrawn_at",
+            "withdrawal_reason",
         )
         read_only_fields = fields
+        extra_kwargs = {
+            "version": {"help_text": "1 when filed, one more at each amendment."},
+            "status": {"help_text": "`filed`, or `withdrawn`: no figure counts it any more."},
+            "withdrawn_at": {"help_text": "When the report was withdrawn; null if it is not."},
+            "withdrawal_reason": {"help_text": "Why it was withdrawn; empty if it is not."},
+        }
 
     @extend_schema_field(NoticeRefSerializer(allow_null=True))
     def get_notice(self, report: SeizureReport) -> dict[str, Any] | None:
@@ -134,4 +146,173 @@ def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
             {"country": country, "month": month, **vars(figures)}
             for country, month, figures in stats.by_country_month
         ],
+    }
+
+
+# --- Versions --------------------------------------------------------------------------------
+
+
+class SeizureSnapshotSerializer(serializers.Serializer[Any]):
+    """A report's fields as one version had them."""
+
+    country = serializers.CharField()
+    seized_on = serializers.DateField()
+    facility_type = serializers.CharField()
+    facilities_searched = serializers.IntegerField(allow_null=True)
+    notice = serializers.IntegerField(
+        allow_null=True, help_text="The notice answered; null if none or one you may not see."
+    )
+    operation = serializers.CharField(allow_blank=True)
+    detection_method = serializers.CharField(allow_blank=True)
+    concealment_method = serializers.CharField(allow_blank=True)
+    tacs_observed = serializers.ListField(child=serializers.CharField())
+    cash_amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    cash_currency = serializers.CharField(allow_blank=True)
+    negative_result = serializers.BooleanField()
+    notes = serializers.CharField(allow_blank=True)
+    tlp = serializers.CharField()
+    lines = SeizureLineSerializer(
+        many=True, help_text="Lines of profiles you may not see are left out."
+    )
+    recipient_organisations = serializers.ListField(child=serializers.CharField())
+
+
+class SeizureReportVersionSerializer(serializers.Serializer[Any]):
+    """One version of a report as the requesting member may read it: lines of profiles they
+    may not see are left out, and the notice is named only if they may see it."""
+
+    number = serializers.IntegerField(help_text="1 for the report as filed.")
+    author = serializers.CharField(allow_null=True, help_text="Who wrote this version.")
+    created_at = serializers.DateTimeField()
+    reason = serializers.CharField(help_text="Why it was amended; empty for the first.")
+    report = SeizureSnapshotSerializer(
+        help_text="The report's fields as this version had them (`notice` an id, `lines` "
+        "with `profile` ids)."
+    )
+
+
+def render_versions(
+    versions: Iterable[SeizureReportVersion], member: Reader
+) -> list[dict[str, Any]]:
+    versions = list(versions)
+    snapshots = [v.snapshot for v in versions]
+    notices = {s["notice"] for s in snapshots if s.get("notice") is not None}
+    profiles = {
+        line["profile"] for s in snapshots for line in s["lines"] if line["profile"] is not None
+    }
+    visible_notices = set(
+        Notice.objects.visible_to(member).filter(pk__in=notices).values_list("id", flat=True)
+    )
+    visible_profiles = set(
+        DeviceProfile.objects.visible_to(member)
+        .filter(pk__in=profiles)
+        .values_list("id", flat=True)
+    )
+    out = []
+    for version in versions:
+        report = dict(version.snapshot)
+        if report.get("notice") not in visible_notices:
+            report["notice"] = None
+        report["lines"] = [
+            line
+            for line in report["lines"]
+            if line["profile"] is None or line["profile"] in visible_profiles
+        ]
+        out.append(
+            {
+                "number": version.number,
+                "author": version.author.username if version.author else None,
+                "created_at": version.created_at,
+                "reason": version.reason,
+                "report": report,
+            }
+        )
+    return out
+
+
+# --- Network statistics ----------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["other", "none"]}],
+        "description": "A profile's id; `other` for profiles you may not see; `none` for "
+        "devices without a profile and for negative results. Only with `group_by=profile`.",
+    }
+)
+class ProfileKeyField(serializers.Field):  # type: ignore[type-arg]
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class StatsRowSerializer(serializers.Serializer[Any]):
+    country = serializers.CharField(required=False, help_text="With `group_by=country`.")
+    month = serializers.CharField(
+        required=False, help_text="YYYY-MM, the month of the seizure; with `group_by=month`."
+    )
+    profile = ProfileKeyField(required=False)
+    profile_name = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The profile's name, for a profile you may see; with `group_by=profile`.",
+    )
+    facility_type = serializers.CharField(
+        required=False, help_text="With `group_by=facility_type`."
+    )
+    detection_method = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Empty when the report names none; with `group_by=detection_method`.",
+    )
+    reports = serializers.IntegerField(
+        required=False, help_text="Reports in the cell; absent when suppressed."
+    )
+    devices = serializers.IntegerField(
+        required=False, help_text="Devices seized in the cell; absent when suppressed."
+    )
+    suppressed = serializers.BooleanField(
+        help_text="True when the cell holds fewer reports than `min_cell` (scope `network`): "
+        "its numbers are left out, and out of the totals."
+    )
+
+
+class StatsTotalsSerializer(serializers.Serializer[Any]):
+    reports = serializers.IntegerField(
+        help_text="Sum of the shown cells' reports (a report with lines of several profiles "
+        "counts once per profile when grouped by profile)."
+    )
+    devices = serializers.IntegerField(help_text="Sum of the shown cells' devices.")
+    suppressed_cells = serializers.IntegerField(help_text="Cells whose numbers are withheld.")
+
+
+class NetworkStatsSerializer(serializers.Serializer[Any]):
+    scope = serializers.ChoiceField(choices=["readable", "network"])
+    group_by = serializers.ListField(
+        child=serializers.ChoiceField(choices=GROUPS), help_text="The groupings, in order."
+    )
+    min_cell = serializers.IntegerField(
+        allow_null=True,
+        help_text="Scope `network`: cells with fewer reports are suppressed. Null otherwise.",
+    )
+    totals = StatsTotalsSerializer()
+    rows = StatsRowSerializer(many=True)
+
+
+def render_network_stats(stats: NetworkStats) -> dict[str, Any]:
+    rows = []
+    for cell in stats.cells:
+        row = dict(cell.keys)
+        if not cell.suppressed:
+            row |= {"reports": cell.reports, "devices": cell.devices}
+        rows.append(row | {"suppressed": cell.suppressed})
+    return {
+        "scope": stats.scope,
+        "group_by": list(stats.group_by),
+        "min_cell": stats.min_cell,
+        "totals": {
+            "reports": stats.reports,
+            "devices": stats.devices,
+            "suppressed_cells": stats.suppressed_cells,
+        },
+        "rows": rows,
     }

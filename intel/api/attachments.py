@@ -16,6 +16,7 @@ from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit, services
 from intel.api.base import JUSTIFICATION, member_of
+from intel.attachments import download_name
 from intel.models import Attachment, DeviceProfile
 from intel.shapes.profile_children import AttachmentSerializer, AttachmentUploadSerializer
 
@@ -95,7 +96,9 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
 
     @extend_schema(
         summary="Download an attachment",
-        description="The stored (metadata-stripped) file, served as a download. Downloading "
+        description="The stored (metadata-stripped) file, served as a download under the "
+        "name it was uploaded with (`file_name`; `Content-Disposition` with RFC 6266's "
+        "`filename*=utf-8''…` for a non-ASCII name). Downloading "
         "a TLP:AMBER or higher attachment is recorded in the audit trail.",
         parameters=[JUSTIFICATION],
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
@@ -110,13 +113,13 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
     )
     def attachment_content(self, request: Request, pk: str, attachment_id: str) -> FileResponse:
         attachment = self._visible_attachment(attachment_id)
-        extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-            attachment.content_type, "webp"
-        )
         response = FileResponse(
             attachment.file.open("rb"),
             as_attachment=True,
-            filename=f"dix-attachment-{attachment.pk}.{extension}",
+            # Django writes a non-ASCII name as RFC 6266's `filename*=utf-8''…`.
+            filename=download_name(
+                attachment.original_name, attachment.content_type, attachment.pk
+            ),
             content_type=attachment.content_type,
         )
         response["Cache-Control"] = "private, no-store"

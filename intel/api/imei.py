@@ -6,15 +6,18 @@ The answer holds every item in input order, so it is not paginated. What the end
 is in `intel.api.imei_input`, what it answers in `intel.api.imei_result`.
 """
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from core.strict import StrictRequestMixin
 from intel.api.base import member_of
+from intel.api.imei_csv import COLUMNS, ImeiCsvRenderer, csv_rows
 from intel.api.imei_input import (
     MAX_BODY_BYTES,
     ImeiCsvParser,
@@ -74,8 +77,17 @@ EXAMPLE_ANSWER = {
 }
 
 
+EXAMPLE_CSV = (
+    ",".join(COLUMNS) + "\r\n"
+    "00-999900-000005-3,009999000000053,imei,true,,00999900,true,2,"
+    "L8star ultra-compact mini phone\r\n"
+    "009999000000013,,,false,bad_check_digit,,false,,\r\n"
+)
+
+
 class ImeiCheckView(StrictRequestMixin, APIView):
     parser_classes = [ImeiJsonParser, ImeiCsvParser, MultiPartParser]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, ImeiCsvRenderer]
 
     @extend_schema(
         summary="Check IMEIs against device profiles",
@@ -91,6 +103,10 @@ class ImeiCheckView(StrictRequestMixin, APIView):
             "first column, UTF-8, a header line skipped). The body may hold up to "
             f"{MAX_BODY_BYTES:,} bytes. The answer lists every item in input order (it is not "
             "paginated) and the matched profiles once.\n\n"
+            "With `Accept: text/csv` the answer is a CSV streamed row by row: a header, then "
+            "one row per item in input order (`" + "`, `".join(COLUMNS) + "`; several "
+            "profiles' ids separated by spaces and names by ` | `; a cell that a spreadsheet "
+            "would take for a formula starts with an apostrophe).\n\n"
             "DIX keeps no IMEI: the audit trail records one `imei_check.performed` event with "
             "the counts and the answer's `sha256`.\n\n"
             f"More than {MAX_ITEMS:,} items: 413 `too-many-imeis`; a larger body: 413 "
@@ -103,9 +119,13 @@ class ImeiCheckView(StrictRequestMixin, APIView):
             "text/csv": OpenApiTypes.STR,
         },
         responses={
-            200: OpenApiResponse(
+            (200, "application/json"): OpenApiResponse(
                 ImeiCheckResultSerializer,
                 description="Every item in input order, the matched profiles, the counts.",
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="With `Accept: text/csv`: a header and one row per item.",
             ),
             413: OpenApiResponse(
                 description="Problem details: more than "
@@ -127,11 +147,22 @@ class ImeiCheckView(StrictRequestMixin, APIView):
                 media_type="text/csv",
             ),
             OpenApiExample(
-                "The answer", value=EXAMPLE_ANSWER, response_only=True, status_codes=["200"]
+                "The answer",
+                value=EXAMPLE_ANSWER,
+                response_only=True,
+                status_codes=["200"],
+                media_type="application/json",
+            ),
+            OpenApiExample(
+                "The answer as CSV",
+                value=EXAMPLE_CSV,
+                response_only=True,
+                status_codes=["200"],
+                media_type="text/csv",
             ),
         ],
     )
-    def post(self, request: Request) -> HttpResponse:
+    def post(self, request: Request) -> HttpResponseBase:
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -154,4 +185,10 @@ class ImeiCheckView(StrictRequestMixin, APIView):
             form.is_valid(raise_exception=True)
             imeis, source = form.validated_data["imeis"], "json"
         result = imei_check_perform(member=member_of(request), imeis=imeis, source=source)
+        if isinstance(request.accepted_renderer, ImeiCsvRenderer):
+            response = StreamingHttpResponse(
+                csv_rows(result), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = 'attachment; filename="imei-check.csv"'
+            return response
         return HttpResponse(render(result), content_type="application/json")

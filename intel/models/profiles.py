@@ -282,6 +282,11 @@ class Attachment(models.Model):
     title = models.CharField(max_length=200)
     tlp = models.CharField(max_length=20, choices=TLP.choices)
     file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The uploader's file name, sanitised; the download name. Never a path.",
+    )
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.serializers import TAC_RE, StrictFieldsMixin
+from intel.attachments import download_name
 from intel.models import (
     Attachment,
     ConcealmentMethod,
@@ -105,6 +106,10 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
         slug_field="username", read_only=True
     )
     content_url = serializers.SerializerMethodField()
+    file_name = serializers.SerializerMethodField(
+        help_text="The name it downloads under: the name it was uploaded with, without path, "
+        "control characters or quotes, ending in an extension of its type."
+    )
 
     class Meta:
         model = Attachment
@@ -113,6 +118,7 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
             "kind",
             "title",
             "tlp",
+            "file_name",
             "content_type",
             "size",
             "sha256",
@@ -120,6 +126,9 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
             "created_at",
             "content_url",
         )
+
+    def get_file_name(self, attachment: Attachment) -> str:
+        return download_name(attachment.original_name, attachment.content_type, attachment.pk)
 
     def get_content_url(self, attachment: Attachment) -> str:
         return reverse(

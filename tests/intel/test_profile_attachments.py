@@ -130,3 +130,34 @@ def test_pdf_is_accepted_as_pdf(network, api, make_profile):
     assert content == pdf
     listed = client.get(attachments_url(profile.pk)).json()
     assert [a["id"] for a in listed] == [body["id"]]
+
+
+# --- Download names ------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_an_attachment_downloads_under_its_sanitised_original_name(network, api, make_profile):
+    profile = make_profile(tlp=TLP.GREEN)
+    client = api(network.alice)
+    names = {
+        "Saisie «prison» n°1.pdf": (
+            "Saisie «prison» n°1.pdf",
+            "attachment; filename*=utf-8''Saisie%20%C2%ABprison%C2%BB%20n%C2%B01.pdf",
+        ),
+        "../../etc/passwd": ("passwd.pdf", 'attachment; filename="passwd.pdf"'),
+        "C:\\Users\\x\\`quoted'\x07 scan.exe": (
+            "quoted scan.exe.pdf",
+            'attachment; filename="quoted scan.exe.pdf"',
+        ),
+        "...": ("dix-attachment-{pk}.pdf", 'attachment; filename="dix-attachment-{pk}.pdf"'),
+    }
+
+    for name, (file_name, disposition) in names.items():
+        created = upload(client, profile.pk, name, PDF, "application/pdf")
+        assert created.status_code == 201, created.content
+        body = created.json()
+        assert body["file_name"] == file_name.format(pk=body["id"])
+        response, content = download(client, body["content_url"])
+        assert response["Content-Disposition"] == disposition.format(pk=body["id"]), name
+        assert content == PDF

@@ -98,14 +98,18 @@ def test_auditors_do_not_report(api: Api, network: Network, mini: DeviceProfile)
     assert SeizureReport.objects.count() == 0
 
 
-def test_reports_are_not_edited_or_deleted(
+def test_reports_are_not_deleted_nor_amended_without_a_reason(
     api: Api, network: Network, mini: DeviceProfile, alert: Notice
 ) -> None:
     report_id = file(api, network.alice, positive(mini, alert)).json()["id"]
     client = api(network.alice)
 
-    assert client.patch(f"{SEIZURES}{report_id}/", {"notes": "x"}, format="json").status_code == 405
-    assert client.delete(f"{SEIZURES}{report_id}/").status_code == 405
+    patched = client.patch(f"{SEIZURES}{report_id}/", {"notes": "x"}, format="json")
+    assert patched.status_code == 400
+    assert patched.json()["errors"][0]["field"] == "reason"
+    deleted = client.delete(f"{SEIZURES}{report_id}/")
+    assert deleted.status_code == 405
+    assert "withdraw" in deleted.json()["detail"]
     assert SeizureReport.objects.get(pk=report_id).notes.startswith("About 500 cells")
 
 

@@ -1,6 +1,8 @@
 """Reading seizure reports: who may read what, the list's filters, a profile's seizure figures
 counting only what the reader may see, and the demo's figures."""
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -245,3 +247,27 @@ def test_demo_figures_for_the_mini_phone(db: None) -> None:
     assert storage["lines"] == [{"profile": mini.pk, "item_type": "", "quantity": 500}]
     assert (storage["cash_amount"], storage["cash_currency"]) == ("70000.00", "EUR")
     assert {r["reported_by"] for r in reports} == {analyst.username, "be-officer"}
+
+
+def test_a_profile_counts_only_the_lines_about_it(
+    api: Api, network: Network, mini: DeviceProfile, make_profile: Any
+) -> None:
+    """A seizure of mini phones answering a notice about two profiles is no figure of the
+    other; a search that found nothing answering it concerns both."""
+    other = make_profile(tlp="TLP:GREEN", name="L8star")
+    notice = published(network.cora, network.cora, profiles=[mini, other])
+    file(api, network.alice, positive(mini, notice, lines=[{"profile": mini.pk, "quantity": 7}]))
+    negative = {
+        "seized_on": "2025-06-12",
+        "facility_type": "prison",
+        "notice": notice.pk,
+        "negative_result": True,
+    }
+    file(api, network.bob, negative)
+
+    for_other = api(network.bob).get(stats_url(other.pk)).json()
+    for_mini = api(network.bob).get(stats_url(mini.pk)).json()
+
+    assert for_other["totals"] == {"reports": 1, "negative_reports": 1, "quantity": 0}
+    assert [row["country"] for row in for_other["by_country_month"]] == ["BE"]
+    assert for_mini["totals"] == {"reports": 2, "negative_reports": 1, "quantity": 7}

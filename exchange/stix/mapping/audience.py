@@ -96,9 +96,12 @@ class Audience:
 
     @cached_property
     def lines(self) -> "QuerySet[SeizureLine]":
-        """The seizure lines the member may see as sightings: of a visible report, about a
-        profile the member sees."""
-        reports = self._ids("reports", lambda m: SeizureReport.objects.visible_to(m).values("id"))
+        """The seizure lines the member may see as sightings: of a visible report in force
+        (not withdrawn; its lines are those of its latest version), about a profile the
+        member sees."""
+        reports = self._ids(
+            "reports", lambda m: SeizureReport.objects.in_force().visible_to(m).values("id")
+        )
         return SeizureLine.objects.filter(report_id__in=reports, profile_id__in=self.profile_ids)
 
 

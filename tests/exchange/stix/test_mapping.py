@@ -633,3 +633,20 @@ def test_bundle_format_parameter_picks_the_media_type(
     assert as_stix["Content-Type"] == STIX
     assert json.loads(as_json.content)["objects"]
     assert json.loads(as_stix.content)["objects"]
+
+
+def test_a_withdrawn_report_is_no_longer_sighted(
+    feed: Feed, network: Network, api: Callable[[Member], APIClient]
+) -> None:
+    indicator = stix_objects.indicator_id(feed.profiles[TLP.GREEN].pk)
+
+    def sightings() -> list[dict[str, Any]]:
+        objs = latest(entries(network.bob)).values()
+        return [s for s in objs if s.get("sighting_of_ref") == indicator]
+
+    assert [s["count"] for s in sightings()] == [88]
+    withdrawn = api(network.bob).post(
+        f"/api/v1/seizures/{feed.seizure.pk}/withdraw/", {"reason": "Double count."}, format="json"
+    )
+    assert withdrawn.status_code == 200
+    assert sightings() == []
