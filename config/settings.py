@@ -249,6 +249,13 @@ DIX_WEBHOOK_RETRY_SCHEDULE = [
 # Signing secrets are encrypted at rest with a key derived from this (default: SECRET_KEY).
 DIX_ENCRYPTION_KEY = env_str("DIX_ENCRYPTION_KEY", "") or SECRET_KEY
 
+# The audit trail (docs/audit.md): an unknown `detail` key is refused (raises) rather than
+# left out and logged; a member with this many refused reads within the window is listed by
+# `GET /api/v1/audit/suspicious/`.
+DIX_AUDIT_STRICT_DETAIL = env_bool("DIX_AUDIT_STRICT_DETAIL", DEBUG)
+DIX_AUDIT_SUSPICIOUS_REFUSALS = env_int("DIX_AUDIT_SUSPICIOUS_REFUSALS", 10, minimum=1)
+DIX_AUDIT_SUSPICIOUS_MINUTES = env_int("DIX_AUDIT_SUSPICIOUS_MINUTES", 60, minimum=1)
+
 # --- Authentication (intel/auth_limits.py) ---------------------------------------------------
 # After this many failed authentications within one window (seconds), the client address or
 # the account named is locked for a window: 429, right credentials or not.
