@@ -48,7 +48,6 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "notice.read": frozenset({"reference", "version", "via"}),
     "notice.version_read": frozenset({"reference", "version", "via"}),
     "seizure_report.read": frozenset({"via"}),
-    "access_request.read": frozenset({"via"}),
     "read.denied": frozenset(),
     # Profiles.
     "profile.created": _PROFILE_WRITE,
