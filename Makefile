@@ -14,6 +14,13 @@ ifneq ($(shell $(PY) $(PRINT_VERSION) 2>/dev/null),$(PYTHON_VERSION))
 .PHONY: $(VENV)/.installed
 endif
 
+# pip's own output, one line per package, shortened to a counter on one line; pip's exit
+# status passes through, and on failure its whole output is shown.
+export PIP_PROGRESS := /^Collecting / { i++; printf "\r  [%d/%d] %-60s", i, n, $$2; fflush(); next } \
+  /^pip-exit / { status = $$2; next } \
+  { out = out $$0 "\n" } \
+  END { printf "\n"; if (status != 0) printf "%s", out | "cat 1>&2"; exit status }
+
 # The Python is checked before anything is installed; only the venv is rebuilt, never var/.
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@found=$$($(PYTHON) $(PRINT_VERSION) 2>/dev/null); if [ "$$found" != "$(PYTHON_VERSION)" ]; then \
@@ -22,11 +29,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@if [ -f $(VENV)/pyvenv.cfg ] && [ "$$($(PY) $(PRINT_VERSION) 2>/dev/null)" != "$(PYTHON_VERSION)" ]; then \
 	  echo "Rebuilding $(VENV): it was made with another Python (data in var/ is kept)."; \
 	  rm -rf $(VENV); fi
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements.lock
-	$(VENV)/bin/pip install -q --no-deps -e .
-	touch $@
+	@echo "Creating $(VENV) (first run only)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade pip
+	@n=$$(grep -c '^[A-Za-z0-9]' requirements.lock); \
+	echo "Installing $$n packages into $(VENV) (first run only, about a minute)..."; \
+	{ $(VENV)/bin/pip install -r requirements.lock 2>&1; echo "pip-exit $$?"; } \
+	  | awk -v n=$$n "$$PIP_PROGRESS"
+	@echo "Installing DIX itself into $(VENV)..."
+	@$(VENV)/bin/pip install -q --no-deps -e .
+	@touch $@
 
 install: $(VENV)/.installed
 

@@ -10,7 +10,6 @@ docs/access-requests.md walks through them with curl.
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -37,10 +36,10 @@ from access.inputs import (
 )
 from access.shapes import AccessRequestSerializer, RequestableSerializer, readable_access_requests
 from core.conditional import conditional_response, list_etag
-from core.errors import NotFound
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel.api.base import member_of
+from intel.api.visible import get_visible_or_404, refuse_read
 from intel.models import (
     AccessRequest,
 )
@@ -342,10 +341,16 @@ class AccessRequestViewSet(
         """The path's access request id if the member sees it: a foreign access request is
         404 before the HTTP request's body is even read."""
         pk = self._pk()
-        if not AccessRequest.objects.visible_to(member_of(self.request)).filter(pk=pk).exists():
-            raise NotFound("Not found.")
+        member = member_of(self.request)
+        if not AccessRequest.objects.visible_to(member).filter(pk=pk).exists():
+            refuse_read(AccessRequest, pk, member=member, object_type="access_request")
         return pk
 
     def _render(self, access_request_id: int) -> dict[str, Any]:
-        access_request = get_object_or_404(self.get_queryset(), pk=access_request_id)
+        access_request = get_visible_or_404(
+            self.get_queryset(),
+            access_request_id,
+            member=member_of(self.request),
+            object_type="access_request",
+        )
         return dict(AccessRequestSerializer(access_request).data)

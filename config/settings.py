@@ -304,6 +304,12 @@ CELERY_BEAT_SCHEDULE["mail-digest"] = {
     "task": "mail.tasks.send_digests",
     "schedule": crontab(hour=DIX_EMAIL_DIGEST_HOUR, minute=0),
 }
+# The audit trail (docs/audit.md): an unknown `detail` key is refused (raises) rather than
+# left out and logged; a member with this many refused reads within the window is listed by
+# `GET /api/v1/audit/suspicious/`.
+DIX_AUDIT_STRICT_DETAIL = env_bool("DIX_AUDIT_STRICT_DETAIL", DEBUG)
+DIX_AUDIT_SUSPICIOUS_REFUSALS = env_int("DIX_AUDIT_SUSPICIOUS_REFUSALS", 10, minimum=1)
+DIX_AUDIT_SUSPICIOUS_MINUTES = env_int("DIX_AUDIT_SUSPICIOUS_MINUTES", 60, minimum=1)
 
 # --- Authentication (intel/auth_limits.py) ---------------------------------------------------
 # After this many failed authentications within one window (seconds), the client address or

@@ -34,6 +34,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from intel.audit_details import checked_detail
 from intel.models.audit import GENESIS, AuditEvent, canonical_address
 from intel.models.tlp import TLP
 
@@ -124,13 +125,74 @@ def record(
 
     Text is stored as the database can hold it (no NUL, cut to the column's length) and
     `detail` as plain JSON (decimals, times and ids become strings), so that what is hashed
-    is exactly what is stored and read back."""
+    is exactly what is stored and read back. `detail` holds only the keys its action allows
+    (intel/audit_details.py)."""
+    event = _append(
+        action=action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        object_tlp=object_tlp,
+        justification=justification,
+        request=request,
+        detail=detail,
+        unless_since=None,
+    )
+    assert event is not None
+    return event
+
+
+def record_once(
+    *,
+    since: dt.datetime,
+    action: str,
+    actor: "Member",
+    object_type: str,
+    object_id: Any,
+    object_tlp: str = "",
+    request: HttpRequest | Any | None = None,
+) -> AuditEvent | None:
+    """Append the event unless the same actor already has one of this action on this object
+    at or after `since` (None then). Checked under the chain lock, so two concurrent requests
+    cannot both append it."""
+    if _recorded_since(since, action, actor, object_type, object_id):
+        return None  # the usual case for a repeated probe: no wait for the chain lock
+    return _append(
+        action=action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        object_tlp=object_tlp,
+        justification="",
+        request=request,
+        detail=None,
+        unless_since=since,
+    )
+
+
+def _append(
+    *,
+    action: str,
+    actor: "Member | None",
+    object_type: str,
+    object_id: Any,
+    object_tlp: str,
+    justification: str,
+    request: HttpRequest | Any | None,
+    detail: dict[str, Any] | None,
+    unless_since: dt.datetime | None,
+) -> AuditEvent | None:
     request = request if request is not None else _current_request.get()
     org = getattr(actor, "organisation", None) if actor is not None else None
+    detail = checked_detail(action, detail or {})
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        if unless_since is not None and _recorded_since(
+            unless_since, action, actor, object_type, object_id
+        ):
+            return None
         previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         event = AuditEvent(
             created_at=_now(),
@@ -144,12 +206,24 @@ def record(
             object_tlp=_text(object_tlp, "object_tlp"),
             justification=_text(justification or justification_of(request), JUSTIFICATION_MAX),
             client_address=client_address(request),
-            detail=_plain_json(detail or {}),
+            detail=_plain_json(detail),
             previous_hash=previous or GENESIS,
         )
         event.hash = event.compute_hash()
         event.save()
     return event
+
+
+def _recorded_since(
+    since: dt.datetime, action: str, actor: "Member | None", object_type: str, object_id: Any
+) -> bool:
+    return AuditEvent.objects.filter(
+        object_type=_text(object_type, "object_type"),
+        object_id=_text(object_id, "object_id"),
+        action=action,
+        actor_id=getattr(actor, "pk", None),
+        created_at__gte=since,
+    ).exists()
 
 
 def record_read(

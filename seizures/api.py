@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.conditional import conditional_response, list_etag
-from core.errors import FieldInvalid, Forbidden, NotFound
+from core.errors import FieldInvalid, Forbidden
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.serializers import TAC_RE, CountryField, StrictFieldsMixin
 from core.strict import (
@@ -43,6 +43,7 @@ from core.strict import (
 )
 from intel import audit
 from intel.api.base import member_of
+from intel.api.visible import get_visible_or_404
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices.models import Notice
 from seizures import amendments, policies
@@ -361,7 +362,12 @@ class SeizureReportViewSet(
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         member = member_of(request)
-        report = get_object_or_404(self.get_queryset(), pk=parse_id(self.kwargs["pk"]))
+        report = get_visible_or_404(
+            self.get_queryset(),
+            parse_id(self.kwargs["pk"]),
+            member=member,
+            object_type="seizure_report",
+        )
         audit.record_read(
             actor=member,
             object_type="seizure_report",
@@ -528,8 +534,11 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
     )
     def get(self, request: Request, profile_id: str) -> Response:
         member = member_of(request)
-        profile = DeviceProfile.objects.visible_to(member).filter(pk=parse_id(profile_id)).first()
-        if profile is None:
-            raise NotFound("Not found.")
+        profile = get_visible_or_404(
+            DeviceProfile.objects.visible_to(member),
+            parse_id(profile_id),
+            member=member,
+            object_type="profile",
+        )
         data = render_stats(seizures.profile_seizure_stats(profile=profile, member=member))
         return conditional_response(request, data, list_etag(data))

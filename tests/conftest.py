@@ -19,6 +19,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from intel import services
+from intel.audit_details import DETAIL_KEYS
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from tests.factories import ApiTokenFactory, MemberFactory, OrganisationFactory
 from webhooks.engine import notice_payload
@@ -73,6 +74,18 @@ def _test_settings(tmp_path: Any) -> Iterator[None]:
         WHITENOISE_AUTOREFRESH=True,
     ):
         yield
+
+
+# Actions the chain tests append with detail of their own (numbers, times, concurrency marks).
+TEST_ACTIONS = ("test.event", "test.values", "test.concurrent", "test.nothing_happened")
+
+
+@pytest.fixture(autouse=True)
+def _test_audit_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chain tests' own actions may carry any detail; every real action keeps the keys
+    intel/audit_details.py allows, refused otherwise (`DIX_AUDIT_STRICT_DETAIL` in tests)."""
+    for action in TEST_ACTIONS:
+        monkeypatch.setitem(DETAIL_KEYS, action, None)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,9 @@ from config.settings import CACHES, REDIS_URL
 # wait for a worker process's mark in the cache.
 PROCESS_SHARED_CACHES = CACHES
 
+# An event detail key no action declares fails the test that writes it (intel/audit_details.py).
+DIX_AUDIT_STRICT_DETAIL = True
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if not REDIS_URL:

@@ -19,13 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound
 from core.schema import PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from exchange.stix import bundles
 from exchange.stix.objects import PROFILE_EXTENSION_ID, SCHEMA_FILE, TLP_MARKING_IDS, tlp_marking
 from intel import audit
 from intel.api.base import member_of
+from intel.api.visible import refuse_read
 from intel.models import DeviceProfile
 from notices.models import Notice
 
@@ -143,7 +143,7 @@ class ProfileStixView(_BundleView):
         profile_pk = parse_id(pk)
         body = bundles.profile_bundle(member_of(request), profile_pk)
         if body is None:
-            raise NotFound("Not found.")
+            refuse_read(DeviceProfile, profile_pk, member=member_of(request), object_type="profile")
         tlp = DeviceProfile.objects.values_list("tlp", flat=True).get(pk=profile_pk)
         return self._answer(request, body, object_type="profile", pk=profile_pk, tlp=tlp)
 
@@ -162,7 +162,7 @@ class NoticeStixView(_BundleView):
         notice_pk = parse_id(pk)
         body = bundles.notice_bundle(member_of(request), notice_pk)
         if body is None:
-            raise NotFound("Not found.")
+            refuse_read(Notice, notice_pk, member=member_of(request), object_type="notice")
         tlp = Notice.objects.values_list("tlp", flat=True).get(pk=notice_pk)
         return self._answer(request, body, object_type="notice", pk=notice_pk, tlp=tlp)
 

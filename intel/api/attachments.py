@@ -2,7 +2,6 @@
 download, as actions the profile viewset inherits."""
 
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -11,11 +10,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import NotFound
 from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit, services
 from intel.api.base import JUSTIFICATION, member_of
+from intel.api.visible import get_visible_or_404, refuse_read
 from intel.attachments import download_name
 from intel.models import Attachment, DeviceProfile
 from intel.shapes.profile_children import AttachmentSerializer, AttachmentUploadSerializer
@@ -138,17 +137,17 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
         return parse_id(self.kwargs["pk"])
 
     def _require_visible(self, profile_id: int) -> None:
-        if (
-            not DeviceProfile.objects.visible_to(member_of(self.request))
-            .filter(pk=profile_id)
-            .exists()
-        ):
-            raise NotFound("Not found.")
+        member = member_of(self.request)
+        if not DeviceProfile.objects.visible_to(member).filter(pk=profile_id).exists():
+            refuse_read(DeviceProfile, profile_id, member=member, object_type="profile")
 
     def _visible_attachment(self, attachment_id: str) -> Attachment:
         profile_id = self._pk()
-        return get_object_or_404(
-            Attachment.objects.visible_to(member_of(self.request)).select_related("uploaded_by"),
+        member = member_of(self.request)
+        return get_visible_or_404(
+            Attachment.objects.visible_to(member).select_related("uploaded_by"),
+            parse_id(attachment_id),
+            member=member,
+            object_type="attachment",
             profile_id=profile_id,
-            pk=parse_id(attachment_id),
         )

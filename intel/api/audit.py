@@ -5,23 +5,33 @@ created, changed, published, withdrew, exported or decided what, when, from wher
 Events name objects by type, id and label and never carry their content, so the trail can
 be read whatever the auditor's clearance. Everyone else gets 404, as for any URL that does
 not exist for them. An auditor's own searches are recorded too (`audit.searched`).
+
+The list is also a CSV export (`Accept: text/csv`: the filtered trail, every page, streamed
+with the chain hashes), and `suspicious/` lists the members with many refused reads lately.
 """
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,8 +40,10 @@ from core.pagination import CheckedCursorPagination
 from core.schema import PROBLEM
 from core.strict import MAX_ID, StrictRequestMixin, parse_id
 from intel import audit
+from intel.api.audit_suspicious import SuspiciousSerializer, suspicious_members
 from intel.api.base import member_of
 from intel.api.permissions import IsNetworkMember
+from intel.audit_export import csv_rows
 from intel.models import TLP, AuditEvent, Role
 
 
@@ -187,6 +199,22 @@ class ChainOrderPagination(CheckedCursorPagination):
     ordering = "-id"
 
 
+class AuditCsvRenderer(JSONRenderer):
+    """Lets `Accept: text/csv` through content negotiation for the list; the list answers it
+    with a streamed CSV. Anything else answered under it (a problem) is JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+
+CSV_EXAMPLE = (
+    "id,created_at,actor_id,actor_username,organisation_id,organisation_slug,action,"
+    "object_type,object_id,object_tlp,justification,client_address,detail,previous_hash,hash\r\n"
+    "1,2026-11-22T08:09:50.101+00:00,,,,,organisation.created,organisation,1,,,,"
+    '"{""country"":"""",""kind"":""network"",""slug"":""eurojust"",""sponsor"":null}",'
+    "0000…,12e8…\r\n"
+)
+
 EVENT_EXAMPLE = {
     "id": 4182,
     "created_at": "2026-11-20T09:14:03.512000Z",
@@ -216,8 +244,27 @@ EVENT_EXAMPLE = {
         "label, justification, time and client address. Events are hash-chained "
         "(`previous_hash` → `hash`); `manage.py audit_verify` checks the chain. Filters: "
         "actor, organisation, action, object_type + object_id, tlp, after/before. Your "
-        "searches are recorded (`audit.searched`).",
-        responses={200: AuditEventSerializer(many=True), 404: PROBLEM},
+        "searches are recorded (`audit.searched`). `Accept: text/csv` exports every "
+        "matching event as CSV with the chain hashes (`audit.exported`).",
+        responses={
+            (200, "application/json"): AuditEventSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="With `Accept: text/csv`: every event the filters match (all "
+                "pages, oldest first, up to the newest event when the export began), "
+                "streamed, one row per event with every hashed field as the hash covers it "
+                "and `previous_hash` and `hash`, to verify the chain outside DIX "
+                "(docs/audit.md, 'Verifying an export'). Recorded as `audit.exported`.",
+                examples=[
+                    OpenApiExample(
+                        "The first event of a chain",
+                        value=CSV_EXAMPLE,
+                        media_type="text/csv",
+                    )
+                ],
+            ),
+            404: PROBLEM,
+        },
         examples=[
             OpenApiExample(
                 "An AMBER profile read with a justification",
@@ -240,11 +287,77 @@ class AuditEventViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[AuditE
     pagination_class = ChainOrderPagination
     permission_classes = [IsNetworkMember, IsAuditor]
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)
+    def get_renderers(self) -> list[BaseRenderer]:
+        renderers = super().get_renderers()
+        return [*renderers, AuditCsvRenderer()] if self.action == "list" else renderers
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         searched = {key: request.query_params.get(key) for key in sorted(request.query_params)}
+        if isinstance(request.accepted_renderer, AuditCsvRenderer):
+            return self._export(request, searched)
+        response = super().list(request, *args, **kwargs)
         audit.record(action="audit.searched", actor=member_of(request), detail=searched)
         return response
+
+    def _export(self, request: Request, searched: dict[str, Any]) -> StreamingHttpResponse:
+        """Every matching event up to the chain's head as the export begins (its own
+        `audit.exported` event comes after), streamed."""
+        events = self.filter_queryset(self.get_queryset())
+        head = audit.head()
+        audit.record(action="audit.exported", actor=member_of(request), detail=searched)
+        response = StreamingHttpResponse(
+            csv_rows(events, up_to=head.pk if head else 0), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="dix-audit.csv"'
+        return response
+
+    @extend_schema(
+        summary="Members refused many reads lately",
+        description="For auditors only (anyone else: 404). Members with at least "
+        "`DIX_AUDIT_SUSPICIOUS_REFUSALS` refused reads (`read.denied`: a detail they may not "
+        "see of an object that exists) within the last `DIX_AUDIT_SUSPICIOUS_MINUTES`, most "
+        "refusals first. A member's tries of one object are recorded once an hour, so the "
+        "count is of distinct objects probed. Follow up with "
+        "`?actor=<id>&action=read.denied`.",
+        responses={200: SuspiciousSerializer, 404: PROBLEM},
+        examples=[
+            OpenApiExample(
+                "A desk officer probing profile ids",
+                value={
+                    "since": "2026-11-22T07:10:00Z",
+                    "minutes": 60,
+                    "threshold": 10,
+                    "results": [
+                        {
+                            "actor_id": 5,
+                            "actor_username": "de-officer",
+                            "organisation_id": 4,
+                            "organisation_slug": "de-desk",
+                            "refusals": 20,
+                            "first_refusal_at": "2026-11-22T07:58:01.120000Z",
+                            "last_refusal_at": "2026-11-22T07:58:04.981000Z",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def suspicious(self, request: Request) -> Response:
+        minutes = settings.DIX_AUDIT_SUSPICIOUS_MINUTES
+        threshold = settings.DIX_AUDIT_SUSPICIOUS_REFUSALS
+        since = timezone.now() - timedelta(minutes=minutes)
+        body = {
+            "since": since,
+            "minutes": minutes,
+            "threshold": threshold,
+            "results": suspicious_members(since, threshold),
+        }
+        audit.record(
+            action="audit.searched", actor=member_of(request), detail={"view": "suspicious"}
+        )
+        return Response(SuspiciousSerializer(body).data)
 
     def get_object(self) -> AuditEvent:
         return get_object_or_404(AuditEvent.objects.all(), pk=parse_id(self.kwargs["pk"]))

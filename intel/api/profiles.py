@@ -30,6 +30,7 @@ from core.strict import StrictRequestMixin, parse_id
 from intel import audit, services
 from intel.api.attachments import ProfileAttachmentActions
 from intel.api.base import JUSTIFICATION, member_of
+from intel.api.visible import get_visible_or_404
 from intel.filters import DeviceProfileFilter
 from intel.models import DeviceProfile, Identifier, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
@@ -141,7 +142,9 @@ class DeviceProfileViewSet(
         return super().get_serializer_context() | {"reader": member_of(self.request)}
 
     def _render(self, profile_id: int) -> tuple[dict[str, Any], str]:
-        profile = get_object_or_404(self.get_queryset(), pk=profile_id)
+        profile = get_visible_or_404(
+            self.get_queryset(), profile_id, member=member_of(self.request), object_type="profile"
+        )
         data = cast(dict[str, Any], self.get_serializer(profile).data)
         return data, versioned_etag(profile.pk, data["version"], data)
 

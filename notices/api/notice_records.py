@@ -17,6 +17,7 @@ from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
+from intel.api.visible import get_visible_or_404
 from intel.models import DeviceProfile
 from notices import policies, services
 from notices.api.serializers import NoticeVersionSerializer, ReceiptSerializer
@@ -28,7 +29,8 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
 
     def _visible(self, queryset: QuerySet[Notice] | None = None) -> Notice:
         pk = parse_id(self.kwargs["pk"])
-        return get_object_or_404(queryset if queryset is not None else self.get_queryset(), pk=pk)
+        visible = queryset if queryset is not None else self.get_queryset()
+        return get_visible_or_404(visible, pk, member=member_of(self.request), object_type="notice")
 
     @extend_schema(
         summary="Acknowledge a notice",

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -30,6 +29,7 @@ from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin
 from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
+from intel.api.visible import get_visible_or_404
 from intel.models import Member
 from intel.revisions import seen_versions
 from notices import services
@@ -232,7 +232,12 @@ class NoticeViewSet(
 
     def _answer(self, notice_id: int, code: int = 200) -> Response:
         member = member_of(self.request)
-        notice = get_object_or_404(with_visible_profiles(self.get_queryset(), member), pk=notice_id)
+        notice = get_visible_or_404(
+            with_visible_profiles(self.get_queryset(), member),
+            notice_id,
+            member=member,
+            object_type="notice",
+        )
         return Response(self._render([notice], member)[0], status=code)
 
     # --- writes --------------------------------------------------------------------------

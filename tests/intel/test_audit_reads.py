@@ -173,7 +173,9 @@ def test_green_notice_read_leaves_none_amber_leaves_one(world: World) -> None:
     assert [(e.action, e.object_id) for e in events_after(mark)] == [("notice.read", str(amber))]
 
 
-def test_revalidation_head_and_refused_reads_are_not_recorded(world: World) -> None:
+def test_revalidation_and_head_are_not_recorded_a_refused_read_is_a_denial(
+    world: World,
+) -> None:
     profile = world.profile(TLP.AMBER)
     bob = world.client(world.net.bob)
     etag = bob.get(f"{PROFILES}{profile.pk}/")["ETag"]
@@ -184,7 +186,13 @@ def test_revalidation_head_and_refused_reads_are_not_recorded(world: World) -> N
     assert bob.head(f"{PROFILES}{profile.pk}/").status_code == 200
     assert charlie.get(f"{PROFILES}{profile.pk}/").status_code == 404
 
-    assert events_after(mark) == []
+    (denied,) = events_after(mark)
+    assert (denied.action, denied.actor_username, denied.object_id, denied.detail) == (
+        "read.denied",
+        "charlie",
+        str(profile.pk),
+        {},
+    )
 
 
 def test_justification_header_and_client_address_are_recorded(world: World) -> None:

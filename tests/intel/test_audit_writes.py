@@ -527,7 +527,7 @@ def test_repeated_acknowledgement_and_unchanged_update_record_nothing(world: Wor
     assert events_after(mark) == []
 
 
-def test_a_refused_write_leaves_no_event(world: World) -> None:
+def test_a_refused_write_leaves_no_write_event(world: World) -> None:
     profile = world.profile(TLP.AMBER)
     charlie = world.client(world.net.charlie)
     bob = world.client(world.net.bob)
@@ -542,7 +542,10 @@ def test_a_refused_write_leaves_no_event(world: World) -> None:
         == 403
     )
 
-    assert events_after(mark) == []
+    # Charlie's 404 on a profile that exists is a refused read (docs/audit.md); no write.
+    assert [(e.action, e.actor_username) for e in events_after(mark)] == [
+        ("read.denied", "charlie")
+    ]
 
 
 def test_event_details_name_changes_not_content(world: World) -> None:

@@ -145,3 +145,45 @@ def test_a_good_venv_is_not_rebuilt_on_the_next_run(project: Path):
     assert "Nothing to be done" in again.stdout
     later = _calls(project)[installs:]
     assert not [call for call in later if "venv" in call or call.startswith("pip")]
+
+
+def _pip_that_collects(project: Path, then: str) -> None:
+    """A pip 3.11 whose requirements install says what it collects, then runs `then`."""
+    _script(
+        project.parent / "bin" / "pip-3.11",
+        FAKE_PIP.format(version="3.11")
+        + 'case "$*" in *requirements.lock*)\n'
+        + "  echo 'Collecting django==5.2'; echo '  Downloading django.whl'\n"
+        + f"  echo 'Collecting celery==5.5'; {then} ;;\nesac\n",
+    )
+
+
+def test_the_first_install_says_what_it_installs_and_counts_the_packages(project: Path):
+    _pip_that_collects(project, "true")
+    packages = [
+        line
+        for line in (project / "requirements.lock").read_text().splitlines()
+        if line[:1].isalnum()
+    ]
+
+    done = _make(project, "install", "PYTHON=python3.11")
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"Installing {len(packages)} packages into .venv (first run only, about a minute)..."
+        in done.stdout
+    )
+    assert f"[1/{len(packages)}] django==5.2" in done.stdout
+    assert f"[2/{len(packages)}] celery==5.5" in done.stdout
+    assert "Downloading" not in done.stdout  # one line, not pip's hundreds
+    assert "Installing DIX itself" in done.stdout
+
+
+def test_a_failing_package_install_stops_with_pips_own_words(project: Path):
+    _pip_that_collects(project, "echo 'ERROR: No matching distribution for celery'; exit 1")
+
+    done = _make(project, "install", "PYTHON=python3.11")
+
+    assert done.returncode != 0
+    assert "ERROR: No matching distribution for celery" in done.stderr
+    assert not (project / ".venv" / ".installed").exists()

@@ -175,7 +175,7 @@ def test_run_all_on_a_port_in_use_says_set_dix_bind_and_starts_nothing(
         f"CommandError: {address} is already in use (another `make run`?): set DIX_BIND to "
         f"a free address, e.g. DIX_BIND=127.0.0.1:{int(address.rsplit(':')[1]) + 1} make run"
     ]
-    assert "DIX is starting" not in done.stdout
+    assert "DIX is running" not in done.stdout
 
 
 def test_make_run_finds_the_port_in_use_before_migrating(tmp_path: Path) -> None:
@@ -195,3 +195,44 @@ def test_make_run_finds_the_port_in_use_before_migrating(tmp_path: Path) -> None
     assert "is already in use" in done.stderr
     assert "set DIX_BIND" in done.stderr
     assert not (data_dir / "dix.sqlite3").exists(), done.stdout
+
+
+def test_the_banner_comes_once_the_web_server_accepts_connections(
+    migrated_env: dict[str, str],
+) -> None:
+    """Whoever reads the banner can open its URL at once: when its first line is printed,
+    the port already accepts connections."""
+    port = _free_port()
+    run_all = subprocess.Popen(
+        [sys.executable, "manage.py", "run_all", "--bind", f"127.0.0.1:{port}"],
+        cwd=settings.BASE_DIR,
+        env=migrated_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert run_all.stdout is not None
+        seen: list[str] = []
+        for line in run_all.stdout:
+            seen.append(line)
+            if line.startswith("DIX is running on"):
+                with socket.create_connection(("127.0.0.1", port), timeout=5):
+                    pass  # refused, it would raise: the banner came too early
+                break
+        else:
+            pytest.fail("no banner:\n" + "".join(seen))
+        assert any(line.startswith("Starting web server") for line in seen)
+        assert line.strip() == f"DIX is running on http://127.0.0.1:{port}/"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run_all.pid, signal.SIGINT)
+        try:
+            run_all.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            for pid in session_members(run_all.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            run_all.kill()
+            run_all.communicate(timeout=10)

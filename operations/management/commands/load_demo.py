@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.core.management.base import CommandParser
 from django.db import transaction
+from django.db.models import Q
 
 from intel import accounts, services
 from intel.management.base import DixCommand
@@ -139,17 +140,26 @@ class Command(DixCommand):
                 # organisations' names and revoke tokens; entitlements (an organisation's
                 # kind, sponsor and country included) stay a superuser's job.
                 member.user_permissions.set(
-                    Permission.objects.filter(content_type__app_label="intel").filter(
-                        codename__in=[
-                            "view_organisation",
-                            "change_organisation",
-                            "view_member",
-                            "view_apitoken",
-                            "change_apitoken",
-                            "view_deviceprofile",
-                            "view_profilerevision",
-                            "view_attachment",
-                        ]
+                    Permission.objects.filter(
+                        Q(
+                            content_type__app_label="intel",
+                            codename__in=[
+                                "view_organisation",
+                                "change_organisation",
+                                "view_member",
+                                "view_apitoken",
+                                "change_apitoken",
+                                "view_deviceprofile",
+                                "view_profilerevision",
+                                "view_attachment",
+                                "view_accessrequest",
+                            ],
+                        )
+                        # The support view: notices, endpoints and reports, read-only.
+                        | Q(content_type__app_label="notices", codename="view_notice")
+                        | Q(content_type__app_label="notices", codename="view_noticeversion")
+                        | Q(content_type__app_label="webhooks", codename="view_subscription")
+                        | Q(content_type__app_label="seizures", codename="view_seizurereport")
                     )
                 )
             demo.give_sign_in(member)

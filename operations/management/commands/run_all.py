@@ -33,6 +33,8 @@ WEB_GRACEFUL_TIMEOUT_SECONDS = 5
 # How long a process group may take to vanish after SIGKILL. Zombies count as members until
 # reaped; where nothing reaps orphans (some containers) they would count for ever.
 KILLED_GROUP_WAIT_SECONDS = 2
+# How long the web server may take to accept connections before run_all gives up on it.
+START_TIMEOUT_SECONDS = 120
 
 
 def _host_and_port(address: str) -> tuple[str, int] | None:
@@ -75,6 +77,30 @@ def bind_check(address: str) -> None:
             raise CommandError(
                 f"{problem}: set DIX_BIND to a free address, e.g. DIX_BIND={example} make run"
             ) from None
+
+
+def accepts_connections(address: str) -> bool:
+    """Whether the web server at `address` (HOST:PORT or unix:PATH) accepts a connection; an
+    `fd://` bind cannot be checked from here, and counts as accepting."""
+    if address.startswith("unix:"):
+        family, target = socket.AF_UNIX, address[len("unix:") :]
+        connect: Any = target
+    else:
+        host_port = _host_and_port(address)
+        if host_port is None:
+            return True
+        host, port = host_port
+        # A wildcard address listens on every interface, loopback included.
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        connect = (host, port)
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(connect)
+        except OSError:
+            return False
+    return True
 
 
 def _signal_group(pgid: int, signum: int) -> bool:
@@ -195,19 +221,11 @@ class Command(DixCommand):
                 processes[name] = subprocess.Popen(  # noqa: S603
                     command, stdin=subprocess.DEVNULL, process_group=0
                 )
-            url = f"http://{opts['bind']}"
-            self.stdout.write(
-                f"\nDIX is starting on {url}/\n"
-                f"  API:       {url}/api/v1/\n"
-                f"  API docs:  {url}/api/docs/  (ReDoc: {url}/api/redoc/)\n"
-                f"  Admin:     {url}/admin/\n"
-                f"  Health:    {url}/healthz  {url}/readyz\n"
-                f"  Broker:    {settings.CELERY_BROKER_URL}   Database: "
-                f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}\n"
-                f"  E-mail:    {mail_destination()}\n"
-                f"Ctrl-C stops web, worker and scheduler (within {STOP_GRACE_SECONDS} s; "
-                "press it again not to wait).\n"
-            )
+            self.stdout.write(f"Starting web server, worker and scheduler on {opts['bind']}...")
+            self.stdout.flush()
+            exit_code = self._wait_for_web(opts["bind"], processes, lambda: signals_received > 0)
+            if not exit_code and not signals_received:
+                self._banner(opts["bind"])
             while not signals_received and not exit_code:
                 for name, process in processes.items():
                     if process.poll() is not None:
@@ -219,3 +237,50 @@ class Command(DixCommand):
         finally:
             stop_all(processes, hurry=lambda: signals_received > 1)
         sys.exit(exit_code)
+
+    def _wait_for_web(
+        self,
+        bind: str,
+        processes: dict[str, subprocess.Popen[bytes]],
+        interrupted: Callable[[], bool],
+    ) -> int:
+        """0 once the web server accepts connections; else an exit code, with the reason on
+        stderr: a part that stopped while starting, or a server still not listening after
+        `START_TIMEOUT_SECONDS`."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not interrupted():
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(
+                        f"{name} exited with {process.returncode} while starting; stopping "
+                        "(its messages are above)."
+                    )
+                    return process.returncode or 1
+            if accepts_connections(bind):
+                return 0
+            if time.monotonic() > deadline:
+                self.stderr.write(
+                    f"The web server did not accept connections on {bind} within "
+                    f"{START_TIMEOUT_SECONDS} s; stopping (its messages are above)."
+                )
+                return 1
+            time.sleep(0.2)
+        return 0
+
+    def _banner(self, bind: str) -> None:
+        """Printed once the web server has bound its port: every URL in it answers."""
+        url = f"http://{bind}"
+        self.stdout.write(
+            f"\nDIX is running on {url}/\n"
+            f"  Portal:    {url}/  (sign in as a demo persona: see above, or the sign-in page)\n"
+            f"  API:       {url}/api/v1/\n"
+            f"  API docs:  {url}/api/docs/  (ReDoc: {url}/api/redoc/)\n"
+            f"  Admin:     {url}/admin/\n"
+            f"  Health:    {url}/healthz  {url}/readyz\n"
+            f"  Broker:    {settings.CELERY_BROKER_URL}   Database: "
+            f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}\n"
+            f"  E-mail:    {mail_destination()}\n"
+            f"Ctrl-C stops web, worker and scheduler (within {STOP_GRACE_SECONDS} s; "
+            "press it again not to wait).\n"
+        )
+        self.stdout.flush()
