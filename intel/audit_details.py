@@ -47,7 +47,7 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "attachment.downloaded": frozenset({"profile", "sha256", "via"}),
     "notice.read": frozenset({"reference", "version", "via"}),
     "notice.version_read": frozenset({"reference", "version", "via"}),
-    "seizure_report.read": frozenset({"via"}),
+    "seizure_report.read": frozenset({"via", "versions"}),
     "read.denied": frozenset(),
     # Profiles.
     "profile.created": _PROFILE_WRITE,
@@ -74,6 +74,8 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "grant.revoked": _GRANT,
     "grant.expired": _GRANT,
     # Seizures, IMEI checks, exports.
+    "seizure.amended": frozenset({"version", "fields"}),
+    "seizure.withdrawn": frozenset({"version"}),
     "seizure.reported": frozenset(
         {
             "country",
@@ -109,6 +111,12 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "member.entitlements_changed": _MEMBER_ENTITLEMENTS | _ADMIN_WRITE | {"username"},
     "member.deleted": _MEMBER_ENTITLEMENTS | _ADMIN_WRITE | {"username"},
     "member.password_changed": frozenset({"via"}),
+    # The portal's sign-in: an invitation link printed, the password set through it, an
+    # authenticator enrolled (none carries a secret).
+    "member.invited": frozenset({"username", "valid_days"}),
+    "member.password_set": frozenset(),
+    "member.second_factor_enrolled": frozenset(),
+    "email_preferences.changed": frozenset({"changes"}),
     # The platform itself.
     "retention.run": frozenset({"counts", "cutoffs"}),
     "authentication.failed": frozenset(

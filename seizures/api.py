@@ -465,7 +465,9 @@ class SeizureReportViewSet(
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def versions(self, request: Request, pk: str) -> Response:
         member = member_of(request)
-        report = get_object_or_404(self.get_queryset(), pk=parse_id(pk))
+        report = get_visible_or_404(
+            self.get_queryset(), parse_id(pk), member=member, object_type="seizure_report"
+        )
         audit.record_read(
             actor=member,
             object_type="seizure_report",
