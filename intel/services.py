@@ -171,6 +171,7 @@ def attachment_add(
     title: str,
     tlp: str | None,
     upload: UploadedFile,
+    request_summary: str = "",
 ) -> Attachment:
     """Attach a photo or PDF. Its label defaults to the profile's and may not be lower.
 
@@ -201,6 +202,7 @@ def attachment_add(
             kind=kind,
             title=title,
             tlp=label,
+            request_summary=request_summary,
             content_type=clean.content_type,
             size=len(clean.content),
             sha256=clean.sha256,
