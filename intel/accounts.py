@@ -208,6 +208,6 @@ def organisation_set_access_policy(
                 object_type="organisation",
                 object_id=org.pk,
                 request=http_request,
-                detail={"slug": org.slug, "changes": changed},
+                detail={"slug": org.slug, "entitlements": changed},
             )
     return org

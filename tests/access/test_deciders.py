@@ -104,7 +104,7 @@ def test_the_owners_analysts_decide_only_when_the_owner_lets_them(
     assert changed.json()["analysts_decide_access"] is True
     assert changed.json()["delegates_access_to_secretariat"] is False
     event = AuditEvent.objects.get(action="organisation.access_policy_changed")
-    assert event.detail["changes"] == {"analysts_decide_access": {"old": False, "new": True}}
+    assert event.detail["entitlements"] == {"analysts_decide_access": {"old": False, "new": True}}
     problem(set_policy(api(fred), network, kind="secretariat"), 400, "kind")
 
     assert received(alice) == [request_id]
