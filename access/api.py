@@ -82,9 +82,10 @@ CREATE_EXAMPLE = {
     create=extend_schema(
         summary="Request access",
         description="Ask for a profile, an attachment or a notice you do not see, with purpose, "
-        "legal basis and duration (`days`, or `expires_at`, not both; default 90 days). An object you do not see is requestable only through a "
-        "notice you see (`via_notice`): a profile listed in it, or an attachment of one, when "
-        "it advertises restricted data; or the notice that superseded it (see `requestable/`). "
+        "legal basis and duration (`days`, or `expires_at`, not both; default 90 days). An "
+        "object you do not see is requestable only through a notice you see (`via_notice`): "
+        "a profile listed in it, or an attachment of one, when it advertises restricted data; "
+        "or the notice that superseded it (see `requestable/`). "
         "Anything else answers 404, as for an object that does not exist. 409 when you already "
         "see it or have an open request for it; `on_behalf_of` must be an authority your "
         "organisation sponsors. The owner organisation is told (`access_request.created`).",

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access import policies, records, targets
-from core import durations, events
+from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden
 from core.events import EventType
 from intel import audit
@@ -74,10 +74,6 @@ def access_request_approve(
     `records.grant_expiry`) or a revocation. Tells the requesting side
     (`access_request.decided`)."""
 
-    if days is not None or expires_at is not None:  # bad input is a 400 in any state
-        durations.validity(
-            days, expires_at, default_days=days or 1, max_days=records.MAX_GRANT_DAYS
-        )
     with transaction.atomic():
         access_request, target = _for_decision(access_request_id, member, widens=True)
         records.require_open(access_request)
@@ -87,9 +83,9 @@ def access_request_approve(
             raise FieldInvalid("scope", "with_attachments applies to profiles only.")
         if not _may_share(member, target, scope):
             raise Forbidden(
-                f"You share only what you may read yourself: this {target.noun} (or one of "
-                "the attachments the scope would show) is beyond your clearance or not "
-                "shared with you."
+                "You share only what you may read yourself: an attachment the scope would "
+                "show is beyond your clearance or not shared with you (approve the object "
+                "alone)."
             )
         now = timezone.now()
         expires_at = records.grant_expiry(access_request, days, expires_at, now)
@@ -260,24 +256,16 @@ def _ask_info_refusal(member: Member, access_request: AccessRequest) -> str:
 
 
 def _may_share(member: Member, target: targets.Target, scope: str) -> bool:
-    """An approval hands the object to another organisation: the approver must be cleared
-    for it and, on the owner's side, see it (TLP:RED: be one of its named people), like
-    anyone who widens a profile's audience. With `with_attachments`, the same holds for
-    every attachment the grant would show (an organisation's grant never shows RED)."""
-    cleared = TLP.at_most(member.clearance)
-    owner_side = member.organisation_id == target.owner_id
-    if target.tlp not in cleared or (owner_side and not targets.sees(member, target)):
-        return False
+    """With `with_attachments`, the approver must read every attachment the grant would show
+    (an organisation's grant never shows RED), as they read the object itself
+    (`policies.check_decide`): nobody hands on what they may not read."""
     if scope != GrantScope.WITH_ATTACHMENTS:
         return True
     annexes = Attachment.objects.filter(profile_id=target.id)
     if target.tlp != TLP.RED:
         annexes = annexes.exclude(tlp=TLP.RED)
-    if owner_side:
-        annexes = annexes.exclude(id__in=Attachment.objects.visible_to(member).values("id"))
-    else:
-        annexes = annexes.exclude(tlp__in=cleared)
-    return not annexes.exists()
+    unread = annexes.exclude(id__in=Attachment.objects.visible_to(member).values("id"))
+    return not unread.exists()
 
 
 def _grant_detail(grant: Grant) -> dict[str, Any]:

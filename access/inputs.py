@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from access import policies
 from access.records import DEFAULT_REQUEST_DAYS, MAX_GRANT_DAYS
+from core import durations
 from core.serializers import StrictFieldsMixin
 from core.strict import MAX_ID
 from intel.models import (
@@ -56,6 +57,10 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[An
         "instead of your organisation.",
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_validity(attrs)
+        return attrs
+
 
 class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     scope = serializers.ChoiceField(
@@ -76,6 +81,21 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
         f"{MAX_GRANT_DAYS} days).",
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_validity(attrs)
+        return attrs
+
+
+def _check_validity(attrs: dict[str, Any]) -> None:
+    """The one validity rule (`core.durations`), on the body before anything else: a bad
+    duration is a 400 whatever the request's state."""
+    durations.validity(
+        attrs.get("days"),
+        attrs.get("expires_at"),
+        default_days=DEFAULT_REQUEST_DAYS,
+        max_days=MAX_GRANT_DAYS,
+    )
 
 
 class ReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):

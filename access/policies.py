@@ -83,6 +83,7 @@ def check_decide(
 def may_decide(
     member: Member, access_request: AccessRequest, target: "targets.Target | None"
 ) -> bool:
+    """Whether `member` may approve the request (the portal's "decide" buttons)."""
     return decision_refusal(member, access_request, target, widens=True) is None
 
 
@@ -99,11 +100,13 @@ def decision_refusal(
     owner = access_request.owner
     if member.organisation_id == owner.pk:
         if not is_owners_decider(member, access_request):
-            return Forbidden(
-                f"{owner.slug}'s coordinators decide access to what it owns"
-                + ("" if owner.analysts_decide_access else "; its analysts do when it lets them")
-                + "."
+            deciders = (
+                "coordinators and analysts decide access to what it owns."
+                if owner.analysts_decide_access
+                else "coordinators decide access to what it owns; its analysts do when it "
+                "lets them."
             )
+            return Forbidden(f"{owner.slug}'s {deciders}")
         if widens and target is not None and not targets.sees(member, target):
             return NotFound(targets.NOT_FOUND)
         return None
@@ -129,13 +132,12 @@ def awaiting_decision(member: Member) -> Q:
     if org_id is None:
         return Q(pk__in=[])
     mine = Q(organisation_id=org_id) | Q(on_behalf_of_id=org_id)
-    owner_decides = Q(owner_id=org_id) & (
-        Q(pk__isnull=False)
-        if member.role == Role.COORDINATOR
-        else Q(owner__analysts_decide_access=True)
-        if member.role == Role.ANALYST
-        else Q(pk__in=[])
-    )
+    if member.role == Role.COORDINATOR:
+        owner_decides = Q(owner_id=org_id)
+    elif member.role == Role.ANALYST:
+        owner_decides = Q(owner_id=org_id, owner__analysts_decide_access=True)
+    else:
+        owner_decides = Q(pk__in=[])
     if not member.is_secretariat_coordinator:
         return owner_decides & ~mine
     readable = (
