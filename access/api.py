@@ -1,9 +1,11 @@
 """REST API for access requests and their grants (`/api/v1/access-requests/`).
 
 One endpoint serves both sides: the requesting organisation (and the authority it asked for)
-and the deciding one (the object's owner, and the secretariat's coordinators). A request
+and the deciding one (the object's owner; the secretariat's coordinators route, ask, comment
+and decide what the owner delegated, `access.policies`). A request
 another organisation made about someone else's object is a 404, like any unseen object.
-The rules live in `access.services`, `access.decisions` and `access.targets`;
+The rules live in `access.policies`, `access.services`, `access.decisions`,
+`access.routing` and `access.targets`;
 docs/access-requests.md walks through them with curl.
 """
 
@@ -24,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access import decisions, targets
+from access import decisions, routing, targets
 from access import services as access
 from access.inputs import (
     AccessRequestCreateSerializer,
@@ -33,6 +35,7 @@ from access.inputs import (
     MessageSerializer,
     OptionalReasonSerializer,
     ReasonSerializer,
+    RouteSerializer,
 )
 from access.shapes import AccessRequestSerializer, RequestableSerializer, readable_access_requests
 from core.conditional import conditional_response, list_etag
@@ -53,7 +56,7 @@ CREATE_EXAMPLE = {
     "purpose": "Check our prisons for the device; brief search teams on its detection.",
     "legal_basis": "Art. 21 Eurojust Regulation (EU) 2018/1727",
     "case_reference": "DE-2025-0042",
-    "requested_days": 90,
+    "days": 90,
 }
 
 
@@ -61,8 +64,9 @@ CREATE_EXAMPLE = {
     list=extend_schema(
         summary="Access requests",
         description="The requests your organisation made (or that were made for it) and those "
-        "it decides; the secretariat's coordinators see every request. Newest first. Filters: "
-        "`status`, `role` (`sent` or `received`), `target_type`.",
+        "about what it owns; the secretariat's coordinators see every request. Newest first. "
+        "Filters: `status`, `role` (`sent`, or `received`: awaiting your decision, exactly the "
+        "requests you may decide), `target_type`.",
         parameters=[IF_NONE_MATCH],
         responses={200: AccessRequestSerializer(many=True), 304: None, 404: PROBLEM},
     ),
@@ -77,9 +81,10 @@ CREATE_EXAMPLE = {
     create=extend_schema(
         summary="Request access",
         description="Ask for a profile, an attachment or a notice you do not see, with purpose, "
-        "legal basis and duration. An object you do not see is requestable only through a "
-        "notice you see (`via_notice`): a profile listed in it, or an attachment of one, when "
-        "it advertises restricted data; or the notice that superseded it (see `requestable/`). "
+        "legal basis and duration (`days`, or `expires_at`, not both; default 90 days). An "
+        "object you do not see is requestable only through a notice you see (`via_notice`): "
+        "a profile listed in it, or an attachment of one, when it advertises restricted data; "
+        "or the notice that superseded it (see `requestable/`). "
         "Anything else answers 404, as for an object that does not exist. 409 when you already "
         "see it or have an open request for it; `on_behalf_of` must be an authority your "
         "organisation sponsors. The owner organisation is told (`access_request.created`).",
@@ -121,7 +126,9 @@ class AccessRequestViewSet(
         description="The objects of a notice you see that you may request: the profiles it "
         "lists and their attachments that you do not see, when the notice advertises "
         "restricted data, and its successor when it was superseded by a notice you do not "
-        "see. Only what your clearance covers. 404 if you do not see the notice.",
+        "see. Only what your clearance covers. Each is named by its owner's teaser "
+        "(`summary`), or else by its kind and label, never by its name or title. 404 if you "
+        "do not see the notice.",
         parameters=[
             OpenApiParameter(
                 "via_notice",
@@ -160,7 +167,8 @@ class AccessRequestViewSet(
             purpose=data["purpose"],
             legal_basis=data["legal_basis"],
             case_reference=data["case_reference"],
-            requested_days=data["requested_days"],
+            days=data.get("days"),
+            expires_at=data.get("expires_at"),
             on_behalf_of=data.get("on_behalf_of"),
             http_request=request,
         )
@@ -171,13 +179,15 @@ class AccessRequestViewSet(
 
     @extend_schema(
         summary="Approve",
-        description="Grant access until an expiry: `days` from now or `expires_at` (default: "
-        "the requested duration; at most 365 days), with a scope (`object`, or "
-        "`with_attachments` for a profile). For the owner organisation's analysts and "
-        "coordinators and the secretariat's coordinators (TLP:RED: the owner only); 403 for "
-        "the requesting side, and for an approver not cleared for the object (or for an "
-        "attachment the scope would show) or, on the owner's side, not seeing it. The "
-        "requester is told (`access_request.decided`).",
+        description="Grant access until an expiry: `days` from now or `expires_at`, not both "
+        "(default: as the request asked; at most 365 days), with a scope (`object`, or "
+        "`with_attachments` for a profile). Decided by the owner organisation's coordinators "
+        "(and its analysts if it lets them), or by the secretariat's coordinators when the "
+        "owner delegated its requests and they read the object themselves (never TLP:RED). "
+        "404 for a would-be decider who does not read the object; 403 for the requesting "
+        "side, for members the owner has not entrusted with its decisions, and for an approver "
+        "not cleared for an attachment the scope would show. The requester is told "
+        "(`access_request.decided`).",
         request=ApproveSerializer,
         responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
@@ -207,8 +217,9 @@ class AccessRequestViewSet(
 
     @extend_schema(
         summary="Deny",
-        description="Refuse, with the reason the requester will read (required). The requester "
-        "is told (`access_request.decided`).",
+        description="Refuse, with the reason the requester will read (required). For those who "
+        "decide (see Approve; the owner's deciders also deny what they do not read "
+        "themselves). The requester is told (`access_request.decided`).",
         request=ReasonSerializer,
         responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
@@ -231,7 +242,7 @@ class AccessRequestViewSet(
     @extend_schema(
         summary="Ask the requester for more",
         description="The request waits (`info_requested`) until the requesting organisation "
-        "answers. For those who decide.",
+        "answers. For the owner's deciders and the secretariat's coordinators.",
         request=MessageSerializer,
         responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
@@ -248,6 +259,62 @@ class AccessRequestViewSet(
         form = MessageSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         decisions.access_request_request_info(
+            access_request_id=access_request_id,
+            member=member_of(request),
+            message=form.validated_data["message"],
+            http_request=request,
+        )
+        return Response(self._render(access_request_id))
+
+    @extend_schema(
+        summary="Route to the owner",
+        description="The secretariat's coordinators hand an open request to the organisation "
+        "that decides it: a `routed` note on the request, and the owner's endpoints are told "
+        "again (`access_request.created`). 403 for anyone else; 409 once decided.",
+        request=RouteSerializer,
+        responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
+        examples=[
+            OpenApiExample(
+                "To the French desk",
+                value={"note": "fr-desk owns the annex: please decide."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def route(self, request: Request, pk: str) -> Response:
+        access_request_id = self._visible_pk()
+        form = RouteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        routing.access_request_route(
+            access_request_id=access_request_id,
+            member=member_of(request),
+            note=form.validated_data["note"],
+            http_request=request,
+        )
+        return Response(self._render(access_request_id))
+
+    @extend_schema(
+        summary="Comment",
+        description="A remark on the request, in any state, that changes nothing else: for "
+        "the requesting organisation, the owner's deciders and the secretariat's "
+        "coordinators; 403 for the others who read the request.",
+        request=MessageSerializer,
+        responses={200: AccessRequestSerializer, 403: PROBLEM},
+        examples=[
+            OpenApiExample(
+                "Context",
+                value={"message": "The Bavarian case is the one in notice 1."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def comment(self, request: Request, pk: str) -> Response:
+        access_request_id = self._visible_pk()
+        form = MessageSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        routing.access_request_comment(
             access_request_id=access_request_id,
             member=member_of(request),
             message=form.validated_data["message"],
@@ -310,7 +377,7 @@ class AccessRequestViewSet(
         summary="Revoke the grant",
         description="End the request's grant now, with a reason (required): the object is "
         "hidden from the beneficiary at once and its pending webhook deliveries are cancelled. "
-        "For those who decide. 409 if there is no active grant.",
+        "For those who decide (as for a denial). 409 if there is no active grant.",
         request=ReasonSerializer,
         responses={200: AccessRequestSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[

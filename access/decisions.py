@@ -3,7 +3,7 @@ scope (a `Grant`, honoured by every visibility function until it expires or is r
 denying; and revoking and expiring grants. Each action is one transaction holding its audit
 event and its webhook outbox rows (through `core.events`)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -34,7 +34,10 @@ def access_request_request_info(
     """The decider asks the requester for more before deciding; the request waits
     (`info_requested`) until the requester answers."""
     with transaction.atomic():
-        access_request, target = _for_decision(access_request_id, member)
+        access_request = records.locked(access_request_id, member)
+        if not policies.may_ask_info(member, access_request):
+            raise Forbidden(_ask_info_refusal(member, access_request))
+        target = targets.target_of(access_request)
         records.require_open(access_request)
         now = timezone.now()
         AccessRequestMessage.objects.create(
@@ -67,16 +70,12 @@ def access_request_approve(
     http_request: Any = None,
 ) -> AccessRequest:
     """Grant the request: the beneficiary organisation (for TLP:RED, the requesting member)
-    sees the object until the expiry — by default the requested duration, at most
-    `records.MAX_GRANT_DAYS` — or a revocation. Tells the requesting side
+    sees the object until the expiry (`days` or `expires_at`; by default as requested, see
+    `records.grant_expiry`) or a revocation. Tells the requesting side
     (`access_request.decided`)."""
 
-    if days is not None and expires_at is not None:
-        raise FieldInvalid("expires_at", "Give either days or expires_at, not both.")
-    if days is not None:
-        records.check_days("days", days)
     with transaction.atomic():
-        access_request, target = _for_decision(access_request_id, member)
+        access_request, target = _for_decision(access_request_id, member, widens=True)
         records.require_open(access_request)
         if target is None:
             raise Conflict("The object no longer exists: deny the request instead.")
@@ -84,19 +83,12 @@ def access_request_approve(
             raise FieldInvalid("scope", "with_attachments applies to profiles only.")
         if not _may_share(member, target, scope):
             raise Forbidden(
-                f"You share only what you may read yourself: this {target.noun} (or one of "
-                "the attachments the scope would show) is beyond your clearance or not "
-                "shared with you."
+                "You share only what you may read yourself: an attachment the scope would "
+                "show is beyond your clearance or not shared with you (approve the object "
+                "alone)."
             )
         now = timezone.now()
-        if expires_at is None:
-            expires_at = now + timedelta(days=days or access_request.requested_days)
-        if expires_at <= now:
-            raise FieldInvalid("expires_at", "The expiry must be in the future.")
-        if expires_at > now + timedelta(days=records.MAX_GRANT_DAYS):
-            raise FieldInvalid(
-                "expires_at", f"A grant lasts at most {records.MAX_GRANT_DAYS} days."
-            )
+        expires_at = records.grant_expiry(access_request, days, expires_at, now)
         named: Member | None = None
         if target.tlp == TLP.RED:
             named = access_request.requester
@@ -151,7 +143,7 @@ def access_request_deny(
     if not reason.strip():
         raise FieldInvalid("reason", "A denial states its reason.")
     with transaction.atomic():
-        access_request, target = _for_decision(access_request_id, member)
+        access_request, target = _for_decision(access_request_id, member, widens=False)
         records.require_open(access_request)
         now = timezone.now()
         access_request.decided_by = member
@@ -186,7 +178,7 @@ def grant_revoke(
     if not reason.strip():
         raise FieldInvalid("reason", "A revocation states its reason.")
     with transaction.atomic():
-        access_request, target = _for_decision(access_request_id, member)
+        access_request, target = _for_decision(access_request_id, member, widens=False)
         grant = Grant.objects.select_for_update().filter(request=access_request).first()
         if grant is None:
             raise Conflict("This request has no grant to revoke.")
@@ -246,39 +238,34 @@ def grants_expire(*, now: datetime | None = None) -> int:
 
 
 def _for_decision(
-    access_request_id: int, member: Member
+    access_request_id: int, member: Member, *, widens: bool
 ) -> tuple[AccessRequest, targets.Target | None]:
     access_request = records.locked(access_request_id, member)
     target = targets.target_of(access_request)
-    if member.organisation_id in (access_request.organisation_id, access_request.on_behalf_of_id):
-        raise Forbidden("Your organisation made this request: the object's owner decides it.")
-    if not policies.may_decide(member, access_request, target.tlp if target else ""):
-        raise Forbidden(
-            "Only the owner organisation's analysts and coordinators, and the secretariat's "
-            "coordinators (except for TLP:RED), decide access requests."
-        )
+    policies.check_decide(member, access_request, target, widens=widens)
     return access_request, target
 
 
+def _ask_info_refusal(member: Member, access_request: AccessRequest) -> str:
+    if member.organisation_id in (access_request.organisation_id, access_request.on_behalf_of_id):
+        return policies.OWN_REQUEST
+    return (
+        f"{access_request.owner.slug}'s deciders and the secretariat's coordinators ask the "
+        "requester for more."
+    )
+
+
 def _may_share(member: Member, target: targets.Target, scope: str) -> bool:
-    """An approval hands the object to another organisation: the approver must be cleared
-    for it and, on the owner's side, see it (TLP:RED: be one of its named people), like
-    anyone who widens a profile's audience. With `with_attachments`, the same holds for
-    every attachment the grant would show (an organisation's grant never shows RED)."""
-    cleared = TLP.at_most(member.clearance)
-    owner_side = member.organisation_id == target.owner_id
-    if target.tlp not in cleared or (owner_side and not targets.sees(member, target)):
-        return False
+    """With `with_attachments`, the approver must read every attachment the grant would show
+    (an organisation's grant never shows RED), as they read the object itself
+    (`policies.check_decide`): nobody hands on what they may not read."""
     if scope != GrantScope.WITH_ATTACHMENTS:
         return True
     annexes = Attachment.objects.filter(profile_id=target.id)
     if target.tlp != TLP.RED:
         annexes = annexes.exclude(tlp=TLP.RED)
-    if owner_side:
-        annexes = annexes.exclude(id__in=Attachment.objects.visible_to(member).values("id"))
-    else:
-        annexes = annexes.exclude(tlp__in=cleared)
-    return not annexes.exists()
+    unread = annexes.exclude(id__in=Attachment.objects.visible_to(member).values("id"))
+    return not unread.exists()
 
 
 def _grant_detail(grant: Grant) -> dict[str, Any]:

@@ -6,7 +6,9 @@ import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 
-from access.records import MAX_GRANT_DAYS
+from access import policies
+from access.records import DEFAULT_REQUEST_DAYS, MAX_GRANT_DAYS
+from core import durations
 from core.serializers import StrictFieldsMixin
 from core.strict import MAX_ID
 from intel.models import (
@@ -34,7 +36,18 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[An
     case_reference = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
-    requested_days = serializers.IntegerField(min_value=1, max_value=MAX_GRANT_DAYS)
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_GRANT_DAYS,
+        required=False,
+        help_text=f"How many days of access you ask for, from the approval (1 to "
+        f"{MAX_GRANT_DAYS}); default {DEFAULT_REQUEST_DAYS}. Not with `expires_at`.",
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        help_text=f"Until when you ask for access (RFC 3339, in the future, within "
+        f"{MAX_GRANT_DAYS} days) instead of `days`.",
+    )
     on_behalf_of: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.all(),
@@ -43,6 +56,10 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[An
         help_text="Slug of a national authority your organisation sponsors, to be granted "
         "instead of your organisation.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_validity(attrs)
+        return attrs
 
 
 class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -55,12 +72,30 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
         min_value=1,
         max_value=MAX_GRANT_DAYS,
         required=False,
-        help_text="Duration from now; default: the requested duration.",
+        help_text=f"Duration from now (1 to {MAX_GRANT_DAYS}); default: as the request asked. "
+        "Not with `expires_at`.",
     )
     expires_at = serializers.DateTimeField(
-        required=False, help_text="An exact expiry instead of `days`."
+        required=False,
+        help_text=f"An exact expiry instead of `days` (RFC 3339, in the future, within "
+        f"{MAX_GRANT_DAYS} days).",
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_validity(attrs)
+        return attrs
+
+
+def _check_validity(attrs: dict[str, Any]) -> None:
+    """The one validity rule (`core.durations`), on the body before anything else: a bad
+    duration is a 400 whatever the request's state."""
+    durations.validity(
+        attrs.get("days"),
+        attrs.get("expires_at"),
+        default_days=DEFAULT_REQUEST_DAYS,
+        max_days=MAX_GRANT_DAYS,
+    )
 
 
 class ReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -75,6 +110,16 @@ class MessageSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     message = serializers.CharField(max_length=5000)
 
 
+class RouteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    note = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the owner should know; default: a line naming the owner.",
+    )
+
+
 class AccessRequestFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     status = django_filters.MultipleChoiceFilter(
         choices=AccessRequestStatus.choices, help_text="Status(es); repeat for several."
@@ -83,7 +128,8 @@ class AccessRequestFilter(django_filters.FilterSet):  # type: ignore[misc]  # dj
     role = django_filters.ChoiceFilter(
         choices=[("sent", "sent"), ("received", "received")],
         method="filter_role",
-        help_text="`sent`: made by or for your organisation; `received`: yours to decide.",
+        help_text="`sent`: made by or for your organisation; `received`: awaiting your "
+        "decision, the requests you may decide (docs/access-requests.md, who decides).",
     )
 
     class Meta:
@@ -94,9 +140,7 @@ class AccessRequestFilter(django_filters.FilterSet):  # type: ignore[misc]  # dj
         self, queryset: QuerySet[AccessRequest], name: str, value: str
     ) -> QuerySet[AccessRequest]:
         member: Member = self.request.user
-        mine = Q(organisation_id=member.organisation_id) | Q(on_behalf_of_id=member.organisation_id)
         if value == "sent":
-            return queryset.filter(mine)
-        if member.is_secretariat_coordinator:
-            return queryset.exclude(mine)
-        return queryset.filter(owner_id=member.organisation_id).exclude(mine)
+            org = member.organisation_id
+            return queryset.filter(Q(organisation_id=org) | Q(on_behalf_of_id=org))
+        return queryset.filter(policies.awaiting_decision(member))

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from access import targets
+from core import durations
 from core.errors import Conflict, FieldInvalid, NotFound
 from intel import audit
 from intel.models import (
@@ -14,11 +15,40 @@ from intel.models import (
 from intel.models.access import OPEN_STATES
 
 MAX_GRANT_DAYS = 365  # a year at most: a longer need is a new request, with a fresh purpose
+DEFAULT_REQUEST_DAYS = 90  # a request that names no duration asks for a quarter
 
 
-def check_days(field: str, days: int) -> None:
-    if not 1 <= days <= MAX_GRANT_DAYS:
-        raise FieldInvalid(field, f"Between 1 and {MAX_GRANT_DAYS} days.")
+def request_validity(
+    days: int | None, expires_at: datetime | None, now: datetime
+) -> tuple[int | None, datetime | None]:
+    """The duration a request asks for, as asked (`days` or `expires_at`; neither: the
+    default number of days), after the one validity rule (`core.durations`)."""
+    durations.validity(
+        days, expires_at, default_days=DEFAULT_REQUEST_DAYS, max_days=MAX_GRANT_DAYS, now=now
+    )
+    if expires_at is not None:
+        return None, expires_at
+    return days or DEFAULT_REQUEST_DAYS, None
+
+
+def grant_expiry(
+    access_request: AccessRequest, days: int | None, expires_at: datetime | None, now: datetime
+) -> datetime:
+    """When an approval's grant ends: as the decider says (`days` or `expires_at`), or else
+    as the request asked."""
+    if days is None and expires_at is None and access_request.requested_expires_at is not None:
+        if access_request.requested_expires_at <= now:
+            raise FieldInvalid(
+                "expires_at", "The requested expiry has passed: give days or expires_at."
+            )
+        expires_at = access_request.requested_expires_at
+    return durations.validity(
+        days,
+        expires_at,
+        default_days=access_request.requested_days or DEFAULT_REQUEST_DAYS,
+        max_days=MAX_GRANT_DAYS,
+        now=now,
+    )
 
 
 def locked(access_request_id: int, member: Member) -> AccessRequest:

@@ -8,6 +8,7 @@ The models (`AccessRequest`, `AccessRequestMessage`, `Grant`) stay in `intel.mod
 the visibility rules of `intel` and `notices`, below this app, read grants.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -35,7 +36,8 @@ def access_request_create(
     target_id: int,
     purpose: str,
     legal_basis: str,
-    requested_days: int,
+    days: int | None = None,
+    expires_at: datetime | None = None,
     case_reference: str = "",
     via_notice_id: int | None = None,
     on_behalf_of: Organisation | None = None,
@@ -53,7 +55,9 @@ def access_request_create(
             f"{on_behalf_of.slug} is not an authority sponsored by your organisation "
             f"({organisation.slug}).",
         )
-    records.check_days("requested_days", requested_days)
+    requested_days, requested_expires_at = records.request_validity(
+        days, expires_at, timezone.now()
+    )
     with transaction.atomic():
         # One request at a time per organisation, so that two clicks cannot both pass the
         # duplicate check below (PostgreSQL; SQLite serialises writers anyway).
@@ -121,6 +125,7 @@ def access_request_create(
             legal_basis=legal_basis,
             case_reference=case_reference,
             requested_days=requested_days,
+            requested_expires_at=requested_expires_at,
             created_at=now,
             updated_at=now,
         )
@@ -133,7 +138,8 @@ def access_request_create(
             justification=purpose,
             legal_basis=legal_basis,
             case_reference=case_reference,
-            requested_days=requested_days,
+            days=requested_days,
+            expires_at=requested_expires_at.isoformat() if requested_expires_at else None,
             on_behalf_of=on_behalf_of.slug if on_behalf_of else None,
             via_notice=access_request.via_notice_id,
         )

@@ -131,8 +131,27 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
     target_url = serializers.SerializerMethodField(
         help_text="Where the object is read once granted."
     )
-    messages = AccessRequestMessageSerializer(many=True, read_only=True)
-    grant = serializers.SerializerMethodField()
+    days = serializers.IntegerField(
+        source="requested_days",
+        read_only=True,
+        allow_null=True,
+        help_text="The duration asked for in days (null when an `expires_at` was asked).",
+    )
+    expires_at = serializers.DateTimeField(
+        source="requested_expires_at",
+        read_only=True,
+        allow_null=True,
+        help_text="The end of access asked for, when asked as a time; the grant's own end "
+        "is `grant.expires_at`.",
+    )
+    messages = AccessRequestMessageSerializer(
+        many=True,
+        read_only=True,
+        help_text="Questions, answers, comments and routing notes, oldest first.",
+    )
+    grant = serializers.SerializerMethodField(
+        help_text="The access an approval gave (null before one)."
+    )
 
     class Meta:
         model = AccessRequest
@@ -150,7 +169,8 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
             "purpose",
             "legal_basis",
             "case_reference",
-            "requested_days",
+            "days",
+            "expires_at",
             "messages",
             "decided_by",
             "decided_at",
@@ -184,10 +204,17 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
 
 
 class RequestableSerializer(serializers.Serializer[Any]):
+    """One object a notice lets you request, named only as its owner describes it."""
+
     target_type = serializers.ChoiceField(choices=TargetType.choices)
     target_id = serializers.IntegerField()
     profile = serializers.IntegerField(
         source="profile_id", allow_null=True, help_text="An attachment's profile."
+    )
+    summary = serializers.CharField(
+        help_text="What it is, as far as you may know before a grant: the owner's teaser "
+        "(`request_summary`), or else its kind and label, e.g. `Device profile, TLP:AMBER`. "
+        "Never its name or title."
     )
     owner = serializers.CharField(source="owner.slug", help_text="The deciding organisation.")
     open_request = serializers.IntegerField(

@@ -14,7 +14,8 @@ What may be requested — the rule that keeps the existence of unseen objects se
 
 Anything else — an id that does not exist, or one the requester has no way to know of —
 answers 404 with the body of any unseen object. `requestable_via_notice` lists what a notice
-makes requestable, so that desks never need to guess ids.
+makes requestable, so that desks never need to guess ids, each named only by the owner's
+teaser (`request_summary`) or else its kind and label: never by its name or title.
 """
 
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class Requestable:
     profile_id: int | None
     owner: Organisation
     open_request_id: int | None
+    summary: str
 
 
 def load_target(target_type: str, target_id: int) -> Target | None:
@@ -143,7 +145,7 @@ def requestable_via_notice(*, member: Member, notice_id: int) -> list[Requestabl
 
     via = visible_notice(member, notice_id)
     cleared = TLP.at_most(member.clearance)
-    found: list[tuple[str, int, int | None, int]] = []
+    found: list[tuple[str, int, int | None, int, str]] = []
     if via.restricted_data_available:
         listed = via.profiles.values("id")
         hidden_profiles = (
@@ -152,8 +154,14 @@ def requestable_via_notice(*, member: Member, notice_id: int) -> list[Requestabl
             .order_by("id")
         )
         found += [
-            (TargetType.PROFILE, p.pk, None, p.owner_id)
-            for p in hidden_profiles.only("id", "owner_id")
+            (
+                TargetType.PROFILE,
+                p.pk,
+                None,
+                p.owner_id,
+                p.request_summary or teaser(TargetType.PROFILE.label, p.tlp),
+            )
+            for p in hidden_profiles.only("id", "owner_id", "tlp", "request_summary")
         ]
         hidden_attachments = (
             Attachment.objects.filter(profile_id__in=listed, tlp__in=cleared)
@@ -162,7 +170,13 @@ def requestable_via_notice(*, member: Member, notice_id: int) -> list[Requestabl
             .order_by("id")
         )
         found += [
-            (TargetType.ATTACHMENT, a.pk, a.profile_id, a.profile.owner_id)
+            (
+                TargetType.ATTACHMENT,
+                a.pk,
+                a.profile_id,
+                a.profile.owner_id,
+                a.request_summary or teaser(f"Attachment ({a.get_kind_display()})", a.tlp),
+            )
             for a in hidden_attachments
         ]
     if via.superseded_by_id is not None:
@@ -172,8 +186,16 @@ def requestable_via_notice(*, member: Member, notice_id: int) -> list[Requestabl
         if successor is not None and not sees(
             member, Target(TargetType.NOTICE, successor.pk, successor.issuer_id, successor.tlp)
         ):
-            found.append((TargetType.NOTICE, successor.pk, None, successor.issuer_id))
-    owners = Organisation.objects.in_bulk({owner for *_, owner in found})
+            found.append(
+                (
+                    TargetType.NOTICE,
+                    successor.pk,
+                    None,
+                    successor.issuer_id,
+                    teaser(TargetType.NOTICE.label, successor.tlp),
+                )
+            )
+    owners = Organisation.objects.in_bulk({row[3] for row in found})
     open_requests = {
         (r.target_type, r.target_id): r.pk
         for r in AccessRequest.objects.filter(
@@ -183,6 +205,12 @@ def requestable_via_notice(*, member: Member, notice_id: int) -> list[Requestabl
         )
     }
     return [
-        Requestable(kind, pk, profile_id, owners[owner], open_requests.get((kind, pk)))
-        for kind, pk, profile_id, owner in found
+        Requestable(kind, pk, profile_id, owners[owner], open_requests.get((kind, pk)), summary)
+        for kind, pk, profile_id, owner, summary in found
     ]
+
+
+def teaser(kind: str, tlp: str) -> str:
+    """What an object without the owner's teaser is called before a grant: its kind and
+    label, nothing of its content."""
+    return f"{kind}, {tlp}"

@@ -11,15 +11,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import FieldInvalid
-from intel import audit, write_checks
+from core.errors import FieldInvalid, Forbidden
+from intel import audit, policies, write_checks
 from intel.models import ApiToken, Member, Organisation
 from intel.models.network import hash_token
 
 # The fields that decide who sees what (DESIGN.md §4): changed only by a platform superuser
 # (the admin shows them read-only to other staff) or an operator's command, and every change
-# of one is in the audit trail with its old and new value.
-ORGANISATION_ENTITLEMENTS = ("kind", "sponsor", "country")
+# of one is in the audit trail with its old and new value. An organisation's access policy
+# (who decides access requests for what it owns, `access.policies`) is also set by its own
+# coordinators (`organisation_set_access_policy`), never by the secretariat it may delegate to.
+ACCESS_POLICY = ("analysts_decide_access", "delegates_access_to_secretariat")
+ORGANISATION_ENTITLEMENTS = ("kind", "sponsor", "country", *ACCESS_POLICY)
 MEMBER_ENTITLEMENTS = ("organisation", "role", "clearance", "is_active", "is_staff", "is_superuser")
 
 
@@ -51,11 +54,14 @@ def organisation_create(
     kind: str,
     country: str = "",
     sponsor: Organisation | None = None,
+    access_policy: Mapping[str, bool] | None = None,
     actor: Member | None = None,
 ) -> Organisation:
     """Create an organisation after the model's own checks (country, sponsor rules).
-    `actor`: who did it; None for the command line."""
-    org = Organisation(slug=slug, name=name, kind=kind, country=country, sponsor=sponsor)
+    `access_policy`: `ACCESS_POLICY` fields to set (default: all false). `actor`: who did
+    it; None for the command line."""
+    policy = {name: bool((access_policy or {}).get(name, False)) for name in ACCESS_POLICY}
+    org = Organisation(slug=slug, name=name, kind=kind, country=country, sponsor=sponsor, **policy)
     write_checks.full_clean(org)
     with transaction.atomic():
         org.save()
@@ -177,3 +183,31 @@ def _token_detail(token: ApiToken) -> dict[str, Any]:
         "key_prefix": token.key_prefix,
         "expires_at": token.expires_at,
     }
+
+
+def organisation_set_access_policy(
+    *, organisation_id: int, actor: Member, changes: Mapping[str, bool], http_request: Any = None
+) -> Organisation:
+    """Set who decides access requests for what the organisation owns (`ACCESS_POLICY`
+    fields): its own coordinators' call, audited with old and new values."""
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=organisation_id)
+        if not policies.may_set_access_policy(actor, org):
+            raise Forbidden(f"Only {org.slug}'s coordinators set who decides its access requests.")
+        before = entitlements_of(org)
+        for name, value in changes.items():
+            if name not in ACCESS_POLICY:
+                raise FieldInvalid(name, "Not an access policy setting.")
+            setattr(org, name, value)
+        org.save(update_fields=[*changes])
+        changed = entitlement_changes(before, org)
+        if changed:
+            audit.record(
+                action="organisation.access_policy_changed",
+                actor=actor,
+                object_type="organisation",
+                object_id=org.pk,
+                request=http_request,
+                detail={"slug": org.slug, "entitlements": changed},
+            )
+    return org

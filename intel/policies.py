@@ -1,6 +1,7 @@
-"""Who may file and change profiles and their labels (who may *see* them: `intel.visibility`)."""
+"""Who may file and change profiles and their labels, and set their organisation's access
+policy (who may *see* them: `intel.visibility`)."""
 
-from intel.models import TLP, DeviceProfile, Member, Role
+from intel.models import TLP, DeviceProfile, Member, Organisation, Role
 
 
 def may_file_profiles(member: Member) -> bool:
@@ -28,3 +29,8 @@ def may_set_tlp(member: Member, profile: DeviceProfile, new_tlp: str) -> bool:
     if not TLP.above(profile.tlp, new_tlp):
         return True
     return member.organisation_id == profile.owner_id
+
+
+def may_set_access_policy(member: Member, organisation: Organisation) -> bool:
+    """Who decides access to what an organisation owns is for its own coordinators to say."""
+    return member.organisation_id == organisation.pk and member.role == Role.COORDINATOR

@@ -171,6 +171,7 @@ def attachment_add(
     title: str,
     tlp: str | None,
     upload: UploadedFile,
+    request_summary: str = "",
 ) -> Attachment:
     """Attach a photo or PDF. Its label defaults to the profile's and may not be lower.
 
@@ -202,6 +203,7 @@ def attachment_add(
             title=title,
             tlp=label,
             original_name=clean_file_name(upload.name or "", clean.content_type),
+            request_summary=request_summary,
             content_type=clean.content_type,
             size=len(clean.content),
             sha256=clean.sha256,

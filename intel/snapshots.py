@@ -30,6 +30,7 @@ PROFILE_FIELDS = (
     "price_currency",
     "legal_status",
     "notes",
+    "request_summary",
     "tlp",
 )
 

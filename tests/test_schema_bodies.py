@@ -273,13 +273,17 @@ class Scenario:
             self.network, self.api, profiles=[annex.pk], restricted_data_available=True
         )
         charlie, alice = self.api(self.network.charlie), self.api(self.network.alice)
+        fr_desk = self.network.fr_desk
+        type(fr_desk).objects.filter(pk=fr_desk.pk).update(analysts_decide_access=True)
         asked = ask(charlie, "profile", annex.pk, via_notice=notice["id"])
         assert asked.status_code == 201, asked.content
         one = f"{API}/access-requests/{asked.json()['id']}/"
         template = f"{API}/access-requests/{{id}}/"
+        commented = charlie.post(f"{one}comment/", {"message": "Urgent."}, format="json")
         approved = alice.post(f"{one}approve/", {"days": 10}, format="json")
         return [
             ("post", f"{API}/access-requests/", asked),
+            ("post", f"{template}comment/", commented),
             ("post", f"{template}approve/", approved),
             ("get", template, charlie.get(one)),
             ("get", f"{API}/access-requests/", alice.get(f"{API}/access-requests/")),

@@ -62,6 +62,7 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
                 title=data["title"],
                 tlp=data.get("tlp"),
                 upload=data["file"],
+                request_summary=data["request_summary"],
             )
             return Response(AttachmentSerializer(attachment).data, status=201)
         rows = Attachment.objects.visible_to(member).filter(profile_id=profile_id)

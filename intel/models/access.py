@@ -1,7 +1,7 @@
 """Access requests and the grants they lead to.
 
 A member asks for an object it may not yet see (a profile, a notice or an attachment); the
-owner organisation or the secretariat decides. An approved request becomes a `Grant`: the
+owner organisation decides, or the secretariat when the owner delegates (`access.policies`). An approved request becomes a `Grant`: the
 requesting organisation (or the sponsored authority it asked for) is treated as a named
 recipient of that object until the grant expires or is revoked. Grants enter every read path
 through the visibility functions (`granted_ids`), so a grant shows the object everywhere a
@@ -93,7 +93,12 @@ class AccessRequest(models.Model):
     purpose = models.TextField()
     legal_basis = models.CharField(max_length=500)
     case_reference = models.CharField(max_length=200, blank=True)
-    requested_days = models.PositiveIntegerField(help_text="Requested duration of access.")
+    requested_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requested duration of access in days, as asked."
+    )
+    requested_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Requested end of access, as asked (instead of days)."
+    )
     status = models.CharField(
         max_length=20, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING
     )
@@ -125,11 +130,14 @@ class AccessRequest(models.Model):
 
 
 class AccessRequestMessage(models.Model):
-    """One exchange on an open request: the decider asks for more, the requester answers."""
+    """One exchange on a request: the decider asks for more, the requester answers, a party
+    comments, the secretariat routes it to the owner."""
 
     class Kind(models.TextChoices):
         INFO_REQUESTED = "info_requested", "More information requested"
         ANSWER = "answer", "Answer from the requester"
+        COMMENT = "comment", "Comment"
+        ROUTED = "routed", "Routed by the secretariat to the owner"
 
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(

@@ -43,6 +43,17 @@ class Organisation(models.Model):
         related_name="sponsored",
         help_text="The desk that sponsors this national authority.",
     )
+    # Who decides access to what the organisation owns (access.policies); its coordinators
+    # always do. Set by its own coordinators, never by the secretariat it may delegate to.
+    analysts_decide_access = models.BooleanField(
+        default=False,
+        help_text="Its analysts decide access requests for what it owns, as its coordinators do.",
+    )
+    delegates_access_to_secretariat = models.BooleanField(
+        default=False,
+        help_text="The secretariat's coordinators decide access requests for what it owns, "
+        "when they may read the object themselves (never TLP:RED).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -20,6 +20,10 @@ from intel.visibility import Reader, Viewer, tlp_audience_q
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
 
+# A teaser names what may be asked for, in a line: longer would be the content itself.
+REQUEST_SUMMARY_MAX = 200
+
+
 class DeviceClass(models.TextChoices):
     MINI_PHONE = "mini_phone", "Mini phone"
     FEATURE_PHONE = "feature_phone", "Feature phone"
@@ -193,6 +197,13 @@ class DeviceProfile(models.Model):
         default=dict, blank=True, help_text="ISO 3166-1 country → legal status text."
     )
     notes = models.TextField(blank=True)
+    request_summary = models.CharField(
+        max_length=REQUEST_SUMMARY_MAX,
+        blank=True,
+        help_text="A teaser for those who may request the profile without seeing it, e.g. "
+        '"detection protocol for X-ray portals, 4 pages". Never shows more than the owner '
+        "writes here; without it, only the kind and label are shown.",
+    )
 
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="profiles")
     tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.AMBER)
@@ -281,6 +292,12 @@ class Attachment(models.Model):
     kind = models.CharField(max_length=32, choices=AttachmentKind.choices)
     title = models.CharField(max_length=200)
     tlp = models.CharField(max_length=20, choices=TLP.choices)
+    request_summary = models.CharField(
+        max_length=REQUEST_SUMMARY_MAX,
+        blank=True,
+        help_text="A teaser for those who may request the attachment without seeing it; "
+        "without it, only the kind and label are shown.",
+    )
     file = models.FileField(upload_to=attachment_path)
     original_name = models.CharField(
         max_length=255,

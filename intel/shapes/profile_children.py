@@ -18,7 +18,7 @@ from intel.models import (
     SalesChannel,
     Supplier,
 )
-from intel.models.profiles import AttachmentKind
+from intel.models.profiles import REQUEST_SUMMARY_MAX, AttachmentKind
 from intel.models.tlp import TLP
 
 
@@ -119,6 +119,7 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
             "title",
             "tlp",
             "file_name",
+            "request_summary",
             "content_type",
             "size",
             "sha256",
@@ -143,4 +144,12 @@ class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer[Any])
     title = serializers.CharField(max_length=200)
     tlp = serializers.ChoiceField(
         choices=TLP.choices, required=False, help_text="Defaults to the profile's label."
+    )
+    request_summary = serializers.CharField(
+        max_length=REQUEST_SUMMARY_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A teaser shown to those who may request the attachment without seeing it, "
+        'e.g. "detection protocol for X-ray portals, 4 pages"; without it, its kind and label.',
     )

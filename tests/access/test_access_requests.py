@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -21,13 +22,26 @@ from rest_framework.test import APIClient
 from access.tasks import end_expired_grants
 from intel import accounts, services
 from intel.models import TLP, AuditEvent, Grant, Member
-from tests.helpers.access import PROFILES, REQUESTS, annex, ask, notice, problem, publish
+from tests.helpers.access import (
+    PROFILES,
+    REQUESTS,
+    analysts_decide,
+    annex,
+    ask,
+    notice,
+    problem,
+    publish,
+)
 from webhooks.engine import Renderer, deliver_due
 from webhooks.models import Delivery, DeliveryState
 
 NOTICES = "/api/v1/notices/"
 NOT_FOUND = "urn:dix:problem:not-found"
-__all__ = ["annex", "notice"]  # fixtures used by name
+__all__ = ["analysts_decide", "annex", "notice"]  # fixtures used by name
+
+# The workflow as the demo runs it: fr-desk's analyst alice decides. Who decides is tested in
+# test_deciders.py.
+pytestmark = pytest.mark.usefixtures("analysts_decide")
 
 Api = Callable[[Member | None], APIClient]
 
@@ -70,6 +84,7 @@ def test_a_granted_profile_is_seen_until_it_expires(network, api, annex, notice)
             "target_type": "profile",
             "target_id": annex.pk,
             "profile": None,
+            "summary": "Device profile, TLP:AMBER",
             "owner": "fr-desk",
             "open_request": None,
         }
@@ -149,7 +164,7 @@ def test_a_granted_attachment_is_seen_until_it_expires(network, api, make_profil
         upload=png_upload(),
     )
     notice = publish(network, api, profiles=[profile.pk], restricted_data_available=True)
-    charlie, cora = api(network.charlie), api(network.cora)
+    charlie, cora, alice = api(network.charlie), api(network.cora), api(network.alice)
     detail = f"{PROFILES}{profile.pk}/attachments/{attachment.pk}/"
     listing = f"{PROFILES}{profile.pk}/attachments/"
     assert charlie.get(detail).status_code == 404
@@ -163,13 +178,15 @@ def test_a_granted_attachment_is_seen_until_it_expires(network, api, make_profil
     assert created.status_code == 201, created.content
     req = created.json()
     assert req["target_url"] == detail
-    # The secretariat's coordinators decide too; an attachment has no attachments to add.
+    # The secretariat's coordinator does not read the attachment: it is not hers to share.
+    assert problem(cora.post(f"{REQUESTS}{req['id']}/approve/", {}), 404)["type"] == NOT_FOUND
+    # An attachment has no attachments to add.
     problem(
-        cora.post(f"{REQUESTS}{req['id']}/approve/", {"scope": "with_attachments"}, format="json"),
+        alice.post(f"{REQUESTS}{req['id']}/approve/", {"scope": "with_attachments"}, format="json"),
         400,
         "scope",
     )
-    approved = cora.post(f"{REQUESTS}{req['id']}/approve/", {}, format="json")
+    approved = alice.post(f"{REQUESTS}{req['id']}/approve/", {}, format="json")
     assert approved.status_code == 200, approved.content
     grant = Grant.objects.get(pk=approved.json()["grant"]["id"])
     assert (grant.expires_at - timezone.now()).days in (29, 30)  # the requested 30 days
@@ -359,7 +376,8 @@ def test_approval_limits(network, api, annex, notice):
     problem(alice.post(url, {"days": 3, "expires_at": far}, format="json"), 400, "expires_at")
     problem(alice.post(url, {"scope": "everything"}, format="json"), 400, "scope")
     problem(alice.post(url, {"dayz": 3}, format="json"), 400, "dayz")
-    problem(ask(charlie, "profile", annex.pk, requested_days=0), 400, "requested_days")
+    problem(ask(charlie, "profile", annex.pk, days=0), 400, "days")
+    problem(ask(charlie, "profile", annex.pk, requested_days=5), 400, "requested_days")
     problem(ask(charlie, "widget", annex.pk), 400, "target_type")
     assert audited("access_request.approved") == 0
     assert alice.post(url, {"days": 365}, format="json").status_code == 200
@@ -569,8 +587,8 @@ def test_a_red_grant_names_the_requester_alone(network, api, make_profile):
     )
     assert "named people only" in problem(on_behalf, 400, "on_behalf_of")["detail"]
     req = ask(api(carla), "profile", red.pk, via_notice=notice["id"]).json()
-    # RED is shared by its owner alone, not by the secretariat.
-    problem(api(network.cora).post(f"{REQUESTS}{req['id']}/approve/", {}, format="json"), 403)
+    # RED is shared by its owner alone: the secretariat does not even read it.
+    problem(api(network.cora).post(f"{REQUESTS}{req['id']}/approve/", {}, format="json"), 404)
     approved = api(network.alice).post(f"{REQUESTS}{req['id']}/approve/", {}, format="json")
     assert approved.json()["grant"]["member"] == "carla"
     assert api(carla).get(f"{PROFILES}{red.pk}/").status_code == 200

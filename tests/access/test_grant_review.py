@@ -1,13 +1,14 @@
 """Security review of the exchange's access grants: what an approval may hand out, and who a
 grant reaches (DESIGN.md §4).
 
-fr-desk (alice) owns the profiles; de-desk members ask for them through a GREEN notice that
-advertises restricted data.
+fr-desk (alice) owns the profiles and lets its analysts decide; de-desk members ask for them
+through a GREEN notice that advertises restricted data.
 """
 
 import io
 from collections.abc import Callable
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
@@ -16,10 +17,13 @@ from intel import accounts, services
 from intel.models import TLP, DeviceProfile, Member
 from notices.rendering import webhook_viewer
 from tests.conftest import Network
-from tests.helpers.access import PROFILES, REQUESTS, ask, problem, publish
+from tests.helpers.access import PROFILES, REQUESTS, analysts_decide, ask, problem, publish
 
 Api = Callable[[Member | None], APIClient]
 FORBIDDEN = "urn:dix:problem:permission-denied"
+NOT_FOUND = "urn:dix:problem:not-found"
+__all__ = ["analysts_decide"]  # a fixture used by name
+pytestmark = pytest.mark.usefixtures("analysts_decide")
 
 
 def member(network: Network, username: str, *, de: bool, clearance: str) -> Member:
@@ -47,13 +51,14 @@ def test_an_approver_shares_only_what_they_may_read(
     carl = member(network, "carl", de=True, clearance=TLP.RED)
 
     asked = ask(api(carl), "profile", strict.pk, via_notice=notice["id"]).json()
+    # A decider who does not read the object answers as for any unseen object.
     refused = api(fabien).post(f"{REQUESTS}{asked['id']}/approve/", {}, format="json")
-    assert problem(refused, 403)["type"] == FORBIDDEN
+    assert problem(refused, 404)["type"] == NOT_FOUND
     assert api(carl).get(f"{PROFILES}{strict.pk}/").status_code == 404
 
     asked_red = ask(api(carl), "profile", red.pk, via_notice=notice["id"]).json()
     refused = api(rita).post(f"{REQUESTS}{asked_red['id']}/approve/", {}, format="json")
-    assert problem(refused, 403)["type"] == FORBIDDEN
+    assert problem(refused, 404)["type"] == NOT_FOUND
     assert api(carl).get(f"{PROFILES}{red.pk}/").status_code == 404
     assert api(carl).get(f"{REQUESTS}{asked_red['id']}/").json()["status"] == "pending"
 

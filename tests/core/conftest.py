@@ -49,7 +49,7 @@ def world(network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
             "via_notice": notice["id"],
             "purpose": "Check our prisons.",
             "legal_basis": "Art. 21",
-            "requested_days": 30,
+            "days": 30,
         },
         format="json",
     ).json()

@@ -1,6 +1,8 @@
 """Access requests through the HTTP API, for the tests of several packages: a published notice
 (`publish`), a request (`ask`), a problem answer (`problem`), and the standard case's
-fixtures: fr-desk's restricted `annex` and the GREEN `notice` that advertises it."""
+fixtures: fr-desk's restricted `annex`, the GREEN `notice` that advertises it, fr-desk's
+coordinator `fred`, and `analysts_decide` (fr-desk lets its analysts, alice, decide access
+requests, as the demo's French desk does)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,6 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from intel import accounts
 from intel.models import TLP, DeviceProfile, Member
 from tests.conftest import Network
 
@@ -37,9 +40,10 @@ def ask(client: APIClient, target_type: str, target_id: int, **fields: Any) -> A
         "purpose": "Check our prisons for the device.",
         "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
         "case_reference": "DE-2025-0042",
-        "requested_days": 30,
+        "days": 30,
     } | fields
-    return client.post(REQUESTS, body, format="json")
+    # A field given as None is left out of the body (`days=None`: no duration named).
+    return client.post(REQUESTS, {k: v for k, v in body.items() if v is not None}, format="json")
 
 
 def problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
@@ -60,3 +64,18 @@ def annex(network: Network, make_profile: Callable[..., DeviceProfile]) -> Devic
 @pytest.fixture
 def notice(network: Network, api: Api, annex: DeviceProfile) -> dict[str, Any]:
     return publish(network, api, profiles=[annex.pk], restricted_data_available=True)
+
+
+@pytest.fixture
+def fred(network: Network) -> Member:
+    """fr-desk's coordinator: decides access to what fr-desk owns."""
+    return accounts.member_create(
+        organisation=network.fr_desk, username="fred", role="coordinator", clearance=TLP.RED
+    )
+
+
+@pytest.fixture
+def analysts_decide(network: Network) -> None:
+    """fr-desk lets its analysts decide access requests (set up as its coordinators would)."""
+    type(network.fr_desk).objects.filter(pk=network.fr_desk.pk).update(analysts_decide_access=True)
+    network.fr_desk.refresh_from_db()

@@ -13,6 +13,7 @@ from intel.models import (
     TLP,
     DeviceProfile,
     Grant,
+    Organisation,
 )
 from tests.helpers.audit import (
     Case,
@@ -28,7 +29,9 @@ REQUESTS = "/api/v1/access-requests/"
 
 
 def _request_body(w: World) -> tuple[DeviceProfile, dict[str, Any]]:
-    """fr-desk's AMBER profile, advertised in a GREEN notice, and charlie's request for it."""
+    """fr-desk's AMBER profile, advertised in a GREEN notice, and charlie's request for it.
+    fr-desk lets its analyst alice decide, as the demo's French desk does."""
+    Organisation.objects.filter(pk=w.net.fr_desk.pk).update(analysts_decide_access=True)
     profile = w.profile(TLP.AMBER)
     notice_id = w.published(profiles=[profile.pk], restricted_data_available=True)
     return profile, {
@@ -37,7 +40,7 @@ def _request_body(w: World) -> tuple[DeviceProfile, dict[str, Any]]:
         "via_notice": notice_id,
         "purpose": "Check our prisons.",
         "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
-        "requested_days": 30,
+        "days": 30,
     }
 
 
@@ -100,6 +103,12 @@ access_request_approved = _decision("approve", "access_request.approved", {"days
 access_request_denied = _decision("deny", "access_request.denied", {"reason": "No case."})
 access_request_withdrawn = _decision(
     "withdraw", "access_request.withdrawn", {"reason": "Closed."}, who="charlie"
+)
+access_request_commented = _decision(
+    "comment", "access_request.commented", {"message": "Urgent."}, who="charlie"
+)
+access_request_routed = _decision(
+    "route", "access_request.routed", {"note": "fr-desk decides."}, who="cora"
 )
 
 
@@ -183,6 +192,8 @@ CASES: list[Case] = [
     access_request_approved,
     access_request_denied,
     access_request_withdrawn,
+    access_request_commented,
+    access_request_routed,
     grant_revoked,
     grant_expired_by_the_scheduler,
     imei_check_performed,

@@ -7,19 +7,21 @@ from typing import Any
 from intel import accounts
 from intel.models import TLP
 from seizures.models import SeizureReport
-from tests.helpers.access import REQUESTS, annex, ask, notice
+from tests.helpers.access import REQUESTS, analysts_decide, annex, ask, notice
 from tests.helpers.webhooks import issue, receiver, subscribe
 from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryState
 
-__all__ = ["annex", "issue", "notice", "receiver"]  # fixtures used by name
+__all__ = ["analysts_decide", "annex", "issue", "notice", "receiver"]  # fixtures used by name
 
 
 def payloads(receiver: Any, name: str) -> list[dict[str, Any]]:
     return [hit.payload for hit in receiver.hits if hit.path == name]
 
 
-def test_access_request_events_reach_both_sides(network, api, receiver, annex, notice):
+def test_access_request_events_reach_both_sides(
+    network, api, receiver, annex, notice, analysts_decide
+):
     alice, charlie = api(network.alice), api(network.charlie)
     subscribe(alice, receiver, "owner", event_types=["access_request.created"])
     subscribe(charlie, receiver, "requester", event_types=["access_request.decided"])

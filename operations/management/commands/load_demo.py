@@ -116,6 +116,7 @@ class Command(DixCommand):
                     kind=item["kind"],
                     country=item["country"],
                     sponsor=Organisation.objects.get(slug=sponsor) if sponsor else None,
+                    access_policy=item.get("access_policy"),
                 )
                 created += 1
         for item in data["members"]:
