@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 # The query parameters an auditor sent: names the strict request parsing already allowed.
 ANY_QUERY_PARAMETER = None
 
-_ORGANISATION_ENTITLEMENTS = frozenset({"kind", "sponsor", "country"})
+_ORGANISATION_ENTITLEMENTS = frozenset(
+    {"kind", "sponsor", "country", "analysts_decide_access", "delegates_access_to_secretariat"}
+)
 _MEMBER_ENTITLEMENTS = frozenset(
     {"organisation", "role", "clearance", "is_active", "is_staff", "is_superuser"}
 )
@@ -64,7 +66,9 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "notice.acknowledged": _NOTICE_WRITE,
     # Access requests: the purpose and a decision's reason are the event's justification.
     "access_request.created": _ACCESS_REQUEST
-    | {"legal_basis", "case_reference", "requested_days", "on_behalf_of", "via_notice"},
+    | {"legal_basis", "case_reference", "days", "expires_at", "on_behalf_of", "via_notice"},
+    "access_request.routed": _ACCESS_REQUEST | {"message", "routed_to", "deliveries"},
+    "access_request.commented": _ACCESS_REQUEST | {"message"},
     "access_request.info_requested": _ACCESS_REQUEST | {"message"},
     "access_request.answered": _ACCESS_REQUEST | {"message"},
     "access_request.approved": _ACCESS_REQUEST
@@ -106,6 +110,7 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "organisation.changed": _ORGANISATION_ENTITLEMENTS | _ADMIN_WRITE | {"slug"},
     "organisation.entitlements_changed": _ORGANISATION_ENTITLEMENTS | _ADMIN_WRITE | {"slug"},
     "organisation.deleted": _ORGANISATION_ENTITLEMENTS | _ADMIN_WRITE | {"slug"},
+    "organisation.access_policy_changed": frozenset({"slug", "entitlements"}),
     "member.created": _MEMBER_ENTITLEMENTS | _ADMIN_WRITE | {"username"},
     "member.changed": _MEMBER_ENTITLEMENTS | _ADMIN_WRITE | {"username"},
     "member.entitlements_changed": _MEMBER_ENTITLEMENTS | _ADMIN_WRITE | {"username"},

@@ -9,7 +9,7 @@ and who may see its object, by the object's one visibility rule (`visible_to`).
   read the draft;
 - `notice.reminder`: the members of the reminded organisation who may read the notice;
 - `profile.updated`: the members who may see the profile;
-- `access_request.created`: the deciding organisation's analysts and coordinators;
+- `access_request.created`: the owner organisation's deciders (`access.policies`);
 - `access_request.decided`: the member who asked;
 - `seizure.reported`: the members who may see the report.
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from access import policies
 from core.events import EventType
 from intel.models import TLP, AccessRequest, DeviceProfile, Member, Organisation, Role
 from intel.models.network import OrganisationKind
@@ -61,9 +62,9 @@ def recipients(event_type: str, **targets: Any) -> list[Member]:
             )
         case EventType.ACCESS_REQUEST_CREATED:
             request: AccessRequest = targets["access_request"]
-            deciders = wanting(event_type).filter(
-                organisation_id=request.owner_id, role__in=(Role.ANALYST, Role.COORDINATOR)
-            )
+            # The owner's deciders, by the one rule of access/policies.py.
+            candidates = wanting(event_type).filter(organisation_id=request.owner_id)
+            deciders = [m for m in candidates if policies.is_owners_decider(m, request)]
             return _each_seeing(deciders, _access_request(request.pk))
         case EventType.ACCESS_REQUEST_DECIDED:
             request = targets["access_request"]

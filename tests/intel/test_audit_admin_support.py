@@ -119,7 +119,7 @@ def test_access_requests_follow_the_apis_rule(world: World) -> None:
         "via_notice": notice_id,
         "purpose": "Check our prisons.",
         "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
-        "requested_days": 30,
+        "days": 30,
     }
     request_id = ok(world.client(world.net.charlie).post(REQUESTS, body, format="json"), 201)["id"]
     cora, sam = _staff(world.net.cora), _staff(_analyst(world, TLP.AMBER_STRICT))

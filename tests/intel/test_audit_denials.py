@@ -108,7 +108,7 @@ def test_refusals_of_every_kind_of_object_are_recorded(world: World) -> None:
         "via_notice": notice_id,
         "purpose": "Check our prisons.",
         "legal_basis": "Art. 21 Regulation (EU) 2018/1727",
-        "requested_days": 30,
+        "days": 30,
     }
     request = ok(world.client(world.net.charlie).post(REQUESTS, body, format="json"), 201)
     bob = world.client(world.net.bob)

@@ -9,6 +9,7 @@ from intel import audit
 from intel.audit_details import UnknownDetailKey
 from intel.models import TLP
 from intel.models.audit import canonical_json
+from tests.helpers.access import analysts_decide
 from tests.helpers.audit import NOTICES, PROFILES, World, events_after, last_id, ok
 
 REQUESTS = "/api/v1/access-requests/"
@@ -26,7 +27,10 @@ LEGAL_BASIS = "Art. 21 Regulation (EU) 2018/1727"
 CASE = "DE-2026-0099"
 
 
-def test_a_full_scenario_leaves_no_content_in_any_event(world: World) -> None:
+__all__ = ["analysts_decide"]  # a fixture used by name
+
+
+def test_a_full_scenario_leaves_no_content_in_any_event(world: World, analysts_decide) -> None:
     mark = last_id()
     alice, charlie = world.client(world.net.alice), world.client(world.net.charlie)
     profile = world.profile(
@@ -49,7 +53,7 @@ def test_a_full_scenario_leaves_no_content_in_any_event(world: World) -> None:
         "purpose": PURPOSE,
         "legal_basis": LEGAL_BASIS,
         "case_reference": CASE,
-        "requested_days": 30,
+        "days": 30,
     }
     request_id = ok(charlie.post(REQUESTS, body, format="json"), 201)["id"]
     ok(alice.post(f"{REQUESTS}{request_id}/approve/", {"days": 5}, format="json"))

@@ -4,14 +4,14 @@ organisation; each as the member may see it."""
 
 from mail import outbox, sending
 from notices.models import Notice
-from tests.helpers.access import NOTICES, REQUESTS, annex, ask, notice, publish
+from tests.helpers.access import NOTICES, REQUESTS, analysts_decide, annex, ask, notice, publish
 from tests.mail.conftest import recipients
 
-__all__ = ["annex", "notice"]  # fixtures used by name
+__all__ = ["analysts_decide", "annex", "notice"]  # fixtures used by name
 
 
 def test_an_access_request_reaches_the_deciders_and_its_decision_the_asker(
-    network, api, mailboxes, mailoutbox, annex, notice
+    network, api, mailboxes, mailoutbox, annex, notice, analysts_decide
 ):
     sending.send_due()
     mailoutbox.clear()
@@ -19,7 +19,8 @@ def test_an_access_request_reaches_the_deciders_and_its_decision_the_asker(
     assert created.status_code == 201, created.content
     assert mailoutbox == []
     sending.send_due()
-    # fr-desk decides: its analyst alice (olga, an officer without address, is no decider).
+    # fr-desk decides, through its analyst alice as it lets its analysts (olga, an officer,
+    # is no decider).
     assert recipients(mailoutbox) == {"alice"}
     (message,) = mailoutbox
     assert f"/api/v1/access-requests/{created.json()['id']}/" in message.body
