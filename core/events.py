@@ -12,7 +12,7 @@ Targets by event (keyword arguments):
 
 | event | targets |
 |---|---|
-| `notice.published`, `notice.updated`, `notice.withdrawn` | `notice` |
+| `notice.submitted`, `notice.published`, `notice.updated`, `notice.withdrawn` | `notice` |
 | `profile.updated` | `profile`, `changes` (the revision's diff, or None) |
 | `access_request.created`, `access_request.decided` | `access_request` |
 | `seizure.reported` | `seizure_report` |
@@ -29,6 +29,7 @@ from django.db import models
 
 
 class EventType(models.TextChoices):
+    NOTICE_SUBMITTED = "notice.submitted", "notice.submitted"
     NOTICE_PUBLISHED = "notice.published", "notice.published"
     NOTICE_UPDATED = "notice.updated", "notice.updated"
     NOTICE_WITHDRAWN = "notice.withdrawn", "notice.withdrawn"
