@@ -14,7 +14,7 @@ from intel.api.base import member_of
 from intel.models import Member
 from notices import policies, services
 from notices.api.notice_records import NoticeRecordActions
-from notices.api.serializers import NoticeSerializer, ReturnSerializer
+from notices.api.serializers import NoticeReturnSerializer, NoticeSerializer
 from notices.models import Notice, NoticeStatus
 from notices.rendering import with_visible_profiles
 
@@ -50,7 +50,7 @@ class NoticeReviewActions(NoticeRecordActions):
         description="A reviewer sends the notice back with a comment: it is a draft again, "
         "and the comment shows to its drafters under `review`. They edit it and submit it "
         "again. 409 unless the notice is submitted.",
-        request=ReturnSerializer,
+        request=NoticeReturnSerializer,
         responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample(
@@ -63,7 +63,7 @@ class NoticeReviewActions(NoticeRecordActions):
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_to_drafter(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        form = ReturnSerializer(data=request.data)
+        form = NoticeReturnSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.notice_return(
             notice_id=notice.pk, author=member_of(request), comment=form.validated_data["comment"]
@@ -74,14 +74,21 @@ class NoticeReviewActions(NoticeRecordActions):
         summary="Notices to review",
         description="The submitted notices you may review (publish or return): for a "
         "desk's coordinator, its organisation's; for the secretariat's coordinators, every "
-        "one they may read. Oldest change last, paged like the inbox; the inbox's filters "
-        "apply. Empty for anyone else.",
+        "one they may read. Latest change first, paged like the inbox. Empty for anyone "
+        "else.",
         responses={200: NoticeSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"], url_path="to-review", url_name="to-review")
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="to-review",
+        url_name="to-review",
+        filterset_class=None,
+        query_parameters=("cursor", "page_size"),
+    )
     def to_review(self, request: Request) -> Response:
         member = member_of(request)
-        queryset = self.filter_queryset(self.get_queryset()).filter(
+        queryset = self.get_queryset().filter(
             policies.reviewable_by(member), status=NoticeStatus.SUBMITTED
         )
         page = self.paginate_queryset(with_visible_profiles(queryset, member))

@@ -290,7 +290,7 @@ def _profiles_visible_to_author(form: serializers.Serializer[Any]) -> None:
         )
 
 
-class ReturnSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+class NoticeReturnSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     """A reviewer's return of a submitted notice to its drafter."""
 
     comment = serializers.CharField(

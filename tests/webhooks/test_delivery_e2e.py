@@ -49,7 +49,7 @@ def amber_notice(network: Network, profiles: dict[str, int]) -> dict[str, Any]:
     return {
         "tlp": TLP.AMBER,
         "audience": {"scope": "organisations", "organisations": ["fr-desk", "be-desk"]},
-        "profiles": sorted(profiles.values()),
+        "profile_ids": sorted(profiles.values()),
         "restricted_data_available": True,
     }
 
