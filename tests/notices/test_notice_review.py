@@ -161,6 +161,10 @@ def test_notice_submitted_reaches_the_reviewers_organisations_only(
         assert hit.payload["data"]["status"] == "submitted"
         assert hit.payload["data"]["review"]["submitted_by"] == "alice"
     assert receiver.to("be") == []
+    # The payload is the notice as the API shows it.
+    expected = api(network.alice).get(f"{NOTICES}{notice['id']}/").json()
+    expected.pop("acknowledged_at")
+    assert receiver.to("fr")[0].payload["data"] == expected
     # Published, it reaches the network as before.
     publish(api(extra.felix), notice["id"])
     assert deliver_due(time_budget=5) == 4
