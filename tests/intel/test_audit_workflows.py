@@ -30,7 +30,7 @@ REQUESTS = "/api/v1/access-requests/"
 def _request_body(w: World) -> tuple[DeviceProfile, dict[str, Any]]:
     """fr-desk's AMBER profile, advertised in a GREEN notice, and charlie's request for it."""
     profile = w.profile(TLP.AMBER)
-    notice_id = w.published(profiles=[profile.pk], restricted_data_available=True)
+    notice_id = w.published(profile_ids=[profile.pk], restricted_data_available=True)
     return profile, {
         "target_type": "profile",
         "target_id": profile.pk,
