@@ -102,8 +102,8 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         summary="Notice inbox",
         description="The notices you may see, newest change first, each rendered for you "
         "(profiles you may not see are left out). Filters: type, status, profile, country, "
-        "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
-        "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
+        "acknowledged, `q` (words searched in title, summary and body), and `since` (the "
+        "`DIX-Since` header of your previous pull, or an RFC 3339 time) for only what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
         responses={200: NoticeSerializer(many=True), 304: None, 404: PROBLEM},
     ),

@@ -152,6 +152,9 @@ def test_notice_submitted_reaches_the_reviewers_organisations_only(
     subscribe(api(network.bob), receiver, "be", event_types=events)
     subscribe(api(network.charlie), receiver, "de", event_types=["notice.published"])
     notice = draft(api(network.alice))
+    # A refused submission tells nobody.
+    assert_problem(api(network.olga).post(f"{NOTICES}{notice['id']}/submit/"), 403)
+    assert deliver_due(time_budget=5) == 0
     submit(api(network.alice), notice["id"])
     assert deliver_due(time_budget=5) == 2
     for name in ("fr", "eurojust"):
