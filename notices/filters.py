@@ -2,9 +2,12 @@
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
 
 import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -17,6 +20,26 @@ def encode_since(moment: datetime) -> str:
     return base64.urlsafe_b64encode(moment.isoformat().encode()).decode().rstrip("=")
 
 
+SINCE_INVALID = (
+    "Neither an RFC 3339 time (e.g. 2026-05-01T00:00:00Z) nor a `since` token from an earlier "
+    "answer."
+)
+# An RFC 3339 date-time; a token never starts with digits and a dash (it is base64 of one).
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_since(value: str) -> datetime:
+    """An RFC 3339 time (with its offset), or the `DIX-Since` token of an earlier answer."""
+    if not RFC3339.fullmatch(value):
+        return decode_since(value)
+    try:
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError({"since": [SINCE_INVALID]}) from None
+
+
 def decode_since(token: str) -> datetime:
     try:
         padded = token + "=" * (-len(token) % 4)
@@ -24,9 +47,9 @@ def decode_since(token: str) -> datetime:
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC)  # out-of-range dates fail here, not in the query
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
-        raise ValidationError({"since": ["Not a `since` token from an earlier answer."]}) from None
+        raise ValidationError({"since": [SINCE_INVALID]}) from None
     if moment.tzinfo is None:
-        raise ValidationError({"since": ["Not a `since` token from an earlier answer."]})
+        raise ValidationError({"since": [SINCE_INVALID]})
     return moment
 
 
@@ -48,8 +71,13 @@ class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
     )
     since = django_filters.CharFilter(
         method="filter_since",
-        help_text="The `DIX-Since` token of your last pull: only what was published, updated "
-        "or withdrawn after it.",
+        help_text="Only what was published, updated or withdrawn after this: the `DIX-Since` "
+        "token of your last pull, or an RFC 3339 time (`2026-05-01T00:00:00Z`).",
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=200,
+        help_text="Words searched in the title, summary and body (every word must match).",
     )
 
     class Meta:
@@ -82,4 +110,25 @@ class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
         return queryset.filter(Exists(acked)) if value else queryset.exclude(Exists(acked))
 
     def filter_since(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
-        return queryset.filter(changed_at__gt=decode_since(value))
+        return queryset.filter(changed_at__gt=parse_since(value))
+
+    def filter_q(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
+        return search(queryset, value)
+
+
+def search(queryset: QuerySet[Notice], text: str) -> QuerySet[Notice]:
+    """The notices whose title, summary or body hold every word of `text`. On PostgreSQL,
+    full-text search with the `simple` configuration (no stemming: notices are written in
+    many languages); elsewhere (SQLite), each word as a case-insensitive substring."""
+    words = text.split()
+    if not words:
+        return queryset
+    if connection.vendor == "postgresql":
+        vector = SearchVector("title", "summary", "body", config="simple")
+        query = SearchQuery(" ".join(words), config="simple", search_type="plain")
+        return queryset.annotate(search=vector).filter(search=query)
+    for word in words:
+        queryset = queryset.filter(
+            Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
+        )
+    return queryset

@@ -20,6 +20,7 @@ class NoticeType(models.TextChoices):
 
 class NoticeStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for review"
     PUBLISHED = "published", "Published"
     SUPERSEDED = "superseded", "Superseded"
     WITHDRAWN = "withdrawn", "Withdrawn"
@@ -77,9 +78,10 @@ def notice_audience_q(viewer: Viewer) -> Q:
             reach_q |= ~Q(tlp=TLP.RED)
         # An access grant shows the notice as to its audience (RED only by a named grant).
         q |= published & ~Q(tlp=TLP.RED) & Q(id__in=granted_by_org)
-        # A draft is its organisation's (and the secretariat's) business until published.
+        # A draft (submitted or not) is its organisation's (and the secretariat's) business
+        # until published.
         drafters = Q() if org.is_secretariat else Q(issuer_id=org.pk)
-        q |= Q(status=NoticeStatus.DRAFT) & drafters & reach_q
+        q |= Q(status__in=UNPUBLISHED_STATES) & drafters & reach_q
     q |= published & reach_q
     return q & within_clearance(viewer, tlp="tlp")
 
@@ -107,6 +109,7 @@ def _in_audience(orgs: list[Organisation]) -> Q:
 
 
 PUBLIC_STATES = (NoticeStatus.PUBLISHED, NoticeStatus.SUPERSEDED, NoticeStatus.WITHDRAWN)
+UNPUBLISHED_STATES = (NoticeStatus.DRAFT, NoticeStatus.SUBMITTED)
 
 
 class Notice(models.Model):
@@ -148,6 +151,19 @@ class Notice(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
     )
     withdrawal_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last submission for review."
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last return to the drafter by a reviewer."
+    )
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_comment = models.TextField(blank=True, help_text="The reviewer's comment on return.")
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     changed_at = models.DateTimeField(

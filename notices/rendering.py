@@ -15,7 +15,7 @@ from intel.models.tlp import TLP
 from intel.revisions import SeenVersion, seen_versions
 from intel.visibility import Reader, Viewer
 from intel.visibility_bulk import visible_ids_per_viewer
-from notices.models import Notice, NoticeReceipt
+from notices.models import UNPUBLISHED_STATES, Notice, NoticeReceipt, NoticeStatus
 
 PROFILE_SUMMARY_FIELDS = (
     "id",
@@ -74,11 +74,12 @@ def with_profiles(notices: Any, profiles: Any) -> Any:
     webhook renderer loads a notice once with all its profiles, then narrows them per
     recipient (`visible_profiles`) instead of loading the notice again for each one."""
     return (
-        notices.select_related("issuer", "superseded_by")
+        notices.select_related("issuer", "superseded_by", "submitted_by", "returned_by")
         .annotate(profile_count=Count("profiles", distinct=True))
         .prefetch_related(
             "countries",
             "audience_organisations",
+            "recipient_members",
             Prefetch(
                 "profiles",
                 queryset=profiles.prefetch_related("identifiers"),
@@ -122,7 +123,14 @@ def render_notice(notice: Notice, *, versions: Mapping[int, SeenVersion]) -> dic
             "scope": notice.audience_scope,
             "organisations": sorted(o.slug for o in notice.audience_organisations.all()),
             "countries": sorted(c.country for c in notice.countries.all()),
+            # Named recipients matter at TLP:RED only, and only the named see a RED notice.
+            "members": (
+                sorted(m.username for m in notice.recipient_members.all())
+                if notice.tlp == TLP.RED
+                else []
+            ),
         },
+        "profile_ids": [p.pk for p in visible],
         "profiles": [profile_summary(p, versions[p.pk].number) for p in visible],
         "restricted_data_available": notice.restricted_data_available and hidden_profiles > 0,
         "review_due_at": notice.review_due_at.isoformat() if notice.review_due_at else None,
@@ -130,6 +138,27 @@ def render_notice(notice: Notice, *, versions: Mapping[int, SeenVersion]) -> dic
         "changed_at": notice.changed_at.isoformat(),
         "superseded_by": notice.superseded_by.reference if notice.superseded_by else None,
         "withdrawal_reason": notice.withdrawal_reason,
+        "review": review_of(notice),
+    }
+
+
+def review_of(notice: Notice) -> dict[str, Any] | None:
+    """Where a draft stands in review; None once published or when never submitted (a
+    reviewer's comment is the drafting organisation's business, not the audience's)."""
+    if notice.submitted_at is None or notice.status not in UNPUBLISHED_STATES:
+        return None
+    submitted = notice.status == NoticeStatus.SUBMITTED
+    return {
+        "status": "submitted" if submitted else "returned",
+        "submitted_at": notice.submitted_at.isoformat(),
+        "submitted_by": notice.submitted_by.username if notice.submitted_by else None,
+        "returned_at": None
+        if submitted or not notice.returned_at
+        else notice.returned_at.isoformat(),
+        "returned_by": (
+            notice.returned_by.username if notice.returned_by and not submitted else None
+        ),
+        "comment": "" if submitted else notice.review_comment,
     }
 
 

@@ -19,6 +19,7 @@ from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
 from notices import policies
 from notices.models import (
+    UNPUBLISHED_STATES,
     AudienceScope,
     Notice,
     NoticeCountry,
@@ -69,6 +70,11 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
     """Change a draft. Published notices change only through `notice_update`."""
     with transaction.atomic():
         notice = _locked_visible(notice_id, author)
+        if notice.status == NoticeStatus.SUBMITTED:
+            raise Conflict(
+                "The notice is submitted for review: it cannot be edited until a reviewer "
+                "returns it."
+            )
         if notice.status != NoticeStatus.DRAFT:
             raise Conflict("Only a draft can be edited; publish an update instead.")
         if not policies.may_edit_draft(author, notice):
@@ -88,12 +94,13 @@ def notice_edit_draft(*, notice_id: int, author: Member, data: NoticeInput) -> N
 
 
 def notice_publish(*, notice_id: int, author: Member) -> Notice:
-    """Publish a draft as version 1 and write the outbox for every entitled subscription."""
+    """Publish a draft, submitted or not (a coordinator may publish without review), as
+    version 1 and write the outbox for every entitled subscription."""
     with transaction.atomic():
         notice = _locked_visible(notice_id, author)
         if not policies.may_publish(author, notice):
             raise Forbidden("Only the issuer's coordinators or the secretariat publish.")
-        if notice.status != NoticeStatus.DRAFT:
+        if notice.status not in UNPUBLISHED_STATES:
             raise Conflict(f"The notice is already {notice.status}.")
         now = timezone.now()
         notice.status = NoticeStatus.PUBLISHED
@@ -106,6 +113,72 @@ def notice_publish(*, notice_id: int, author: Member) -> Notice:
         sent = events.emit(EventType.NOTICE_PUBLISHED, notice=notice)
         _audit_notice("notice.published", notice, author, deliveries=sent)
     return notice
+
+
+def notice_submit(*, notice_id: int, author: Member) -> Notice:
+    """Submit a draft for review: it waits, unchangeable, until a reviewer publishes or
+    returns it; `notice.submitted` tells the reviewers' organisations."""
+    with transaction.atomic():
+        notice = _locked_visible(notice_id, author)
+        if not policies.may_edit_draft(author, notice):
+            raise Forbidden("Only the issuer's analysts and coordinators submit its drafts.")
+        if notice.status != NoticeStatus.DRAFT:
+            raise Conflict(f"Only a draft can be submitted; the notice is {notice.status}.")
+        now = timezone.now()
+        notice.status = NoticeStatus.SUBMITTED
+        notice.submitted_at = now
+        notice.submitted_by = author
+        notice.changed_at = now
+        changes.bump_on_commit()
+        notice.save(update_fields=["status", "submitted_at", "submitted_by", "changed_at"])
+        sent = events.emit(EventType.NOTICE_SUBMITTED, notice=notice)
+        _audit_notice("notice.submitted", notice, author, deliveries=sent)
+    return notice
+
+
+def notice_return(*, notice_id: int, author: Member, comment: str) -> Notice:
+    """A reviewer sends a submitted notice back to its drafter with a comment; it is a
+    draft again."""
+    with transaction.atomic():
+        notice = _locked_visible(notice_id, author)
+        if not policies.may_review(author, notice):
+            raise Forbidden("Only the issuer's coordinators or the secretariat review.")
+        if notice.status != NoticeStatus.SUBMITTED:
+            raise Conflict(
+                f"Only a submitted notice can be returned; the notice is {notice.status}."
+            )
+        if not comment.strip():
+            raise FieldInvalid("comment", "Say what the drafter should change.")
+        now = timezone.now()
+        notice.status = NoticeStatus.DRAFT
+        notice.returned_at = now
+        notice.returned_by = author
+        notice.review_comment = comment
+        notice.changed_at = now
+        changes.bump_on_commit()
+        notice.save(
+            update_fields=["status", "returned_at", "returned_by", "review_comment", "changed_at"]
+        )
+        # The comment is notice content: the audit event says that it was returned, not why.
+        _audit_notice("notice.returned", notice, author)
+    return notice
+
+
+def notice_discard(*, notice_id: int, author: Member) -> None:
+    """Delete a notice that was never published (a draft, submitted or returned). Published
+    notices and their versions are never deleted: they are withdrawn."""
+    with transaction.atomic():
+        notice = _locked_visible(notice_id, author)
+        if notice.status not in UNPUBLISHED_STATES:
+            raise Conflict(
+                f"A {notice.status} notice is never deleted: withdraw it instead.",
+            )
+        if not policies.may_discard(author, notice):
+            raise Forbidden("Only the notice's drafters and reviewers delete a draft.")
+        changes.bump_on_commit()
+        notice.delete()
+        notice.pk = notice_id  # `delete` clears it; the audit event names the deleted notice
+        _audit_notice("notice.discarded", notice, author)
 
 
 def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_note: str) -> Notice:
@@ -185,7 +258,7 @@ def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
     """Acknowledge for the member's organisation (once; later calls keep the first)."""
     if member.organisation is None:
         raise Conflict("Acknowledgements are made for an organisation; you belong to none.")
-    if notice.status == NoticeStatus.DRAFT:
+    if notice.status in UNPUBLISHED_STATES:
         raise Conflict("A draft cannot be acknowledged.")
     now = timezone.now()
     with transaction.atomic():
@@ -214,7 +287,9 @@ def receipts_mark(
         return
     # The issuer is not a recipient of its own notice.
     ids = [
-        n.pk for n in notices if n.status != NoticeStatus.DRAFT and n.issuer_id != organisation.pk
+        n.pk
+        for n in notices
+        if n.status not in UNPUBLISHED_STATES and n.issuer_id != organisation.pk
     ]
     if not ids:
         return
@@ -267,12 +342,15 @@ def _audit_notice(
 
 
 def _changed_names(data: NoticeInput) -> list[str]:
-    names = set(data.fields)
-    for relation in ("profiles", "audience_organisations", "audience_countries"):
-        if getattr(data, relation) is not None:
-            names.add(relation)
-    if data.recipient_members is not None:
-        names.add("recipient_members")
+    """The body's names of the fields a write sends (`audience.scope`, `profile_ids`…)."""
+    names = {f"audience.{name[9:]}" if name == "audience_scope" else name for name in data.fields}
+    relations = {
+        "profile_ids": data.profiles,
+        "audience.organisations": data.audience_organisations,
+        "audience.countries": data.audience_countries,
+        "audience.members": data.recipient_members,
+    }
+    names |= {name for name, value in relations.items() if value is not None}
     return sorted(names)
 
 
@@ -328,11 +406,11 @@ def _check_audience(notice: Notice) -> None:
         notice.audience_scope == AudienceScope.ORGANISATIONS
         and not notice.audience_organisations.exists()
     ):
-        raise FieldInvalid("audience_organisations", "Name at least one organisation.")
+        raise FieldInvalid("audience.organisations", "Name at least one organisation.")
     if notice.audience_scope == AudienceScope.COUNTRIES and not notice.countries.exists():
-        raise FieldInvalid("audience_countries", "Name at least one country.")
+        raise FieldInvalid("audience.countries", "Name at least one country.")
     if notice.tlp == TLP.RED and not notice.recipient_members.exists():
-        raise FieldInvalid("recipient_members", "A TLP:RED notice names its recipients.")
+        raise FieldInvalid("audience.members", "A TLP:RED notice names its recipients.")
 
 
 def _check_label(author: Member, tlp: str, field: str = "tlp") -> None:
@@ -353,7 +431,7 @@ def _refuse_if_invisible_to(author: Member, notice: Notice) -> None:
     they would get a 404 for a write that succeeded."""
     if not Notice.objects.visible_to(author).filter(pk=notice.pk).exists():
         raise FieldInvalid(
-            "recipient_members",
+            "audience.members",
             "With this label and audience you could no longer see this notice; name yourself "
             "among its recipients (TLP:RED) or keep your organisation in its audience.",
         )

@@ -36,7 +36,7 @@ from django.utils import timezone
 from intel import audit
 from intel.models import AccessRequest, AccessRequestStatus, ApiToken, AuditEvent, Grant
 from mail.models import EmailMessage, EmailStatus
-from notices.models import NoticeStatus
+from notices.models import UNPUBLISHED_STATES, NoticeStatus
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
 
 log = logging.getLogger("dix.retention")
@@ -76,7 +76,7 @@ def _old_deliveries(cutoff: datetime) -> "models.QuerySet[Any]":
         .filter(Q(completed_at__isnull=True) | Q(completed_at__lt=cutoff))
         .filter(
             Q(notice__isnull=True)
-            | Q(notice__status__in=(NoticeStatus.WITHDRAWN, NoticeStatus.DRAFT))
+            | Q(notice__status__in=(NoticeStatus.WITHDRAWN, *UNPUBLISHED_STATES))
             | Exists(newer)
         )
     )

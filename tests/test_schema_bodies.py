@@ -189,7 +189,12 @@ class Scenario:
         profile = self._profile()
         draft = alice.post(
             f"{API}/notices/",
-            {"type": "alert", "title": "Mini phones", "tlp": TLP.GREEN, "profiles": [profile.pk]},
+            {
+                "type": "alert",
+                "title": "Mini phones",
+                "tlp": TLP.GREEN,
+                "profile_ids": [profile.pk],
+            },
             format="json",
         )
         one = f"{API}/notices/{draft.json()['id']}/"
@@ -218,7 +223,7 @@ class Scenario:
         return [("post", f"{API}/notices/{{id}}/supersede/", superseded)]
 
     def notice_version(self) -> Fetched:
-        notice = publish(self.network, self.api, profiles=[self._profile().pk])
+        notice = publish(self.network, self.api, profile_ids=[self._profile().pk])
         one = f"{API}/notices/{notice['id']}/"
         bob = self.api(self.network.bob)
         return [
@@ -270,7 +275,7 @@ class Scenario:
     def access_request(self) -> Fetched:
         annex = self._profile()
         notice = publish(
-            self.network, self.api, profiles=[annex.pk], restricted_data_available=True
+            self.network, self.api, profile_ids=[annex.pk], restricted_data_available=True
         )
         charlie, alice = self.api(self.network.charlie), self.api(self.network.alice)
         fr_desk = self.network.fr_desk
@@ -296,7 +301,7 @@ class Scenario:
 
     def seizure_report(self) -> Fetched:
         profile = self.make_profile(tlp=TLP.GREEN, name="Oportik mini phone")
-        notice = publish(self.network, self.api, profiles=[profile.pk])
+        notice = publish(self.network, self.api, profile_ids=[profile.pk])
         body = {
             "country": "FR",
             "seized_on": "2025-05-20",

@@ -4,7 +4,9 @@ point, registered as the `core.events` handler (`WebhooksConfig.ready`).
 
 Who is told:
 - `notice.*`: every subscription entitled to the notice (a withdrawal also every earlier
-  recipient of it);
+  recipient of it); for `notice.submitted`, a notice not yet published, that is the
+  subscriptions of the issuer and of the secretariat where it may read the draft
+  (`Notice.objects.visible_to`), i.e. the reviewers' organisations;
 - `profile.updated`: every subscription whose organisation may see the profile and the change;
 - `access_request.created`: the deciding organisation (the object's owner or issuer);
 - `access_request.decided`: the requesting organisation and the one it asked on behalf of;
@@ -40,7 +42,7 @@ DELIVER_DUE_TASK = "notices.tasks.deliver_due"
 def enqueue(event_type: str, **targets: Any) -> int:
     """Write the outbox rows of one event (the `core.events` handler); returns their number."""
     match event_type:
-        case EventType.NOTICE_PUBLISHED | EventType.NOTICE_UPDATED:
+        case EventType.NOTICE_SUBMITTED | EventType.NOTICE_PUBLISHED | EventType.NOTICE_UPDATED:
             return fan_out_notice(targets["notice"], event_type)
         case EventType.NOTICE_WITHDRAWN:
             notice = targets["notice"]

@@ -13,6 +13,9 @@ class NamedRecipientsMixin:
     refusal is the same for an unknown username and for one not cleared, so it discloses
     neither."""
 
+    # The body key that names the members (a notice's audience calls it `members`).
+    named_field = "recipient_members"
+
     def validate_recipient_members(self, members: list[Member]) -> list[Member]:
         ineligible = sorted(m.username for m in members if m.clearance != TLP.RED)
         if ineligible:
@@ -21,8 +24,9 @@ class NamedRecipientsMixin:
 
     def to_internal_value(self, data: Any) -> Any:
         # Unknown usernames get the same answer as members who cannot be named.
-        if isinstance(data, dict) and isinstance(data.get("recipient_members"), list):
-            names = [n for n in data["recipient_members"] if isinstance(n, str)]
+        key = self.named_field
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            names = [n for n in data[key] if isinstance(n, str)]
             known = set(
                 Member.objects.filter(username__in=names, is_active=True).values_list(
                     "username", flat=True
@@ -30,7 +34,7 @@ class NamedRecipientsMixin:
             )
             unknown = sorted(set(names) - known)
             if unknown:
-                raise serializers.ValidationError({"recipient_members": [_not_nameable(unknown)]})
+                raise serializers.ValidationError({key: [_not_nameable(unknown)]})
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -1,15 +1,24 @@
 """Serializers for notices. They validate and describe; services write."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
-from core.serializers import CountryField, StrictFieldsMixin
+from core.serializers import CountryField, StrictFieldsMixin, refuse_unknown_fields
 from core.shapes import describes
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
 from intel.shapes.recipients import NamedRecipientsMixin
-from notices.models import AudienceScope, Notice, NoticeReceipt, NoticeType, NoticeVersion
+from notices.models import (
+    AudienceScope,
+    Notice,
+    NoticeReceipt,
+    NoticeStatus,
+    NoticeType,
+    NoticeVersion,
+)
 from notices.rendering import PROFILE_SUMMARY_FIELDS
 
 # --- Notices (rendered per member by notices.rendering; these describe the shape) ----------
@@ -35,9 +44,47 @@ class NoticeIssuerSerializer(serializers.Serializer[Any]):
 
 
 class NoticeAudienceSerializer(serializers.Serializer[Any]):
-    scope = serializers.ChoiceField(choices=AudienceScope.choices)
-    organisations = serializers.ListField(child=serializers.CharField())
-    countries = serializers.ListField(child=serializers.CharField())
+    """Whom a notice is addressed to: the same keys are written and read."""
+
+    scope = serializers.ChoiceField(
+        choices=AudienceScope.choices,
+        help_text="`network` (every organisation), `organisations` (those listed in "
+        "`organisations`) or `countries` (the organisations of the countries listed in "
+        "`countries`).",
+    )
+    organisations = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs of the organisations addressed."
+    )
+    countries = serializers.ListField(
+        child=serializers.CharField(), help_text="ISO 3166-1 alpha-2 codes of the countries."
+    )
+    members = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="TLP:RED: the usernames of the members named as recipients (empty at "
+        "other labels).",
+    )
+
+
+class NoticeReviewSerializer(serializers.Serializer[Any]):
+    """Where a draft stands in review, shown to those who see the draft (null once published
+    or when never submitted)."""
+
+    status = serializers.ChoiceField(
+        choices=[("submitted", "Submitted"), ("returned", "Returned to the drafter")],
+        help_text="`submitted`: waits for a reviewer; `returned`: back with the drafter, "
+        "see `comment`.",
+    )
+    submitted_at = serializers.DateTimeField(help_text="Last submission.")
+    submitted_by = serializers.CharField(
+        allow_null=True, help_text="Username of the member who submitted it."
+    )
+    returned_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a reviewer returned it (null while submitted)."
+    )
+    returned_by = serializers.CharField(
+        allow_null=True, help_text="Username of the reviewer who returned it."
+    )
+    comment = serializers.CharField(help_text="The reviewer's comment on return.")
 
 
 class NoticeSerializer(serializers.Serializer[Any]):
@@ -46,7 +93,11 @@ class NoticeSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     type = serializers.ChoiceField(choices=NoticeType.choices)
-    status = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=NoticeStatus.choices,
+        help_text="draft → submitted (for review) → published → superseded / withdrawn; a "
+        "returned notice is a draft again.",
+    )
     version = serializers.IntegerField(help_text="Latest published version; 0 for a draft.")
     title = serializers.CharField()
     summary = serializers.CharField()
@@ -55,6 +106,10 @@ class NoticeSerializer(serializers.Serializer[Any]):
     tlp = serializers.ChoiceField(choices=TLP.choices)
     issuer = NoticeIssuerSerializer()
     audience = NoticeAudienceSerializer()
+    profile_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the concerned profiles you may see (the ids `profiles` expands).",
+    )
     profiles = NoticeProfileSerializer(many=True, help_text="Only the profiles you may see.")
     restricted_data_available = serializers.BooleanField(
         help_text="Some concerned data is restricted: request access from the issuer."
@@ -64,29 +119,104 @@ class NoticeSerializer(serializers.Serializer[Any]):
     changed_at = serializers.DateTimeField()
     superseded_by = serializers.CharField(allow_null=True)
     withdrawal_reason = serializers.CharField()
+    review = NoticeReviewSerializer(
+        allow_null=True, help_text="The review of a draft; null once published."
+    )
     acknowledged_at = serializers.DateTimeField(
         allow_null=True, help_text="When your organisation acknowledged it."
     )
 
 
-class NoticeWriteSerializer(
-    NamedRecipientsMixin, StrictFieldsMixin, serializers.ModelSerializer[Notice]
-):
-    """A draft's content, audience and label."""
+# Keys of earlier bodies, answered "Unknown field" with the key that replaces them.
+RENAMED_FIELDS = {
+    "audience_scope": "audience.scope",
+    "audience_organisations": "audience.organisations",
+    "audience_countries": "audience.countries",
+    "recipient_members": "audience.members",
+    "profiles": "profile_ids",
+}
 
-    type = serializers.ChoiceField(source="notice_type", choices=NoticeType.choices)
-    profiles = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=DeviceProfile.objects.none()
+
+class RenamedFieldsMixin:
+    """Names the replacing key when a body sends one of `RENAMED_FIELDS`."""
+
+    # Placed before `StrictFieldsMixin`: its "Unknown field." for these keys gains the new
+    # name, and the body's other unknown keys are reported in the same answer.
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            renamed = {
+                key: [
+                    ErrorDetail(
+                        f"Unknown field: use `{RENAMED_FIELDS[key]}`.", code="unknown_field"
+                    )
+                ]
+                for key in data
+                if key in RENAMED_FIELDS and key not in self.fields  # type: ignore[attr-defined]
+            }
+            if renamed:
+                rest = {k: v for k, v in data.items() if k not in renamed}
+                try:
+                    refuse_unknown_fields(rest, self.fields)  # type: ignore[attr-defined]
+                except serializers.ValidationError as exc:
+                    renamed |= exc.detail  # type: ignore[arg-type]
+                raise serializers.ValidationError(dict(sorted(renamed.items())))
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class NoticeAudienceInputSerializer(
+    NamedRecipientsMixin, StrictFieldsMixin, serializers.Serializer[Any]
+):
+    """Whom the notice is addressed to; a key left out stays as it is (on a new notice:
+    the whole network, nothing named)."""
+
+    named_field = "members"
+
+    scope = serializers.ChoiceField(
+        choices=AudienceScope.choices,
+        required=False,
+        help_text="`network` (default), `organisations` or `countries`.",
     )
-    audience_organisations = serializers.SlugRelatedField(
-        slug_field="slug", many=True, required=False, queryset=Organisation.objects.all()
+    organisations = serializers.SlugRelatedField(
+        slug_field="slug",
+        many=True,
+        required=False,
+        queryset=Organisation.objects.all(),
+        help_text="Slugs of the organisations addressed (scope `organisations`).",
     )
-    audience_countries = serializers.ListField(child=CountryField(), required=False)
-    recipient_members = serializers.SlugRelatedField(
+    countries = serializers.ListField(
+        child=CountryField(),
+        required=False,
+        help_text="ISO 3166-1 alpha-2 codes of the countries addressed (scope `countries`).",
+    )
+    members = serializers.SlugRelatedField(
         slug_field="username",
         many=True,
         required=False,
         queryset=Member.objects.filter(is_active=True),
+        help_text="TLP:RED: usernames of the members named as recipients (each cleared for "
+        "TLP:RED).",
+    )
+
+    def validate_members(self, members: list[Member]) -> list[Member]:
+        return self.validate_recipient_members(members)
+
+
+class NoticeWriteSerializer(
+    RenamedFieldsMixin, StrictFieldsMixin, serializers.ModelSerializer[Notice]
+):
+    """A draft's content, audience and label."""
+
+    type = serializers.ChoiceField(
+        source="notice_type", choices=NoticeType.choices, help_text="The kind of notice."
+    )
+    profile_ids = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=DeviceProfile.objects.none(),
+        help_text="Ids of the concerned profiles (ones you may see).",
+    )
+    audience = NoticeAudienceInputSerializer(
+        required=False, help_text="Whom the notice is addressed to."
     )
 
     class Meta:
@@ -97,47 +227,75 @@ class NoticeWriteSerializer(
             "summary",
             "body",
             "action_requested",
-            "profiles",
-            "audience_scope",
-            "audience_organisations",
-            "audience_countries",
-            "recipient_members",
+            "profile_ids",
+            "audience",
             "tlp",
             "restricted_data_available",
             "review_due_at",
         )
+        extra_kwargs = {
+            "title": {"help_text": "A one-line title."},
+            "summary": {"help_text": "A short summary, shown in lists and e-mails."},
+            "body": {"help_text": "The full text."},
+            "action_requested": {"help_text": "What the recipients are asked to do."},
+            "tlp": {"help_text": "The notice's label; at most your clearance."},
+            "restricted_data_available": {
+                "help_text": "Advertise that restricted data can be requested."
+            },
+            "review_due_at": {"help_text": "When the issuer means to review the notice."},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and getattr(request, "user", None) is not None:
-            # A profile the author cannot see is answered like one that does not exist.
-            self.fields["profiles"].child_relation.queryset = DeviceProfile.objects.visible_to(  # type: ignore[attr-defined]
-                request.user
-            )
+        _profiles_visible_to_author(self)
 
 
-class NoticeRevisionSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+class NoticeRevisionSerializer(RenamedFieldsMixin, StrictFieldsMixin, serializers.Serializer[Any]):
     """A new published version: the changed content and a change note."""
 
-    change_note = serializers.CharField(max_length=2000)
-    title = serializers.CharField(max_length=300, required=False)
-    summary = serializers.CharField(required=False, allow_blank=True)
-    body = serializers.CharField(required=False, allow_blank=True)
-    action_requested = serializers.CharField(required=False, allow_blank=True)
-    review_due_at = serializers.DateTimeField(required=False, allow_null=True)
-    restricted_data_available = serializers.BooleanField(required=False)
-    profiles = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=DeviceProfile.objects.none()
+    change_note = serializers.CharField(
+        max_length=2000, help_text="What changed, shown with the version."
+    )
+    title = serializers.CharField(max_length=300, required=False, help_text="A one-line title.")
+    summary = serializers.CharField(required=False, allow_blank=True, help_text="A short summary.")
+    body = serializers.CharField(required=False, allow_blank=True, help_text="The full text.")
+    action_requested = serializers.CharField(
+        required=False, allow_blank=True, help_text="What the recipients are asked to do."
+    )
+    review_due_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the issuer means to review the notice."
+    )
+    restricted_data_available = serializers.BooleanField(
+        required=False, help_text="Advertise that restricted data can be requested."
+    )
+    profile_ids = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=DeviceProfile.objects.none(),
+        help_text="Ids of the concerned profiles (ones you may see; those you may not see "
+        "stay on the notice).",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and getattr(request, "user", None) is not None:
-            self.fields["profiles"].child_relation.queryset = DeviceProfile.objects.visible_to(  # type: ignore[attr-defined]
-                request.user
-            )
+        _profiles_visible_to_author(self)
+
+
+def _profiles_visible_to_author(form: serializers.Serializer[Any]) -> None:
+    """A profile the author cannot see is answered like one that does not exist."""
+    request = form.context.get("request")
+    if request is not None and getattr(request, "user", None) is not None:
+        form.fields["profile_ids"].child_relation.queryset = DeviceProfile.objects.visible_to(  # type: ignore[attr-defined]
+            request.user
+        )
+
+
+class NoticeReturnSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """A reviewer's return of a submitted notice to its drafter."""
+
+    comment = serializers.CharField(
+        max_length=4000, help_text="What the drafter should change; shown on the notice."
+    )
 
 
 class WithdrawSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
@@ -150,7 +308,9 @@ class SupersedeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 class NoticeVersionSerializer(serializers.ModelSerializer[NoticeVersion]):
     published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
-    profiles = serializers.SerializerMethodField()
+    profile_ids = serializers.SerializerMethodField(
+        help_text="Ids of the version's profiles you may see."
+    )
 
     class Meta:
         model = NoticeVersion
@@ -164,10 +324,10 @@ class NoticeVersionSerializer(serializers.ModelSerializer[NoticeVersion]):
             "change_note",
             "published_by",
             "published_at",
-            "profiles",
+            "profile_ids",
         )
 
-    def get_profiles(self, version: NoticeVersion) -> list[int]:
+    def get_profile_ids(self, version: NoticeVersion) -> list[int]:
         visible: set[int] = self.context.get("visible_profile_ids", set())
         return sorted(p.pk for p in version.profiles.all() if p.pk in visible)
 

@@ -34,6 +34,7 @@ from intel.models import Member
 from intel.revisions import seen_versions
 from notices import services
 from notices.api.notice_records import NoticeRecordActions
+from notices.api.notice_review import NoticeReviewActions
 from notices.api.serializers import (
     NoticeRevisionSerializer,
     NoticeSerializer,
@@ -63,8 +64,8 @@ NOTICE_EXAMPLE = {
     "title": "Ultra-compact low-metal mini phones smuggled into prisons",
     "summary": "Tiny, mostly plastic phones that usually pass walk-through metal detectors.",
     "action_requested": "Check your prisons; report findings back to the issuing desk.",
-    "profiles": [1, 2],
-    "audience_scope": "network",
+    "profile_ids": [1, 2],
+    "audience": {"scope": "network"},
     "tlp": "TLP:GREEN",
     "restricted_data_available": True,
 }
@@ -81,12 +82,17 @@ Rendered = list[dict[str, Any]]
 
 
 def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
+    """The service's input from a validated body: `audience` is the notice's audience
+    columns and relations, each left out when the body leaves it out."""
     fields = dict(validated)
+    audience = fields.pop("audience", None) or {}
+    if "scope" in audience:
+        fields["audience_scope"] = audience["scope"]
     return services.NoticeInput(
-        profiles=fields.pop("profiles", None),
-        audience_organisations=fields.pop("audience_organisations", None),
-        audience_countries=fields.pop("audience_countries", None),
-        recipient_members=fields.pop("recipient_members", None),
+        profiles=fields.pop("profile_ids", None),
+        audience_organisations=audience.get("organisations"),
+        audience_countries=audience.get("countries"),
+        recipient_members=audience.get("members"),
         fields=fields,
     )
 
@@ -96,8 +102,8 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
         summary="Notice inbox",
         description="The notices you may see, newest change first, each rendered for you "
         "(profiles you may not see are left out). Filters: type, status, profile, country, "
-        "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
-        "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
+        "acknowledged, `q` (words searched in title, summary and body), and `since` (the "
+        "`DIX-Since` header of your previous pull, or an RFC 3339 time) for only what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
         responses={200: NoticeSerializer(many=True), 304: None, 404: PROBLEM},
     ),
@@ -120,13 +126,21 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     ),
     partial_update=extend_schema(
         summary="Edit a draft",
-        description="Change a draft (409 once published: publish an update instead). "
-        "Profiles you may not see stay on the notice whatever list you send.",
+        description="Change a draft (409 once published: publish an update instead; 409 "
+        "while submitted for review: a reviewer returns it first). Profiles you may not see "
+        "stay on the notice whatever list you send.",
         request=NoticeWriteSerializer,
         responses={200: NoticeSerializer, 403: PROBLEM, 409: PROBLEM},
         examples=[
             OpenApiExample("Retitle", value={"title": "Mini phones in prisons"}, request_only=True)
         ],
+    ),
+    destroy=extend_schema(
+        summary="Discard a draft",
+        description="Delete a notice that was never published (draft, submitted or "
+        "returned): its drafters (those who may edit it) and its reviewers may. A published, "
+        "superseded or withdrawn notice is never deleted (409): withdraw it instead.",
+        responses={204: None, 403: PROBLEM, 409: PROBLEM},
     ),
 )
 class NoticeViewSet(
@@ -135,13 +149,15 @@ class NoticeViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    NoticeReviewActions,
     NoticeRecordActions,
 ):
     queryset = Notice.objects.none()
     serializer_class = NoticeSerializer
     filterset_class = NoticeFilter
     pagination_class = NewestChangeFirstPagination
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Notice]:
         if getattr(self, "swagger_fake_view", False):
@@ -262,6 +278,11 @@ class NoticeViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.partial_update(request, *args, **kwargs)
 
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        notice = self._visible()
+        services.notice_discard(notice_id=notice.pk, author=member_of(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(
         summary="Publish a draft",
         description="Publish as version 1: every entitled subscription gets a "
@@ -297,7 +318,7 @@ class NoticeViewSet(
         form.is_valid(raise_exception=True)
         fields = dict(form.validated_data)
         change_note = fields.pop("change_note")
-        profiles = fields.pop("profiles", None)
+        profiles = fields.pop("profile_ids", None)
         services.notice_update(
             notice_id=notice.pk,
             author=member_of(request),

@@ -163,7 +163,7 @@ def test_a_granted_attachment_is_seen_until_it_expires(network, api, make_profil
         tlp=TLP.AMBER,
         upload=png_upload(),
     )
-    notice = publish(network, api, profiles=[profile.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[profile.pk], restricted_data_available=True)
     charlie, cora, alice = api(network.charlie), api(network.cora), api(network.alice)
     detail = f"{PROFILES}{profile.pk}/attachments/{attachment.pk}/"
     listing = f"{PROFILES}{profile.pk}/attachments/"
@@ -286,7 +286,7 @@ def test_revoking_hides_the_profile_and_stops_its_webhooks(network, api, annex, 
 def test_guessed_ids_and_foreign_requests_answer_404(network, api, annex, notice, make_profile):
     charlie = api(network.charlie)
     unlisted = make_profile(tlp=TLP.AMBER, name="Not in any notice")
-    quiet = publish(network, api, profiles=[unlisted.pk], restricted_data_available=False)
+    quiet = publish(network, api, profile_ids=[unlisted.pk], restricted_data_available=False)
     missing = ask(charlie, "profile", 987654)
     reference = problem(missing, 404)
     assert reference["type"] == NOT_FOUND
@@ -403,7 +403,7 @@ def test_on_behalf_of_must_be_a_sponsored_authority(network, api, annex, notice)
 
 def test_a_grant_on_behalf_names_the_authority_only(network, api, make_profile):
     private = make_profile(tlp=TLP.AMBER, name="fr-desk only")
-    notice = publish(network, api, profiles=[private.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[private.pk], restricted_data_available=True)
     bob, erin, alice = api(network.bob), api(network.erin), api(network.alice)
     created = ask(bob, "profile", private.pk, via_notice=notice["id"], on_behalf_of="be-customs")
     assert created.status_code == 201, created.content
@@ -445,8 +445,7 @@ def test_a_successor_notice_is_requestable_from_the_one_it_superseded(network, a
         api,
         title="Successor for be-desk",
         tlp=TLP.AMBER,
-        audience_scope="organisations",
-        audience_organisations=["be-desk"],
+        audience={"scope": "organisations", "organisations": ["be-desk"]},
     )
     cora, charlie, alice = api(network.cora), api(network.charlie), api(network.alice)
     superseded = cora.post(
@@ -550,7 +549,7 @@ def test_what_is_above_your_clearance_is_neither_offered_nor_requestable(
     network, api, make_profile
 ):
     strict = make_profile(tlp=TLP.AMBER_STRICT, name="Strict annex")
-    notice = publish(network, api, profiles=[strict.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[strict.pk], restricted_data_available=True)
     charlie = api(network.charlie)  # AMBER clearance
     assert charlie.get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json() == []
     # Answered like an unknown id: no oracle for what lies above one's clearance.
@@ -567,7 +566,7 @@ def test_what_is_above_your_clearance_is_neither_offered_nor_requestable(
 
 def test_a_red_grant_names_the_requester_alone(network, api, make_profile):
     red = make_profile(tlp=TLP.RED, members=[network.alice], name="Source report")
-    notice = publish(network, api, profiles=[red.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[red.pk], restricted_data_available=True)
 
     def de_member(username: str) -> Member:
         return accounts.member_create(

@@ -45,7 +45,7 @@ def test_an_approver_shares_only_what_they_may_read(
 ) -> None:
     strict = make_profile(tlp=TLP.AMBER_STRICT, name="Strict source data")
     red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red source data")
-    notice = publish(network, api, profiles=[strict.pk, red.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[strict.pk, red.pk], restricted_data_available=True)
     fabien = member(network, "fabien", de=False, clearance=TLP.GREEN)  # owner's analyst
     rita = member(network, "rita", de=False, clearance=TLP.RED)  # owner's, not named on RED
     carl = member(network, "carl", de=True, clearance=TLP.RED)
@@ -81,7 +81,7 @@ def test_attachments_beyond_the_approvers_clearance_are_not_shared_with_the_prof
         tlp=TLP.AMBER_STRICT,
         upload=annex_upload(),
     )
-    notice = publish(network, api, profiles=[amber.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[amber.pk], restricted_data_available=True)
     andre = member(network, "andre", de=False, clearance=TLP.AMBER)
     carl = member(network, "carl", de=True, clearance=TLP.AMBER_STRICT)
     req = ask(api(carl), "profile", amber.pk, via_notice=notice["id"]).json()
@@ -98,7 +98,7 @@ def test_a_grant_naming_a_member_stays_theirs_when_the_label_is_lowered(
     network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
 ) -> None:
     red = make_profile(tlp=TLP.RED, members=[network.alice], name="Red, then strict")
-    notice = publish(network, api, profiles=[red.pk], restricted_data_available=True)
+    notice = publish(network, api, profile_ids=[red.pk], restricted_data_available=True)
     carla = member(network, "carla", de=True, clearance=TLP.RED)
     dirk = member(network, "dirk", de=True, clearance=TLP.RED)
     req = ask(api(carla), "profile", red.pk, via_notice=notice["id"]).json()

@@ -35,7 +35,7 @@ def world(network: Network, api: Api, make_profile: Callable[..., DeviceProfile]
         "type": "alert",
         "title": "Mini phones",
         "tlp": TLP.GREEN,
-        "profiles": [annex.pk],
+        "profile_ids": [annex.pk],
         "restricted_data_available": True,
     }
     notice = alice.post("/api/v1/notices/", body, format="json").json()

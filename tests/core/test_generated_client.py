@@ -224,8 +224,8 @@ def test_the_generated_client_lists_creates_and_reads_problems(
         type_=models.NoticeTypeEnum.ALERT,
         title="Mini phones in prisons",
         summary="Tiny plastic phones pass walk-through metal detectors.",
-        profiles=[profile.pk],
-        audience_scope=models.AudienceScopeEnum.NETWORK,
+        profile_ids=[profile.pk],
+        audience=models.NoticeAudienceInputRequest(scope=models.AudienceScopeEnum.NETWORK),
         tlp=models.TlpEnum.TLPGREEN,
     )
     created = notices_create.sync_detailed(client=alice, body=draft)

@@ -183,6 +183,7 @@ FREE_TEXT_FILTERS = {
     ("DeviceProfileFilter", "q"),
     ("DeviceProfileFilter", "tac_prefix"),  # checked by its method
     ("NoticeFilter", "since"),  # checked by its method
+    ("NoticeFilter", "q"),
     ("AuditEventFilter", "actor"),
     ("AuditEventFilter", "organisation"),
     ("AuditEventFilter", "action"),

@@ -184,9 +184,9 @@ def test_ids_and_numbers_in_a_body_are_json_integers_or_ascii_strings(network, a
     assert send(client, "patch", url, {"parent": str(parent.pk)}).status_code == 200
     assert send(client, "patch", url, {"length_mm": "42.5"}).status_code == 200
     assert send(client, "patch", url, {"length_mm": 43}).status_code == 200
-    notice = {"type": "alert", "title": "x", "tlp": TLP.GREEN, "profiles": [1.5, "\u0662"]}
-    problem = refused(client.post("/api/v1/notices/", notice, format="json"), "profiles.0")
-    assert "profiles.1" in {e["field"] for e in problem["errors"]}
+    notice = {"type": "alert", "title": "x", "tlp": TLP.GREEN, "profile_ids": [1.5, "\u0662"]}
+    problem = refused(client.post("/api/v1/notices/", notice, format="json"), "profile_ids.0")
+    assert "profile_ids.1" in {e["field"] for e in problem["errors"]}
 
 
 @pytest.mark.parametrize(("method", "path", "op"), operations(lambda p, m, op: json_body(op)))

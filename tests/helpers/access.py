@@ -63,7 +63,7 @@ def annex(network: Network, make_profile: Callable[..., DeviceProfile]) -> Devic
 
 @pytest.fixture
 def notice(network: Network, api: Api, annex: DeviceProfile) -> dict[str, Any]:
-    return publish(network, api, profiles=[annex.pk], restricted_data_available=True)
+    return publish(network, api, profile_ids=[annex.pk], restricted_data_available=True)
 
 
 @pytest.fixture

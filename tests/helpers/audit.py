@@ -66,7 +66,7 @@ class World:
             "summary": "Low-metal mini phones pass walk-through detectors.",
             "body": "Seen in three prisons.",
             "action_requested": "Check your prisons.",
-            "audience_scope": "network",
+            "audience": {"scope": "network"},
             "tlp": TLP.GREEN,
         } | fields
         response = self.client(author or self.net.alice).post(NOTICES, body, format="json")

@@ -33,7 +33,7 @@ def draft(client: APIClient, **fields: Any) -> dict[str, Any]:
         "body": "Seen in three prisons.",
         "action_requested": "Check your prisons.",
         "tlp": TLP.GREEN,
-        "audience_scope": "network",
+        "audience": {"scope": "network"},
     } | fields
     response = client.post(NOTICES, body, format="json")
     assert response.status_code == 201, response.content

@@ -80,7 +80,7 @@ def attachment_downloaded(w: World) -> Callable[[], Expect]:
 
 def notice_read(w: World) -> Callable[[], Expect]:
     notice_id = w.published(
-        tlp=TLP.AMBER, audience_scope="organisations", audience_organisations=["be-desk"]
+        tlp=TLP.AMBER, audience={"scope": "organisations", "organisations": ["be-desk"]}
     )
     client = w.client(w.net.bob)
 
@@ -93,7 +93,7 @@ def notice_read(w: World) -> Callable[[], Expect]:
 
 def notice_version_read(w: World) -> Callable[[], Expect]:
     notice_id = w.published(
-        tlp=TLP.AMBER, audience_scope="organisations", audience_organisations=["be-desk"]
+        tlp=TLP.AMBER, audience={"scope": "organisations", "organisations": ["be-desk"]}
     )
     client = w.client(w.net.bob)
 
@@ -162,7 +162,7 @@ def test_a_detail_read_is_recorded_from_amber_up(world: World, label: str) -> No
 def test_green_notice_read_leaves_none_amber_leaves_one(world: World) -> None:
     green = world.published()
     amber = world.published(
-        tlp=TLP.AMBER, audience_scope="organisations", audience_organisations=["be-desk"]
+        tlp=TLP.AMBER, audience={"scope": "organisations", "organisations": ["be-desk"]}
     )
     bob = world.client(world.net.bob)
     mark = last_id()

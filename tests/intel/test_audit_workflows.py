@@ -33,7 +33,7 @@ def _request_body(w: World) -> tuple[DeviceProfile, dict[str, Any]]:
     fr-desk lets its analyst alice decide, as the demo's French desk does."""
     Organisation.objects.filter(pk=w.net.fr_desk.pk).update(analysts_decide_access=True)
     profile = w.profile(TLP.AMBER)
-    notice_id = w.published(profiles=[profile.pk], restricted_data_available=True)
+    notice_id = w.published(profile_ids=[profile.pk], restricted_data_available=True)
     return profile, {
         "target_type": "profile",
         "target_id": profile.pk,

@@ -98,7 +98,7 @@ def notice_drafted(w: World) -> Callable[[], Expect]:
 
     def act() -> Expect:
         notice_id = w.draft(
-            tlp=TLP.AMBER, audience_scope="organisations", audience_organisations=["be-desk"]
+            tlp=TLP.AMBER, audience={"scope": "organisations", "organisations": ["be-desk"]}
         )
         return Expect("notice.drafted", w.net.alice, "notice", notice_id, TLP.AMBER)
 

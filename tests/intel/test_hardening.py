@@ -304,7 +304,7 @@ def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
     cora = api(network.cora)
     notice = cora.post(
         "/api/v1/notices/",
-        {"type": "alert", "title": "Variants", "tlp": TLP.GREEN, "profiles": [child.pk]},
+        {"type": "alert", "title": "Variants", "tlp": TLP.GREEN, "profile_ids": [child.pk]},
         format="json",
     ).json()
     assert cora.post(f"/api/v1/notices/{notice['id']}/publish/").status_code == 200

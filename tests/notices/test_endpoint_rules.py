@@ -23,7 +23,7 @@ __all__ = ["issue", "receiver"]  # fixtures used by name
 def test_the_profile_filter_does_not_confirm_a_hidden_profile(network, api, make_profile, issue):
     hidden = make_profile(tlp=TLP.AMBER, recipients=[network.be_desk], name="Annex")
     shown = make_profile(tlp=TLP.GREEN, name="Public")
-    issue(profiles=[hidden.pk, shown.pk], restricted_data_available=True)
+    issue(profile_ids=[hidden.pk, shown.pk], restricted_data_available=True)
     outsider = api(network.charlie)
     assert outsider.get(f"{NOTICES}?profile={hidden.pk}").json()["results"] == []
     assert len(outsider.get(f"{NOTICES}?profile={shown.pk}").json()["results"]) == 1
@@ -277,7 +277,7 @@ def test_a_renamed_profile_is_renamed_in_the_next_attempt(
     bob, alice = api(network.bob), api(network.alice)
     sub = subscribe(bob, receiver, "content")
     receiver.script["content"] = [(500, {})]
-    issue(profiles=[profile.pk])
+    issue(profile_ids=[profile.pk])
     assert deliver_due(time_budget=5) == 1
     url = f"/api/v1/profiles/{profile.pk}/"
     etag = alice.get(url)["ETag"]

@@ -16,7 +16,7 @@ from tests.helpers.notices import Api, Extra, audience, everyone
     ("fields", "expected"),
     [
         pytest.param(
-            {"audience_scope": "network"},
+            {"audience": {"scope": "network"}},
             {
                 "alice",
                 "olga",
@@ -33,24 +33,23 @@ from tests.helpers.notices import Api, Extra, audience, everyone
             id="GREEN-network",
         ),
         pytest.param(
-            {"audience_scope": "organisations", "audience_organisations": ["be-desk"]},
+            {"audience": {"scope": "organisations", "organisations": ["be-desk"]}},
             {"alice", "olga", "felix", "cora", "bob", "bruno"},
             id="GREEN-organisations",
         ),
         pytest.param(
-            {"audience_scope": "countries", "audience_countries": ["BE"]},
+            {"audience": {"scope": "countries", "countries": ["BE"]}},
             {"alice", "olga", "felix", "cora", "bob", "bruno", "erin", "emil"},
             id="GREEN-countries",
         ),
         pytest.param(
-            {"audience_scope": "network", "tlp": TLP.AMBER},
+            {"audience": {"scope": "network"}, "tlp": TLP.AMBER},
             {"alice", "felix", "cora", "audrey", "bob", "bruno", "charlie", "dave", "erin", "emil"},
             id="AMBER-network",
         ),
         pytest.param(
             {
-                "audience_scope": "organisations",
-                "audience_organisations": ["be-desk"],
+                "audience": {"scope": "organisations", "organisations": ["be-desk"]},
                 "tlp": TLP.AMBER,
             },
             {"alice", "felix", "cora", "bob", "bruno", "dave", "erin", "emil"},
@@ -58,8 +57,7 @@ from tests.helpers.notices import Api, Extra, audience, everyone
         ),
         pytest.param(
             {
-                "audience_scope": "organisations",
-                "audience_organisations": ["be-desk"],
+                "audience": {"scope": "organisations", "organisations": ["be-desk"]},
                 "tlp": TLP.AMBER_STRICT,
             },
             {"alice", "felix", "cora", "bruno"},

@@ -39,7 +39,7 @@ def test_a_draft_is_never_seen_more_widely_than_the_notice_it_would_become(
     alice, felix, audrey = api(network.alice), api(extra.felix), api(network.audrey)
     people = everyone(network, extra)
     # TLP:RED: the drafter and the named members only, not their RED-cleared colleagues.
-    red = draft(alice, tlp=TLP.RED, recipient_members=["felix"], title="Red draft")
+    red = draft(alice, tlp=TLP.RED, audience={"members": ["felix"]}, title="Red draft")
     assert audience(api, people, red["id"]) == {"alice", "felix"}
     assert red["id"] not in [
         n["id"] for n in audrey.get(NOTICES, {"status": "draft"}).json()["results"]
@@ -55,13 +55,12 @@ def test_a_draft_is_never_seen_more_widely_than_the_notice_it_would_become(
     strict = draft(
         alice,
         tlp=TLP.AMBER_STRICT,
-        audience_scope="organisations",
-        audience_organisations=["be-desk"],
+        audience={"scope": "organisations", "organisations": ["be-desk"]},
     )
     assert audience(api, people, strict["id"]) == {"alice", "felix", "cora"}
     assert_problem(audrey.patch(f"{NOTICES}{strict['id']}/", {"title": "x"}, format="json"), 404)
     # An edit that would hide the draft from its own editor is refused, and nothing changes.
-    body = {"tlp": TLP.RED, "recipient_members": ["alice"]}
+    body = {"tlp": TLP.RED, "audience": {"members": ["alice"]}}
     assert_problem(felix.patch(f"{NOTICES}{strict['id']}/", body, format="json"), 400)
     assert Notice.objects.get(pk=strict["id"]).tlp == TLP.AMBER_STRICT
     publish(felix, red["id"])  # the named coordinator publishes it
@@ -83,7 +82,7 @@ def test_who_may_publish(network: Network, extra: Extra, api: Api) -> None:
     assert_problem(api(extra.felix).post(f"{NOTICES}{first['id']}/publish/"), 409)
 
     # The secretariat's coordinator publishes any desk's draft, even one not addressed to it.
-    second = draft(alice, audience_scope="organisations", audience_organisations=["be-desk"])
+    second = draft(alice, audience={"scope": "organisations", "organisations": ["be-desk"]})
     by_cora = publish(api(network.cora), second["id"])
     assert by_cora["version"] == 1
     assert NoticeVersion.objects.get(notice_id=second["id"]).published_by == network.cora
@@ -145,20 +144,20 @@ def test_profiles_a_member_cannot_see_are_kept_when_they_change_a_notice(
     hidden = {strict.pk, red.pk}
     cora = api(network.cora)
     alice = api(network.alice)
-    notice = draft(alice, profiles=[green.pk, strict.pk, red.pk])
+    notice = draft(alice, profile_ids=[green.pk, strict.pk, red.pk])
     url = f"{NOTICES}{notice['id']}/"
     assert [p["id"] for p in cora.get(url).json()["profiles"]] == [green.pk]
 
     # Editing the draft with the list as cora reads it (and with an empty one) keeps the rest.
-    assert cora.patch(url, {"profiles": [green.pk]}, format="json").status_code == 200
-    assert cora.patch(url, {"profiles": []}, format="json").status_code == 200
+    assert cora.patch(url, {"profile_ids": [green.pk]}, format="json").status_code == 200
+    assert cora.patch(url, {"profile_ids": []}, format="json").status_code == 200
     assert set(Notice.objects.get(pk=notice["id"]).profiles.values_list("id", flat=True)) == hidden
     # Whoever sees a profile may still take it off.
-    assert alice.patch(url, {"profiles": [green.pk, red.pk]}, format="json").status_code == 200
+    assert alice.patch(url, {"profile_ids": [green.pk, red.pk]}, format="json").status_code == 200
     publish(api(extra.felix), notice["id"])
 
     response = cora.post(
-        f"{url}update/", {"change_note": "Reworded.", "profiles": [green.pk]}, format="json"
+        f"{url}update/", {"change_note": "Reworded.", "profile_ids": [green.pk]}, format="json"
     )
     assert response.status_code == 200, response.content
     assert [p["id"] for p in response.json()["profiles"]] == [green.pk]

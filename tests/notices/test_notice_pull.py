@@ -28,10 +28,10 @@ def test_inbox_newest_first_with_filters(
     make_profile: Callable[..., DeviceProfile],
 ) -> None:
     profile = make_profile(tlp=TLP.GREEN)
-    alert = issue(profiles=[profile.pk])
+    alert = issue(profile_ids=[profile.pk])
     warning = issue(type="warning")
     gone = issue(type="request_for_information")
-    to_belgium = issue(audience_scope="countries", audience_countries=["BE"])
+    to_belgium = issue(audience={"scope": "countries", "countries": ["BE"]})
     api(extra.felix).post(f"{NOTICES}{gone['id']}/withdraw/", {"reason": "r"}, format="json")
     draft(api(network.alice))  # drafts never reach bob
     bob = api(network.bob)
@@ -128,7 +128,7 @@ def test_etag_answers_304_until_something_changes(
 def test_receipts_follow_received_read_acknowledged(
     network: Network, extra: Extra, api: Api, issue: Callable[..., dict[str, Any]]
 ) -> None:
-    notice = issue(audience_scope="organisations", audience_organisations=["be-desk"])
+    notice = issue(audience={"scope": "organisations", "organisations": ["be-desk"]})
     url = f"{NOTICES}{notice['id']}/"
     bob, felix = api(network.bob), api(extra.felix)
 

@@ -54,12 +54,12 @@ def test_a_notice_is_rendered_for_each_recipient_and_each_webhook(
 
     advertised = publish(
         api(extra.felix),
-        draft(api(network.alice), profiles=[amber.pk, green.pk], restricted_data_available=True)[
+        draft(api(network.alice), profile_ids=[amber.pk, green.pk], restricted_data_available=True)[
             "id"
         ],
     )
     silent = publish(
-        api(extra.felix), draft(api(network.alice), profiles=[amber.pk, green.pk])["id"]
+        api(extra.felix), draft(api(network.alice), profile_ids=[amber.pk, green.pk])["id"]
     )
 
     def seen(client: APIClient, notice: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +75,9 @@ def test_a_notice_is_rendered_for_each_recipient_and_each_webhook(
     assert seen(charlie, silent)["restricted_data_available"] is False
     assert [p["id"] for p in seen(charlie, silent)["profiles"]] == [green.pk]
     # Version history leaves out what the reader may not see.
-    assert charlie.get(f"{NOTICES}{advertised['id']}/versions/").json()[0]["profiles"] == [green.pk]
+    assert charlie.get(f"{NOTICES}{advertised['id']}/versions/").json()[0]["profile_ids"] == [
+        green.pk
+    ]
 
     assert deliver_due(time_budget=5) == 4
     for name, client in (("be", bob), ("de", charlie)):
@@ -118,9 +120,8 @@ def test_publish_and_withdraw_reach_each_entitled_endpoint_once(
         draft(
             api(network.alice),
             tlp=TLP.AMBER,
-            audience_scope="organisations",
-            audience_organisations=["be-desk"],
-            profiles=[profile.pk],
+            audience={"scope": "organisations", "organisations": ["be-desk"]},
+            profile_ids=[profile.pk],
         )["id"],
     )
     entitled = {"fr", "be", "be-customs"}
@@ -165,7 +166,7 @@ def test_withdrawal_reaches_earlier_recipients_even_without_that_event(
 ) -> None:
     subscribe(api(network.bob), receiver, "be", event_types=["notice.published"])
     subscribe(api(network.charlie), receiver, "de", event_types=["notice.published"])
-    notice = issue(audience_scope="organisations", audience_organisations=["be-desk"])
+    notice = issue(audience={"scope": "organisations", "organisations": ["be-desk"]})
     assert deliver_due(time_budget=5) == 1
     api(extra.felix).post(f"{NOTICES}{notice['id']}/withdraw/", {"reason": "r"}, format="json")
     assert deliver_due(time_budget=5) == 1
@@ -183,9 +184,11 @@ def test_a_red_notice_never_travels_by_webhook(
         subscribe(api(member), receiver, name)
     felix = api(extra.felix)
     unnamed = felix.post(NOTICES, {"type": "alert", "title": "t", "tlp": TLP.RED}, format="json")
-    assert_problem(unnamed, 400, "recipient_members")
+    assert_problem(unnamed, 400, "audience.members")
     assert not Notice.objects.exists()
-    notice = publish(felix, draft(felix, tlp=TLP.RED, recipient_members=["audrey", "alice"])["id"])
+    notice = publish(
+        felix, draft(felix, tlp=TLP.RED, audience={"members": ["audrey", "alice"]})["id"]
+    )
     assert notice["tlp"] == TLP.RED
     assert api(network.audrey).get(f"{NOTICES}{notice['id']}/").status_code == 200
     assert_problem(api(network.cora).get(f"{NOTICES}{notice['id']}/"), 404)
@@ -215,8 +218,7 @@ def test_entitlement_is_checked_again_before_a_retry(
         draft(
             api(network.alice),
             tlp=TLP.AMBER_STRICT,
-            audience_scope="organisations",
-            audience_organisations=["be-desk"],
+            audience={"scope": "organisations", "organisations": ["be-desk"]},
         )["id"],
     )
     assert deliver_due(time_budget=5) == 1

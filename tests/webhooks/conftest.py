@@ -295,7 +295,7 @@ def publish_notice(api: Callable[[Member | None], APIClient]) -> Callable[..., N
             "summary": "Low-metal mini phones pass walk-through detectors.",
             "body": "Seen in three prisons.",
             "action_requested": "Check your prisons.",
-            "audience_scope": "network",
+            "audience": {"scope": "network"},
             "tlp": "TLP:GREEN",
         } | fields
         draft = client.post("/api/v1/notices/", body, format="json")

@@ -48,9 +48,8 @@ def file_profiles(network: Network, make_profile: Callable[..., DeviceProfile]) 
 def amber_notice(network: Network, profiles: dict[str, int]) -> dict[str, Any]:
     return {
         "tlp": TLP.AMBER,
-        "audience_scope": "organisations",
-        "audience_organisations": ["fr-desk", "be-desk"],
-        "profiles": sorted(profiles.values()),
+        "audience": {"scope": "organisations", "organisations": ["fr-desk", "be-desk"]},
+        "profile_ids": sorted(profiles.values()),
         "restricted_data_available": True,
     }
 

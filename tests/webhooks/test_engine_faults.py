@@ -32,8 +32,7 @@ Publish = Callable[..., Notice]
 
 AUDIENCE = {
     "tlp": TLP.AMBER,
-    "audience_scope": "organisations",
-    "audience_organisations": ["fr-desk", "be-desk", "be-customs"],
+    "audience": {"scope": "organisations", "organisations": ["fr-desk", "be-desk", "be-customs"]},
 }
 
 

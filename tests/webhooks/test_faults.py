@@ -36,8 +36,7 @@ SLOW_FAN_OUT = {"DIX_WEBHOOK_CONCURRENCY": "5", "DIX_WEBHOOK_BATCH_SIZE": "50"}
 TIMEOUT = float(WORKER_ENV["DIX_WEBHOOK_TIMEOUT"])
 AUDIENCE = {
     "tlp": TLP.AMBER,
-    "audience_scope": "organisations",
-    "audience_organisations": ["fr-desk", "be-desk", "be-customs"],
+    "audience": {"scope": "organisations", "organisations": ["fr-desk", "be-desk", "be-customs"]},
 }
 
 

@@ -278,7 +278,7 @@ def test_filters_choose_what_an_endpoint_gets(
         "tac-miss": {"tac_prefixes": ["8600", "35123457"]},
     }
     subs = {name: subscribe(bob, receiver, name, **f)["id"] for name, f in filters.items()}
-    notice = issue(profiles=[profile.pk])
+    notice = issue(profile_ids=[profile.pk])
     got = set(
         Delivery.objects.filter(notice_id=notice["id"]).values_list("subscription_id", flat=True)
     )
