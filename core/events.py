@@ -13,6 +13,7 @@ Targets by event (keyword arguments):
 | event | targets |
 |---|---|
 | `notice.published`, `notice.updated`, `notice.withdrawn` | `notice` |
+| `notice.reminder` | `notice`, `organisation` (the audience organisation reminded) |
 | `profile.updated` | `profile`, `changes` (the revision's diff, or None) |
 | `access_request.created`, `access_request.decided` | `access_request` |
 | `seizure.reported` | `seizure_report` |
@@ -32,6 +33,7 @@ class EventType(models.TextChoices):
     NOTICE_PUBLISHED = "notice.published", "notice.published"
     NOTICE_UPDATED = "notice.updated", "notice.updated"
     NOTICE_WITHDRAWN = "notice.withdrawn", "notice.withdrawn"
+    NOTICE_REMINDER = "notice.reminder", "notice.reminder"
     PROFILE_UPDATED = "profile.updated", "profile.updated"
     ACCESS_REQUEST_CREATED = "access_request.created", "access_request.created"
     ACCESS_REQUEST_DECIDED = "access_request.decided", "access_request.decided"

@@ -60,6 +60,11 @@ class NoticeSerializer(serializers.Serializer[Any]):
         help_text="Some concerned data is restricted: request access from the issuer."
     )
     review_due_at = serializers.DateTimeField(allow_null=True)
+    respond_by = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the issuer expects acknowledgements; after it, audience "
+        "organisations that have not acknowledged are reminded once.",
+    )
     published_at = serializers.DateTimeField(allow_null=True)
     changed_at = serializers.DateTimeField()
     superseded_by = serializers.CharField(allow_null=True)
@@ -105,6 +110,7 @@ class NoticeWriteSerializer(
             "tlp",
             "restricted_data_available",
             "review_due_at",
+            "respond_by",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -126,6 +132,12 @@ class NoticeRevisionSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     body = serializers.CharField(required=False, allow_blank=True)
     action_requested = serializers.CharField(required=False, allow_blank=True)
     review_due_at = serializers.DateTimeField(required=False, allow_null=True)
+    respond_by = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="After this, audience organisations that have not acknowledged are "
+        "reminded once (a reminder already sent is not sent again).",
+    )
     restricted_data_available = serializers.BooleanField(required=False)
     profiles = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=DeviceProfile.objects.none()
@@ -178,4 +190,12 @@ class ReceiptSerializer(serializers.ModelSerializer[NoticeReceipt]):
 
     class Meta:
         model = NoticeReceipt
-        fields = ("organisation", "received_at", "read_at", "acknowledged_at", "acknowledged_by")
+        fields = (
+            "organisation",
+            "received_at",
+            "read_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "outcome",
+            "comment",
+        )
