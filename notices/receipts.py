@@ -56,9 +56,9 @@ def notice_follow_up(notice: Notice) -> FollowUp:
     return FollowUp(audience=audience, receipt_holders=holders, totals=totals)
 
 
-def organisations_by_slug(ids: set[int]) -> QuerySet[Organisation]:
-    """The organisations to page through (`core.pagination`, by slug)."""
-    return Organisation.objects.filter(pk__in=list(ids)).order_by("slug", "id")
+def organisations_by_id(ids: set[int]) -> QuerySet[Organisation]:
+    """The organisations to page through (`core.pagination`, by id)."""
+    return Organisation.objects.filter(pk__in=list(ids)).order_by("id")
 
 
 def receipt_rows(

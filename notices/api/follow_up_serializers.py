@@ -56,7 +56,7 @@ class AudiencePageSerializer(serializers.Serializer[Any]):
     totals = AudienceTotalsSerializer(help_text="Over the whole audience, not this page.")
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
-    results = AudienceOrganisationSerializer(many=True, help_text="Organisations, by slug.")
+    results = AudienceOrganisationSerializer(many=True, help_text="Organisations, by id.")
 
 
 class AudienceReceiptSerializer(serializers.Serializer[Any]):
@@ -102,4 +102,4 @@ class ReceiptPageSerializer(serializers.Serializer[Any]):
     totals = ReceiptTotalsSerializer(help_text="Over the whole audience, not this page.")
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
-    results = AudienceReceiptSerializer(many=True, help_text="Organisations, by slug.")
+    results = AudienceReceiptSerializer(many=True, help_text="Organisations, by id.")

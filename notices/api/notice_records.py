@@ -28,13 +28,14 @@ from notices.api.follow_up_serializers import (
 from notices.api.serializers import NoticeVersionSerializer, ReceiptSerializer
 from notices.audience import notice_audience
 from notices.models import Notice, NoticeVersion
-from notices.receipts import notice_follow_up, organisations_by_slug, receipt_rows
+from notices.receipts import notice_follow_up, organisations_by_id, receipt_rows
 
 
-class BySlugPagination(CheckedCursorPagination):
-    """A notice's audience and receipts: organisations in slug order."""
+class ByIdPagination(CheckedCursorPagination):
+    """A notice's audience and receipts: organisations in the order they joined the network
+    (by id: a cursor position DIX did not write is then refused, as on every other list)."""
 
-    ordering = ("slug", "id")
+    ordering = ("id",)
 
 
 CURSOR_QUERY = [
@@ -117,7 +118,7 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         "issuer sees it in `receipts/`. The first acknowledgement's time and member stay; a "
         "later one replaces the outcome and comment it gives.",
         request=AcknowledgeSerializer,
-        responses={200: ReceiptSerializer, 400: PROBLEM, 409: PROBLEM},
+        responses={200: ReceiptSerializer, 409: PROBLEM},
         examples=[
             OpenApiExample(
                 "Checked",
@@ -147,13 +148,13 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         "by the function the webhook fan-out uses: an organisation listed here, subscribed "
         "and within its subscription's label cap, is sent the notice.",
         parameters=CURSOR_QUERY,
-        responses={200: AudiencePageSerializer, 404: PROBLEM},
+        responses={200: AudiencePageSerializer},
         examples=[OpenApiExample("Audience", value=AUDIENCE_EXAMPLE, response_only=True)],
     )
     @action(
         detail=True,
         methods=["get"],
-        pagination_class=BySlugPagination,
+        pagination_class=ByIdPagination,
         filterset_class=None,
         query_parameters=CURSOR_PARAMETERS,
     )
@@ -166,7 +167,7 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
             "organisations": len(reached),
             "countries": len({r.organisation.country for r in reached.values()} - {""}),
         }
-        page = self._page(organisations_by_slug(set(reached)))
+        page = self._page(organisations_by_id(set(reached)))
         rows = [
             {
                 "id": org.pk,
@@ -188,13 +189,13 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         "not yet), what it said it did, and when it was reminded; then any other "
         "organisation that read it (the secretariat). `totals` count the audience.",
         parameters=CURSOR_QUERY,
-        responses={200: ReceiptPageSerializer, 404: PROBLEM},
+        responses={200: ReceiptPageSerializer},
         examples=[OpenApiExample("Receipts", value=RECEIPTS_EXAMPLE, response_only=True)],
     )
     @action(
         detail=True,
         methods=["get"],
-        pagination_class=BySlugPagination,
+        pagination_class=ByIdPagination,
         filterset_class=None,
         query_parameters=CURSOR_PARAMETERS,
     )
@@ -203,7 +204,7 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         if not policies.may_see_receipts(member_of(request), notice):
             raise NotFound("Not found.")
         follow_up = notice_follow_up(notice)
-        page = self._page(organisations_by_slug(follow_up.organisation_ids))
+        page = self._page(organisations_by_id(follow_up.organisation_ids))
         return self._paged(follow_up.totals, receipt_rows(notice, page, follow_up.reasons))
 
     def _page(self, organisations: QuerySet[Organisation]) -> list[Organisation]:

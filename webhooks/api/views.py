@@ -82,7 +82,7 @@ SUBSCRIPTION_EXAMPLE = {
         "(pending deliveries are cancelled). Its delivery log stays readable at "
         "`deliveries/` until the retention period (`DIX_RETENTION_DELIVERIES_DAYS`) ends. "
         "Auditors may not delete. Recorded in the audit trail.",
-        responses={204: None, 403: PROBLEM, 404: PROBLEM},
+        responses={204: None, 403: PROBLEM},
     ),
 )
 class SubscriptionViewSet(
