@@ -139,7 +139,10 @@ def notice_seen_by(notice: Notice | int, viewers: Sequence[Viewer]) -> list[bool
     if not viewers:
         return []
     if isinstance(notice, int):
-        notice = Notice.objects.get(pk=notice)
+        found = Notice.objects.filter(pk=notice).first()
+        if found is None:  # a deleted draft reaches nobody
+            return [False] * len(viewers)
+        notice = found
     ids = {v.organisation_id for v in viewers if v.organisation_id is not None}
     reached = {r.organisation.pk for r in notice_audience(notice, among=ids) if not r.members}
     return [
