@@ -235,8 +235,15 @@ class NoticeReceipt(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    outcome = models.CharField(max_length=32, choices=AcknowledgementOutcome.choices, blank=True)
-    comment = models.TextField(blank=True)
+    # Database defaults as well: the delivery engine inserts receipts in bulk with plain SQL.
+    outcome = models.CharField(
+        max_length=32,
+        choices=AcknowledgementOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    comment = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
