@@ -44,7 +44,7 @@ CURSOR_QUERY = [
 ]
 
 AUDIENCE_EXAMPLE = {
-    "totals": {"organisations": 2, "countries": 2},
+    "totals": {"organisations": 2, "countries": 1},
     "next": None,
     "previous": None,
     "results": [
