@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE = {
     # Records the end of expired access grants (audit, cache counter); reads stop honouring
     # a grant at its expiry whether or not this has run.
     "grants-expiry": {"task": "intel.tasks.end_expired_grants", "schedule": 60.0},
+    # Reminds audience organisations that have not acknowledged a notice past its `respond_by`.
+    "notice-reminders": {"task": "notices.tasks.send_reminders", "schedule": 300.0},
     # Deletes what is past its retention period (never the audit trail), once a day.
     "retention": {"task": "intel.retention.run", "schedule": 24 * 3600.0},
     # E-mails due now (each commit that writes some also asks a worker at once).

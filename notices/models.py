@@ -143,6 +143,11 @@ class Notice(models.Model):
         default=False, help_text="Advertise that restricted data can be requested."
     )
     review_due_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="After this, audience organisations that have not acknowledged are reminded.",
+    )
     status = models.CharField(
         max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
     )
@@ -225,9 +230,18 @@ class NoticeVersion(models.Model):
         return f"{self.notice_id} v{self.number}"
 
 
+class AcknowledgementOutcome(models.TextChoices):
+    """What an organisation did about a notice, said when acknowledging it."""
+
+    CHECKED_NONE_FOUND = "checked_none_found", "Checked, none found"
+    SEIZED = "seized", "Devices seized"
+    IN_PROGRESS = "in_progress", "Checks in progress"
+    NOT_APPLICABLE = "not_applicable", "Not applicable to us"
+
+
 class NoticeReceipt(models.Model):
     """What one organisation did with a notice: received (pulled or delivered), read
-    (opened the detail), acknowledged."""
+    (opened the detail), acknowledged, with what was done (`outcome`, `comment`)."""
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -237,6 +251,15 @@ class NoticeReceipt(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Database defaults as well: the delivery engine inserts receipts in bulk with plain SQL.
+    outcome = models.CharField(
+        max_length=32,
+        choices=AcknowledgementOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    comment = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -247,3 +270,25 @@ class NoticeReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id} → {self.organisation_id}"
+
+
+class NoticeReminder(models.Model):
+    """The one reminder an audience organisation gets when a notice's `respond_by` has passed
+    without its acknowledgement (unique: a second run of the task reminds nobody twice)."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="reminders")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    reminded_at = models.DateTimeField(default=timezone.now)
+    deliveries = models.PositiveIntegerField(
+        default=0, help_text="Webhook deliveries written for the reminder."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "organisation"], name="unique_reminder_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} reminded {self.organisation_id}"

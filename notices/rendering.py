@@ -34,22 +34,6 @@ def webhook_viewer(organisation: Organisation, max_tlp: str) -> Viewer:
     return Viewer.of_organisation(organisation, TLP.cap(max_tlp, TLP.AMBER_STRICT))
 
 
-def notice_seen_by(notice_id: int, viewers: list[Viewer]) -> list[bool]:
-    """Whether each webhook viewer may see the notice (`Notice.objects.visible_to`), for many
-    organisations at once (`visible_ids_per_viewer`; compiled forms kept per notice)."""
-    seen = visible_ids_per_viewer(
-        viewers,
-        lambda v: (
-            Notice.objects.visible_to(v)
-            .filter(pk=notice_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        ),
-        key=("notice", notice_id),
-    )
-    return [bool(ids) for ids in seen]
-
-
 def notice_profiles_seen_by(notice_id: int, viewers: list[Viewer]) -> list[set[int]]:
     """The ids of the notice's profiles each webhook viewer may see, likewise."""
     return visible_ids_per_viewer(
@@ -134,6 +118,7 @@ def render_notice(notice: Notice, *, versions: Mapping[int, SeenVersion]) -> dic
         "profiles": [profile_summary(p, versions[p.pk].number) for p in visible],
         "restricted_data_available": notice.restricted_data_available and hidden_profiles > 0,
         "review_due_at": notice.review_due_at.isoformat() if notice.review_due_at else None,
+        "respond_by": notice.respond_by.isoformat() if notice.respond_by else None,
         "published_at": notice.published_at.isoformat() if notice.published_at else None,
         "changed_at": notice.changed_at.isoformat(),
         "superseded_by": notice.superseded_by.reference if notice.superseded_by else None,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden, NotFound
 from core.events import EventType
+from core.personal_data import refuse_personal_data
 from intel import audit, changes
 from intel.models import DeviceProfile, Member, Organisation
 from intel.models.tlp import TLP
@@ -29,6 +30,8 @@ from notices.models import (
 )
 
 CONTENT_FIELDS = ("title", "summary", "body", "action_requested")
+# What an update may change besides the content: dates and the advertisement of restricted data.
+UPDATABLE_FIELDS = (*CONTENT_FIELDS, "review_due_at", "respond_by", "restricted_data_available")
 
 # --- Notices -------------------------------------------------------------------------------
 
@@ -190,7 +193,7 @@ def notice_update(*, notice_id: int, author: Member, data: NoticeInput, change_n
         if notice.status != NoticeStatus.PUBLISHED:
             raise Conflict(f"A {notice.status} notice cannot be updated.")
         for name in data.fields:
-            if name not in (*CONTENT_FIELDS, "review_due_at", "restricted_data_available"):
+            if name not in UPDATABLE_FIELDS:
                 raise FieldInvalid(name, "This field cannot change after publication.")
         for name, value in data.fields.items():
             setattr(notice, name, value)
@@ -254,12 +257,21 @@ def notice_supersede(*, notice_id: int, author: Member, by_id: int) -> Notice:
     return notice
 
 
-def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
-    """Acknowledge for the member's organisation (once; later calls keep the first)."""
+def notice_acknowledge(
+    *, notice: Notice, member: Member, outcome: str | None = None, comment: str | None = None
+) -> NoticeReceipt:
+    """Acknowledge for the member's organisation, saying what was done (`outcome`, `comment`).
+
+    The first acknowledgement's time and member stay; a later one replaces the outcome and
+    the comment it gives (each left as it was when not given), so a desk can report
+    `in_progress` first and `seized` once its checks end. A repeat that changes nothing
+    records nothing."""
     if member.organisation is None:
         raise Conflict("Acknowledgements are made for an organisation; you belong to none.")
     if notice.status in UNPUBLISHED_STATES:
         raise Conflict("A draft cannot be acknowledged.")
+    if comment:
+        refuse_personal_data("comment", comment, holds="Acknowledgements say what was done")
     now = timezone.now()
     with transaction.atomic():
         receipt, _ = NoticeReceipt.objects.select_for_update().get_or_create(
@@ -271,10 +283,25 @@ def notice_acknowledge(*, notice: Notice, member: Member) -> NoticeReceipt:
         if acknowledged_now:
             receipt.acknowledged_at = now
             receipt.acknowledged_by = member
-            changes.bump_on_commit()
+        changed = [
+            name
+            for name, value in (("outcome", outcome), ("comment", comment))
+            if value is not None and getattr(receipt, name) != value
+        ]
+        if outcome is not None:
+            receipt.outcome = outcome
+        if comment is not None:
+            receipt.comment = comment
         receipt.save()
-        if acknowledged_now:  # later calls keep the first acknowledgement and record nothing
-            _audit_notice("notice.acknowledged", notice, member)
+        if acknowledged_now or changed:
+            changes.bump_on_commit()
+            _audit_notice(
+                "notice.acknowledged" if acknowledged_now else "notice.acknowledgement_changed",
+                notice,
+                member,
+                fields=changed,
+                outcome=receipt.outcome,
+            )
     return receipt
 
 

@@ -10,13 +10,15 @@ access request's messages) are counted under their own model. One audit event
 |---|---|
 | delivery attempts, and finished deliveries (succeeded, failed, cancelled) | `DIX_RETENTION_DELIVERIES_DAYS` |
 | finished e-mails (sent, failed, dropped) | `DIX_RETENTION_DELIVERIES_DAYS` |
+| deleted subscriptions, once their delivery log is gone | `DIX_RETENTION_DELIVERIES_DAYS` |
 | revoked or expired API tokens | `DIX_RETENTION_TOKENS_DAYS` |
 | ended grants, and closed access requests without a live grant | `DIX_RETENTION_ACCESS_DAYS` |
 | expired login sessions | none: at once |
 
 A period of 0 keeps those rows for ever. The newest delivery of a live (published or
 superseded) notice to each endpoint is kept whatever its age: it is how a later withdrawal
-finds the notice's earlier recipients.
+finds the notice's earlier recipients; a deleted endpoint, which no withdrawal reaches, keeps
+none past the period.
 """
 
 import logging
@@ -37,7 +39,7 @@ from intel import audit
 from intel.models import AccessRequest, AccessRequestStatus, ApiToken, AuditEvent, Grant
 from mail.models import EmailMessage, EmailStatus
 from notices.models import UNPUBLISHED_STATES, NoticeStatus
-from webhooks.models import Delivery, DeliveryAttempt, DeliveryState
+from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 
 log = logging.getLogger("dix.retention")
 
@@ -77,6 +79,7 @@ def _old_deliveries(cutoff: datetime) -> "models.QuerySet[Any]":
         .filter(
             Q(notice__isnull=True)
             | Q(notice__status__in=(NoticeStatus.WITHDRAWN, *UNPUBLISHED_STATES))
+            | Q(subscription__deleted_at__isnull=False)
             | Exists(newer)
         )
     )
@@ -84,6 +87,12 @@ def _old_deliveries(cutoff: datetime) -> "models.QuerySet[Any]":
 
 def _old_emails(cutoff: datetime) -> "models.QuerySet[Any]":
     return EmailMessage.objects.filter(created_at__lt=cutoff).exclude(status=EmailStatus.PENDING)
+
+
+def _deleted_subscriptions(cutoff: datetime) -> "models.QuerySet[Any]":
+    """Deleted before the cutoff, with no delivery left to show (the log went first)."""
+    log_left = Delivery.objects.filter(subscription_id=OuterRef("pk"))
+    return Subscription.objects.filter(deleted_at__lt=cutoff).exclude(Exists(log_left))
 
 
 def _old_tokens(cutoff: datetime) -> "models.QuerySet[Any]":
@@ -112,13 +121,16 @@ def _expired_sessions(cutoff: datetime) -> "models.QuerySet[Any]":
 LABELS = {
     "webhooks.Delivery": "notices.Delivery",
     "webhooks.DeliveryAttempt": "notices.DeliveryAttempt",
+    "webhooks.Subscription": "notices.Subscription",
 }
 
-# In this order: attempts before their deliveries, grants before their access requests.
+# In this order: attempts before their deliveries before deleted endpoints, grants before
+# their access requests.
 RULES = (
     Rule("notices.DeliveryAttempt", "DIX_RETENTION_DELIVERIES_DAYS", _old_attempts),
     Rule("notices.Delivery", "DIX_RETENTION_DELIVERIES_DAYS", _old_deliveries),
     Rule("mail.EmailMessage", "DIX_RETENTION_DELIVERIES_DAYS", _old_emails),
+    Rule("notices.Subscription", "DIX_RETENTION_DELIVERIES_DAYS", _deleted_subscriptions),
     Rule("intel.ApiToken", "DIX_RETENTION_TOKENS_DAYS", _old_tokens),
     Rule("intel.Grant", "DIX_RETENTION_ACCESS_DAYS", _ended_grants),
     Rule("intel.AccessRequest", "DIX_RETENTION_ACCESS_DAYS", _closed_access_requests),

@@ -22,13 +22,13 @@ from django.utils import timezone
 from core import events
 from core.errors import FieldInvalid, Forbidden
 from core.events import EventType
+from core.personal_data import refuse_personal_data
 from core.validators import validate_currency
 from intel import audit
 from intel.models import TLP, DeviceProfile, Member, Organisation
 from notices.models import PUBLIC_STATES, Notice
 from seizures import policies
 from seizures.models import SeizureLine, SeizureReport
-from seizures.personal_data import find_personal_data
 from seizures.versions import record_version
 
 # The date is checked against the calendar of the place where the day starts first (UTC+14):
@@ -235,13 +235,7 @@ def _check_lines(reporter: Member, data: SeizureInput) -> None:
 
 
 def check_free_text(name: str, text: str) -> None:
-    finding = find_personal_data(text or "")
-    if finding is not None:
-        raise FieldInvalid(
-            name,
-            f"This looks like {finding.reason} (at character {finding.offset + 1}). Reports "
-            "hold device data, not people: remove it.",
-        )
+    refuse_personal_data(name, text, holds="Reports hold device data")
 
 
 # --- Statistics ------------------------------------------------------------------------------

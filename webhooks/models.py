@@ -32,6 +32,11 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
         members cleared for what it receives (its `label_cap`): otherwise a member could
         read its delivery log, or repoint it and rotate its secret to receive above their
         clearance."""
+        return self.with_deleted_visible_to(member).filter(deleted_at__isnull=True)
+
+    def with_deleted_visible_to(self, member: "Member") -> "SubscriptionQuerySet":
+        """`visible_to`, deleted subscriptions included: their delivery logs stay readable
+        until the retention job purges them."""
         if member.organisation_id is None:
             return self.none()
         cleared = TLP.at_most(member.clearance)
@@ -73,6 +78,12 @@ class Subscription(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Deleted by its organisation: receives nothing; its log is kept for the "
+        "retention period.",
+    )
 
     objects = SubscriptionQuerySet.as_manager()
 

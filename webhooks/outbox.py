@@ -7,6 +7,7 @@ Who is told:
   recipient of it); for `notice.submitted`, a notice not yet published, that is the
   subscriptions of the issuer and of the secretariat where it may read the draft
   (`Notice.objects.visible_to`), i.e. the reviewers' organisations;
+  `notice.reminder`: those of the one organisation reminded;
 - `profile.updated`: every subscription whose organisation may see the profile and the change;
 - `access_request.created`: the deciding organisation (the object's owner or issuer);
 - `access_request.decided`: the requesting organisation and the one it asked on behalf of;
@@ -28,8 +29,9 @@ from django.db.models.functions import Cast
 from core.events import EventType
 from intel.models import AccessRequest, DeviceProfile, Organisation
 from intel.revisions import ParentChange, may_show_nothing, unseen_revisions
+from notices.audience import notice_seen_by
 from notices.models import Notice
-from notices.rendering import notice_profiles_seen_by, notice_seen_by, webhook_viewer
+from notices.rendering import notice_profiles_seen_by, webhook_viewer
 from seizures.models import SeizureReport
 from webhooks.models import Delivery, Subscription, label_cap
 
@@ -52,6 +54,10 @@ def enqueue(event_type: str, **targets: Any) -> int:
                 .distinct()
             )
             return fan_out_notice(notice, event_type, also=earlier)
+        case EventType.NOTICE_REMINDER:
+            return fan_out_notice(
+                targets["notice"], event_type, organisation_id=targets["organisation"].pk
+            )
         case EventType.PROFILE_UPDATED:
             return fan_out_profile_updated(targets["profile"], changes=targets.get("changes"))
         case EventType.ACCESS_REQUEST_CREATED | EventType.ACCESS_REQUEST_DECIDED:
@@ -119,14 +125,21 @@ def _matches(
     return True
 
 
-def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] = ()) -> int:
+def fan_out_notice(
+    notice: Notice,
+    event: str,
+    *,
+    also: Iterable[Subscription] = (),
+    organisation_id: int | None = None,
+) -> int:
     """Write one pending Delivery per subscription entitled to this notice event (plus
-    `also`, for a withdrawal's earlier recipients), inside the caller's transaction, and
-    queue the delivery work for after the commit. Returns the number of deliveries."""
+    `also`, for a withdrawal's earlier recipients; only those of `organisation_id` when
+    given), inside the caller's transaction, and queue the delivery work for after the
+    commit. Returns the number of deliveries."""
     # JSON list membership in Python: portable across SQLite and PostgreSQL, and cheap at
     # the design size (20k subscriptions). Rows, not model instances: loading every whole
     # subscription with its creator would dominate the publish call.
-    candidates = {c.pk: c for c in _candidates(event)}
+    candidates = {c.pk: c for c in _candidates(event, organisation_id=organisation_id)}
     also = list(also)
     forced = {s.pk for s in also}
     for sub in also:
@@ -141,7 +154,8 @@ def fan_out_notice(notice: Notice, event: str, *, also: Iterable[Subscription] =
     groups = _groups(candidates.values())
     keys = list(groups)
     viewers = [webhook_viewer(organisations[org_id], cap) for org_id, cap in keys]
-    sees = notice_seen_by(notice.pk, viewers)
+    # Who is in the audience: the function the issuer's audience preview shows.
+    sees = notice_seen_by(notice, viewers)
     # The profiles a group may see matter only to device class, country and TAC filters:
     # without any, `_matches` looks at the notice type alone (no query of profiles).
     filtered = [
@@ -204,8 +218,9 @@ class _Candidate(NamedTuple):
         )
 
 
-def _candidates(event: str) -> list[_Candidate]:
-    """The enabled subscriptions to `event`, with their label caps (`label_cap`).
+def _candidates(event: str, *, organisation_id: int | None = None) -> list[_Candidate]:
+    """The enabled subscriptions to `event` (of one organisation, when given), with their
+    label caps (`label_cap`).
 
     The JSON list columns are read as text and each distinct text decoded once: nearly all
     subscriptions share a few filter lists, and decoding five JSON fields of every row
@@ -218,17 +233,18 @@ def _candidates(event: str) -> list[_Candidate]:
             decoded[text] = json.loads(text)
         return decoded[text]
 
+    subscriptions = Subscription.objects.filter(enabled=True)
+    if organisation_id is not None:
+        subscriptions = subscriptions.filter(organisation_id=organisation_id)
     found = []
-    for pk, org_id, max_tlp, clearance, events, *filters in (
-        Subscription.objects.filter(enabled=True)
-        .annotate(**{f"{name}_text": Cast(name, TextField()) for name in lists})
-        .values_list(
-            "pk",
-            "organisation_id",
-            "max_tlp",
-            "created_by__clearance",
-            *(f"{name}_text" for name in lists),
-        )
+    for pk, org_id, max_tlp, clearance, events, *filters in subscriptions.annotate(
+        **{f"{name}_text": Cast(name, TextField()) for name in lists}
+    ).values_list(
+        "pk",
+        "organisation_id",
+        "max_tlp",
+        "created_by__clearance",
+        *(f"{name}_text" for name in lists),
     ):
         if event not in decode(events):
             continue

@@ -105,6 +105,31 @@ def subscription_update(
     return sub
 
 
+def subscription_delete(*, subscription: Subscription, member: Member) -> None:
+    """Delete an endpoint for its organisation: it leaves every list and receives nothing
+    more (what is pending is cancelled), but the row and its delivery log stay until the
+    retention job purges the log (`DIX_RETENTION_DELIVERIES_DAYS`), so that what was sent
+    where stays answerable for the audit period."""
+    if not may_manage_subscriptions(member):
+        raise Forbidden("Auditors do not manage subscriptions.")
+    with transaction.atomic():
+        sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if sub.deleted_at is not None:
+            return
+        now = timezone.now()
+        # Disabled as well as deleted: every fan-out and the delivery engine skip a
+        # disabled endpoint already.
+        sub.enabled = False
+        sub.disabled_reason = "deleted by its organisation"
+        sub.disabled_at = sub.disabled_at or now
+        sub.deleted_at = now
+        sub.save(update_fields=["enabled", "disabled_reason", "disabled_at", "deleted_at"])
+        _cancel_pending(sub, "endpoint deleted")
+        _audit_subscription(
+            "subscription.deleted", sub, member, host=urlsplit(sub.url).hostname or ""
+        )
+
+
 def subscription_rotate_secret(*, subscription: Subscription, member: Member) -> IssuedSecret:
     """A new secret; the old one stays valid (deliveries signed with both) for the overlap."""
     if not may_manage_subscriptions(member):

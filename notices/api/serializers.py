@@ -115,6 +115,11 @@ class NoticeSerializer(serializers.Serializer[Any]):
         help_text="Some concerned data is restricted: request access from the issuer."
     )
     review_due_at = serializers.DateTimeField(allow_null=True)
+    respond_by = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the issuer expects acknowledgements; after it, audience "
+        "organisations that have not acknowledged are reminded once.",
+    )
     published_at = serializers.DateTimeField(allow_null=True)
     changed_at = serializers.DateTimeField()
     superseded_by = serializers.CharField(allow_null=True)
@@ -232,6 +237,7 @@ class NoticeWriteSerializer(
             "tlp",
             "restricted_data_available",
             "review_due_at",
+            "respond_by",
         )
         extra_kwargs = {
             "title": {"help_text": "A one-line title."},
@@ -264,6 +270,12 @@ class NoticeRevisionSerializer(RenamedFieldsMixin, StrictFieldsMixin, serializer
     )
     review_due_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When the issuer means to review the notice."
+    )
+    respond_by = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="After this, audience organisations that have not acknowledged are "
+        "reminded once (a reminder already sent is not sent again).",
     )
     restricted_data_available = serializers.BooleanField(
         required=False, help_text="Advertise that restricted data can be requested."
@@ -338,4 +350,12 @@ class ReceiptSerializer(serializers.ModelSerializer[NoticeReceipt]):
 
     class Meta:
         model = NoticeReceipt
-        fields = ("organisation", "received_at", "read_at", "acknowledged_at", "acknowledged_by")
+        fields = (
+            "organisation",
+            "received_at",
+            "read_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "outcome",
+            "comment",
+        )

@@ -135,10 +135,20 @@ def test_receipts_follow_received_read_acknowledged(
     def be_desk(client: APIClient) -> dict[str, Any]:
         response = client.get(f"{url}receipts/")
         assert response.status_code == 200, response.content
-        rows = {row["organisation"]: row for row in response.json()}
+        rows = {row["organisation"]: row for row in response.json()["results"]}
         return rows["be-desk"]
 
-    assert felix.get(f"{url}receipts/").json() == []
+    # The whole audience is listed before anyone pulls the notice: nothing received yet.
+    before = felix.get(f"{url}receipts/").json()
+    assert [r["organisation"] for r in before["results"]] == ["be-desk"]
+    assert before["results"][0]["received_at"] is None
+    assert before["totals"] == {
+        "audience": 1,
+        "received": 0,
+        "read": 0,
+        "acknowledged": 0,
+        "reminded": 0,
+    }
     assert results(bob.get(NOTICES)) == [notice["id"]]
     row = be_desk(felix)
     assert row["received_at"] is not None
@@ -172,7 +182,7 @@ def test_receipts_follow_received_read_acknowledged(
     assert_problem(api(network.erin).post(f"{url}acknowledge/"), 404)  # GREEN: not sponsored
     # A recipient is not the issuer.
     assert_problem(bob.get(f"{url}receipts/"), 404)
-    rows = [r["organisation"] for r in felix.get(f"{url}receipts/").json()]
+    rows = [r["organisation"] for r in felix.get(f"{url}receipts/").json()["results"]]
     assert "de-desk" not in rows
     assert "be-customs" not in rows
 

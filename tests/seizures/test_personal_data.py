@@ -2,7 +2,7 @@
 
 import pytest
 
-from seizures.personal_data import find_personal_data
+from core.personal_data import find_personal_data
 
 # --- The personal-data detector ------------------------------------------------------------------
 

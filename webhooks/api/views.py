@@ -76,6 +76,14 @@ SUBSCRIPTION_EXAMPLE = {
         responses={200: SubscriptionSerializer, 403: PROBLEM},
         examples=[OpenApiExample("Pause", value={"enabled": False}, request_only=True)],
     ),
+    destroy=extend_schema(
+        summary="Delete a webhook endpoint",
+        description="The endpoint leaves your organisation's list and receives nothing more "
+        "(pending deliveries are cancelled). Its delivery log stays readable at "
+        "`deliveries/` until the retention period (`DIX_RETENTION_DELIVERIES_DAYS`) ends. "
+        "Auditors may not delete. Recorded in the audit trail.",
+        responses={204: None, 403: PROBLEM},
+    ),
 )
 class SubscriptionViewSet(
     StrictRequestMixin,
@@ -83,11 +91,12 @@ class SubscriptionViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet[Subscription],
 ):
     queryset = Subscription.objects.none()
     serializer_class = SubscriptionSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Subscription]:
         if getattr(self, "swagger_fake_view", False):
@@ -117,6 +126,10 @@ class SubscriptionViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.subscription_delete(subscription=self.get_object(), member=member_of(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Send a test event",
@@ -181,7 +194,8 @@ class SubscriptionViewSet(
     @extend_schema(
         summary="Delivery log",
         description="Every delivery to this endpoint, newest first, with every attempt "
-        "(time, status code, duration, error, next attempt). Filter with `state`.",
+        "(time, status code, duration, error, next attempt). Filter with `state`. A deleted "
+        "endpoint's log stays readable here for the retention period.",
         parameters=[
             OpenApiParameter(
                 "state",
@@ -193,7 +207,10 @@ class SubscriptionViewSet(
     )
     @action(detail=True, methods=["get"], query_parameters=("state", *CURSOR_PARAMETERS))
     def deliveries(self, request: Request, pk: str) -> Response:
-        sub = self.get_object()
+        sub = get_object_or_404(
+            Subscription.objects.with_deleted_visible_to(member_of(request)),
+            pk=parse_id(self.kwargs["pk"]),
+        )
         rows = Delivery.objects.filter(subscription=sub).select_related("notice")
         state = request.query_params.get("state")
         if state:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from core.events import EventType
 from intel.models import Organisation
 from intel.visibility import Viewer
-from notices.rendering import notice_profiles_seen_by, notice_seen_by, webhook_viewer
+from notices.audience import notice_seen_by
+from notices.rendering import notice_profiles_seen_by, webhook_viewer
 from webhooks.engine.load import AnyDelivery, AnyEndpoint
 
 

@@ -1,8 +1,9 @@
-"""Spotting personal data in the free text of seizure reports.
+"""Spotting personal data in free text that holds device data, not people: seizure report
+notes, acknowledgement comments.
 
-Reports hold device data, not people (DESIGN.md §3): an inmate's or a courier's phone number,
-e-mail address or SIM identity has no place in them. `find_personal_data(text)` returns what
-it found first, or None; the caller refuses the field.
+DESIGN.md §3: an inmate's or a courier's phone number, e-mail address or SIM identity has no
+place in DIX. `find_personal_data(text)` returns what it found first, or None;
+`refuse_personal_data(field, text, holds=...)` refuses the field with a 400 naming it.
 
 What counts:
 - an e-mail address;
@@ -23,6 +24,8 @@ phone number hidden inside it.
 
 import re
 from dataclasses import dataclass
+
+from core.errors import FieldInvalid
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # A run of digit groups: an optional leading `+`, groups of ASCII digits (\d would take any
@@ -78,6 +81,18 @@ def find_personal_data(text: str) -> Finding | None:
             findings.append(Finding(PHONE, run.start()))
             break
     return min(findings, key=lambda f: f.offset) if findings else None
+
+
+def refuse_personal_data(field: str, text: str, *, holds: str) -> None:
+    """Refuse `field` if its text holds personal data; `holds` says what the text is for
+    ("Reports hold device data"), for the message. The data found is never echoed back."""
+    finding = find_personal_data(text or "")
+    if finding is not None:
+        raise FieldInvalid(
+            field,
+            f"This looks like {finding.reason} (at character {finding.offset + 1}). {holds}, "
+            "not people: remove it.",
+        )
 
 
 def _is_phone_number(run: str) -> bool:
