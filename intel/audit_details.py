@@ -63,7 +63,13 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "notice.updated": _NOTICE_WRITE,
     "notice.withdrawn": _NOTICE_WRITE,
     "notice.superseded": _NOTICE_WRITE,
-    "notice.acknowledged": _NOTICE_WRITE,
+    "notice.acknowledged": _NOTICE_WRITE | {"outcome"},
+    "notice.acknowledgement_changed": _NOTICE_WRITE | {"outcome"},
+    # The review (the reviewer's comment is notice content: not carried).
+    "notice.submitted": _NOTICE_WRITE,
+    "notice.returned": _NOTICE_WRITE,
+    "notice.discarded": _NOTICE_WRITE,
+    "notice.reminded": frozenset({"reference", "version", "organisation", "deliveries"}),
     # Access requests: the purpose and a decision's reason are the event's justification.
     "access_request.created": _ACCESS_REQUEST
     | {"legal_basis", "case_reference", "days", "expires_at", "on_behalf_of", "via_notice"},
@@ -98,6 +104,7 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     # Webhooks.
     "subscription.created": frozenset({"organisation", "host", "event_types", "max_tlp"}),
     "subscription.updated": frozenset({"organisation", "fields", "enabled", "host"}),
+    "subscription.deleted": frozenset({"organisation", "host"}),
     "subscription.secret_rotated": frozenset({"organisation", "previous_secret_expires_at"}),
     "subscription.disabled": frozenset({"organisation", "reason"}),
     "subscription.deliveries_recovered": frozenset({"organisation", "since", "requeued"}),

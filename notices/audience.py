@@ -16,8 +16,9 @@ from django.db import models
 
 from intel.models import TLP, Member, Organisation
 from intel.models.access import Grant, TargetType
+from intel.models.network import OrganisationKind
 from intel.visibility import Viewer
-from notices.models import AudienceScope, Notice
+from notices.models import UNPUBLISHED_STATES, AudienceScope, Notice
 
 
 class Reason(models.TextChoices):
@@ -145,6 +146,15 @@ def notice_seen_by(notice: Notice | int, viewers: Sequence[Viewer]) -> list[bool
         notice = found
     ids = {v.organisation_id for v in viewers if v.organisation_id is not None}
     reached = {r.organisation.pk for r in notice_audience(notice, among=ids) if not r.members}
+    if notice.status in UNPUBLISHED_STATES:
+        # A draft is its organisation's (and the secretariat's) business until published:
+        # of those it would reach, only the issuer and the secretariat see it.
+        reached &= {notice.issuer_id, *_secretariat_ids(ids)}
     return [
         v.organisation_id in reached and not TLP.above(notice.tlp, v.clearance) for v in viewers
     ]
+
+
+def _secretariat_ids(ids: Iterable[int]) -> set[int]:
+    secretariat = Organisation.objects.filter(pk__in=ids, kind=OrganisationKind.SECRETARIAT)
+    return set(secretariat.values_list("pk", flat=True))

@@ -60,7 +60,7 @@ def shared_with_secretariat(
     profile = make_profile(
         tlp=TLP.AMBER, recipients=[network.be_desk, network.eurojust], name="Shared annex"
     )
-    return profile, publish(network, api, profiles=[profile.pk], restricted_data_available=True)
+    return profile, publish(network, api, profile_ids=[profile.pk], restricted_data_available=True)
 
 
 def test_the_owners_coordinator_decides(network, api, fred, annex, notice):

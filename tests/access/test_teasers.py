@@ -71,7 +71,7 @@ def test_an_attachment_is_offered_by_its_teaser_or_its_kind_and_label(
         )
         assert uploaded.status_code == 201, uploaded.content
         assert uploaded.json()["request_summary"] == summary
-    advertising = publish(network, api, profiles=[profile.pk], restricted_data_available=True)
+    advertising = publish(network, api, profile_ids=[profile.pk], restricted_data_available=True)
 
     shown = offered(api(network.charlie), advertising)
     assert [(row["target_type"], row["summary"]) for row in shown.json()] == [

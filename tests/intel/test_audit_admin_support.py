@@ -112,7 +112,7 @@ def test_subscriptions_show_their_delivery_health_to_their_organisation_only(
 
 def test_access_requests_follow_the_apis_rule(world: World) -> None:
     profile = world.profile(TLP.AMBER)
-    notice_id = world.published(profiles=[profile.pk], restricted_data_available=True)
+    notice_id = world.published(profile_ids=[profile.pk], restricted_data_available=True)
     body = {
         "target_type": "profile",
         "target_id": profile.pk,

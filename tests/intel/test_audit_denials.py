@@ -69,7 +69,7 @@ def test_suspicious_is_for_auditors_only(world: World) -> None:
 def test_a_member_reading_what_they_may_see_records_no_denial(world: World) -> None:
     profile = world.profile(TLP.AMBER)
     clear = world.profile(TLP.CLEAR)
-    notice_id = world.published(profiles=[profile.pk])
+    notice_id = world.published(profile_ids=[profile.pk])
     bob = world.client(world.net.bob)  # be-desk: a recipient of the AMBER profile
     mark = last_id()
 
@@ -101,7 +101,7 @@ def test_refusals_of_every_kind_of_object_are_recorded(world: World) -> None:
         ),
         201,
     )
-    notice_id = world.published(profiles=[profile.pk], restricted_data_available=True)
+    notice_id = world.published(profile_ids=[profile.pk], restricted_data_available=True)
     body: dict[str, Any] = {
         "target_type": "profile",
         "target_id": profile.pk,

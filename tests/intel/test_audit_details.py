@@ -42,7 +42,7 @@ def test_a_full_scenario_leaves_no_content_in_any_event(world: World, analysts_d
         summary="Seen in Fleury-Merogis.",
         body="Three cells searched.",
         action_requested="Search the showers.",
-        profiles=[profile.pk],
+        profile_ids=[profile.pk],
         restricted_data_available=True,
     )
     ok(alice.get(f"{NOTICES}{notice_id}/"))

@@ -59,8 +59,7 @@ def test_an_amber_notice_reaches_its_audience_only(network, api, mailboxes, mail
         title="Belgian case",
         summary=SUMMARY,
         tlp=TLP.AMBER,
-        audience_scope="organisations",
-        audience_organisations=["be-desk"],
+        audience={"scope": "organisations", "organisations": ["be-desk"]},
     )
     sending.send_due()
     # The issuer and the audience, and the authority be-desk sponsors (AMBER); never the
@@ -79,7 +78,7 @@ def test_a_red_notice_email_says_title_type_label_and_link_only(network, api, fe
             "body": BODY,
             "action_requested": "Call the French desk.",
             "tlp": TLP.RED,
-            "recipient_members": ["audrey", "felix"],
+            "audience": {"members": ["audrey", "felix"]},
         },
         format="json",
     )
@@ -122,8 +121,7 @@ def test_a_member_who_may_no_longer_see_the_notice_is_not_told(network, api, mai
         api,
         title="For Belgium",
         tlp=TLP.AMBER,
-        audience_scope="organisations",
-        audience_organisations=["be-desk"],
+        audience={"scope": "organisations", "organisations": ["be-desk"]},
     )
     network.bob.clearance = TLP.GREEN
     network.bob.save(update_fields=["clearance"])

@@ -55,8 +55,7 @@ def test_the_preview_says_who_and_why_to_the_issuer_only(
     notice = draft(
         api(network.alice),
         tlp=TLP.AMBER,
-        audience_scope="organisations",
-        audience_organisations=["be-desk"],
+        audience={"scope": "organisations", "organisations": ["be-desk"]},
     )
     preview = api(network.alice).get(f"{NOTICES}{notice['id']}/audience/").json()
     rows = {row["slug"]: row["reasons"] for row in preview["results"]}
@@ -80,9 +79,11 @@ def test_a_red_preview_names_the_members(network: Network, extra: Extra, api: Ap
     notice = draft(
         api(network.alice),
         tlp=TLP.RED,
-        audience_scope="organisations",
-        audience_organisations=["be-desk"],
-        recipient_members=["audrey", "felix", "alice"],
+        audience={
+            "scope": "organisations",
+            "organisations": ["be-desk"],
+            "members": ["audrey", "felix", "alice"],
+        },
     )
     rows = reached(api(network.alice), notice["id"])
     # Members, not organisations: be-desk, in the audience, has nobody named.
@@ -96,27 +97,26 @@ def test_a_red_preview_names_the_members(network: Network, extra: Extra, api: Ap
 @pytest.mark.parametrize(
     "fields",
     [
-        pytest.param({"audience_scope": "network"}, id="GREEN-network"),
+        pytest.param({"audience": {"scope": "network"}}, id="GREEN-network"),
         pytest.param(
-            {"audience_scope": "countries", "audience_countries": ["BE"]}, id="GREEN-countries"
+            {"audience": {"scope": "countries", "countries": ["BE"]}}, id="GREEN-countries"
         ),
         pytest.param(
-            {"audience_scope": "network", "tlp": TLP.AMBER_STRICT}, id="AMBER+STRICT-network"
+            {"tlp": TLP.AMBER_STRICT, "audience": {"scope": "network"}}, id="AMBER+STRICT-network"
         ),
         pytest.param(
-            {"audience_scope": "organisations", "audience_organisations": ["be-desk", "fr-desk"]},
+            {"audience": {"scope": "organisations", "organisations": ["be-desk", "fr-desk"]}},
             id="GREEN-organisations",
         ),
         pytest.param(
             {
-                "audience_scope": "organisations",
-                "audience_organisations": ["be-desk"],
                 "tlp": TLP.AMBER,
+                "audience": {"scope": "organisations", "organisations": ["be-desk"]},
             },
             id="AMBER-organisations",
         ),
         pytest.param(
-            {"audience_scope": "countries", "audience_countries": ["FR"], "tlp": TLP.AMBER},
+            {"tlp": TLP.AMBER, "audience": {"scope": "countries", "countries": ["FR"]}},
             id="AMBER-countries",
         ),
     ],
@@ -146,9 +146,7 @@ def test_receipts_list_the_whole_audience_with_what_each_did(
 ) -> None:
     notice = publish(
         api(extra.felix),
-        draft(api(network.alice), audience_scope="countries", audience_countries=["BE", "DE"])[
-            "id"
-        ],
+        draft(api(network.alice), audience={"scope": "countries", "countries": ["BE", "DE"]})["id"],
     )
     url = f"{NOTICES}{notice['id']}/"
     api(network.charlie).get(url)
@@ -231,9 +229,8 @@ def test_one_reminder_per_silent_organisation_after_respond_by(
         api(extra.felix),
         draft(
             api(network.alice),
-            audience_scope="countries",
-            audience_countries=["BE", "DE"],
             respond_by=respond_by,
+            audience={"scope": "countries", "countries": ["BE", "DE"]},
         )["id"],
     )
     assert notice["respond_by"] is not None

@@ -32,10 +32,9 @@ def test_a_reminder_reaches_only_entitled_endpoints_of_the_reminded_organisation
         "type": "alert",
         "title": "Key-fob phones",
         "tlp": TLP.AMBER,
-        "audience_scope": "organisations",
-        "audience_organisations": ["be-desk"],
-        "profiles": [hidden.pk, shown.pk],
+        "profile_ids": [hidden.pk, shown.pk],
         "respond_by": (timezone.now() - timedelta(hours=1)).isoformat(),
+        "audience": {"scope": "organisations", "organisations": ["be-desk"]},
     }
     created = api(network.alice).post(NOTICES, body, format="json")
     assert created.status_code == 201, created.content
