@@ -38,6 +38,7 @@ from access.inputs import (
 from access.shapes import AccessRequestSerializer, RequestableSerializer, readable_access_requests
 from core.conditional import conditional_response, list_etag
 from core.errors import NotFound
+from core.pagination import CURSOR_PARAMETERS, SequencePagination
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel.api.base import member_of
@@ -122,7 +123,8 @@ class AccessRequestViewSet(
         description="The objects of a notice you see that you may request: the profiles it "
         "lists and their attachments that you do not see, when the notice advertises "
         "restricted data, and its successor when it was superseded by a notice you do not "
-        "see. Only what your clearance covers. 404 if you do not see the notice.",
+        "see. Only what your clearance covers. Profiles first, then attachments, then the "
+        "successor, cursor-paginated. 404 if you do not see the notice.",
         parameters=[
             OpenApiParameter(
                 "via_notice",
@@ -136,16 +138,18 @@ class AccessRequestViewSet(
     @action(
         detail=False,
         methods=["get"],
-        pagination_class=None,
+        pagination_class=SequencePagination,
         filterset_class=None,
-        query_parameters=("via_notice",),
+        query_parameters=("via_notice", *CURSOR_PARAMETERS),
     )
     def requestable(self, request: Request) -> Response:
         raw = request.query_params.get("via_notice", "")
         if not (raw.isascii() and raw.isdigit()):
             raise ValidationError({"via_notice": ["Give the id of a notice you see."]})
         rows = targets.requestable_via_notice(member=member_of(request), notice_id=parse_id(raw))
-        return Response(RequestableSerializer(rows, many=True).data)
+        paginator = SequencePagination()
+        page = paginator.paginate_sequence(rows, request)
+        return paginator.get_paginated_response(RequestableSerializer(page, many=True).data)
 
     # --- writes ----------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from notices.api.serializers import (
     SupersedeSerializer,
     WithdrawSerializer,
 )
-from notices.filters import NoticeFilter, encode_since
+from notices.filters import NOTICE_FILTERS_RENAMED, NoticeFilter, encode_since
 from notices.inbox import inbox_etag
 from notices.models import Notice, NoticeReceipt
 from notices.rendering import render_notice, with_visible_profiles
@@ -95,7 +95,8 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     list=extend_schema(
         summary="Notice inbox",
         description="The notices you may see, newest change first, each rendered for you "
-        "(profiles you may not see are left out). Filters: type, status, profile, country, "
+        "(profiles you may not see are left out). Filters: type, status, profile, issuer, "
+        "issuer_country, audience_country, "
         "acknowledged, and `since` (the `DIX-Since` header of your previous pull) for only "
         "what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
@@ -140,6 +141,7 @@ class NoticeViewSet(
     queryset = Notice.objects.none()
     serializer_class = NoticeSerializer
     filterset_class = NoticeFilter
+    renamed_parameters = NOTICE_FILTERS_RENAMED
     pagination_class = NewestChangeFirstPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
