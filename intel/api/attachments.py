@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import NotFound
-from core.pagination import CURSOR_PARAMETERS, IdOrderPagination, sub_page
+from core.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, sub_page
 from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit, services
@@ -28,7 +28,7 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
         methods=["GET"],
         summary="A profile's attachments",
         description="The attachments of the profile this member may see (an attachment may "
-        "be marked stricter than its profile), in the order they were added, "
+        "be marked stricter than its profile), newest first, "
         "cursor-paginated.",
         responses={200: AttachmentSerializer(many=True)},
     )
@@ -45,7 +45,7 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
     @action(
         detail=True,
         methods=["get", "post"],
-        pagination_class=IdOrderPagination,
+        pagination_class=NewestFirstCursorPagination,
         filterset_class=None,
         parser_classes=[MultiPartParser],
         query_parameters=CURSOR_PARAMETERS,
