@@ -14,10 +14,8 @@ import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
@@ -351,10 +349,7 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
         "of it, or answering a notice about it that you may see), by country and month of "
         "seizure (YYYY-MM): reports, negative reports and the quantity of this profile "
         "seized; plus totals. 404 if you may not see the profile.",
-        parameters=[
-            OpenApiParameter("profile_id", OpenApiTypes.INT, OpenApiParameter.PATH),
-            IF_NONE_MATCH,
-        ],
+        parameters=[IF_NONE_MATCH],
         responses={200: SeizureStatsSerializer, 304: None},
         examples=[
             OpenApiExample(
@@ -383,9 +378,9 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
             )
         ],
     )
-    def get(self, request: Request, profile_id: str) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         member = member_of(request)
-        profile = DeviceProfile.objects.visible_to(member).filter(pk=parse_id(profile_id)).first()
+        profile = DeviceProfile.objects.visible_to(member).filter(pk=parse_id(pk)).first()
         if profile is None:
             raise NotFound("Not found.")
         data = render_stats(seizures.profile_seizure_stats(profile=profile, member=member))
