@@ -39,6 +39,7 @@ from access.inputs import (
 )
 from access.shapes import AccessRequestSerializer, RequestableSerializer, readable_access_requests
 from core.conditional import conditional_response, list_etag
+from core.pagination import CURSOR_PARAMETERS, SequencePagination
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel.api.base import member_of
@@ -127,8 +128,9 @@ class AccessRequestViewSet(
         "lists and their attachments that you do not see, when the notice advertises "
         "restricted data, and its successor when it was superseded by a notice you do not "
         "see. Only what your clearance covers. Each is named by its owner's teaser "
-        "(`summary`), or else by its kind and label, never by its name or title. 404 if you "
-        "do not see the notice.",
+        "(`summary`), or else by its kind and label, never by its name or title. Profiles "
+        "first, then attachments, then the successor, cursor-paginated. 404 if you do not see "
+        "the notice.",
         parameters=[
             OpenApiParameter(
                 "via_notice",
@@ -142,16 +144,18 @@ class AccessRequestViewSet(
     @action(
         detail=False,
         methods=["get"],
-        pagination_class=None,
+        pagination_class=SequencePagination,
         filterset_class=None,
-        query_parameters=("via_notice",),
+        query_parameters=("via_notice", *CURSOR_PARAMETERS),
     )
     def requestable(self, request: Request) -> Response:
         raw = request.query_params.get("via_notice", "")
         if not (raw.isascii() and raw.isdigit()):
             raise ValidationError({"via_notice": ["Give the id of a notice you see."]})
         rows = targets.requestable_via_notice(member=member_of(request), notice_id=parse_id(raw))
-        return Response(RequestableSerializer(rows, many=True).data)
+        paginator = SequencePagination()
+        page = paginator.paginate_sequence(rows, request)
+        return paginator.get_paginated_response(RequestableSerializer(page, many=True).data)
 
     # --- writes ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """What the access-request API accepts: the bodies of its writes and the filters of its list."""
 
+from datetime import timedelta
 from typing import Any
 
 import django_filters
@@ -91,10 +92,10 @@ def _check_validity(attrs: dict[str, Any]) -> None:
     """The one validity rule (`core.durations`), on the body before anything else: a bad
     duration is a 400 whatever the request's state."""
     durations.validity(
-        attrs.get("days"),
-        attrs.get("expires_at"),
-        default_days=DEFAULT_REQUEST_DAYS,
-        max_days=MAX_GRANT_DAYS,
+        days=attrs.get("days"),
+        expires_at=attrs.get("expires_at"),
+        default=timedelta(days=DEFAULT_REQUEST_DAYS),
+        maximum=timedelta(days=MAX_GRANT_DAYS),
     )
 
 

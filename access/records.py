@@ -1,7 +1,7 @@
 """The steps every access-request action shares: loading and locking the request, checking
 its state, and recording the change with its audit event."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from access import targets
@@ -24,7 +24,11 @@ def request_validity(
     """The duration a request asks for, as asked (`days` or `expires_at`; neither: the
     default number of days), after the one validity rule (`core.durations`)."""
     durations.validity(
-        days, expires_at, default_days=DEFAULT_REQUEST_DAYS, max_days=MAX_GRANT_DAYS, now=now
+        days=days,
+        expires_at=expires_at,
+        default=timedelta(days=DEFAULT_REQUEST_DAYS),
+        maximum=timedelta(days=MAX_GRANT_DAYS),
+        now=now,
     )
     if expires_at is not None:
         return None, expires_at
@@ -42,13 +46,15 @@ def grant_expiry(
                 "expires_at", "The requested expiry has passed: give days or expires_at."
             )
         expires_at = access_request.requested_expires_at
-    return durations.validity(
-        days,
-        expires_at,
-        default_days=access_request.requested_days or DEFAULT_REQUEST_DAYS,
-        max_days=MAX_GRANT_DAYS,
+    expiry = durations.validity(
+        days=days,
+        expires_at=expires_at,
+        default=timedelta(days=access_request.requested_days or DEFAULT_REQUEST_DAYS),
+        maximum=timedelta(days=MAX_GRANT_DAYS),
         now=now,
     )
+    assert expiry is not None  # a default is given
+    return expiry
 
 
 def locked(access_request_id: int, member: Member) -> AccessRequest:

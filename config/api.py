@@ -42,7 +42,7 @@ urlpatterns = [
     path("notices/<str:pk>/stix/", stix_views.NoticeStixView.as_view(), name="notice-stix"),
     # The router's `profiles/` routes have none of this shape.
     path(
-        "profiles/<str:profile_id>/seizure-stats/",
+        "profiles/<str:pk>/seizure-stats/",
         ProfileSeizureStatsView.as_view(),
         name="profile-seizure-stats",
     ),

@@ -1,20 +1,39 @@
-"""Cursor pagination: stable under inserts, no offsets, no total counts."""
+"""Cursor pagination: stable under inserts, no offsets, a total count only on request."""
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib import parse
 
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db.models import Field, QuerySet
+from django.db.models import Field, Model, QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param
 
 from core.strict import NUL, refusal
 
+if TYPE_CHECKING:  # DRF's generics import this module through the settings
+    from rest_framework.generics import GenericAPIView
+
 BIGINT = 2**63
+COUNT_PARAMETER = "count"
+Item = TypeVar("Item")
+Row = TypeVar("Row", bound=Model)
+
+
+def wants_count(request: Request) -> bool:
+    """`?count=true` asks for the exact total; `false` or nothing does not."""
+    raw = request.query_params.get(COUNT_PARAMETER)
+    if raw is None or raw.lower() == "false":
+        return False
+    if raw.lower() == "true":
+        return True
+    raise refusal([COUNT_PARAMETER], "Give true or false.", "invalid")
 
 
 class CheckedCursorPagination(CursorPagination):
@@ -26,13 +45,48 @@ class CheckedCursorPagination(CursorPagination):
     max_page_size = 200
     invalid_cursor_message = "Not a cursor DIX gave: follow the `next` or `previous` link."
     _position_field: Field[Any, Any] | None = None
+    count: int | None = None
 
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
         first = self.get_ordering(request, queryset, view)[0].lstrip("-")
         self._position_field = queryset.model._meta.get_field(first)
-        return super().paginate_queryset(queryset, request, view)
+        # Checked before the page is read: a bad `count` is a 400 whatever the cursor.
+        counting = wants_count(request)
+        page = super().paginate_queryset(queryset, request, view)
+        # The same queryset the page was cut from: what the member may see, filtered.
+        self.count = queryset.count() if counting else None
+        return page
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        if self.count is not None:
+            response.data["count"] = self.count
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paged = super().get_paginated_response_schema(schema)
+        paged["properties"]["count"] = {
+            "type": "integer",
+            "description": "How many items all the pages hold together; only with "
+            "`?count=true`, which costs the server one more query.",
+            "example": 123,
+        }
+        return paged
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": COUNT_PARAMETER,
+                "required": False,
+                "in": "query",
+                "description": "`true`: add the exact `count` of items over all pages to "
+                "the answer (one more query; absent by default).",
+                "schema": {"type": "boolean"},
+            },
+        ]
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         encoded = request.query_params.get(self.cursor_query_param)
@@ -92,4 +146,61 @@ class NewestFirstCursorPagination(CheckedCursorPagination):
     ordering = ("-created_at", "-id")
 
 
-CURSOR_PARAMETERS = (CheckedCursorPagination.cursor_query_param, "page_size")
+class NumberOrderPagination(CheckedCursorPagination):
+    """Revisions and versions: oldest first, by their number within their object."""
+
+    ordering = "number"
+
+
+class IdOrderPagination(CheckedCursorPagination):
+    """A profile's children: in the order they were added."""
+
+    ordering = "id"
+
+
+class SequencePagination(CheckedCursorPagination):
+    """Cursor pages over a list computed in memory, where no query can seek: the cursor holds
+    the page's offset in the list, which the view builds in a stable order. DRF's offset
+    cut-off bounds how far a cursor reaches."""
+
+    _start = 0
+    _size = 0
+    _total = 0
+
+    def paginate_sequence(self, items: Sequence[Item], request: Request) -> list[Item]:
+        self.request = request
+        self._size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        counting = wants_count(request)
+        cursor = self.decode_cursor(request)
+        self._start = cursor.offset if cursor is not None else 0
+        self._total = len(items)
+        self.count = self._total if counting else None
+        return list(items[self._start : self._start + self._size])
+
+    def get_next_link(self) -> str | None:
+        end = self._start + self._size
+        if end >= self._total:
+            return None
+        return self.encode_cursor(Cursor(offset=end, reverse=False, position=None))
+
+    def get_previous_link(self) -> str | None:
+        if self._start == 0:
+            return None
+        start = max(self._start - self._size, 0)
+        if start == 0:  # the first page is the list's address without a cursor
+            return str(remove_query_param(str(self.base_url), self.cursor_query_param))
+        return self.encode_cursor(Cursor(offset=start, reverse=False, position=None))
+
+
+def sub_page(view: "GenericAPIView[Any]", rows: QuerySet[Row]) -> list[Row]:
+    """One page of a list under an object (its revisions, versions…), cut by the action's
+    paginator; `view.get_paginated_response` wraps it."""
+    paginator = view.paginator
+    if paginator is None:  # a view without pagination: the whole list
+        return list(rows)
+    return list(paginator.paginate_queryset(rows, view.request, view=view) or [])
+
+
+CURSOR_PARAMETERS = (CheckedCursorPagination.cursor_query_param, "page_size", COUNT_PARAMETER)
+"""What a paged action that is not a `list` declares in its `query_parameters`."""

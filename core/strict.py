@@ -145,11 +145,30 @@ def accepted_query_parameters(view: Any) -> tuple[set[str], set[str]]:
     return accepted, repeatable
 
 
-def check_query(params: QueryDict, accepted: set[str], repeatable: set[str]) -> None:
+# Parameters no endpoint takes, with what to do instead.
+REFUSED_EVERYWHERE = {"page": "Pages are cursors: follow `next`."}
+
+
+def unknown_parameter(name: str, renamed: Mapping[str, str]) -> ErrorDetail:
+    """The refusal of a parameter the endpoint does not take, saying what replaced it if the
+    endpoint names it in `renamed` (old name -> the new one(s), in backticks)."""
+    if name in renamed:
+        return ErrorDetail(f"Renamed: use {renamed[name]}.", code="renamed_parameter")
+    if name in REFUSED_EVERYWHERE:
+        return ErrorDetail(REFUSED_EVERYWHERE[name], code="unknown_parameter")
+    return ErrorDetail("Unknown query parameter.", code="unknown_parameter")
+
+
+def check_query(
+    params: QueryDict,
+    accepted: set[str],
+    repeatable: set[str],
+    renamed: Mapping[str, str] | None = None,
+) -> None:
     errors: dict[str, list[ErrorDetail]] = {}
     for name, values in params.lists():
         if name not in accepted:
-            errors[name] = [ErrorDetail("Unknown query parameter.", code="unknown_parameter")]
+            errors[name] = [unknown_parameter(name, renamed or {})]
         elif len(values) > 1 and name not in repeatable:
             errors[name] = [ErrorDetail("Give this parameter once.", code="repeated_parameter")]
         elif any(NUL in value for value in values):
@@ -192,10 +211,12 @@ class StrictRequestMixin(_ViewBase):
     `query_parameters` (a class attribute, or an `@action` argument) lists what an action
     takes beyond DRF's `format`; a list action takes its filters and pagination without it.
     `accepts_body=False` (an `@action` argument) marks an action that takes no body; no
-    DELETE takes one.
+    DELETE takes one. `renamed_parameters` maps a filter's former name to its name, so that
+    the refusal of the old one says what to send instead (the new name in backticks).
     """
 
     query_parameters: ClassVar[Sequence[str] | None] = None
+    renamed_parameters: ClassVar[Mapping[str, str]] = {}
     accepts_body: ClassVar[bool] = True
 
     def get_parsers(self) -> list[BaseParser]:
@@ -219,7 +240,7 @@ class StrictRequestMixin(_ViewBase):
         for name, value in kwargs.items():
             if name in ("pk", "number") or name.endswith("_id"):
                 parse_id(value)
-        check_query(request.query_params, *accepted_query_parameters(self))
+        check_query(request.query_params, *accepted_query_parameters(self), self.renamed_parameters)
         if request.method == "DELETE" or (
             not self.accepts_body and request.method not in ("GET", "HEAD", "OPTIONS")
         ):

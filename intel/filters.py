@@ -1,5 +1,5 @@
 """Filters for the profile list and the directory. Each works on a queryset already cut by
-`visible_to`."""
+`visible_to`, and is named after the field of the read shape it filters (docs/concepts.md)."""
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -15,15 +15,17 @@ class DeviceProfileFilter(django_filters.FilterSet):  # type: ignore[misc]  # dj
     device_class = django_filters.MultipleChoiceFilter(
         choices=DeviceClass.choices, help_text="Device class; repeat for several."
     )
-    country = CountryFilter(
-        field_name="manufacturer_country",
-        help_text="Manufacturer country (ISO 3166-1 alpha-2).",
+    manufacturer_country = CountryFilter(
+        help_text="The manufacturer's country (`manufacturer_country`, ISO 3166-1 alpha-2)."
     )
     owner_country = CountryFilter(
-        field_name="owner__country", help_text="Country of the owner organisation."
+        field_name="owner__country",
+        help_text="The owner organisation's country (`owner.country`, ISO 3166-1 alpha-2).",
     )
     tlp = django_filters.MultipleChoiceFilter(choices=TLP.choices, help_text="TLP label(s).")
-    owner = SlugFilter(field_name="owner__slug", help_text="Owner organisation's slug.")
+    owner = SlugFilter(
+        field_name="owner__slug", help_text="The owner organisation's slug (`owner.slug`)."
+    )
     tac_prefix = django_filters.CharFilter(
         method="filter_tac_prefix",
         help_text="1 to 8 digits: profiles with a TAC or TAC range covering any TAC that starts "
@@ -88,8 +90,12 @@ class DeviceProfileFilter(django_filters.FilterSet):  # type: ignore[misc]  # dj
         return queryset.filter(condition)
 
 
+# Former names of the profile list's filters, for the refusal of an old one.
+PROFILE_FILTERS_RENAMED = {"country": "`manufacturer_country`"}
+
+
 class OrganisationFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
-    country = CountryFilter()
+    country = CountryFilter(help_text="The organisation's country (ISO 3166-1 alpha-2).")
 
     class Meta:
         model = Organisation

@@ -1,4 +1,5 @@
-"""Filters for the notice inbox. Each works on a queryset already cut by `visible_to`."""
+"""Filters for the notice inbox. Each works on a queryset already cut by `visible_to`, and is
+named after the field of the read shape it filters (docs/concepts.md)."""
 
 import base64
 import binascii
@@ -11,9 +12,9 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from core.strict import BooleanFilter, CountryFilter, FilterId, IdFilter
+from core.strict import BooleanFilter, CountryFilter, FilterId, IdFilter, SlugFilter
 from intel.models import DeviceProfile
-from notices.models import Notice, NoticeReceipt, NoticeStatus, NoticeType
+from notices.models import Notice, NoticeCountry, NoticeReceipt, NoticeStatus, NoticeType
 
 
 def encode_since(moment: datetime) -> str:
@@ -53,6 +54,10 @@ def decode_since(token: str) -> datetime:
     return moment
 
 
+# Former names of the inbox's filters, for the refusal of an old one.
+NOTICE_FILTERS_RENAMED = {"country": "`issuer_country` or `audience_country`"}
+
+
 class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter ships no types
     type = django_filters.MultipleChoiceFilter(
         field_name="notice_type", choices=NoticeType.choices, help_text="Notice type(s)."
@@ -63,8 +68,17 @@ class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
     profile = IdFilter(
         method="filter_profile", help_text="Notices concerning this profile id (one you may see)."
     )
-    country = CountryFilter(
-        method="filter_country", help_text="Issued from, or addressed to, this country."
+    issuer = SlugFilter(
+        field_name="issuer__slug", help_text="The issuing organisation's slug (`issuer.slug`)."
+    )
+    issuer_country = CountryFilter(
+        field_name="issuer__country",
+        help_text="The issuing organisation's country (`issuer.country`, ISO 3166-1 alpha-2).",
+    )
+    audience_country = CountryFilter(
+        method="filter_audience_country",
+        help_text="Addressed to this country by name (one of `audience.countries`, ISO 3166-1 "
+        "alpha-2).",
     )
     acknowledged = BooleanFilter(
         method="filter_acknowledged", help_text="Acknowledged by your organisation, or not."
@@ -94,8 +108,11 @@ class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
         ).values("notice_id")
         return queryset.filter(id__in=concerned)
 
-    def filter_country(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
-        return queryset.filter(Q(issuer__country=value) | Q(countries__country=value)).distinct()
+    def filter_audience_country(
+        self, queryset: QuerySet[Notice], name: str, value: str
+    ) -> QuerySet[Notice]:
+        addressed = NoticeCountry.objects.filter(country=value)
+        return queryset.filter(id__in=addressed.values("notice_id"))
 
     def filter_acknowledged(
         self, queryset: QuerySet[Notice], name: str, value: bool

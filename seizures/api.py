@@ -15,10 +15,8 @@ import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
 )
@@ -502,10 +500,7 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
         "of it, or answering a notice about it that you may see), by country and month of "
         "seizure (YYYY-MM): reports, negative reports and the quantity of this profile "
         "seized; plus totals. 404 if you may not see the profile.",
-        parameters=[
-            OpenApiParameter("profile_id", OpenApiTypes.INT, OpenApiParameter.PATH),
-            IF_NONE_MATCH,
-        ],
+        parameters=[IF_NONE_MATCH],
         responses={200: SeizureStatsSerializer, 304: None},
         examples=[
             OpenApiExample(
@@ -534,11 +529,11 @@ class ProfileSeizureStatsView(StrictRequestMixin, APIView):
             )
         ],
     )
-    def get(self, request: Request, profile_id: str) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         member = member_of(request)
         profile = get_visible_or_404(
             DeviceProfile.objects.visible_to(member),
-            parse_id(profile_id),
+            parse_id(pk),
             member=member,
             object_type="profile",
         )

@@ -154,7 +154,7 @@ class Scenario:
             ("get", f"{API}/profiles/", alice.get(f"{API}/profiles/?retired=true")),
             (
                 "get",
-                f"{API}/profiles/{{profile_id}}/seizure-stats/",
+                f"{API}/profiles/{{id}}/seizure-stats/",
                 alice.get(f"{one}seizure-stats/"),
             ),
         ]

@@ -10,6 +10,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.pagination import CURSOR_PARAMETERS, NewestFirstCursorPagination, sub_page
 from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit, services
@@ -27,7 +28,8 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
         methods=["GET"],
         summary="A profile's attachments",
         description="The attachments of the profile this member may see (an attachment may "
-        "be marked stricter than its profile).",
+        "be marked stricter than its profile), newest first, "
+        "cursor-paginated.",
         responses={200: AttachmentSerializer(many=True)},
     )
     @extend_schema(
@@ -43,9 +45,10 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
     @action(
         detail=True,
         methods=["get", "post"],
-        pagination_class=None,
+        pagination_class=NewestFirstCursorPagination,
         filterset_class=None,
         parser_classes=[MultiPartParser],
+        query_parameters=CURSOR_PARAMETERS,
     )
     def attachments(self, request: Request, pk: str) -> Response:
         profile_id = self._pk()
@@ -66,7 +69,8 @@ class ProfileAttachmentActions(viewsets.GenericViewSet[DeviceProfile]):
             )
             return Response(AttachmentSerializer(attachment).data, status=201)
         rows = Attachment.objects.visible_to(member).filter(profile_id=profile_id)
-        return Response(AttachmentSerializer(rows.select_related("uploaded_by"), many=True).data)
+        page = sub_page(self, rows.select_related("uploaded_by"))
+        return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
 
     @extend_schema(
         summary="One attachment's metadata",

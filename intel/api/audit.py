@@ -140,8 +140,8 @@ class AuditEventFilter(django_filters.FilterSet):  # type: ignore[misc]  # djang
         help_text="`profile`, `attachment`, `notice`, `subscription`, `token`, `member`, …"
     )
     object_id = django_filters.CharFilter(help_text="The object's id (with `object_type`).")
-    tlp = django_filters.MultipleChoiceFilter(
-        field_name="object_tlp", choices=TLP.choices, help_text="The object's label(s)."
+    object_tlp = django_filters.MultipleChoiceFilter(
+        choices=TLP.choices, help_text="The object's label(s) (`object_tlp`); repeat for several."
     )
     after = django_filters.CharFilter(
         method="filter_after", help_text="Events at or after this time (ISO 8601)."
@@ -243,7 +243,7 @@ EVENT_EXAMPLE = {
         "token issued or revoked and subscription change, with actor, organisation, object, "
         "label, justification, time and client address. Events are hash-chained "
         "(`previous_hash` → `hash`); `manage.py audit_verify` checks the chain. Filters: "
-        "actor, organisation, action, object_type + object_id, tlp, after/before. Your "
+        "actor, organisation, action, object_type + object_id, object_tlp, after/before. Your "
         "searches are recorded (`audit.searched`). `Accept: text/csv` exports every "
         "matching event as CSV with the chain hashes (`audit.exported`).",
         responses={
@@ -284,6 +284,7 @@ class AuditEventViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[AuditE
     queryset = AuditEvent.objects.all()
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
+    renamed_parameters = {"tlp": "`object_tlp`"}
     pagination_class = ChainOrderPagination
     permission_classes = [IsNetworkMember, IsAuditor]
 

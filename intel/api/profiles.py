@@ -25,13 +25,19 @@ from rest_framework.response import Response
 
 from core.conditional import conditional_response, expected_version, list_etag, versioned_etag
 from core.errors import NotFound
+from core.pagination import (
+    CURSOR_PARAMETERS,
+    IdOrderPagination,
+    NumberOrderPagination,
+    sub_page,
+)
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.strict import StrictRequestMixin, parse_id
 from intel import audit, services
 from intel.api.attachments import ProfileAttachmentActions
 from intel.api.base import JUSTIFICATION, member_of
 from intel.api.visible import get_visible_or_404
-from intel.filters import DeviceProfileFilter
+from intel.filters import PROFILE_FILTERS_RENAMED, DeviceProfileFilter
 from intel.models import DeviceProfile, Identifier, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
 from intel.shapes.profile_children import IdentifierReadSerializer
@@ -129,6 +135,7 @@ class DeviceProfileViewSet(
     queryset = DeviceProfile.objects.none()  # the real one is per member: get_queryset()
     serializer_class = DeviceProfileSerializer
     filterset_class = DeviceProfileFilter
+    renamed_parameters = PROFILE_FILTERS_RENAMED
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[DeviceProfile]:
@@ -229,17 +236,25 @@ class DeviceProfileViewSet(
     @extend_schema(
         summary="A profile's revisions",
         description="Every create and change, oldest first: number, action, author, time and "
-        "the field-level diff.",
+        "the field-level diff. Cursor-paginated like every list; a page may hold fewer than "
+        "`page_size` revisions when some change only what you may not see.",
         responses={200: ProfileRevisionSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=NumberOrderPagination,
+        filterset_class=None,
+        query_parameters=CURSOR_PARAMETERS,
+    )
     def revisions(self, request: Request, pk: str) -> Response:
-        revisions = list(self._visible_revisions().select_related("author"))
+        revisions = sub_page(self, self._visible_revisions().select_related("author"))
         context = {"visible_parents": self._visible_parents(revisions)}
         revisions = [
             r for r in revisions if shows_a_change(r.action, r.changes, context["visible_parents"])
         ]
-        return Response(ProfileRevisionSerializer(revisions, many=True, context=context).data)
+        data = ProfileRevisionSerializer(revisions, many=True, context=context).data
+        return self.get_paginated_response(data)
 
     @extend_schema(
         summary="One revision of a profile",
@@ -275,16 +290,24 @@ class DeviceProfileViewSet(
 
     @extend_schema(
         summary="A profile's identifiers",
-        description="TACs, TAC ranges, Bluetooth names and label markings of the profile. "
-        "TACs in the GSMA test range (`00…`) are flagged `is_test_value`.",
+        description="TACs, TAC ranges, Bluetooth names and label markings of the profile, in "
+        "the order they were added, cursor-paginated. TACs in the GSMA test range (`00…`) are "
+        "flagged `is_test_value`.",
         responses={200: IdentifierReadSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=IdOrderPagination,
+        filterset_class=None,
+        query_parameters=CURSOR_PARAMETERS,
+    )
     def identifiers(self, request: Request, pk: str) -> Response:
         profile_id = self._pk()
         self._require_visible(profile_id)
         rows = Identifier.objects.visible_to(member_of(request)).filter(profile_id=profile_id)
-        return Response(IdentifierReadSerializer(rows, many=True).data)
+        page = sub_page(self, rows)
+        return self.get_paginated_response(IdentifierReadSerializer(page, many=True).data)
 
     # --- helpers ----------------------------------------------------------------------------
 

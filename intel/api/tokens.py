@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.durations import ValidityFields
 from core.schema import PROBLEM
 from core.serializers import StrictFieldsMixin
 from core.strict import StrictRequestMixin
@@ -31,9 +32,11 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
         read_only_fields = fields
 
 
-class ApiTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+class ApiTokenCreateSerializer(StrictFieldsMixin, ValidityFields):
+    """A token to issue: its name, and `days` or `expires_at` (neither: it never expires,
+    unless the token you call with expires, which then bounds it)."""
+
+    name = serializers.CharField(max_length=100, help_text="What the token is for.")
 
 
 class ApiTokenIssuedSerializer(ApiTokenSerializer):
@@ -53,11 +56,16 @@ class ApiTokenIssuedSerializer(ApiTokenSerializer):
     ),
     create=extend_schema(
         summary="Issue a token",
-        description="Issue a named token, optionally expiring. The `token` value is in this "
-        "answer only; DIX keeps its hash.",
+        description="Issue a named token, optionally expiring: `days` from now or "
+        "`expires_at`, not both (neither: no expiry; a token issued with an expiring token "
+        "expires no later than it). The `token` value is in this answer only; DIX keeps its "
+        "hash.",
         request=ApiTokenCreateSerializer,
         responses={201: ApiTokenIssuedSerializer, 404: PROBLEM},
-        examples=[OpenApiExample("Token for a script", value={"name": "inbox-sync"})],
+        examples=[
+            OpenApiExample("Token for a script", value={"name": "inbox-sync"}),
+            OpenApiExample("For ninety days", value={"name": "inbox-sync", "days": 90}),
+        ],
     ),
     destroy=extend_schema(
         summary="Revoke a token",

@@ -13,7 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import NotFound
-from core.pagination import CURSOR_PARAMETERS, CheckedCursorPagination
+from core.pagination import (
+    CURSOR_PARAMETERS,
+    CheckedCursorPagination,
+    NumberOrderPagination,
+    sub_page,
+)
 from core.schema import PROBLEM
 from core.strict import parse_id
 from intel import audit
@@ -220,15 +225,22 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
 
     @extend_schema(
         summary="Published versions",
-        description="Every published version, oldest first, as published (immutable). "
-        "Profiles you may not see are left out.",
+        description="Every published version, oldest first, as published (immutable), "
+        "cursor-paginated. Profiles you may not see are left out.",
         responses={200: NoticeVersionSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=NumberOrderPagination,
+        filterset_class=None,
+        query_parameters=CURSOR_PARAMETERS,
+    )
     def versions(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        rows = list(NoticeVersion.objects.filter(notice=notice).prefetch_related("profiles"))
-        return Response(
+        versions = NoticeVersion.objects.filter(notice=notice).prefetch_related("profiles")
+        rows = sub_page(self, versions)
+        return self.get_paginated_response(
             NoticeVersionSerializer(rows, many=True, context=self._version_context(rows)).data
         )
 

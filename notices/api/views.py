@@ -42,7 +42,7 @@ from notices.api.serializers import (
     SupersedeSerializer,
     WithdrawSerializer,
 )
-from notices.filters import NoticeFilter, encode_since
+from notices.filters import NOTICE_FILTERS_RENAMED, NoticeFilter, encode_since
 from notices.inbox import inbox_etag
 from notices.models import Notice, NoticeReceipt
 from notices.rendering import render_notice, with_visible_profiles
@@ -101,9 +101,11 @@ def notice_input(validated: dict[str, Any]) -> services.NoticeInput:
     list=extend_schema(
         summary="Notice inbox",
         description="The notices you may see, newest change first, each rendered for you "
-        "(profiles you may not see are left out). Filters: type, status, profile, country, "
-        "acknowledged, `q` (words searched in title, summary and body), and `since` (the "
-        "`DIX-Since` header of your previous pull, or an RFC 3339 time) for only what is new. `If-None-Match` with the last `ETag` answers 304 when nothing changed.",
+        "(profiles you may not see are left out). Filters: type, status, profile, issuer, "
+        "issuer_country, audience_country, acknowledged, `q` (words searched in title, "
+        "summary and body), and `since` (the `DIX-Since` header of your previous pull, or an "
+        "RFC 3339 time) for only what is new. `If-None-Match` with the last `ETag` answers "
+        "304 when nothing changed.",
         parameters=[IF_NONE_MATCH],
         responses={200: NoticeSerializer(many=True), 304: None, 404: PROBLEM},
     ),
@@ -156,6 +158,7 @@ class NoticeViewSet(
     queryset = Notice.objects.none()
     serializer_class = NoticeSerializer
     filterset_class = NoticeFilter
+    renamed_parameters = NOTICE_FILTERS_RENAMED
     pagination_class = NewestChangeFirstPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

@@ -79,7 +79,7 @@ def test_a_granted_profile_is_seen_until_it_expires(network, api, annex, notice)
 
     offer = charlie.get(f"{REQUESTS}requestable/?via_notice={notice['id']}")
     assert offer.status_code == 200, offer.content
-    assert offer.json() == [
+    assert offer.json()["results"] == [
         {
             "target_type": "profile",
             "target_id": annex.pk,
@@ -168,9 +168,9 @@ def test_a_granted_attachment_is_seen_until_it_expires(network, api, make_profil
     detail = f"{PROFILES}{profile.pk}/attachments/{attachment.pk}/"
     listing = f"{PROFILES}{profile.pk}/attachments/"
     assert charlie.get(detail).status_code == 404
-    assert charlie.get(listing).json() == []
+    assert charlie.get(listing).json()["results"] == []
 
-    offer = charlie.get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json()
+    offer = charlie.get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json()["results"]
     assert [(o["target_type"], o["target_id"], o["profile"]) for o in offer] == [
         ("attachment", attachment.pk, profile.pk)
     ]
@@ -192,7 +192,7 @@ def test_a_granted_attachment_is_seen_until_it_expires(network, api, make_profil
     assert (grant.expires_at - timezone.now()).days in (29, 30)  # the requested 30 days
 
     assert charlie.get(detail).json()["title"] == "X-ray protocol"
-    assert [a["id"] for a in charlie.get(listing).json()] == [attachment.pk]
+    assert [a["id"] for a in charlie.get(listing).json()["results"]] == [attachment.pk]
     assert [a["id"] for a in charlie.get(f"{PROFILES}{profile.pk}/").json()["attachments"]] == [
         attachment.pk
     ]
@@ -201,7 +201,7 @@ def test_a_granted_attachment_is_seen_until_it_expires(network, api, make_profil
     expire(grant)
     assert problem(charlie.get(detail), 404)["type"] == NOT_FOUND
     assert charlie.get(f"{detail}content/").status_code == 404
-    assert charlie.get(listing).json() == []
+    assert charlie.get(listing).json()["results"] == []
     assert charlie.get(f"{PROFILES}{profile.pk}/").json()["attachments"] == []
     assert end_expired_grants() == 1
     assert Grant.objects.get(pk=grant.pk).ended_notified_at is not None
@@ -302,7 +302,7 @@ def test_guessed_ids_and_foreign_requests_answer_404(network, api, annex, notice
         assert problem(response, 404) == reference
     assert problem(charlie.get(f"{PROFILES}{annex.pk}/"), 404) == reference
     assert charlie.get(f"{REQUESTS}requestable/?via_notice=987654").status_code == 404
-    assert charlie.get(f"{REQUESTS}requestable/?via_notice={quiet['id']}").json() == []
+    assert charlie.get(f"{REQUESTS}requestable/?via_notice={quiet['id']}").json()["results"] == []
     problem(charlie.get(f"{REQUESTS}requestable/"), 400, "via_notice")
 
     req = ask(charlie, "profile", annex.pk, via_notice=notice["id"]).json()
@@ -453,7 +453,7 @@ def test_a_successor_notice_is_requestable_from_the_one_it_superseded(network, a
     )
     assert superseded.status_code == 200, superseded.content
     assert charlie.get(f"{NOTICES}{successor['id']}/").status_code == 404
-    offer = charlie.get(f"{REQUESTS}requestable/?via_notice={first['id']}").json()
+    offer = charlie.get(f"{REQUESTS}requestable/?via_notice={first['id']}").json()["results"]
     assert [(o["target_type"], o["target_id"]) for o in offer] == [("notice", successor["id"])]
     req = ask(charlie, "notice", successor["id"], via_notice=first["id"]).json()
     assert req["owner"] == "fr-desk"
@@ -551,7 +551,7 @@ def test_what_is_above_your_clearance_is_neither_offered_nor_requestable(
     strict = make_profile(tlp=TLP.AMBER_STRICT, name="Strict annex")
     notice = publish(network, api, profile_ids=[strict.pk], restricted_data_available=True)
     charlie = api(network.charlie)  # AMBER clearance
-    assert charlie.get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json() == []
+    assert charlie.get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json()["results"] == []
     # Answered like an unknown id: no oracle for what lies above one's clearance.
     refused = ask(charlie, "profile", strict.pk, via_notice=notice["id"])
     unknown = ask(charlie, "profile", 987654, via_notice=notice["id"])
@@ -559,7 +559,7 @@ def test_what_is_above_your_clearance_is_neither_offered_nor_requestable(
     carl = accounts.member_create(
         organisation=network.de_desk, username="carl", role="analyst", clearance=TLP.AMBER_STRICT
     )
-    offer = api(carl).get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json()
+    offer = api(carl).get(f"{REQUESTS}requestable/?via_notice={notice['id']}").json()["results"]
     assert [o["target_id"] for o in offer] == [strict.pk]
     assert ask(api(carl), "profile", strict.pk, via_notice=notice["id"]).status_code == 201
 

@@ -91,7 +91,7 @@ def test_attachments_beyond_the_approvers_clearance_are_not_shared_with_the_prof
     assert problem(refused, 403)["type"] == FORBIDDEN
     assert api(andre).post(url, {"scope": "object"}, format="json").status_code == 200
     assert api(carl).get(f"{PROFILES}{amber.pk}/").status_code == 200
-    assert api(carl).get(f"{PROFILES}{amber.pk}/attachments/").json() == []
+    assert api(carl).get(f"{PROFILES}{amber.pk}/attachments/").json()["results"] == []
 
 
 def test_a_grant_naming_a_member_stays_theirs_when_the_label_is_lowered(

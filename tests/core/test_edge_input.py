@@ -79,7 +79,7 @@ def test_revisions_do_not_name_a_hidden_parent_either(network, api, make_profile
     parent = make_profile(tlp="TLP:AMBER", name="Restricted family")
     child = make_profile(tlp="TLP:GREEN", name="Public variant", parent=parent)
     outsider = api(network.charlie)
-    first = outsider.get(f"/api/v1/profiles/{child.pk}/revisions/").json()[0]
+    first = outsider.get(f"/api/v1/profiles/{child.pk}/revisions/").json()["results"][0]
     assert "parent" not in first["changes"]
     assert (
         outsider.get(f"/api/v1/profiles/{child.pk}/revisions/1/").json()["snapshot"]["parent"]

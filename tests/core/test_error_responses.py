@@ -41,7 +41,7 @@ def parameters(operation: dict[str, Any], location: str) -> set[str]:
 
 
 def url(path: str, value: str = MISSING_ID) -> str:
-    for name in ("{id}", "{profile_id}", "{delivery_id}", "{number}", "{attachment_id}"):
+    for name in ("{id}", "{delivery_id}", "{number}", "{attachment_id}"):
         path = path.replace(name, value)
     return path
 

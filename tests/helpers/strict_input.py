@@ -63,7 +63,6 @@ def url_for(path: str, method: str, ids: dict[str, Any] | None = None) -> str:
         section = "drafts"  # a draft can be edited and published
     return (
         path.replace("{id}", str(ids.get(section, 1)))
-        .replace("{profile_id}", str(ids.get("profiles", 1)))
         .replace("{delivery_id}", str(ids.get("delivery", 1)))
         .replace("{number}", "1")
         .replace("{attachment_id}", "1")

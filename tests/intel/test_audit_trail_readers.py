@@ -156,7 +156,9 @@ def test_auditor_filters(world: World) -> None:
     assert {e["id"] for e in earlier} | {
         e["id"] for e in _listed(auditor, after=t0.isoformat())
     } >= {e["id"] for e in everything}
-    assert _listed(auditor, tlp=TLP.AMBER, action="profile.read")[0]["object_id"] == str(profile.pk)
+    assert _listed(auditor, object_tlp=TLP.AMBER, action="profile.read")[0]["object_id"] == str(
+        profile.pk
+    )
 
     one = ok(auditor.get(f"{AUDIT}{reads[0]['id']}/"))
     assert one["hash"] == AuditEvent.objects.get(pk=reads[0]["id"]).hash

@@ -217,12 +217,12 @@ def test_lowering_a_label_does_not_publish_the_history_written_under_it(network,
     assert lowered.status_code == 200
     outsider = api(network.charlie)
     assert outsider.get(f"/api/v1/profiles/{profile.pk}/").status_code == 200
-    history = outsider.get(f"/api/v1/profiles/{profile.pk}/revisions/").json()
+    history = outsider.get(f"/api/v1/profiles/{profile.pk}/revisions/").json()["results"]
     assert history == []
     assert (
         b"RED-ONLY NOTES" not in outsider.get(f"/api/v1/profiles/{profile.pk}/revisions/1/").content
     )
-    assert len(owner.get(f"/api/v1/profiles/{profile.pk}/revisions/").json()) == 2
+    assert len(owner.get(f"/api/v1/profiles/{profile.pk}/revisions/").json()["results"]) == 2
 
 
 def test_unknown_and_uncleared_recipients_get_the_same_answer(network, api):
@@ -314,7 +314,7 @@ def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
     )
     assert changed.status_code == 200, changed.content
     assert (changed.json()["version"], changed.json()["parent"]) == (2, red.pk)
-    assert [r["number"] for r in alice.get(f"{url}revisions/").json()] == [1, 2]
+    assert [r["number"] for r in alice.get(f"{url}revisions/").json()["results"]] == [1, 2]
 
     after = charlie.get(url)
     assert after.json() == before.json()
@@ -324,7 +324,7 @@ def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
         before.json()["version"],
         before.json()["updated_at"],
     )
-    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()["results"]] == [1]
     assert charlie.get(f"{url}revisions/2/").status_code == 404
     summary = charlie.get(f"/api/v1/notices/{notice['id']}/").json()["profiles"][0]
     assert (summary["id"], summary["version"]) == (child.pk, 1)
@@ -341,7 +341,7 @@ def test_a_change_to_a_hidden_parent_is_no_new_version_for_who_may_not_see_it(
     )
     assert renamed.status_code == 200, renamed.content
     assert charlie.get(url).json()["version"] == 3
-    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1, 3]
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()["results"]] == [1, 3]
     assert Delivery.objects.filter(event_type="profile.updated").count() == 2
 
 
@@ -400,7 +400,7 @@ def test_whatever_the_masking_rule_hides_is_hidden_from_every_view_alike(
     )
     assert changed.status_code == 200, changed.content
 
-    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()] == [1]
+    assert [r["number"] for r in charlie.get(f"{url}revisions/").json()["results"]] == [1]
     assert charlie.get(f"{url}revisions/2/").status_code == 404
     after = charlie.get(url).json()
     assert (after["version"], after["updated_at"]) == (1, before["updated_at"])

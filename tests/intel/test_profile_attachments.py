@@ -128,7 +128,7 @@ def test_pdf_is_accepted_as_pdf(network, api, make_profile):
     downloaded, content = download(client, body["content_url"])
     assert downloaded["Content-Type"] == "application/pdf"
     assert content == pdf
-    listed = client.get(attachments_url(profile.pk)).json()
+    listed = client.get(attachments_url(profile.pk)).json()["results"]
     assert [a["id"] for a in listed] == [body["id"]]
 
 

@@ -119,7 +119,7 @@ def test_retire_hides_from_default_list_and_freezes(network, api, make_profile):
     assert list_ids(client, retired="true") == [retired.pk]
     assert client.get(detail_url(retired.pk)).status_code == 200
 
-    revisions = client.get(f"{PROFILES}{retired.pk}/revisions/").json()
+    revisions = client.get(f"{PROFILES}{retired.pk}/revisions/").json()["results"]
     assert [(r["number"], r["action"]) for r in revisions] == [(1, "created"), (2, "retired")]
     assert revisions[1]["changes"]["retired"] == {"old": False, "new": True}
 

@@ -90,7 +90,8 @@ def catalogue(network, make_profile) -> dict[str, int]:
         ({"tlp": TLP.GREEN}, {"range", "pen", "belgian"}),
         ({"owner": "be-desk"}, {"belgian"}),
         ({"owner": "fr-desk"}, {"range", "tac", "pen"}),
-        ({"country": "CN"}, {"range", "pen"}),
+        ({"manufacturer_country": "CN"}, {"range", "pen"}),
+        ({"owner_country": "BE"}, {"belgian"}),
         ({"tac_prefix": "0099990"}, {"range"}),
         ({"tac_prefix": "00999905"}, {"range"}),
         ({"tac_prefix": "00999910"}, {"tac"}),
@@ -100,7 +101,7 @@ def catalogue(network, make_profile) -> dict[str, int]:
         ({"q": "pencam"}, {"pen"}),
         ({"q": "ZANCO 00999910"}, {"tac"}),
         ({"q": "phone"}, {"range", "pen", "belgian"}),
-        ({"country": "CN", "device_class": "mini_phone"}, {"range"}),
+        ({"manufacturer_country": "cn", "device_class": "mini_phone"}, {"range"}),
     ],
 )
 def test_list_filters(network, api, catalogue, params, expected):

@@ -14,7 +14,7 @@ def test_revisions_record_exactly_what_changed(network, api):
     )
     pid = profile["id"]
 
-    first = client.get(f"{PROFILES}{pid}/revisions/").json()
+    first = client.get(f"{PROFILES}{pid}/revisions/").json()["results"]
     assert [(r["number"], r["action"], r["author"]) for r in first] == [(1, "created", "alice")]
 
     response = patch(
@@ -25,7 +25,7 @@ def test_revisions_record_exactly_what_changed(network, api):
     )
     assert response.status_code == 200, response.content
     assert response.json()["version"] == 2
-    revisions = client.get(f"{PROFILES}{pid}/revisions/").json()
+    revisions = client.get(f"{PROFILES}{pid}/revisions/").json()["results"]
     assert [(r["number"], r["action"]) for r in revisions] == [(1, "created"), (2, "updated")]
     assert revisions[1]["changes"] == {
         "weight_g": {"old": "12.00", "new": "18.50"},

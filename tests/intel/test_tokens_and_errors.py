@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from intel import accounts
@@ -139,6 +140,41 @@ def test_expiry_in_the_past_is_400(network, api):
     body = assert_problem(response, 400, "validation-error")
     assert [e["field"] for e in body["errors"]] == ["expires_at"]
     assert ApiToken.objects.filter(name="late").count() == 0
+
+
+def test_a_token_lasts_days_or_until_expires_at_never_both(network, api):
+    client = api(network.alice)
+
+    by_days = client.post(TOKENS, {"name": "ninety", "days": 90}, format="json")
+    assert by_days.status_code == 201, by_days.content
+    lasts = parse_datetime(by_days.json()["expires_at"]) - timezone.now()
+    assert timedelta(days=89) < lasts <= timedelta(days=90)
+    assert "days" not in by_days.json()  # reads give the expiry only
+
+    until = (timezone.now() + timedelta(days=3)).isoformat()
+    both = client.post(TOKENS, {"name": "both", "days": 3, "expires_at": until}, format="json")
+    body = assert_problem(both, 400, "validation-error")
+    assert {e["field"] for e in body["errors"]} == {"days", "expires_at"}
+    for days in (0, -1, "x", 1.5):
+        refused = client.post(TOKENS, {"name": "bad", "days": days}, format="json")
+        assert [e["field"] for e in assert_problem(refused, 400, "validation-error")["errors"]] == [
+            "days"
+        ]
+    assert ApiToken.objects.filter(name__in=["both", "bad"]).count() == 0
+
+
+def test_issue_token_takes_days_or_expires_at(network):
+    quiet = io.StringIO()
+    until = (timezone.now() + timedelta(days=2)).isoformat()
+    call_command("issue_token", "alice", "--expires-at", until, stdout=quiet, stderr=quiet)
+    token = ApiToken.objects.get(member=network.alice, name="cli")
+    assert abs(token.expires_at - parse_datetime(until)) < timedelta(seconds=1)
+    with pytest.raises(CommandError, match=r"--days.*--expires-at"):
+        call_command("issue_token", "alice", "--days", "2", "--expires-at", until, stdout=quiet)
+    with pytest.raises(CommandError, match="--expires-at"):
+        call_command("issue_token", "alice", "--expires-at", "tomorrow", stdout=quiet)
+    with pytest.raises(CommandError, match="--days"):
+        call_command("issue_token", "alice", "--days", "0", stdout=quiet)
 
 
 def test_token_create_refuses_unknown_fields(network, api):

@@ -114,7 +114,7 @@ def listed_ids(client: APIClient, **params: str) -> set[int]:
 
 def ids(response: Any) -> list[int]:
     assert response.status_code == 200, response.content
-    return [row["id"] for row in response.json()]
+    return [row["id"] for row in response.json()["results"]]
 
 
 def assert_not_found(response: Any) -> None:
@@ -180,11 +180,11 @@ def test_read_matrix(network, api, labelled, who, label, sees):
         assert (detail.json()["id"], detail.json()["tlp"]) == (p, label)
         assert [row["id"] for row in detail.json()["attachments"]] == [a]
         assert answers["revisions"].status_code == 200
-        assert [row["number"] for row in answers["revisions"].json()] == [1]
+        assert [row["number"] for row in answers["revisions"].json()["results"]] == [1]
         assert answers["revision"].status_code == 200
         assert answers["revision"].json()["number"] == 1
         assert answers["identifiers"].status_code == 200
-        assert [row["value"] for row in answers["identifiers"].json()] == [TAC]
+        assert [row["value"] for row in answers["identifiers"].json()["results"]] == [TAC]
         assert ids(answers["attachments"]) == [a]
         assert answers["attachment"].status_code == 200
         assert answers["attachment"].json()["id"] == a

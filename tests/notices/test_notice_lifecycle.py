@@ -121,7 +121,7 @@ def test_an_update_is_a_new_version_and_published_versions_never_change(
         "Second title",
         notice["reference"],
     )
-    versions = felix.get(f"{url}versions/").json()
+    versions = felix.get(f"{url}versions/").json()["results"]
     assert [(v["number"], v["title"], v["body"], v["change_note"]) for v in versions] == [
         (1, "First title", "First body", ""),
         (2, "Second title", "Second body", "Adds X-ray advice."),

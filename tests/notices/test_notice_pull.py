@@ -46,9 +46,14 @@ def test_inbox_newest_first_with_filters(
         alert["id"],
     ]
     assert results(bob.get(NOTICES, {"profile": profile.pk})) == [alert["id"]]
-    assert results(bob.get(NOTICES, {"country": "BE"})) == [to_belgium["id"]]
-    assert results(bob.get(NOTICES, {"country": "DE"})) == []
-    assert len(results(bob.get(NOTICES, {"country": "fr"}))) == 4
+    assert results(bob.get(NOTICES, {"audience_country": "BE"})) == [to_belgium["id"]]
+    assert results(bob.get(NOTICES, {"audience_country": "DE"})) == []
+    assert len(results(bob.get(NOTICES, {"issuer_country": "fr"}))) == 4
+    assert results(bob.get(NOTICES, {"issuer_country": "BE"})) == []
+    assert len(results(bob.get(NOTICES, {"issuer": "fr-desk"}))) == 4
+    assert results(bob.get(NOTICES, {"issuer": "be-desk"})) == []
+    renamed = assert_problem(bob.get(NOTICES, {"country": "BE"}), 400, "country")
+    assert "`issuer_country` or `audience_country`" in renamed["errors"][0]["detail"]
     assert_problem(bob.get(NOTICES, {"type": "memo"}), 400, "type")
 
     assert bob.post(f"{NOTICES}{warning['id']}/acknowledge/").status_code == 200

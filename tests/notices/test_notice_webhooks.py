@@ -75,9 +75,9 @@ def test_a_notice_is_rendered_for_each_recipient_and_each_webhook(
     assert seen(charlie, silent)["restricted_data_available"] is False
     assert [p["id"] for p in seen(charlie, silent)["profiles"]] == [green.pk]
     # Version history leaves out what the reader may not see.
-    assert charlie.get(f"{NOTICES}{advertised['id']}/versions/").json()[0]["profile_ids"] == [
-        green.pk
-    ]
+    assert charlie.get(f"{NOTICES}{advertised['id']}/versions/").json()["results"][0][
+        "profile_ids"
+    ] == [green.pk]
 
     assert deliver_due(time_budget=5) == 4
     for name, client in (("be", bob), ("de", charlie)):
