@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from core.conditional import conditional_response, list_etag
 from core.errors import FieldInvalid, Forbidden
+from core.pagination import CURSOR_PARAMETERS, NumberOrderPagination, sub_page
 from core.schema import IF_NONE_MATCH, PROBLEM
 from core.serializers import TAC_RE, CountryField, StrictFieldsMixin
 from core.strict import (
@@ -455,12 +456,18 @@ class SeizureReportViewSet(
     @extend_schema(
         summary="A seizure report's versions",
         description="Every version of a report you may read, the first (as filed) included, "
-        "oldest first: who wrote it, when, why, and the report's fields as they were. Lines "
-        "of profiles and a notice you may not see are left out. Reading an AMBER or "
-        "AMBER+STRICT report's versions is recorded in the audit trail.",
+        "oldest first, cursor-paginated: who wrote it, when, why, and the report's fields as "
+        "they were. Lines of profiles and a notice you may not see are left out. Reading an "
+        "AMBER or AMBER+STRICT report's versions is recorded in the audit trail.",
         responses={200: SeizureReportVersionSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=NumberOrderPagination,
+        filterset_class=None,
+        query_parameters=CURSOR_PARAMETERS,
+    )
     def versions(self, request: Request, pk: str) -> Response:
         member = member_of(request)
         report = get_visible_or_404(
@@ -474,8 +481,8 @@ class SeizureReportViewSet(
             request=request,
             detail={"versions": True},
         )
-        rows = report.versions.select_related("author").order_by("number")
-        return Response(render_versions(rows, member))
+        rows = sub_page(self, report.versions.select_related("author"))
+        return self.get_paginated_response(render_versions(rows, member))
 
     # Not an operation of the schema: like any method an endpoint lacks, DELETE answers 405,
     # here with a problem saying what to do instead.

@@ -353,7 +353,7 @@ class AuditEventViewSet(StrictRequestMixin, viewsets.ReadOnlyModelViewSet[AuditE
             "since": since,
             "minutes": minutes,
             "threshold": threshold,
-            "results": suspicious_members(since, threshold),
+            "members": suspicious_members(since, threshold),
         }
         audit.record(
             action="audit.searched", actor=member_of(request), detail={"view": "suspicious"}

@@ -34,10 +34,10 @@ class SuspiciousSerializer(serializers.Serializer[dict[str, Any]]):
     threshold = serializers.IntegerField(
         help_text="Refusals within the window that list a member, `DIX_AUDIT_SUSPICIOUS_REFUSALS`."
     )
-    results = SuspiciousMemberSerializer(
+    members = SuspiciousMemberSerializer(
         many=True,
-        help_text="The members at or above the threshold, most refusals first: bounded by "
-        "the number of members, so not paginated.",
+        help_text="The members at or above the threshold, most refusals first: a list "
+        "bounded by design (by the number of members), so not paginated.",
     )
 
 

@@ -57,6 +57,10 @@ class AudiencePageSerializer(serializers.Serializer[Any]):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = AudienceOrganisationSerializer(many=True, help_text="Organisations, by id.")
+    count = serializers.IntegerField(
+        required=False,
+        help_text="How many organisations all the pages hold together; only with `count=true`.",
+    )
 
 
 class AudienceReceiptSerializer(serializers.Serializer[Any]):
@@ -103,3 +107,7 @@ class ReceiptPageSerializer(serializers.Serializer[Any]):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = AudienceReceiptSerializer(many=True, help_text="Organisations, by id.")
+    count = serializers.IntegerField(
+        required=False,
+        help_text="How many organisations all the pages hold together; only with `count=true`.",
+    )

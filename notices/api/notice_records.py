@@ -47,6 +47,11 @@ class ByIdPagination(CheckedCursorPagination):
 CURSOR_QUERY = [
     OpenApiParameter("cursor", str, description="From the `next` or `previous` link."),
     OpenApiParameter("page_size", int, description="Rows per page, 1 to 200."),
+    OpenApiParameter(
+        "count",
+        bool,
+        description="`true`: add the exact `count` of rows over all pages (one more query).",
+    ),
 ]
 
 AUDIENCE_EXAMPLE = {

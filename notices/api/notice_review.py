@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.pagination import CURSOR_PARAMETERS
 from core.schema import PROBLEM
 from intel.api.base import member_of
 from intel.models import Member
@@ -84,7 +85,7 @@ class NoticeReviewActions(NoticeRecordActions):
         url_path="to-review",
         url_name="to-review",
         filterset_class=None,
-        query_parameters=("cursor", "page_size"),
+        query_parameters=CURSOR_PARAMETERS,
     )
     def to_review(self, request: Request) -> Response:
         member = member_of(request)

@@ -327,7 +327,7 @@ def test_requestable_is_a_page_walked_by_cursor(network, api, make_profile):
         "type": "alert",
         "title": "Three phones",
         "tlp": TLP.GREEN,
-        "profiles": hidden,
+        "profile_ids": hidden,
         "restricted_data_available": True,
     }
     notice = alice.post("/api/v1/notices/", body, format="json").json()

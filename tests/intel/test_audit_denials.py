@@ -51,14 +51,14 @@ def test_an_outsider_probing_ids_is_recorded_once_per_object_and_shows_as_suspic
     assert len(listing["results"]) == len(denied)
     suspicious = ok(auditor.get(f"{AUDIT}suspicious/"))
     assert (suspicious["threshold"], suspicious["minutes"]) == (10, 60)
-    (row,) = suspicious["results"]
+    (row,) = suspicious["members"]
     assert (row["actor_username"], row["organisation_slug"], row["refusals"]) == (
         "charlie",
         "de-desk",
         len(denied),
     )
     with override_settings(DIX_AUDIT_SUSPICIOUS_REFUSALS=len(denied) + 1):
-        assert ok(auditor.get(f"{AUDIT}suspicious/"))["results"] == []
+        assert ok(auditor.get(f"{AUDIT}suspicious/"))["members"] == []
 
 
 def test_suspicious_is_for_auditors_only(world: World) -> None:

@@ -48,7 +48,7 @@ def test_a_colleague_amends_and_the_old_version_is_kept(
     assert amended["status"] == "filed"
     assert amended["lines"] == [{"profile": mini.pk, "item_type": "", "quantity": 90}]
     assert amended["notes"].startswith("About 500 cells")  # fields not sent are kept
-    versions = api(network.bob).get(f"{SEIZURES}{report}/versions/").json()
+    versions = api(network.bob).get(f"{SEIZURES}{report}/versions/").json()["results"]
     assert [(v["number"], v["author"], v["reason"]) for v in versions] == [
         (1, "alice", ""),
         (2, "olga", "Recount at the evidence store."),
@@ -129,4 +129,6 @@ def test_amendments_are_checked_as_filings_are(api: Api, network: Network, repor
     assert unknown.status_code == 400
     no_reason = withdraw(api, network.alice, report, "  ")
     assert no_reason.status_code == 400
-    assert api(network.alice).get(f"{SEIZURES}{report}/versions/").json()[-1]["number"] == 1
+    assert (
+        api(network.alice).get(f"{SEIZURES}{report}/versions/").json()["results"][-1]["number"] == 1
+    )
