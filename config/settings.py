@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the path: `/api/v1/profiles` is served as `/api/v1/profiles/`.
+    "core.slashes.OptionalSlashMiddleware",
     # The request being served, for audit events' client address and justification.
     "intel.audit.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
