@@ -13,6 +13,7 @@ from intel.api.me import MeView
 from intel.api.organisations import OrganisationViewSet
 from intel.api.profiles import DeviceProfileViewSet
 from intel.api.tokens import ApiTokenViewSet
+from intel.api.vocabularies import VocabularyListView
 from notices.api.views import NoticeViewSet
 from seizures.api import ProfileSeizureStatsView, SeizureReportViewSet
 from webhooks.api.views import SubscriptionViewSet
@@ -30,6 +31,7 @@ router.register("seizures", SeizureReportViewSet, basename="seizure-report")
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("imei-checks/", ImeiCheckView.as_view(), name="imei-check"),
+    path("vocabularies/", VocabularyListView.as_view(), name="vocabularies"),
     path("profiles/<str:pk>/stix/", stix_views.ProfileStixView.as_view(), name="profile-stix"),
     path(
         "stix/schemas/x-dix-device-profile.json",

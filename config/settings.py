@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "core.events.EventType",
         "NoticeTypeEnum": "notices.models.NoticeType",
         "GrantScopeEnum": "intel.models.access.GrantScope",
+        "DetectionMethodEnum": "intel.models.children.DetectionMethod",
     },
 }
 

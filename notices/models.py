@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.validators import validate_country
+from core.vocabularies import used_by, vocabulary
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import TargetType, granted_ids
 from intel.visibility import Reader, Viewer, ladder_q, within_clearance
@@ -18,6 +19,22 @@ class NoticeType(models.TextChoices):
     WARNING = "warning", "Warning"
 
 
+vocabulary(
+    "notice_type",
+    NoticeType,
+    title="Notice type",
+    description="What a notice asks of its audience.",
+    fields=("notices: type",),
+    values={
+        NoticeType.ALERT: "A new threat: check your facilities for the devices it describes.",
+        NoticeType.UPDATE: "New facts about a threat already notified.",
+        NoticeType.REQUEST_FOR_INFORMATION: "A question to the audience: have you seen these "
+        "devices, what do you know.",
+        NoticeType.WARNING: "A general warning, without a specific action requested.",
+    },
+)
+
+
 class NoticeStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -25,10 +42,42 @@ class NoticeStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+vocabulary(
+    "notice_status",
+    NoticeStatus,
+    title="Notice status",
+    description="Where a notice is in its life: draft, then published, then superseded or "
+    "withdrawn.",
+    fields=("notices: status",),
+    values={
+        NoticeStatus.DRAFT: "Being written; seen only by its issuer and the secretariat.",
+        NoticeStatus.PUBLISHED: "Sent to its audience; may be updated in new versions.",
+        NoticeStatus.SUPERSEDED: "Replaced by another notice, named in `superseded_by`.",
+        NoticeStatus.WITHDRAWN: "Withdrawn by its issuer; every recipient was told.",
+    },
+)
+
+
 class AudienceScope(models.TextChoices):
     NETWORK = "network", "The whole network"
     ORGANISATIONS = "organisations", "Listed organisations"
     COUNTRIES = "countries", "Listed countries"
+
+
+vocabulary(
+    "audience_scope",
+    AudienceScope,
+    title="Audience scope",
+    description="Which organisations a notice is addressed to (its label then narrows who "
+    "receives it).",
+    fields=("notices: audience.scope",),
+    values={
+        AudienceScope.NETWORK: "Every organisation of the network.",
+        AudienceScope.ORGANISATIONS: "The organisations listed in the audience.",
+        AudienceScope.COUNTRIES: "The organisations of the countries listed in the audience.",
+    },
+)
+used_by("tlp", "notices: tlp")
 
 
 class NoticeQuerySet(models.QuerySet["Notice"]):

@@ -41,11 +41,11 @@ from core.strict import (
 )
 from intel import audit
 from intel.api.base import member_of
-from intel.models import TLP, DeviceProfile, Member, Organisation
+from intel.models import TLP, DetectionMethod, DeviceProfile, Member, Organisation
 from notices.models import Notice
 from seizures import policies
 from seizures import services as seizures
-from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
+from seizures.models import FacilityType, SeizureLine, SeizureReport
 from seizures.shapes import (
     SeizureReportSerializer,
     SeizureStatsSerializer,
@@ -105,7 +105,7 @@ class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any
     )
     operation = serializers.CharField(max_length=200, required=False, allow_blank=True)
     detection_method = serializers.ChoiceField(
-        choices=SeizureDetection.choices, required=False, allow_blank=True
+        choices=DetectionMethod.choices, required=False, allow_blank=True
     )
     concealment_method = serializers.CharField(max_length=200, required=False, allow_blank=True)
     tacs_observed = serializers.ListField(

@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.validators import validate_country
-from intel.models import TLP, DeviceProfile, Organisation
+from core.vocabularies import used_by, vocabulary
+from intel.models import TLP, DetectionMethod, DeviceProfile, Organisation
 from intel.visibility import Reader, Viewer, tlp_audience_q
 from notices.models import Notice
 
@@ -23,20 +24,23 @@ class FacilityType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class SeizureDetection(models.TextChoices):
-    """How the devices were found: a profile's detection methods plus a plain search."""
-
-    SEARCH = "search", "Search"
-    TARGETED_CELL_SEARCH = "targeted_cell_search", "Targeted cell search"
-    WALK_THROUGH_METAL_DETECTOR = "walk_through_metal_detector", "Walk-through metal detector"
-    HANDHELD_METAL_DETECTOR = "handheld_metal_detector", "Hand-held metal detector"
-    XRAY = "xray", "X-ray"
-    BODY_SCANNER = "body_scanner", "Body scanner"
-    RF_EMISSION_DETECTION = "rf_emission_detection", "RF emission detection"
-    NLJD = "nljd", "Non-linear junction detector"
-    CANINE = "canine", "Detection dog"
-    INTELLIGENCE = "intelligence", "Intelligence lead"
-    OTHER = "other", "Other"
+vocabulary(
+    "facility_type",
+    FacilityType,
+    title="Facility type",
+    description="Where a seizure report's search took place.",
+    fields=("seizures: facility_type",),
+    values={
+        FacilityType.PRISON: "A prison or another place of detention.",
+        FacilityType.STORAGE: "A warehouse, a storage unit or another building where stock "
+        "is kept.",
+        FacilityType.BORDER: "A border crossing, a port or an airport.",
+        FacilityType.POSTAL: "A postal, parcel or courier service.",
+        FacilityType.OTHER: "Any other place; the notes say which.",
+    },
+)
+used_by("detection_method", "seizures: detection_method")
+used_by("tlp", "seizures: tlp")
 
 
 class SeizureReportQuerySet(models.QuerySet["SeizureReport"]):
@@ -80,7 +84,7 @@ class SeizureReport(models.Model):
         Notice, null=True, blank=True, on_delete=models.PROTECT, related_name="seizure_reports"
     )
     operation = models.CharField(max_length=200, blank=True)
-    detection_method = models.CharField(max_length=40, choices=SeizureDetection.choices, blank=True)
+    detection_method = models.CharField(max_length=40, choices=DetectionMethod.choices, blank=True)
     concealment_method = models.CharField(max_length=200, blank=True)
     tacs_observed = models.JSONField(default=list, blank=True)
     cash_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.events import EventType
+from core.vocabularies import used_by, vocabulary
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import AccessRequest
 from notices.models import Notice
@@ -105,6 +106,28 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Failed (retries exhausted)"
     CANCELLED = "cancelled", "Cancelled (no longer entitled or endpoint disabled)"
     SUPERSEDED = "superseded", "Superseded (a newer event of the notice went to the endpoint)"
+
+
+vocabulary(
+    "delivery_state",
+    DeliveryState,
+    title="Delivery state",
+    description="Where one webhook delivery (one event to one subscription) stands.",
+    fields=("subscriptions/{id}/deliveries: state",),
+    values={
+        DeliveryState.PENDING: "Waiting for its first or next attempt (`next_attempt_at`).",
+        DeliveryState.SENDING: "A worker is sending it now.",
+        DeliveryState.SUCCEEDED: "The endpoint answered 2xx.",
+        DeliveryState.FAILED: "Every retry failed; it can be resent or recovered.",
+        DeliveryState.CANCELLED: "Stopped: the subscription's organisation is no longer "
+        "entitled to the notice, or the endpoint was disabled.",
+        DeliveryState.SUPERSEDED: "A newer event of the same notice went to the endpoint instead.",
+    },
+)
+used_by("event_type", "subscriptions: event_types[]")
+used_by("notice_type", "subscriptions: notice_types[]")
+used_by("device_class", "subscriptions: device_classes[]")
+used_by("tlp", "subscriptions: max_tlp")
 
 
 def new_webhook_id() -> str:

@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from core.vocabularies import vocabulary
 from intel.models.network import Organisation
 
 if TYPE_CHECKING:
@@ -33,9 +34,37 @@ class TargetType(models.TextChoices):
     ATTACHMENT = "attachment", "Attachment"
 
 
+vocabulary(
+    "target_type",
+    TargetType,
+    title="Access request target",
+    description="What kind of restricted object an access request asks for.",
+    fields=("access-requests: target_type", "access-requests/requestable: target_type"),
+    values={
+        TargetType.PROFILE: "A device profile, with its identifiers, signatures and history.",
+        TargetType.NOTICE: "An alert notice.",
+        TargetType.ATTACHMENT: "One file attached to a profile (a protocol, a specification).",
+    },
+)
+
+
 class GrantScope(models.TextChoices):
     OBJECT = "object", "The object (a profile with its identifiers, signatures and history)"
     WITH_ATTACHMENTS = "with_attachments", "A profile and its attachments"
+
+
+vocabulary(
+    "grant_scope",
+    GrantScope,
+    title="Grant scope",
+    description="How much an approved access request opens.",
+    fields=("access-requests: grant.scope", "access-requests/{id}/approve: scope"),
+    values={
+        GrantScope.OBJECT: "The object asked for; for a profile, without its attachments "
+        "above the profile's own label.",
+        GrantScope.WITH_ATTACHMENTS: "A profile and its attachments.",
+    },
+)
 
 
 class AccessRequestStatus(models.TextChoices):
@@ -44,6 +73,23 @@ class AccessRequestStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
     WITHDRAWN = "withdrawn", "Withdrawn by the requester"
+
+
+vocabulary(
+    "access_request_status",
+    AccessRequestStatus,
+    title="Access request status",
+    description="Where an access request stands.",
+    fields=("access-requests: status",),
+    values={
+        AccessRequestStatus.PENDING: "Waiting for the owner's decision.",
+        AccessRequestStatus.INFO_REQUESTED: "The decider asked a question; the requester "
+        "answers with a message.",
+        AccessRequestStatus.APPROVED: "Granted: the grant says until when.",
+        AccessRequestStatus.DENIED: "Refused, with a reason.",
+        AccessRequestStatus.WITHDRAWN: "The requester withdrew it.",
+    },
+)
 
 
 OPEN_STATES = (AccessRequestStatus.PENDING, AccessRequestStatus.INFO_REQUESTED)

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 
 from core.validators import validate_country
+from core.vocabularies import vocabulary
 from intel.models.profiles import DeviceProfile
 from intel.visibility import Reader
 
@@ -24,6 +25,25 @@ class IdentifierKind(models.TextChoices):
     TAC_RANGE = "tac_range", "IMEI TAC range"
     BLUETOOTH_NAME = "bluetooth_name", "Bluetooth name"
     LABEL_MARKING = "label_marking", "Label marking"
+
+
+vocabulary(
+    "identifier_kind",
+    IdentifierKind,
+    title="Identifier kind",
+    description="What identifies a device model: on the device, in its packaging or on the "
+    "network.",
+    fields=("profiles: identifiers[].kind",),
+    values={
+        IdentifierKind.TAC: "The Type Allocation Code: the first 8 digits of the IMEI, the "
+        "same for every unit of a model.",
+        IdentifierKind.TAC_RANGE: "Consecutive TACs given as `range_start` and `range_end`, "
+        "for a model sold under several.",
+        IdentifierKind.BLUETOOTH_NAME: "The name the device announces over Bluetooth.",
+        IdentifierKind.LABEL_MARKING: "Text printed on the device or its label (model "
+        "number, brand).",
+    },
+)
 
 
 class ChildQuerySet(models.QuerySet[Any]):
@@ -56,6 +76,10 @@ class Identifier(ProfileChild):
 
 
 class DetectionMethod(models.TextChoices):
+    """How a device is (or is not) found: the methods a profile's detection signatures rate
+    and the method a seizure report says found the devices. One vocabulary for both, so a
+    report's method can be read against the profile's signatures."""
+
     WALK_THROUGH_METAL_DETECTOR = "walk_through_metal_detector", "Walk-through metal detector"
     HANDHELD_METAL_DETECTOR = "handheld_metal_detector", "Hand-held metal detector"
     ENTRANCE_SECURITY_GATE = "entrance_security_gate", "Entrance security gate"
@@ -65,8 +89,42 @@ class DetectionMethod(models.TextChoices):
     RF_EMISSION_DETECTION = "rf_emission_detection", "RF emission detection"
     NLJD = "nljd", "Non-linear junction detector"
     CANINE = "canine", "Detection dog"
+    SEARCH = "search", "Search by hand"
     TARGETED_CELL_SEARCH = "targeted_cell_search", "Targeted cell search"
     OTHER = "other", "Other"
+
+
+vocabulary(
+    "detection_method",
+    DetectionMethod,
+    title="Detection method",
+    description="How a device is looked for: what a detection signature rates, and what "
+    "found the devices of a seizure report.",
+    fields=("profiles: detection_signatures[].method",),
+    values={
+        DetectionMethod.WALK_THROUGH_METAL_DETECTOR: "A metal-detecting portal a person walks "
+        "through.",
+        DetectionMethod.HANDHELD_METAL_DETECTOR: "A metal-detecting wand passed over a person "
+        "or an object.",
+        DetectionMethod.ENTRANCE_SECURITY_GATE: "The screening at a facility's entrance taken "
+        "as a whole (portal, belt, staff).",
+        DetectionMethod.PAT_DOWN_AND_BASIC_XRAY: "A search by touch with X-ray of bags and "
+        "objects.",
+        DetectionMethod.XRAY: "X-ray imaging of parcels, bags or objects.",
+        DetectionMethod.BODY_SCANNER: "A scanner that images what is under clothing or inside "
+        "the body (millimetre-wave, backscatter or transmission).",
+        DetectionMethod.RF_EMISSION_DETECTION: "A receiver that finds a device by the radio "
+        "signals it sends.",
+        DetectionMethod.NLJD: "A non-linear junction detector, which finds electronics whether "
+        "or not they are switched on.",
+        DetectionMethod.CANINE: "A dog trained to smell phones, SIM cards or batteries.",
+        DetectionMethod.SEARCH: "A search by hand of cells, premises, vehicles or parcels, "
+        "without a detector.",
+        DetectionMethod.TARGETED_CELL_SEARCH: "A search of named cells or places prompted by "
+        "intelligence or a lead.",
+        DetectionMethod.OTHER: "Any other method; say which in the evidence or the notes.",
+    },
+)
 
 
 class ExpectedOutcome(models.TextChoices):
@@ -78,6 +136,28 @@ class ExpectedOutcome(models.TextChoices):
     NOT_DETECTED_CLAIMED = "not_detected_claimed", "Not detected (vendor claim)"
     REPORTED_INEFFECTIVE = "reported_ineffective", "Reported ineffective"
     UNKNOWN = "unknown", "Unknown"
+
+
+vocabulary(
+    "expected_outcome",
+    ExpectedOutcome,
+    title="Expected outcome",
+    description="How a detection method fares against the device, as a detection signature "
+    "states it.",
+    fields=("profiles: detection_signatures[].expected_outcome",),
+    values={
+        ExpectedOutcome.DETECTED: "The method finds the device.",
+        ExpectedOutcome.USUALLY_DETECTED: "The method finds the device most of the time.",
+        ExpectedOutcome.REDUCED: "The method finds the device less well than an ordinary phone.",
+        ExpectedOutcome.USUALLY_NOT_DETECTED: "The method misses the device most of the time.",
+        ExpectedOutcome.NOT_DETECTED: "The method does not find the device (tested).",
+        ExpectedOutcome.NOT_DETECTED_CLAIMED: "The seller claims the method does not find the "
+        "device; not tested.",
+        ExpectedOutcome.REPORTED_INEFFECTIVE: "Reported ineffective against the device in "
+        "practice, without a test.",
+        ExpectedOutcome.UNKNOWN: "Not known yet.",
+    },
+)
 
 
 class DetectionSignature(ProfileChild):
@@ -104,6 +184,20 @@ class ConcealmentStage(models.TextChoices):
     OTHER = "other", "Other"
 
 
+vocabulary(
+    "concealment_stage",
+    ConcealmentStage,
+    title="Concealment stage",
+    description="Which part of the smuggling a concealment method serves.",
+    fields=("profiles: concealment_methods[].stage",),
+    values={
+        ConcealmentStage.INGRESS: "Getting the device into the facility.",
+        ConcealmentStage.IN_CELL: "Keeping the device hidden once inside.",
+        ConcealmentStage.OTHER: "Another stage (taking it out, passing it on).",
+    },
+)
+
+
 class ConcealmentVector(models.TextChoices):
     BODY_CAVITY = "body_cavity", "Body cavity"
     PROJECTED_OVER_WALL = "projected_over_wall", "Projected over the wall"
@@ -115,6 +209,27 @@ class ConcealmentVector(models.TextChoices):
     FURNITURE = "furniture", "Furniture or bedding"
     FIXTURE = "fixture", "Building fixture"
     OTHER = "other", "Other"
+
+
+vocabulary(
+    "concealment_vector",
+    ConcealmentVector,
+    title="Concealment vector",
+    description="The way a device is smuggled in or hidden.",
+    fields=("profiles: concealment_methods[].vector",),
+    values={
+        ConcealmentVector.BODY_CAVITY: "Carried inside the body.",
+        ConcealmentVector.PROJECTED_OVER_WALL: "Thrown or shot over the perimeter wall.",
+        ConcealmentVector.DRONE_DROP: "Dropped or delivered by a drone.",
+        ConcealmentVector.INSIDER: "Brought in by a member of staff or a contractor.",
+        ConcealmentVector.VISITOR_HANDOVER: "Passed on by a visitor.",
+        ConcealmentVector.POSTAL: "Sent in a letter or a parcel.",
+        ConcealmentVector.HOLLOWED_OBJECT: "Hidden inside an object (a shoe, a book, food).",
+        ConcealmentVector.FURNITURE: "Hidden in furniture, a mattress or bedding.",
+        ConcealmentVector.FIXTURE: "Hidden in the building: a wall, a vent, a pipe, a socket.",
+        ConcealmentVector.OTHER: "Any other way; the description says which.",
+    },
+)
 
 
 class ConcealmentMethod(ProfileChild):
@@ -141,6 +256,24 @@ class SupplierRole(models.TextChoices):
     ONLINE_RESELLER = "online_reseller", "Online reseller"
     MARKETPLACE_SELLER = "marketplace_seller", "Marketplace seller"
     UNKNOWN = "unknown", "Unknown"
+
+
+vocabulary(
+    "supplier_role",
+    SupplierRole,
+    title="Supplier role",
+    description="What a company does in the device's supply chain.",
+    fields=("profiles: suppliers[].role",),
+    values={
+        SupplierRole.MANUFACTURER: "Makes the device.",
+        SupplierRole.WHOLESALER: "Sells in bulk to resellers.",
+        SupplierRole.RETAILER: "Sells to the public, in a shop or online under its own name.",
+        SupplierRole.ONLINE_RESELLER: "Resells online what others make, through its own "
+        "site or accounts.",
+        SupplierRole.MARKETPLACE_SELLER: "Sells through a third-party marketplace.",
+        SupplierRole.UNKNOWN: "Its role is not known yet.",
+    },
+)
 
 
 class Supplier(ProfileChild):
@@ -170,6 +303,22 @@ class SalesChannelKind(models.TextChoices):
     ONLINE_MARKETPLACE = "online_marketplace", "Online marketplace"
     PHYSICAL_SHOP = "physical_shop", "Physical shop"
     OTHER = "other", "Other"
+
+
+vocabulary(
+    "sales_channel_kind",
+    SalesChannelKind,
+    title="Sales channel kind",
+    description="Where a supplier sells the device.",
+    fields=("profiles: suppliers[].sales_channels[].kind",),
+    values={
+        SalesChannelKind.WEBSHOP: "The supplier's own online shop.",
+        SalesChannelKind.SOCIAL_MEDIA: "An account on a social network or a messaging app.",
+        SalesChannelKind.ONLINE_MARKETPLACE: "A listing on a marketplace run by another company.",
+        SalesChannelKind.PHYSICAL_SHOP: "A shop or a market stall.",
+        SalesChannelKind.OTHER: "Any other channel; the platform says which.",
+    },
+)
 
 
 class SalesChannel(models.Model):

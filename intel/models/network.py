@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.validators import validate_country
+from core.vocabularies import vocabulary
 from intel.models.tlp import TLP
 
 
@@ -18,6 +19,23 @@ class OrganisationKind(models.TextChoices):
     NATIONAL_DESK = "national_desk", "National desk"
     LIAISON_PROSECUTOR = "liaison_prosecutor", "Liaison prosecutor's post"
     NATIONAL_AUTHORITY = "national_authority", "National authority"
+
+
+vocabulary(
+    "organisation_kind",
+    OrganisationKind,
+    title="Organisation kind",
+    description="What part an organisation plays in the network.",
+    fields=("organisations: kind",),
+    values={
+        OrganisationKind.SECRETARIAT: "The network's secretariat (Eurojust-like): reviews and "
+        "publishes notices, routes access requests.",
+        OrganisationKind.NATIONAL_DESK: "A member state's national desk.",
+        OrganisationKind.LIAISON_PROSECUTOR: "A third country's liaison prosecutor's post.",
+        OrganisationKind.NATIONAL_AUTHORITY: "A national authority (a prison administration, "
+        "a police unit) sponsored by a desk; it receives TLP:AMBER as that desk's client.",
+    },
+)
 
 
 class Organisation(models.Model):
@@ -78,6 +96,25 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Coordinator"
     AUDITOR = "auditor", "Auditor"
     ADMIN = "admin", "Administrator"
+
+
+vocabulary(
+    "role",
+    Role,
+    title="Member role",
+    description="What a member may do for their organisation (docs/concepts.md).",
+    fields=("me: role",),
+    values={
+        Role.ANALYST: "Files and changes the organisation's profiles, drafts notices, decides "
+        "access requests on the organisation's data, reports seizures.",
+        Role.DESK_OFFICER: "Reads what the organisation receives, acknowledges notices, "
+        "requests access, reports seizures.",
+        Role.COORDINATOR: "Publishes the organisation's notices and decides access requests "
+        "on its data; the secretariat's coordinators also file and change profiles.",
+        Role.AUDITOR: "Reads the audit trail; files nothing and requests no access.",
+        Role.ADMIN: "The organisation's administrator.",
+    },
+)
 
 
 class Member(AbstractUser):

@@ -12,6 +12,7 @@ from django.db.models import Case, F, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from core.validators import validate_country, validate_currency
+from core.vocabularies import vocabulary
 from intel.models.access import GrantScope, TargetType, granted_ids
 from intel.models.network import Organisation
 from intel.models.tlp import TLP
@@ -50,6 +51,69 @@ class NetworkTechnology(models.TextChoices):
     UMTS = "UMTS", "3G (UMTS)"
     LTE = "LTE", "4G (LTE)"
     NR = "NR", "5G (NR)"
+
+
+vocabulary(
+    "device_class",
+    DeviceClass,
+    title="Device class",
+    description="What kind of device a profile describes.",
+    fields=("profiles: device_class",),
+    values={
+        DeviceClass.MINI_PHONE: "A phone the size of a lighter or a thumb, mostly plastic, "
+        "made to pass metal detectors (the L8star kind).",
+        DeviceClass.FEATURE_PHONE: "An ordinary keypad phone.",
+        DeviceClass.SMARTPHONE: "A touch-screen phone with an operating system and apps.",
+        DeviceClass.DISGUISED_PHONE: "A phone built into or shaped as another object: a car "
+        "key, a lighter, a pen.",
+        DeviceClass.SIM_CARD: "A SIM card on its own.",
+        DeviceClass.ACCESSORY: "Something that serves a phone: a charger, an earpiece, a battery.",
+        DeviceClass.OTHER: "None of the above; say what in the profile's notes.",
+    },
+)
+vocabulary(
+    "housing_material",
+    HousingMaterial,
+    title="Housing material",
+    description="What the device's casing is made of, which decides how visible it is to "
+    "metal detectors and X-ray.",
+    fields=("profiles: housing_material",),
+    values={
+        HousingMaterial.MOSTLY_PLASTIC: "Plastic with a few metal parts (screws, a frame).",
+        HousingMaterial.PLASTIC: "Plastic only.",
+        HousingMaterial.METAL: "A metal casing.",
+        HousingMaterial.MIXED: "Plastic and metal in comparable parts.",
+        HousingMaterial.OTHER: "Another material (glass, ceramic, rubber); say which in the notes.",
+    },
+)
+vocabulary(
+    "metal_content",
+    MetalContent,
+    title="Metal content",
+    description="How much metal the whole device holds: what a metal detector has to find.",
+    fields=("profiles: metal_content",),
+    values={
+        MetalContent.NONE: "No metal a detector could find.",
+        MetalContent.MINIMAL: "Only traces (a circuit board, contacts): walk-through metal "
+        "detectors usually miss it.",
+        MetalContent.LOW: "Less metal than an ordinary phone: found by a hand-held detector "
+        "held close.",
+        MetalContent.NORMAL: "As much metal as an ordinary phone.",
+    },
+)
+vocabulary(
+    "network_technology",
+    NetworkTechnology,
+    title="Network technology",
+    description="A mobile network generation the device's radio supports.",
+    fields=("profiles: network_technologies[]",),
+    values={
+        NetworkTechnology.GSM: "2G: GSM, with GPRS or EDGE data.",
+        NetworkTechnology.UMTS: "3G: UMTS or HSPA.",
+        NetworkTechnology.LTE: "4G: LTE.",
+        NetworkTechnology.NR: "5G: New Radio.",
+    },
+)
 
 
 GSM_BANDS = (450, 480, 850, 900, 1800, 1900)
@@ -238,6 +302,23 @@ class AttachmentKind(models.TextChoices):
     DETECTION_PROTOCOL = "detection_protocol", "Detection protocol"
     TECHNICAL_SPECIFICATION = "technical_specification", "Technical specification"
     OTHER = "other", "Other"
+
+
+vocabulary(
+    "attachment_kind",
+    AttachmentKind,
+    title="Attachment kind",
+    description="What a file attached to a profile is.",
+    fields=("profiles: attachments[].kind",),
+    values={
+        AttachmentKind.PHOTO: "A photograph of the device, its packaging or a seizure.",
+        AttachmentKind.DETECTION_PROTOCOL: "How to find the device: a search or screening "
+        "procedure.",
+        AttachmentKind.TECHNICAL_SPECIFICATION: "The device's technical data: a datasheet, a "
+        "teardown, a laboratory report.",
+        AttachmentKind.OTHER: "Any other document; its title says what.",
+    },
+)
 
 
 class AttachmentQuerySet(models.QuerySet["Attachment"]):
