@@ -56,10 +56,10 @@ vocabulary(
     values={
         TLP.CLEAR: "Anyone authenticated on DIX.",
         TLP.GREEN: "Every organisation of the network.",
-        TLP.AMBER: "The owner, the named recipient organisations and the authorities they "
-        "sponsor, and holders of a grant.",
+        TLP.AMBER: "The owner organisation, the named recipient organisations, the national "
+        "authorities the owner or a recipient sponsors, and holders of a grant.",
         TLP.AMBER_STRICT: "The owner and the named recipient organisations only (not the "
         "authorities they sponsor), and holders of a grant.",
-        TLP.RED: "Named individual members only.",
+        TLP.RED: "The named individual members only (and the member who created it).",
     },
 )
