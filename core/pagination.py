@@ -16,6 +16,13 @@ from core.strict import NUL, refusal
 
 BIGINT = 2**63
 
+PAGE_DESCRIPTION = "One page of a list: follow `next` until it is null to read the whole list."
+PAGE_FIELDS = {
+    "next": "The URL of the next page; null on the last page.",
+    "previous": "The URL of the previous page; null on the first page.",
+    "results": "The items of this page, in the list's order.",
+}
+
 
 class CheckedCursorPagination(CursorPagination):
     """DRF's cursor pagination, refusing with a 400 naming the parameter what DRF would pass
@@ -33,6 +40,17 @@ class CheckedCursorPagination(CursorPagination):
         first = self.get_ordering(request, queryset, view)[0].lstrip("-")
         self._position_field = queryset.model._meta.get_field(first)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        paginated["description"] = PAGE_DESCRIPTION
+        properties = paginated.get("properties", {})
+        for name, text in PAGE_FIELDS.items():
+            # drf-spectacular also calls this with a placeholder object for `results`, which
+            # it finds again by identity: only schemas proper are described (copied).
+            if isinstance(properties.get(name), dict):
+                properties[name] = {**properties[name], "description": text}
+        return paginated
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         encoded = request.query_params.get(self.cursor_query_param)

@@ -7,6 +7,7 @@ follows from the operation's shape (see `error_statuses`) and types them all.
 """
 
 import copy
+import inspect
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -45,6 +46,9 @@ STATUS_DESCRIPTIONS = {
     429: "Too many requests, or too many failed authentications (`rate-limited`): wait the "
     "seconds in `Retry-After`.",
 }
+
+# Every object's `id` means the same; a serializer may still say more with `help_text`.
+ID_DESCRIPTION = "The object's id."
 
 # drf-spectacular's text for a response declared without a body or a description.
 _NO_DESCRIPTION = {"", "No response body"}
@@ -135,9 +139,16 @@ def sends_blank(field: Any) -> bool:
         return False
 
 
+def own_docstring(cls: type) -> str:
+    """The class's own docstring, cleaned; "" when only a base class has one."""
+    doc = cls.__dict__.get("__doc__")
+    return inspect.cleandoc(doc) if isinstance(doc, str) else ""
+
+
 class DixAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema with every error documented by `document_errors` and
-    every value a read-only choice field can send in its enum."""
+    """drf-spectacular's AutoSchema with every error documented by `document_errors`, every
+    value a read-only choice field can send in its enum, and each object described by its
+    serializer's own docstring only."""
 
     def _map_serializer_field(
         self, field: Any, direction: str, bypass_extensions: bool = False
@@ -149,6 +160,32 @@ class DixAutoSchema(AutoSchema):
         schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
             field, direction, bypass_extensions
         )
+        if getattr(field, "field_name", None) == "id" and not schema.get("description"):
+            schema["description"] = ID_DESCRIPTION
+        return schema
+
+    def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's is untyped
+        # The same rule for operations: the action's or the view's own docstring, never one
+        # inherited from a base view or a mixin (extend_schema's description wins over both).
+        action = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        doc = getattr(action, "__doc__", None)
+        if isinstance(doc, str) and doc.strip():
+            return inspect.cleandoc(doc)
+        return own_docstring(type(self.view))
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        # drf-spectacular describes an object with the first docstring up its class's MRO, so
+        # a serializer without one would be described by a mixin's or a base class's (written
+        # for DIX's developers). Only the serializer's own docstring describes its object.
+        # Private and unannotated in drf-spectacular.
+        schema: dict[str, Any] = super()._map_basic_serializer(  # type: ignore[no-untyped-call]
+            serializer, direction
+        )
+        own = own_docstring(serializer if isinstance(serializer, type) else type(serializer))
+        if own:
+            schema["description"] = own
+        else:
+            schema.pop("description", None)
         return schema
 
     def get_operation(

@@ -166,17 +166,20 @@ class Notice(models.Model):
 
     reference = models.CharField(max_length=32, unique=True, help_text="e.g. DIX-2025-000123")
     notice_type = models.CharField(max_length=32, choices=NoticeType.choices)
-    title = models.CharField(max_length=300)
-    summary = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    action_requested = models.TextField(blank=True)
+    title = models.CharField(max_length=300, help_text="The notice's title, one line.")
+    summary = models.TextField(blank=True, help_text="What the notice is about, in a few lines.")
+    body = models.TextField(blank=True, help_text="The notice's full text.")
+    action_requested = models.TextField(blank=True, help_text="What the audience is asked to do.")
     profiles = models.ManyToManyField(DeviceProfile, blank=True, related_name="notices")
     issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="notices")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     audience_scope = models.CharField(
-        max_length=20, choices=AudienceScope.choices, default=AudienceScope.NETWORK
+        max_length=20,
+        choices=AudienceScope.choices,
+        default=AudienceScope.NETWORK,
+        help_text="Who the notice is addressed to: a value of `audience_scope` (docs/vocabularies.md).",
     )
     audience_organisations = models.ManyToManyField(
         Organisation, blank=True, related_name="addressed_notices"
@@ -184,11 +187,20 @@ class Notice(models.Model):
     recipient_members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="received_notices"
     )
-    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="Who may receive the notice within its audience: a TLP 2.0 label (docs/vocabularies.md).",
+    )
     restricted_data_available = models.BooleanField(
         default=False, help_text="Advertise that restricted data can be requested."
     )
-    review_due_at = models.DateTimeField(null=True, blank=True)
+    review_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the issuer plans to review the notice; null if not planned.",
+    )
     status = models.CharField(
         max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
     )
@@ -235,18 +247,28 @@ class NoticeVersion(models.Model):
     """What was published, as published: never changed after it is written."""
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    title = models.CharField(max_length=300)
-    summary = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    action_requested = models.TextField(blank=True)
+    number = models.PositiveIntegerField(
+        help_text="The version's number: 1 for the first publication, then one more per update."
+    )
+    title = models.CharField(max_length=300, help_text="The title of this version.")
+    summary = models.TextField(blank=True, help_text="The summary of this version.")
+    body = models.TextField(blank=True, help_text="The full text of this version.")
+    action_requested = models.TextField(
+        blank=True, help_text="What the audience was asked to do in this version."
+    )
     profiles = models.ManyToManyField(DeviceProfile, blank=True, related_name="+")
-    tlp = models.CharField(max_length=20, choices=TLP.choices)
-    change_note = models.TextField(blank=True)
+    tlp = models.CharField(
+        max_length=20, choices=TLP.choices, help_text="The notice's TLP label at this version."
+    )
+    change_note = models.TextField(
+        blank=True, help_text="What changed from the version before (empty for version 1)."
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    published_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(
+        default=timezone.now, help_text="When this version was published."
+    )
 
     class Meta:
         ordering = ("notice", "number")
@@ -264,9 +286,19 @@ class NoticeReceipt(models.Model):
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    received_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When your organisation's inbox first received it; null if not yet.",
+    )
+    read_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a member of the organisation first read it; null if not yet.",
+    )
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the organisation acknowledged it; null if not yet."
+    )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

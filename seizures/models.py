@@ -76,31 +76,74 @@ class SeizureReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    country = models.CharField(max_length=2, validators=[validate_country])
-    seized_on = models.DateField()
-    facility_type = models.CharField(max_length=20, choices=FacilityType.choices)
-    facilities_searched = models.PositiveIntegerField(null=True, blank=True)
+    country = models.CharField(
+        max_length=2,
+        validators=[validate_country],
+        help_text="Where the search took place (ISO 3166-1 alpha-2).",
+    )
+    seized_on = models.DateField(help_text="The day of the search.")
+    facility_type = models.CharField(
+        max_length=20,
+        choices=FacilityType.choices,
+        help_text="Where the search took place: a value of `facility_type` (docs/vocabularies.md).",
+    )
+    facilities_searched = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many facilities (prisons, cells, buildings) were searched, if known.",
+    )
     notice = models.ForeignKey(
         Notice, null=True, blank=True, on_delete=models.PROTECT, related_name="seizure_reports"
     )
-    operation = models.CharField(max_length=200, blank=True)
-    detection_method = models.CharField(max_length=40, choices=DetectionMethod.choices, blank=True)
-    concealment_method = models.CharField(max_length=200, blank=True)
-    tacs_observed = models.JSONField(default=list, blank=True)
-    cash_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    cash_currency = models.CharField(max_length=3, blank=True)
+    operation = models.CharField(
+        max_length=200, blank=True, help_text="The operation's name or reference, if any."
+    )
+    detection_method = models.CharField(
+        max_length=40,
+        choices=DetectionMethod.choices,
+        blank=True,
+        help_text="What found the devices: a value of `detection_method` (docs/vocabularies.md) (the profiles' list); empty if not said.",
+    )
+    concealment_method = models.CharField(
+        max_length=200, blank=True, help_text="How the devices were hidden, in a few words."
+    )
+    tacs_observed = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="IMEI TACs (8 digits) of the devices found; never whole IMEIs.",
+    )
+    cash_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Cash seized, in `cash_currency`.",
+    )
+    cash_currency = models.CharField(
+        max_length=3, blank=True, help_text="ISO 4217 code of `cash_amount`."
+    )
     negative_result = models.BooleanField(
         default=False, help_text="Searched, nothing found: a valid and useful report."
     )
-    notes = models.TextField(blank=True)
-    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    notes = models.TextField(
+        blank=True,
+        help_text="Anything else about the search, in free text (never personal data: checked for phone numbers, e-mail addresses and IMSIs).",
+    )
+    tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="Who may receive the report (TLP 2.0; never TLP:RED).",
+    )
     recipient_organisations = models.ManyToManyField(
         Organisation,
         blank=True,
         related_name="received_seizure_reports",
         db_table="notices_seizurereport_recipient_organisations",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, help_text="When the report was filed."
+    )
 
     objects = SeizureReportQuerySet.as_manager()
 
@@ -122,7 +165,7 @@ class SeizureLine(models.Model):
     item_type = models.CharField(
         max_length=60, blank=True, help_text="For items without a profile, e.g. other_mobile_phone."
     )
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(help_text="How many were seized.")
 
     class Meta:
         db_table = "notices_seizureline"

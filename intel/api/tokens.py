@@ -17,6 +17,8 @@ from intel.models import ApiToken
 
 
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    """One of your API tokens, without its secret."""
+
     class Meta:
         model = ApiToken
         fields = (
@@ -32,11 +34,21 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
 
 
 class ApiTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    """A token to issue."""
+
+    name = serializers.CharField(
+        max_length=100, help_text="A name to recognise the token by, e.g. `inbox-sync`."
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the token stops working (in the future); omitted or null: never.",
+    )
 
 
 class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    """A token just issued, with its secret: shown this once."""
+
     token = serializers.CharField(
         read_only=True, help_text="The bearer token. Shown once: store it now."
     )

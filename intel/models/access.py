@@ -131,17 +131,31 @@ class AccessRequest(models.Model):
         related_name="access_requests_received",
         help_text="The organisation that decides: the owner or issuer of the object.",
     )
-    target_type = models.CharField(max_length=20, choices=TargetType.choices)
-    target_id = models.PositiveBigIntegerField()
+    target_type = models.CharField(
+        max_length=20,
+        choices=TargetType.choices,
+        help_text="What kind of object is asked for: a value of `target_type` (docs/vocabularies.md).",
+    )
+    target_id = models.PositiveBigIntegerField(
+        help_text="The id of the profile, notice or attachment asked for."
+    )
     via_notice_id = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="The notice through which the requester learnt of it."
     )
-    purpose = models.TextField()
-    legal_basis = models.CharField(max_length=500)
-    case_reference = models.CharField(max_length=200, blank=True)
+    purpose = models.TextField(help_text="Why access is needed, as the decider will read it.")
+    legal_basis = models.CharField(
+        max_length=500,
+        help_text="The legal basis of the request, e.g. the article of law or the instrument of cooperation.",
+    )
+    case_reference = models.CharField(
+        max_length=200, blank=True, help_text="Your case or file reference, if any."
+    )
     requested_days = models.PositiveIntegerField(help_text="Requested duration of access.")
     status = models.CharField(
-        max_length=20, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING
+        max_length=20,
+        choices=AccessRequestStatus.choices,
+        default=AccessRequestStatus.PENDING,
+        help_text="Where the request stands: a value of `access_request_status` (docs/vocabularies.md).",
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -150,10 +164,18 @@ class AccessRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was approved or denied; null while open."
+    )
+    decision_reason = models.TextField(
+        blank=True, help_text="The decider's reason or note, as the requester reads it."
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the request was made.")
+    updated_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        help_text="When the request last changed (a message, a decision).",
+    )
 
     objects = AccessRequestQuerySet.as_manager()
 
@@ -181,9 +203,13 @@ class AccessRequestMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        help_text="`info_requested`: the decider asks; `answer`: the requester answers.",
+    )
+    text = models.TextField(help_text="The message.")
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was written.")
 
     class Meta:
         ordering = ("request", "created_at", "id")
@@ -221,13 +247,22 @@ class Grant(models.Model):
     )
     target_type = models.CharField(max_length=20, choices=TargetType.choices)
     target_id = models.PositiveBigIntegerField()
-    scope = models.CharField(max_length=20, choices=GrantScope.choices, default=GrantScope.OBJECT)
+    scope = models.CharField(
+        max_length=20,
+        choices=GrantScope.choices,
+        default=GrantScope.OBJECT,
+        help_text="How much the grant opens: a value of `grant_scope` (docs/vocabularies.md).",
+    )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When access was granted.")
+    expires_at = models.DateTimeField(help_text="When access ends.")
+    revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the grant was revoked before its expiry; null if not.",
+    )
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -235,7 +270,7 @@ class Grant(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    revoke_reason = models.TextField(blank=True)
+    revoke_reason = models.TextField(blank=True, help_text="Why it was revoked; empty if not.")
     ended_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the scheduler recorded the grant's end."
     )

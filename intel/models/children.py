@@ -56,14 +56,23 @@ class Identifier(ProfileChild):
     """Something on or from the device that identifies its model. TACs and TAC ranges are
     kept as an inclusive [tac_start, tac_end] interval so both match an IMEI the same way."""
 
-    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
-    value = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=20,
+        choices=IdentifierKind.choices,
+        help_text="What the identifier is: a value of `identifier_kind` (docs/vocabularies.md).",
+    )
+    value = models.CharField(
+        max_length=200,
+        help_text="The identifier as written: a TAC (8 digits), `start-end` for a TAC range, a Bluetooth name or a marking.",
+    )
     tac_start = models.CharField(max_length=8, blank=True, db_index=True)
     tac_end = models.CharField(max_length=8, blank=True, db_index=True)
     is_test_value = models.BooleanField(
         default=False, help_text="TAC in the GSMA test range (starts with 00)."
     )
-    note = models.CharField(max_length=500, blank=True)
+    note = models.CharField(
+        max_length=500, blank=True, help_text="Where the identifier comes from or how sure it is."
+    )
 
     objects = ChildQuerySet.as_manager()
 
@@ -163,10 +172,22 @@ vocabulary(
 class DetectionSignature(ProfileChild):
     """How a detection method fares against the device, with the evidence for it."""
 
-    method = models.CharField(max_length=40, choices=DetectionMethod.choices)
-    expected_outcome = models.CharField(max_length=32, choices=ExpectedOutcome.choices)
-    evidence = models.TextField(blank=True)
-    reliability_note = models.CharField(max_length=500, blank=True)
+    method = models.CharField(
+        max_length=40,
+        choices=DetectionMethod.choices,
+        help_text="The detection method rated: a value of `detection_method` (docs/vocabularies.md).",
+    )
+    expected_outcome = models.CharField(
+        max_length=32,
+        choices=ExpectedOutcome.choices,
+        help_text="How the method fares against the device: a value of `expected_outcome` (docs/vocabularies.md).",
+    )
+    evidence = models.TextField(
+        blank=True, help_text="What the outcome rests on: trials, reports, a vendor's claim."
+    )
+    reliability_note = models.CharField(
+        max_length=500, blank=True, help_text="How far the evidence can be trusted, in a sentence."
+    )
 
     objects = ChildQuerySet.as_manager()
 
@@ -235,9 +256,19 @@ vocabulary(
 class ConcealmentMethod(ProfileChild):
     """A way the device is smuggled in or hidden."""
 
-    stage = models.CharField(max_length=20, choices=ConcealmentStage.choices)
-    vector = models.CharField(max_length=32, choices=ConcealmentVector.choices)
-    description = models.TextField(blank=True)
+    stage = models.CharField(
+        max_length=20,
+        choices=ConcealmentStage.choices,
+        help_text="Which part of the smuggling: a value of `concealment_stage` (docs/vocabularies.md).",
+    )
+    vector = models.CharField(
+        max_length=32,
+        choices=ConcealmentVector.choices,
+        help_text="How the device is smuggled or hidden: a value of `concealment_vector` (docs/vocabularies.md).",
+    )
+    description = models.TextField(
+        blank=True, help_text="How it is done, in free text (never personal data)."
+    )
 
     objects = ChildQuerySet.as_manager()
 
@@ -280,12 +311,32 @@ class Supplier(ProfileChild):
     """A company or channel owner that makes or sells the device (never a natural person's
     personal data: counts and company names only)."""
 
-    name = models.CharField(max_length=200)
-    role = models.CharField(max_length=32, choices=SupplierRole.choices)
-    country = models.CharField(max_length=2, blank=True, validators=[validate_country])
-    locality = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
+    name = models.CharField(
+        max_length=200,
+        help_text="The company's or the channel owner's name (never a natural person's).",
+    )
+    role = models.CharField(
+        max_length=32,
+        choices=SupplierRole.choices,
+        help_text="What the supplier does: a value of `supplier_role` (docs/vocabularies.md).",
+    )
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="Where the supplier is: ISO 3166-1 alpha-2, e.g. `FR`.",
+    )
+    locality = models.CharField(
+        max_length=200, blank=True, help_text="The town or area, e.g. `Drancy`."
+    )
+    status = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What is known of the supplier now, e.g. `website seized`.",
+    )
+    notes = models.TextField(
+        blank=True, help_text="Anything else known, in free text (never personal data)."
+    )
 
     objects = ChildQuerySet.as_manager()
 
@@ -325,11 +376,19 @@ class SalesChannel(models.Model):
     """Where a supplier sells: a web shop, a social-media account, a marketplace."""
 
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="sales_channels")
-    kind = models.CharField(max_length=32, choices=SalesChannelKind.choices)
-    platform = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(
+        max_length=32,
+        choices=SalesChannelKind.choices,
+        help_text="The kind of channel: a value of `sales_channel_kind` (docs/vocabularies.md).",
+    )
+    platform = models.CharField(
+        max_length=200, blank=True, help_text="The platform or site, e.g. a marketplace's name."
+    )
     address = models.CharField(max_length=500, blank=True, help_text="URL or handle, if known.")
-    status = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=200, blank=True, help_text="What is known of the channel now, e.g. `taken down`."
+    )
+    notes = models.TextField(blank=True, help_text="Anything else known, in free text.")
 
     class Meta:
         ordering = ("id",)

@@ -45,8 +45,12 @@ class Organisation(models.Model):
     slug = models.SlugField(
         max_length=80, unique=True, help_text="Stable short identifier, e.g. `fr-desk`."
     )
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=32, choices=OrganisationKind.choices)
+    name = models.CharField(max_length=200, help_text="The organisation's full name.")
+    kind = models.CharField(
+        max_length=32,
+        choices=OrganisationKind.choices,
+        help_text="What part the organisation plays: a value of `organisation_kind` (docs/vocabularies.md).",
+    )
     country = models.CharField(
         max_length=2,
         blank=True,
@@ -130,8 +134,18 @@ class Member(AbstractUser):
         help_text="Empty only for a platform superuser, who then receives TLP:CLEAR and only "
         "what names them individually (TLP:RED).",
     )
-    role = models.CharField(max_length=32, choices=Role.choices, default=Role.DESK_OFFICER)
-    clearance = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    role = models.CharField(
+        max_length=32,
+        choices=Role.choices,
+        default=Role.DESK_OFFICER,
+        help_text="What the member may do: a value of `role` (docs/vocabularies.md).",
+    )
+    clearance = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="The highest TLP label the member may receive: it caps every read.",
+    )
 
     class Meta:
         ordering = ("username",)
@@ -167,13 +181,23 @@ class ApiToken(models.Model):
     once, when it is issued."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(
+        max_length=100, help_text="A name to recognise the token by, e.g. `inbox-sync`."
+    )
     key_prefix = models.CharField(max_length=12, help_text="First characters, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the token was issued.")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the token stops working; null: it never expires."
+    )
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the token was revoked; null while it works."
+    )
+    last_used_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the token was last used (to within minutes); null if never.",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
