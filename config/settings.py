@@ -312,6 +312,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.describe_enums",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TlpEnum": "intel.models.tlp.TLP",
         "OrganisationKindEnum": "intel.models.network.OrganisationKind",

@@ -18,6 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from core.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
+from core.vocabularies import Vocabulary, vocabularies
 
 # A view's `responses={403: PROBLEM}`: "this operation can answer 403"; the description and
 # the schema come from `document_errors`.
@@ -202,3 +203,32 @@ class DixAutoSchema(AutoSchema):
         problem = self.resolve_serializer(ProblemSerializer, "response")
         document_errors(operation, problem.ref)
         return operation
+
+
+def _vocabulary_of(values: set[str], lists: list[Vocabulary]) -> Vocabulary | None:
+    """The list whose values an enum takes: the same values, else the smallest list holding
+    them all (`max_tlp` takes every label but RED)."""
+    holding = [item for item in lists if values <= {value.value for value in item.values}]
+    return min(holding, key=lambda item: len(item.values), default=None)
+
+
+def describe_enums(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook, after drf-spectacular's enum hook: each enum component that takes
+    the values of a controlled list (core.vocabularies) lists them with their labels and
+    descriptions, as `GET /api/v1/vocabularies/` and docs/vocabularies.md do."""
+    lists = vocabularies()
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        enum = schema.get("enum")
+        if not enum or not all(isinstance(value, str) for value in enum):
+            continue
+        vocabulary = _vocabulary_of({value for value in enum if value}, lists)
+        if vocabulary is None:
+            continue
+        meanings = {value.value: value for value in vocabulary.values}
+        lines = [
+            f"* `{value}` - {meanings[value].label}: {meanings[value].description}"
+            for value in enum
+            if value in meanings
+        ]
+        schema["description"] = f"A value of the `{vocabulary.name}` list.\n\n" + "\n".join(lines)
+    return result

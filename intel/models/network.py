@@ -115,8 +115,9 @@ vocabulary(
         "requests access, reports seizures.",
         Role.COORDINATOR: "Publishes the organisation's notices and decides access requests "
         "on its data; the secretariat's coordinators also file and change profiles.",
-        Role.AUDITOR: "Reads the audit trail; files nothing and requests no access.",
-        Role.ADMIN: "The organisation's administrator.",
+        Role.AUDITOR: "Reads the network's audit trail; files nothing and requests no access.",
+        Role.ADMIN: "Reads what the organisation receives; the role opens nothing more (the "
+        "Django admin needs a staff account of the secretariat).",
     },
 )
 
