@@ -112,7 +112,5 @@ def install() -> None:
         django_filters.fields.ChoiceField,
         django_filters.fields.MultipleChoiceField,
     ):
-        if "validate" not in vars(field_class) or not hasattr(
-            vars(field_class)["validate"], "__wrapped__"
-        ):
+        if not hasattr(field_class.validate, "__wrapped__"):
             field_class.validate = _form_field(field_class.validate)
