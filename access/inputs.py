@@ -23,8 +23,17 @@ from intel.models import (
 
 
 class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    """A request for access to a profile, an attachment or a notice you do not see."""
+
+    target_type = serializers.ChoiceField(
+        choices=TargetType.choices,
+        help_text="What kind of object you ask for: a value of `target_type` (docs/vocabularies.md).",
+    )
+    target_id = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The id of the profile, notice or attachment you ask for.",
+    )
     via_notice = serializers.IntegerField(
         min_value=1,
         max_value=MAX_ID,
@@ -33,9 +42,19 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[An
         help_text="The notice through which you learnt of an object you do not see.",
     )
     purpose = serializers.CharField(max_length=5000, help_text="Why you need it.")
-    legal_basis = serializers.CharField(max_length=500)
+    legal_basis = serializers.CharField(
+        max_length=500,
+        help_text="The legal basis of your request, e.g. the article of law or the instrument of cooperation.",
+    )
     case_reference = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Your case or file reference, if any.",
+    )
+    requested_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_GRANT_DAYS, help_text="For how many days you ask for access."
     )
     days = serializers.IntegerField(
         min_value=1,
@@ -64,6 +83,8 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[An
 
 
 class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """An approval: the scope of the grant and until when it holds."""
+
     scope = serializers.ChoiceField(
         choices=GrantScope.choices,
         default=GrantScope.OBJECT,
@@ -81,7 +102,13 @@ class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
         help_text=f"An exact expiry instead of `days` (RFC 3339, in the future, within "
         f"{MAX_GRANT_DAYS} days).",
     )
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A note for the requester, kept with the decision.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         _check_validity(attrs)
@@ -100,15 +127,31 @@ def _check_validity(attrs: dict[str, Any]) -> None:
 
 
 class ReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000)
+    """A decision or an action that needs a reason."""
+
+    reason = serializers.CharField(
+        max_length=2000, help_text="The reason, as the other side will read it (required)."
+    )
 
 
 class OptionalReasonSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    """An action that may give a reason."""
+
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The reason, if you give one.",
+    )
 
 
 class MessageSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    message = serializers.CharField(max_length=5000)
+    """A message on an open request: the decider's question or the requester's answer."""
+
+    message = serializers.CharField(
+        max_length=5000, help_text="Your question or answer, as the other side will read it."
+    )
 
 
 class RouteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):

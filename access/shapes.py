@@ -53,6 +53,8 @@ def readable_access_requests(member: Reader) -> QuerySet[AccessRequest]:
 
 
 class AccessRequestMessageSerializer(serializers.ModelSerializer[AccessRequestMessage]):
+    """One message on a request: the decider's question or the requester's answer."""
+
     author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -127,7 +129,12 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
     decided_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
-    via_notice = serializers.IntegerField(source="via_notice_id", read_only=True, allow_null=True)
+    via_notice = serializers.IntegerField(
+        source="via_notice_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The notice through which the requester learnt of the object, if any.",
+    )
     target_url = serializers.SerializerMethodField(
         help_text="Where the object is read once granted."
     )
@@ -150,7 +157,7 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
         help_text="Questions, answers, comments and routing notes, oldest first.",
     )
     grant = serializers.SerializerMethodField(
-        help_text="The access an approval gave (null before one)."
+        help_text="The access the approval gave, and whether it still holds; null until approved."
     )
 
     class Meta:
@@ -206,8 +213,13 @@ class AccessRequestSerializer(serializers.ModelSerializer[AccessRequest]):
 class RequestableSerializer(serializers.Serializer[Any]):
     """One object a notice lets you request, named only as its owner describes it."""
 
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField()
+    target_type = serializers.ChoiceField(
+        choices=TargetType.choices,
+        help_text="What kind of object it is: a value of `target_type` (docs/vocabularies.md).",
+    )
+    target_id = serializers.IntegerField(
+        help_text="The object's id: send it as `target_id` of an access request."
+    )
     profile = serializers.IntegerField(
         source="profile_id", allow_null=True, help_text="An attachment's profile."
     )

@@ -13,6 +13,7 @@ from intel.api.me import MeView
 from intel.api.organisations import OrganisationViewSet
 from intel.api.profiles import DeviceProfileViewSet
 from intel.api.tokens import ApiTokenViewSet
+from intel.api.vocabularies import VocabularyListView
 from mail.api import EmailPreferencesView
 from notices.api.views import NoticeViewSet
 from seizures.api import ProfileSeizureStatsView, SeizureReportViewSet
@@ -33,6 +34,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("me/email-preferences/", EmailPreferencesView.as_view(), name="me-email-preferences"),
     path("imei-checks/", ImeiCheckView.as_view(), name="imei-check"),
+    path("vocabularies/", VocabularyListView.as_view(), name="vocabularies"),
     path("profiles/<str:pk>/stix/", stix_views.ProfileStixView.as_view(), name="profile-stix"),
     path(
         "stix/schemas/x-dix-device-profile.json",

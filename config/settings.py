@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the path: `/api/v1/profiles` is served as `/api/v1/profiles/`.
+    "core.slashes.OptionalSlashMiddleware",
     # The request being served, for audit events' client address and justification.
     "intel.audit.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -376,6 +378,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.describe_enums",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TlpEnum": "intel.models.tlp.TLP",
         "OrganisationKindEnum": "intel.models.network.OrganisationKind",
@@ -389,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "GrantScopeEnum": "intel.models.access.GrantScope",
         "EmailEventTypeEnum": "mail.models.MAILED_EVENTS",
         "EmailDeliveryEnum": "mail.models.Delivery",
+        "DetectionMethodEnum": "intel.models.children.DetectionMethod",
     },
 }
 

@@ -34,6 +34,8 @@ from typing import Any
 
 from django.db import models
 
+from core.vocabularies import vocabulary
+
 
 class EventType(models.TextChoices):
     NOTICE_SUBMITTED = "notice.submitted", "notice.submitted"
@@ -46,6 +48,26 @@ class EventType(models.TextChoices):
     ACCESS_REQUEST_DECIDED = "access_request.decided", "access_request.decided"
     SEIZURE_REPORTED = "seizure.reported", "seizure.reported"
     TEST = "dix.test", "dix.test"
+
+
+vocabulary(
+    "event_type",
+    EventType,
+    title="Event type",
+    description="What happened, as a webhook payload's `type` names it; a subscription "
+    "chooses the types it receives.",
+    fields=(),
+    values={
+        EventType.NOTICE_PUBLISHED: "A notice was published to an audience you are in.",
+        EventType.NOTICE_UPDATED: "A published notice you received has a new version.",
+        EventType.NOTICE_WITHDRAWN: "A notice you received was withdrawn.",
+        EventType.PROFILE_UPDATED: "A profile you may see was changed.",
+        EventType.ACCESS_REQUEST_CREATED: "Someone asked for access to your organisation's data.",
+        EventType.ACCESS_REQUEST_DECIDED: "An access request of your organisation was decided.",
+        EventType.SEIZURE_REPORTED: "A seizure report was filed that you may read.",
+        EventType.TEST: "A test event, sent on request (`POST /subscriptions/{id}/test/`).",
+    },
+)
 
 
 Handler = Callable[..., int]

@@ -36,6 +36,14 @@ def wants_count(request: Request) -> bool:
     raise refusal([COUNT_PARAMETER], "Give true or false.", "invalid")
 
 
+PAGE_DESCRIPTION = "One page of a list: follow `next` until it is null to read the whole list."
+PAGE_FIELDS = {
+    "next": "The URL of the next page; null on the last page.",
+    "previous": "The URL of the previous page; null on the first page.",
+    "results": "The items of this page, in the list's order.",
+}
+
+
 class CheckedCursorPagination(CursorPagination):
     """DRF's cursor pagination, refusing with a 400 naming the parameter what DRF would pass
     to the database unchecked (a cursor's position is any text once base64-decoded) or
@@ -65,16 +73,6 @@ class CheckedCursorPagination(CursorPagination):
             response.data["count"] = self.count
         return response
 
-    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        paged = super().get_paginated_response_schema(schema)
-        paged["properties"]["count"] = {
-            "type": "integer",
-            "description": "How many items all the pages hold together; only with "
-            "`?count=true`, which costs the server one more query.",
-            "example": 123,
-        }
-        return paged
-
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
             *super().get_schema_operation_parameters(view),
@@ -87,6 +85,23 @@ class CheckedCursorPagination(CursorPagination):
                 "schema": {"type": "boolean"},
             },
         ]
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        paginated["description"] = PAGE_DESCRIPTION
+        properties = paginated.get("properties", {})
+        for name, text in PAGE_FIELDS.items():
+            # drf-spectacular also calls this with a placeholder object for `results`, which
+            # it finds again by identity: only schemas proper are described (copied).
+            if isinstance(properties.get(name), dict):
+                properties[name] = {**properties[name], "description": text}
+        properties["count"] = {
+            "type": "integer",
+            "description": "How many items all the pages hold together; only with "
+            "`?count=true`, which costs the server one more query.",
+            "example": 123,
+        }
+        return paginated
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         encoded = request.query_params.get(self.cursor_query_param)

@@ -7,6 +7,7 @@ follows from the operation's shape (see `error_statuses`) and types them all.
 """
 
 import copy
+import inspect
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -17,6 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from core.problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
+from core.vocabularies import Vocabulary, vocabularies
 
 # A view's `responses={403: PROBLEM}`: "this operation can answer 403"; the description and
 # the schema come from `document_errors`.
@@ -45,6 +47,9 @@ STATUS_DESCRIPTIONS = {
     429: "Too many requests, or too many failed authentications (`rate-limited`): wait the "
     "seconds in `Retry-After`.",
 }
+
+# Every object's `id` means the same; a serializer may still say more with `help_text`.
+ID_DESCRIPTION = "The object's id."
 
 # drf-spectacular's text for a response declared without a body or a description.
 _NO_DESCRIPTION = {"", "No response body"}
@@ -135,9 +140,16 @@ def sends_blank(field: Any) -> bool:
         return False
 
 
+def own_docstring(cls: type) -> str:
+    """The class's own docstring, cleaned; "" when only a base class has one."""
+    doc = cls.__dict__.get("__doc__")
+    return inspect.cleandoc(doc) if isinstance(doc, str) else ""
+
+
 class DixAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema with every error documented by `document_errors` and
-    every value a read-only choice field can send in its enum."""
+    """drf-spectacular's AutoSchema with every error documented by `document_errors`, every
+    value a read-only choice field can send in its enum, and each object described by its
+    serializer's own docstring only."""
 
     def _map_serializer_field(
         self, field: Any, direction: str, bypass_extensions: bool = False
@@ -149,6 +161,32 @@ class DixAutoSchema(AutoSchema):
         schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
             field, direction, bypass_extensions
         )
+        if getattr(field, "field_name", None) == "id" and not schema.get("description"):
+            schema["description"] = ID_DESCRIPTION
+        return schema
+
+    def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's is untyped
+        # The same rule for operations: the action's or the view's own docstring, never one
+        # inherited from a base view or a mixin (extend_schema's description wins over both).
+        action = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        doc = getattr(action, "__doc__", None)
+        if isinstance(doc, str) and doc.strip():
+            return inspect.cleandoc(doc)
+        return own_docstring(type(self.view))
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        # drf-spectacular describes an object with the first docstring up its class's MRO, so
+        # a serializer without one would be described by a mixin's or a base class's (written
+        # for DIX's developers). Only the serializer's own docstring describes its object.
+        # Private and unannotated in drf-spectacular.
+        schema: dict[str, Any] = super()._map_basic_serializer(  # type: ignore[no-untyped-call]
+            serializer, direction
+        )
+        own = own_docstring(serializer if isinstance(serializer, type) else type(serializer))
+        if own:
+            schema["description"] = own
+        else:
+            schema.pop("description", None)
         return schema
 
     def get_operation(
@@ -165,3 +203,32 @@ class DixAutoSchema(AutoSchema):
         problem = self.resolve_serializer(ProblemSerializer, "response")
         document_errors(operation, problem.ref)
         return operation
+
+
+def _vocabulary_of(values: set[str], lists: list[Vocabulary]) -> Vocabulary | None:
+    """The list whose values an enum takes: the same values, else the smallest list holding
+    them all (`max_tlp` takes every label but RED)."""
+    holding = [item for item in lists if values <= {value.value for value in item.values}]
+    return min(holding, key=lambda item: len(item.values), default=None)
+
+
+def describe_enums(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook, after drf-spectacular's enum hook: each enum component that takes
+    the values of a controlled list (core.vocabularies) lists them with their labels and
+    descriptions, as `GET /api/v1/vocabularies/` and docs/vocabularies.md do."""
+    lists = vocabularies()
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        enum = schema.get("enum")
+        if not enum or not all(isinstance(value, str) for value in enum):
+            continue
+        vocabulary = _vocabulary_of({value for value in enum if value}, lists)
+        if vocabulary is None:
+            continue
+        meanings = {value.value: value for value in vocabulary.values}
+        lines = [
+            f"* `{value}` - {meanings[value].label}: {meanings[value].description}"
+            for value in enum
+            if value in meanings
+        ]
+        schema["description"] = f"A value of the `{vocabulary.name}` list.\n\n" + "\n".join(lines)
+    return result

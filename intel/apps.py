@@ -15,3 +15,8 @@ class IntelConfig(AppConfig):
         from intel import signals
 
         signals.connect()
+        # Every choice field of the API lists its allowed values when it refuses one. `intel`
+        # is the lowest app: its `ready` runs before any request, whatever else is installed.
+        from core import choices
+
+        choices.install()

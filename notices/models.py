@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.validators import validate_country
+from core.vocabularies import used_by, vocabulary
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import TargetType, granted_ids
 from intel.visibility import Reader, Viewer, ladder_q, within_clearance
@@ -18,6 +19,22 @@ class NoticeType(models.TextChoices):
     WARNING = "warning", "Warning"
 
 
+vocabulary(
+    "notice_type",
+    NoticeType,
+    title="Notice type",
+    description="What a notice asks of its audience.",
+    fields=("notices: type",),
+    values={
+        NoticeType.ALERT: "A new threat: check your facilities for the devices it describes.",
+        NoticeType.UPDATE: "New facts about a threat already notified.",
+        NoticeType.REQUEST_FOR_INFORMATION: "A question to the audience: have you seen these "
+        "devices, what do you know.",
+        NoticeType.WARNING: "A general warning, without a specific action requested.",
+    },
+)
+
+
 class NoticeStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted for review"
@@ -26,10 +43,42 @@ class NoticeStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+vocabulary(
+    "notice_status",
+    NoticeStatus,
+    title="Notice status",
+    description="Where a notice is in its life: draft, then published, then superseded or "
+    "withdrawn.",
+    fields=("notices: status",),
+    values={
+        NoticeStatus.DRAFT: "Being written; seen only by its issuer and the secretariat.",
+        NoticeStatus.PUBLISHED: "Sent to its audience; may be updated in new versions.",
+        NoticeStatus.SUPERSEDED: "Replaced by another notice, named in `superseded_by`.",
+        NoticeStatus.WITHDRAWN: "Withdrawn by its issuer; every recipient was told.",
+    },
+)
+
+
 class AudienceScope(models.TextChoices):
     NETWORK = "network", "The whole network"
     ORGANISATIONS = "organisations", "Listed organisations"
     COUNTRIES = "countries", "Listed countries"
+
+
+vocabulary(
+    "audience_scope",
+    AudienceScope,
+    title="Audience scope",
+    description="Which organisations a notice is addressed to (its label then narrows who "
+    "receives it).",
+    fields=("notices: audience.scope",),
+    values={
+        AudienceScope.NETWORK: "Every organisation of the network.",
+        AudienceScope.ORGANISATIONS: "The organisations listed in the audience.",
+        AudienceScope.COUNTRIES: "The organisations of the countries listed in the audience.",
+    },
+)
+used_by("tlp", "notices: tlp")
 
 
 class NoticeQuerySet(models.QuerySet["Notice"]):
@@ -120,17 +169,20 @@ class Notice(models.Model):
 
     reference = models.CharField(max_length=32, unique=True, help_text="e.g. DIX-2025-000123")
     notice_type = models.CharField(max_length=32, choices=NoticeType.choices)
-    title = models.CharField(max_length=300)
-    summary = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    action_requested = models.TextField(blank=True)
+    title = models.CharField(max_length=300, help_text="The notice's title, one line.")
+    summary = models.TextField(blank=True, help_text="What the notice is about, in a few lines.")
+    body = models.TextField(blank=True, help_text="The notice's full text.")
+    action_requested = models.TextField(blank=True, help_text="What the audience is asked to do.")
     profiles = models.ManyToManyField(DeviceProfile, blank=True, related_name="notices")
     issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="notices")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     audience_scope = models.CharField(
-        max_length=20, choices=AudienceScope.choices, default=AudienceScope.NETWORK
+        max_length=20,
+        choices=AudienceScope.choices,
+        default=AudienceScope.NETWORK,
+        help_text="Who the notice is addressed to: a value of `audience_scope` (docs/vocabularies.md).",
     )
     audience_organisations = models.ManyToManyField(
         Organisation, blank=True, related_name="addressed_notices"
@@ -138,11 +190,20 @@ class Notice(models.Model):
     recipient_members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="received_notices"
     )
-    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="Who may receive the notice within its audience: a TLP 2.0 label (docs/vocabularies.md).",
+    )
     restricted_data_available = models.BooleanField(
         default=False, help_text="Advertise that restricted data can be requested."
     )
-    review_due_at = models.DateTimeField(null=True, blank=True)
+    review_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the issuer plans to review the notice; null if not planned.",
+    )
     respond_by = models.DateTimeField(
         null=True,
         blank=True,
@@ -207,18 +268,28 @@ class NoticeVersion(models.Model):
     """What was published, as published: never changed after it is written."""
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    title = models.CharField(max_length=300)
-    summary = models.TextField(blank=True)
-    body = models.TextField(blank=True)
-    action_requested = models.TextField(blank=True)
+    number = models.PositiveIntegerField(
+        help_text="The version's number: 1 for the first publication, then one more per update."
+    )
+    title = models.CharField(max_length=300, help_text="The title of this version.")
+    summary = models.TextField(blank=True, help_text="The summary of this version.")
+    body = models.TextField(blank=True, help_text="The full text of this version.")
+    action_requested = models.TextField(
+        blank=True, help_text="What the audience was asked to do in this version."
+    )
     profiles = models.ManyToManyField(DeviceProfile, blank=True, related_name="+")
-    tlp = models.CharField(max_length=20, choices=TLP.choices)
-    change_note = models.TextField(blank=True)
+    tlp = models.CharField(
+        max_length=20, choices=TLP.choices, help_text="The notice's TLP label at this version."
+    )
+    change_note = models.TextField(
+        blank=True, help_text="What changed from the version before (empty for version 1)."
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    published_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(
+        default=timezone.now, help_text="When this version was published."
+    )
 
     class Meta:
         ordering = ("notice", "number")
@@ -245,9 +316,19 @@ class NoticeReceipt(models.Model):
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    received_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When your organisation's inbox first received it; null if not yet.",
+    )
+    read_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a member of the organisation first read it; null if not yet.",
+    )
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the organisation acknowledged it; null if not yet."
+    )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

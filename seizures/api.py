@@ -43,11 +43,11 @@ from core.strict import (
 from intel import audit
 from intel.api.base import member_of
 from intel.api.visible import get_visible_or_404
-from intel.models import TLP, DeviceProfile, Member, Organisation
+from intel.models import TLP, DetectionMethod, DeviceProfile, Member, Organisation
 from notices.models import Notice
 from seizures import amendments, policies
 from seizures import services as seizures
-from seizures.models import FacilityType, SeizureDetection, SeizureLine, SeizureReport
+from seizures.models import FacilityType, SeizureLine, SeizureReport
 from seizures.shapes import (
     SeizureReportSerializer,
     SeizureReportVersionSerializer,
@@ -70,7 +70,10 @@ class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any])
     """A profile you may see, or an `item_type` for devices without a profile."""
 
     profile = serializers.PrimaryKeyRelatedField(
-        queryset=DeviceProfile.objects.none(), required=False, allow_null=True
+        queryset=DeviceProfile.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The id of the profile of the devices seized (a profile you see); null with `item_type`.",
     )
     item_type = serializers.CharField(
         max_length=60,
@@ -78,7 +81,9 @@ class SeizureLineWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any])
         allow_blank=True,
         help_text="For devices without a profile, e.g. `other_mobile_phone`.",
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_COUNT, help_text="How many were seized (at least 1)."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (attrs.get("profile") is None) == (not attrs.get("item_type")):
@@ -96,9 +101,16 @@ class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any
         required=False, help_text="ISO 3166-1 alpha-2; defaults to your organisation's country."
     )
     seized_on = serializers.DateField(help_text="The day of the search; not in the future.")
-    facility_type = serializers.ChoiceField(choices=FacilityType.choices)
+    facility_type = serializers.ChoiceField(
+        choices=FacilityType.choices,
+        help_text="Where the search took place: a value of `facility_type` (docs/vocabularies.md).",
+    )
     facilities_searched = serializers.IntegerField(
-        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True
+        min_value=1,
+        max_value=MAX_COUNT,
+        required=False,
+        allow_null=True,
+        help_text="How many facilities (prisons, cells, buildings) were searched, if known.",
     )
     notice = serializers.PrimaryKeyRelatedField(
         queryset=Notice.objects.none(),
@@ -107,11 +119,24 @@ class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any
         help_text="The notice this report answers (one you may see). Its issuer receives the "
         "report.",
     )
-    operation = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    detection_method = serializers.ChoiceField(
-        choices=SeizureDetection.choices, required=False, allow_blank=True
+    operation = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="The operation's name or reference, if any.",
     )
-    concealment_method = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    detection_method = serializers.ChoiceField(
+        choices=DetectionMethod.choices,
+        required=False,
+        allow_blank=True,
+        help_text="What found the devices: a value of `detection_method` (docs/vocabularies.md) (the profiles' list); empty if not said.",
+    )
+    concealment_method = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="How the devices were hidden, in a few words.",
+    )
     tacs_observed = serializers.ListField(
         child=serializers.CharField(max_length=8),
         required=False,
@@ -132,7 +157,12 @@ class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any
     negative_result = serializers.BooleanField(
         default=False, help_text="Searched, nothing found: then no lines."
     )
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    notes = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        help_text="Anything else about the search, in free text (never personal data: checked for phone numbers, e-mail addresses and IMSIs).",
+    )
     tlp = serializers.ChoiceField(
         choices=TLP.choices,
         default=TLP.GREEN,
@@ -145,7 +175,12 @@ class SeizureReportWriteSerializer(StrictFieldsMixin, serializers.Serializer[Any
         queryset=Organisation.objects.all(),
         help_text="Organisations the report is sent to (slugs); the notice's issuer is added.",
     )
-    lines = SeizureLineWriteSerializer(many=True, required=False, max_length=100)  # type: ignore[call-arg]  # ListSerializer takes it; the stubs lag
+    lines = SeizureLineWriteSerializer(  # type: ignore[call-arg]  # ListSerializer takes max_length; the stubs lag
+        many=True,
+        required=False,
+        max_length=100,
+        help_text="What was seized, line by line (up to 100); none for a negative result.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

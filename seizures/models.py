@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.validators import validate_country
-from intel.models import TLP, DeviceProfile, Organisation
+from core.vocabularies import used_by, vocabulary
+from intel.models import TLP, DetectionMethod, DeviceProfile, Organisation
 from intel.visibility import Reader, Viewer, tlp_audience_q
 from notices.models import Notice
 
@@ -23,20 +24,23 @@ class FacilityType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class SeizureDetection(models.TextChoices):
-    """How the devices were found: a profile's detection methods plus a plain search."""
-
-    SEARCH = "search", "Search"
-    TARGETED_CELL_SEARCH = "targeted_cell_search", "Targeted cell search"
-    WALK_THROUGH_METAL_DETECTOR = "walk_through_metal_detector", "Walk-through metal detector"
-    HANDHELD_METAL_DETECTOR = "handheld_metal_detector", "Hand-held metal detector"
-    XRAY = "xray", "X-ray"
-    BODY_SCANNER = "body_scanner", "Body scanner"
-    RF_EMISSION_DETECTION = "rf_emission_detection", "RF emission detection"
-    NLJD = "nljd", "Non-linear junction detector"
-    CANINE = "canine", "Detection dog"
-    INTELLIGENCE = "intelligence", "Intelligence lead"
-    OTHER = "other", "Other"
+vocabulary(
+    "facility_type",
+    FacilityType,
+    title="Facility type",
+    description="Where a seizure report's search took place.",
+    fields=("seizures: facility_type",),
+    values={
+        FacilityType.PRISON: "A prison or another place of detention.",
+        FacilityType.STORAGE: "A warehouse, a storage unit or another building where stock "
+        "is kept.",
+        FacilityType.BORDER: "A border crossing, a port or an airport.",
+        FacilityType.POSTAL: "A postal, parcel or courier service.",
+        FacilityType.OTHER: "Any other place; the notes say which.",
+    },
+)
+used_by("detection_method", "seizures: detection_method")
+used_by("tlp", "seizures: tlp")
 
 
 class SeizureStatus(models.TextChoices):
@@ -81,31 +85,74 @@ class SeizureReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    country = models.CharField(max_length=2, validators=[validate_country])
-    seized_on = models.DateField()
-    facility_type = models.CharField(max_length=20, choices=FacilityType.choices)
-    facilities_searched = models.PositiveIntegerField(null=True, blank=True)
+    country = models.CharField(
+        max_length=2,
+        validators=[validate_country],
+        help_text="Where the search took place (ISO 3166-1 alpha-2).",
+    )
+    seized_on = models.DateField(help_text="The day of the search.")
+    facility_type = models.CharField(
+        max_length=20,
+        choices=FacilityType.choices,
+        help_text="Where the search took place: a value of `facility_type` (docs/vocabularies.md).",
+    )
+    facilities_searched = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many facilities (prisons, cells, buildings) were searched, if known.",
+    )
     notice = models.ForeignKey(
         Notice, null=True, blank=True, on_delete=models.PROTECT, related_name="seizure_reports"
     )
-    operation = models.CharField(max_length=200, blank=True)
-    detection_method = models.CharField(max_length=40, choices=SeizureDetection.choices, blank=True)
-    concealment_method = models.CharField(max_length=200, blank=True)
-    tacs_observed = models.JSONField(default=list, blank=True)
-    cash_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    cash_currency = models.CharField(max_length=3, blank=True)
+    operation = models.CharField(
+        max_length=200, blank=True, help_text="The operation's name or reference, if any."
+    )
+    detection_method = models.CharField(
+        max_length=40,
+        choices=DetectionMethod.choices,
+        blank=True,
+        help_text="What found the devices: a value of `detection_method` (docs/vocabularies.md) (the profiles' list); empty if not said.",
+    )
+    concealment_method = models.CharField(
+        max_length=200, blank=True, help_text="How the devices were hidden, in a few words."
+    )
+    tacs_observed = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="IMEI TACs (8 digits) of the devices found; never whole IMEIs.",
+    )
+    cash_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Cash seized, in `cash_currency`.",
+    )
+    cash_currency = models.CharField(
+        max_length=3, blank=True, help_text="ISO 4217 code of `cash_amount`."
+    )
     negative_result = models.BooleanField(
         default=False, help_text="Searched, nothing found: a valid and useful report."
     )
-    notes = models.TextField(blank=True)
-    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    notes = models.TextField(
+        blank=True,
+        help_text="Anything else about the search, in free text (never personal data: checked for phone numbers, e-mail addresses and IMSIs).",
+    )
+    tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="Who may receive the report (TLP 2.0; never TLP:RED).",
+    )
     recipient_organisations = models.ManyToManyField(
         Organisation,
         blank=True,
         related_name="received_seizure_reports",
         db_table="notices_seizurereport_recipient_organisations",
     )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, help_text="When the report was filed."
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="1 when filed, one more at each amendment."
     )
@@ -135,7 +182,7 @@ class SeizureLine(models.Model):
     item_type = models.CharField(
         max_length=60, blank=True, help_text="For items without a profile, e.g. other_mobile_phone."
     )
-    quantity = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField(help_text="How many were seized.")
 
     class Meta:
         db_table = "notices_seizureline"

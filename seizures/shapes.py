@@ -43,7 +43,13 @@ def rendering_context(reports: Iterable[SeizureReport], member: Reader) -> dict[
 
 
 class SeizureLineSerializer(serializers.ModelSerializer[SeizureLine]):
-    profile = serializers.IntegerField(source="profile_id", allow_null=True)
+    """How many devices of one profile, or of an unprofiled item type, were seized."""
+
+    profile = serializers.IntegerField(
+        source="profile_id",
+        allow_null=True,
+        help_text="The id of the profile of the devices seized; null for an `item_type`.",
+    )
 
     class Meta:
         model = SeizureLine
@@ -51,8 +57,10 @@ class SeizureLineSerializer(serializers.ModelSerializer[SeizureLine]):
 
 
 class NoticeRefSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    reference = serializers.CharField()
+    """A notice, as a seizure report names it."""
+
+    id = serializers.IntegerField(help_text="The notice's id.")
+    reference = serializers.CharField(help_text="The notice's reference, e.g. `DIX-2025-000123`.")
 
 
 class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
@@ -62,10 +70,17 @@ class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
     reported_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
     recipient_organisations = serializers.SlugRelatedField(  # type: ignore[var-annotated]
-        slug_field="slug", many=True, read_only=True
+        slug_field="slug",
+        many=True,
+        read_only=True,
+        help_text="Slugs of the organisations the report was sent to.",
     )
-    notice = serializers.SerializerMethodField()
-    lines = serializers.SerializerMethodField()
+    notice = serializers.SerializerMethodField(
+        help_text="The notice the report answers, if you may see it; null otherwise."
+    )
+    lines = serializers.SerializerMethodField(
+        help_text="What was seized, line by line: the lines about profiles you may not see are left out."
+    )
 
     class Meta:
         model = SeizureReport
@@ -122,20 +137,28 @@ class SeizureReportSerializer(serializers.ModelSerializer[SeizureReport]):
 
 
 class SeizureFiguresSerializer(serializers.Serializer[Any]):
+    """Seizure figures about one profile."""
+
     reports = serializers.IntegerField(help_text="Reports concerning the profile.")
     negative_reports = serializers.IntegerField(help_text="Of which: searched, nothing found.")
     quantity = serializers.IntegerField(help_text="Devices of this profile seized.")
 
 
 class SeizureCountryMonthSerializer(SeizureFiguresSerializer):
-    country = serializers.CharField()
+    """Seizure figures about one profile, for one country and month."""
+
+    country = serializers.CharField(help_text="The country of the searches (ISO 3166-1 alpha-2).")
     month = serializers.CharField(help_text="YYYY-MM, the month of the seizure.")
 
 
 class SeizureStatsSerializer(serializers.Serializer[Any]):
-    profile = serializers.IntegerField()
-    totals = SeizureFiguresSerializer()
-    by_country_month = SeizureCountryMonthSerializer(many=True)
+    """A profile's seizure figures, over the reports you may read."""
+
+    profile = serializers.IntegerField(help_text="The profile's id.")
+    totals = SeizureFiguresSerializer(help_text="The figures over every report you may read.")
+    by_country_month = SeizureCountryMonthSerializer(
+        many=True, help_text="The same figures per country and month of seizure."
+    )
 
 
 def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.events import EventType
+from core.vocabularies import used_by, vocabulary
 from intel.models import TLP, DeviceProfile, Organisation
 from intel.models.access import AccessRequest
 from notices.models import Notice
@@ -57,8 +58,14 @@ class Subscription(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    description = models.CharField(max_length=200, blank=True)
-    url = models.URLField(max_length=2000)
+    description = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A note to recognise the endpoint by, e.g. `prison administration gateway`.",
+    )
+    url = models.URLField(
+        max_length=2000, help_text="Where deliveries are POSTed: an HTTPS URL of a public address."
+    )
     event_types = models.JSONField(default=list)
     notice_types = models.JSONField(default=list, blank=True)
     device_classes = models.JSONField(default=list, blank=True)
@@ -73,11 +80,24 @@ class Subscription(models.Model):
     secret_encrypted = models.TextField()
     previous_secret_encrypted = models.TextField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
-    enabled = models.BooleanField(default=True)
-    disabled_reason = models.CharField(max_length=500, blank=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Whether deliveries are sent; false after repeated failures or a 410, until you enable it again.",
+    )
+    disabled_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why the endpoint was disabled; empty while enabled."
+    )
+    disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the endpoint was disabled; null while enabled."
+    )
+    failing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the endpoint started failing without a success since; null while healthy.",
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the subscription was made."
+    )
     deleted_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -118,6 +138,28 @@ class DeliveryState(models.TextChoices):
     SUPERSEDED = "superseded", "Superseded (a newer event of the notice went to the endpoint)"
 
 
+vocabulary(
+    "delivery_state",
+    DeliveryState,
+    title="Delivery state",
+    description="Where one webhook delivery (one event to one subscription) stands.",
+    fields=("subscriptions/{id}/deliveries: state",),
+    values={
+        DeliveryState.PENDING: "Waiting for its first or next attempt (`next_attempt_at`).",
+        DeliveryState.SENDING: "A worker is sending it now.",
+        DeliveryState.SUCCEEDED: "The endpoint answered 2xx.",
+        DeliveryState.FAILED: "Every retry failed; it can be resent or recovered.",
+        DeliveryState.CANCELLED: "Stopped: the subscription's organisation is no longer "
+        "entitled to the notice, or the endpoint was disabled.",
+        DeliveryState.SUPERSEDED: "A newer event of the same notice went to the endpoint instead.",
+    },
+)
+used_by("event_type", "subscriptions: event_types[]")
+used_by("notice_type", "subscriptions: notice_types[]")
+used_by("device_class", "subscriptions: device_classes[]")
+used_by("tlp", "subscriptions: max_tlp")
+
+
 def new_webhook_id() -> str:
     return "msg_" + secrets.token_hex(12)
 
@@ -139,11 +181,19 @@ class Delivery(models.Model):
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="deliveries"
     )
-    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    event_type = models.CharField(
+        max_length=40,
+        choices=EventType.choices,
+        help_text="What the delivery tells: a value of `event_type` (docs/vocabularies.md).",
+    )
     notice = models.ForeignKey(
         Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
-    notice_version = models.PositiveIntegerField(null=True, blank=True)
+    notice_version = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The notice's version it carries, for notice events; null otherwise.",
+    )
     # The notice's status the event announces (a supersession is a `notice.updated` at the
     # same version as the update before it); the payload is rendered as of this.
     notice_status = models.CharField(max_length=20, blank=True, default="")
@@ -156,6 +206,7 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        help_text="The id of the profile it is about, for `profile.updated`; null otherwise.",
     )
     access_request = models.ForeignKey(
         AccessRequest,
@@ -175,17 +226,43 @@ class Delivery(models.Model):
     )
     # Unique by a constraint (Meta), not `unique=True`: on PostgreSQL that would add a second
     # (`LIKE`) index, which no query uses.
-    webhook_id = models.CharField(max_length=40, default=new_webhook_id)
-    state = models.CharField(
-        max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    webhook_id = models.CharField(
+        max_length=40,
+        default=new_webhook_id,
+        help_text="The `webhook-id` header of every attempt: the same across retries, for deduplication.",
     )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    state = models.CharField(
+        max_length=20,
+        choices=DeliveryState.choices,
+        default=DeliveryState.PENDING,
+        help_text="Where the delivery stands: a value of `delivery_state` (docs/vocabularies.md).",
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="How many attempts were made.")
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="When the next attempt is due; null when none is.",
+    )
     leased_until = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The HTTP status of the last attempt; null if it got no answer.",
+    )
+    last_error = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the last attempt failed (a timeout, a refused connection…); empty if it did not.",
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the delivery was queued."
+    )
+    completed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it succeeded, failed for good or was cancelled; null while pending.",
+    )
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -226,14 +303,30 @@ class DeliveryAttempt(models.Model):
     """One HTTP POST of a delivery, whatever came of it."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveIntegerField()
-    trigger = models.CharField(max_length=20, default="scheduled")
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
-    status_code = models.PositiveIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    response_body = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    number = models.PositiveIntegerField(help_text="The attempt's number: 1 for the first.")
+    trigger = models.CharField(
+        max_length=20,
+        default="scheduled",
+        help_text="What started the attempt: `scheduled` (the delivery schedule) or `manual` (a test event sent on request).",
+    )
+    started_at = models.DateTimeField(help_text="When the attempt started.")
+    duration_ms = models.PositiveIntegerField(
+        help_text="How long the attempt took, in milliseconds."
+    )
+    status_code = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The endpoint's HTTP status; null if it got no answer."
+    )
+    error = models.CharField(
+        max_length=500, blank=True, help_text="Why the attempt failed; empty if it did not."
+    )
+    response_body = models.TextField(
+        blank=True, help_text="The start of the endpoint's answer, for debugging."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the next attempt was scheduled after this one; null if none.",
+    )
 
     class Meta:
         db_table = "notices_deliveryattempt"

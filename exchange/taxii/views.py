@@ -271,6 +271,9 @@ class VersionsView(TaxiiView):
 class UnknownView(TaxiiView):
     """Any other path under /taxii2/: a TAXII 404 (after authentication, like the rest)."""
 
+    # core.slashes: a TAXII path sent without its slash is served, not answered here.
+    answers_unknown_paths = True
+
     def get(self, request: Request, rest: str = "") -> Response:
         hint = "" if request.path.endswith("/") else " TAXII URLs end with '/'."
         raise NotFound(f"No TAXII resource at {request.path!r}.{hint}")

@@ -57,6 +57,9 @@ class IsAuditor(BasePermission):
 
 
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
+    """One event of the audit trail: who did what to which object, when, from where and why,
+    chained to the event before it by its hash."""
+
     client_address = serializers.IPAddressField(
         read_only=True, allow_null=True, help_text="The peer address the server saw."
     )

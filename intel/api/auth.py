@@ -15,6 +15,19 @@ from intel.models.network import hash_token
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
+HOW_TO = "send `Authorization: Bearer <token>`"
+MALFORMED_BEARER = (
+    f"Malformed Authorization header: {HOW_TO}, the word Bearer, one space and the token "
+    "(`dix_…`), nothing else."
+)
+
+
+def wrong_scheme_message(scheme: bytes) -> str:
+    """Why a header of another scheme is refused, and what to send instead."""
+    name = scheme.decode("ascii", errors="replace")[:20]
+    return f"The Authorization scheme {name!r} is not accepted here: {HOW_TO}."
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """Looks the token up by its SHA-256; expired, revoked or inactive tokens are refused
     with the same message, so a client learns nothing about a token it does not hold."""
@@ -23,10 +36,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Member, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        if not header:
             return None
+        if header[0].lower() != self.keyword.lower().encode():
+            # Another scheme (`Token …` from another API's habits, `Basic …`) would otherwise
+            # fall through to "credentials were not provided", which hides the fix.
+            raise exceptions.AuthenticationFailed(wrong_scheme_message(header[0]))
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+            raise exceptions.AuthenticationFailed(MALFORMED_BEARER)
         try:
             raw = header[1].decode()
         except UnicodeDecodeError:

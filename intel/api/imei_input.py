@@ -146,6 +146,8 @@ class ImeiListSerializer(serializers.Serializer[Any]):
 
 
 class ImeiCsvUploadSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """A CSV file of IMEIs to check, sent as `multipart/form-data`."""
+
     file = serializers.FileField(
         help_text="A CSV file (UTF-8): one IMEI per line, or IMEIs in the first column; a "
         f"header line is skipped. At most {MAX_ITEMS:,} lines and {MAX_BODY_BYTES:,} bytes."

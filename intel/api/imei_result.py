@@ -18,6 +18,8 @@ from intel.models import TLP, DeviceClass
 
 
 class ImeiCheckItemSerializer(serializers.Serializer[Any]):
+    """One item of the check: whether it is valid, and the profiles its TAC matches."""
+
     input = serializers.CharField(help_text="The item as sent.")
     normalised = serializers.CharField(
         allow_null=True,
@@ -27,7 +29,7 @@ class ImeiCheckItemSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(
         choices=["imei", "imeisv"], allow_null=True, help_text="Null when invalid."
     )
-    valid = serializers.BooleanField()
+    valid = serializers.BooleanField(help_text="Whether the item is a valid IMEI or IMEISV.")
     reason = serializers.ChoiceField(
         choices=list(REASONS),
         allow_null=True,
@@ -45,23 +47,32 @@ class ImeiCheckItemSerializer(serializers.Serializer[Any]):
 
 
 class ImeiCheckProfileSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    tlp = serializers.ChoiceField(choices=TLP.choices)
-    device_class = serializers.ChoiceField(choices=DeviceClass.choices)
-    retired = serializers.BooleanField()
+    """A profile that an item's TAC matches, among those you may see."""
+
+    id = serializers.IntegerField(help_text="The profile's id.")
+    name = serializers.CharField(help_text="The profile's name.")
+    tlp = serializers.ChoiceField(choices=TLP.choices, help_text="The profile's TLP label.")
+    device_class = serializers.ChoiceField(
+        choices=DeviceClass.choices, help_text="The profile's device class (docs/vocabularies.md)."
+    )
+    retired = serializers.BooleanField(help_text="Whether the profile is retired.")
     url = serializers.CharField(help_text="The profile: `GET` it for the details.")
 
 
 class ImeiCheckSummarySerializer(serializers.Serializer[Any]):
-    items = serializers.IntegerField()
-    valid = serializers.IntegerField()
-    invalid = serializers.IntegerField()
+    """How many items were checked, valid, invalid and matched."""
+
+    items = serializers.IntegerField(help_text="How many items were sent.")
+    valid = serializers.IntegerField(help_text="How many are valid IMEIs or IMEISVs.")
+    invalid = serializers.IntegerField(help_text="How many are not.")
     matched = serializers.IntegerField(help_text="Valid items matching at least one profile.")
 
 
 class ImeiCheckResultSerializer(serializers.Serializer[Any]):
-    summary = ImeiCheckSummarySerializer()
+    """The answer of an IMEI check: the counts, a digest of the valid items, the profiles
+    matched and every item."""
+
+    summary = ImeiCheckSummarySerializer(help_text="The counts.")
     sha256 = serializers.CharField(
         help_text="SHA-256 (hex) of the valid items' normalised forms in input order, one per "
         "line, each line ending with a newline: `sha256sum` of that list. The audit trail keeps "

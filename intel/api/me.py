@@ -14,8 +14,14 @@ from intel.shapes.organisations import OrganisationSerializer
 
 
 class MeSerializer(serializers.ModelSerializer[Member]):
-    organisation = OrganisationSerializer(read_only=True)
-    may_file_profiles = serializers.SerializerMethodField()
+    """The member behind the token or session."""
+
+    organisation = OrganisationSerializer(
+        read_only=True, help_text="Your organisation; null for a platform superuser."
+    )
+    may_file_profiles = serializers.SerializerMethodField(
+        help_text="Whether you may file profiles (analysts, and the secretariat's coordinators)."
+    )
 
     class Meta:
         model = Member
@@ -30,6 +36,11 @@ class MeSerializer(serializers.ModelSerializer[Member]):
             "organisation",
             "may_file_profiles",
         )
+        extra_kwargs = {
+            "email": {"help_text": "Your e-mail address, if the secretariat recorded one."},
+            "first_name": {"help_text": "Your first name, if recorded."},
+            "last_name": {"help_text": "Your last name, if recorded."},
+        }
 
     def get_may_file_profiles(self, member: Member) -> bool:
         return may_file_profiles(member)

@@ -18,6 +18,8 @@ from intel.models import ApiToken
 
 
 class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
+    """One of your API tokens, without its secret."""
+
     class Meta:
         model = ApiToken
         fields = (
@@ -40,6 +42,8 @@ class ApiTokenCreateSerializer(StrictFieldsMixin, ValidityFields):
 
 
 class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    """A token just issued, with its secret: shown this once."""
+
     token = serializers.CharField(
         read_only=True, help_text="The bearer token. Shown once: store it now."
     )

@@ -11,6 +11,7 @@ from intel.models.access import (
 from intel.models.audit import AuditEvent
 from intel.models.children import (
     ConcealmentMethod,
+    DetectionMethod,
     DetectionSignature,
     Identifier,
     IdentifierKind,
@@ -30,6 +31,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "ConcealmentMethod",
+    "DetectionMethod",
     "DetectionSignature",
     "DeviceClass",
     "DeviceProfile",

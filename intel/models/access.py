@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from core.vocabularies import vocabulary
 from intel.models.network import Organisation
 
 if TYPE_CHECKING:
@@ -33,9 +34,37 @@ class TargetType(models.TextChoices):
     ATTACHMENT = "attachment", "Attachment"
 
 
+vocabulary(
+    "target_type",
+    TargetType,
+    title="Access request target",
+    description="What kind of restricted object an access request asks for.",
+    fields=("access-requests: target_type", "access-requests/requestable: target_type"),
+    values={
+        TargetType.PROFILE: "A device profile, with its identifiers, signatures and history.",
+        TargetType.NOTICE: "An alert notice.",
+        TargetType.ATTACHMENT: "One file attached to a profile (a protocol, a specification).",
+    },
+)
+
+
 class GrantScope(models.TextChoices):
     OBJECT = "object", "The object (a profile with its identifiers, signatures and history)"
     WITH_ATTACHMENTS = "with_attachments", "A profile and its attachments"
+
+
+vocabulary(
+    "grant_scope",
+    GrantScope,
+    title="Grant scope",
+    description="How much an approved access request opens.",
+    fields=("access-requests: grant.scope", "access-requests/{id}/approve: scope"),
+    values={
+        GrantScope.OBJECT: "The object asked for; for a profile, without its attachments "
+        "above the profile's own label.",
+        GrantScope.WITH_ATTACHMENTS: "A profile and its attachments.",
+    },
+)
 
 
 class AccessRequestStatus(models.TextChoices):
@@ -44,6 +73,23 @@ class AccessRequestStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
     WITHDRAWN = "withdrawn", "Withdrawn by the requester"
+
+
+vocabulary(
+    "access_request_status",
+    AccessRequestStatus,
+    title="Access request status",
+    description="Where an access request stands.",
+    fields=("access-requests: status",),
+    values={
+        AccessRequestStatus.PENDING: "Waiting for the owner's decision.",
+        AccessRequestStatus.INFO_REQUESTED: "The decider asked a question; the requester "
+        "answers with a message.",
+        AccessRequestStatus.APPROVED: "Granted: the grant says until when.",
+        AccessRequestStatus.DENIED: "Refused, with a reason.",
+        AccessRequestStatus.WITHDRAWN: "The requester withdrew it.",
+    },
+)
 
 
 OPEN_STATES = (AccessRequestStatus.PENDING, AccessRequestStatus.INFO_REQUESTED)
@@ -85,14 +131,25 @@ class AccessRequest(models.Model):
         related_name="access_requests_received",
         help_text="The organisation that decides: the owner or issuer of the object.",
     )
-    target_type = models.CharField(max_length=20, choices=TargetType.choices)
-    target_id = models.PositiveBigIntegerField()
+    target_type = models.CharField(
+        max_length=20,
+        choices=TargetType.choices,
+        help_text="What kind of object is asked for: a value of `target_type` (docs/vocabularies.md).",
+    )
+    target_id = models.PositiveBigIntegerField(
+        help_text="The id of the profile, notice or attachment asked for."
+    )
     via_notice_id = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="The notice through which the requester learnt of it."
     )
-    purpose = models.TextField()
-    legal_basis = models.CharField(max_length=500)
-    case_reference = models.CharField(max_length=200, blank=True)
+    purpose = models.TextField(help_text="Why access is needed, as the decider will read it.")
+    legal_basis = models.CharField(
+        max_length=500,
+        help_text="The legal basis of the request, e.g. the article of law or the instrument of cooperation.",
+    )
+    case_reference = models.CharField(
+        max_length=200, blank=True, help_text="Your case or file reference, if any."
+    )
     requested_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Requested duration of access in days, as asked."
     )
@@ -100,7 +157,10 @@ class AccessRequest(models.Model):
         null=True, blank=True, help_text="Requested end of access, as asked (instead of days)."
     )
     status = models.CharField(
-        max_length=20, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING
+        max_length=20,
+        choices=AccessRequestStatus.choices,
+        default=AccessRequestStatus.PENDING,
+        help_text="Where the request stands: a value of `access_request_status` (docs/vocabularies.md).",
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -109,10 +169,18 @@ class AccessRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was approved or denied; null while open."
+    )
+    decision_reason = models.TextField(
+        blank=True, help_text="The decider's reason or note, as the requester reads it."
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the request was made.")
+    updated_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        help_text="When the request last changed (a message, a decision).",
+    )
 
     objects = AccessRequestQuerySet.as_manager()
 
@@ -143,9 +211,13 @@ class AccessRequestMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        help_text="`info_requested`: the decider asks; `answer`: the requester answers.",
+    )
+    text = models.TextField(help_text="The message.")
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was written.")
 
     class Meta:
         ordering = ("request", "created_at", "id")
@@ -183,13 +255,22 @@ class Grant(models.Model):
     )
     target_type = models.CharField(max_length=20, choices=TargetType.choices)
     target_id = models.PositiveBigIntegerField()
-    scope = models.CharField(max_length=20, choices=GrantScope.choices, default=GrantScope.OBJECT)
+    scope = models.CharField(
+        max_length=20,
+        choices=GrantScope.choices,
+        default=GrantScope.OBJECT,
+        help_text="How much the grant opens: a value of `grant_scope` (docs/vocabularies.md).",
+    )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When access was granted.")
+    expires_at = models.DateTimeField(help_text="When access ends.")
+    revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the grant was revoked before its expiry; null if not.",
+    )
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -197,7 +278,7 @@ class Grant(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    revoke_reason = models.TextField(blank=True)
+    revoke_reason = models.TextField(blank=True, help_text="Why it was revoked; empty if not.")
     ended_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the scheduler recorded the grant's end."
     )

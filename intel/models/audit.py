@@ -63,13 +63,24 @@ class AuditEvent(models.Model):
     names at the time, not foreign keys: deleting a member never touches the trail. An empty
     actor is the platform itself (a command-line operator, the scheduler, a worker)."""
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, help_text="When it happened."
+    )
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor_username = models.CharField(max_length=150, blank=True)
-    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    organisation_id = models.BigIntegerField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The id of the actor's organisation; null for a platform superuser or the system.",
+    )
     organisation_slug = models.CharField(max_length=80, blank=True)
     action = models.CharField(max_length=60, db_index=True)
-    object_type = models.CharField(max_length=40, blank=True)
+    object_type = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="What kind of object the action concerns (`profile`, `notice`, `access_request`…); empty when none.",
+    )
     object_id = models.CharField(max_length=64, blank=True)
     object_tlp = models.CharField(max_length=20, blank=True)
     justification = models.TextField(blank=True)

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.validators import validate_country
+from core.vocabularies import vocabulary
 from intel.models.tlp import TLP
 
 
@@ -20,6 +21,23 @@ class OrganisationKind(models.TextChoices):
     NATIONAL_AUTHORITY = "national_authority", "National authority"
 
 
+vocabulary(
+    "organisation_kind",
+    OrganisationKind,
+    title="Organisation kind",
+    description="What part an organisation plays in the network.",
+    fields=("organisations: kind",),
+    values={
+        OrganisationKind.SECRETARIAT: "The network's secretariat (Eurojust-like): reviews and "
+        "publishes notices, routes access requests.",
+        OrganisationKind.NATIONAL_DESK: "A member state's national desk.",
+        OrganisationKind.LIAISON_PROSECUTOR: "A third country's liaison prosecutor's post.",
+        OrganisationKind.NATIONAL_AUTHORITY: "A national authority (a prison administration, "
+        "a police unit) sponsored by a desk; it receives TLP:AMBER as that desk's client.",
+    },
+)
+
+
 class Organisation(models.Model):
     """A participant of the network. A national authority is sponsored by the desk that
     vouches for it; it receives TLP:AMBER as one of that desk's "clients"."""
@@ -27,8 +45,12 @@ class Organisation(models.Model):
     slug = models.SlugField(
         max_length=80, unique=True, help_text="Stable short identifier, e.g. `fr-desk`."
     )
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=32, choices=OrganisationKind.choices)
+    name = models.CharField(max_length=200, help_text="The organisation's full name.")
+    kind = models.CharField(
+        max_length=32,
+        choices=OrganisationKind.choices,
+        help_text="What part the organisation plays: a value of `organisation_kind` (docs/vocabularies.md).",
+    )
     country = models.CharField(
         max_length=2,
         blank=True,
@@ -91,6 +113,26 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+vocabulary(
+    "role",
+    Role,
+    title="Member role",
+    description="What a member may do for their organisation (docs/concepts.md).",
+    fields=("me: role",),
+    values={
+        Role.ANALYST: "Files and changes the organisation's profiles, drafts notices, decides "
+        "access requests on the organisation's data, reports seizures.",
+        Role.DESK_OFFICER: "Reads what the organisation receives, acknowledges notices, "
+        "requests access, reports seizures.",
+        Role.COORDINATOR: "Publishes the organisation's notices and decides access requests "
+        "on its data; the secretariat's coordinators also file and change profiles.",
+        Role.AUDITOR: "Reads the network's audit trail; files nothing and requests no access.",
+        Role.ADMIN: "Reads what the organisation receives; the role opens nothing more (the "
+        "Django admin needs a staff account of the secretariat).",
+    },
+)
+
+
 class Member(AbstractUser):
     """A person in one organisation. The clearance is the highest TLP label the member may
     receive: it caps every read, whatever the member's organisation is entitled to."""
@@ -104,8 +146,18 @@ class Member(AbstractUser):
         help_text="Empty only for a platform superuser, who then receives TLP:CLEAR and only "
         "what names them individually (TLP:RED).",
     )
-    role = models.CharField(max_length=32, choices=Role.choices, default=Role.DESK_OFFICER)
-    clearance = models.CharField(max_length=20, choices=TLP.choices, default=TLP.GREEN)
+    role = models.CharField(
+        max_length=32,
+        choices=Role.choices,
+        default=Role.DESK_OFFICER,
+        help_text="What the member may do: a value of `role` (docs/vocabularies.md).",
+    )
+    clearance = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.GREEN,
+        help_text="The highest TLP label the member may receive: it caps every read.",
+    )
 
     class Meta:
         ordering = ("username",)
@@ -141,13 +193,23 @@ class ApiToken(models.Model):
     once, when it is issued."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(
+        max_length=100, help_text="A name to recognise the token by, e.g. `inbox-sync`."
+    )
     key_prefix = models.CharField(max_length=12, help_text="First characters, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the token was issued.")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the token stops working; null: it never expires."
+    )
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the token was revoked; null while it works."
+    )
+    last_used_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the token was last used (to within minutes); null if never.",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 

@@ -12,6 +12,7 @@ from django.db.models import Case, F, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from core.validators import validate_country, validate_currency
+from core.vocabularies import vocabulary
 from intel.models.access import GrantScope, TargetType, granted_ids
 from intel.models.network import Organisation
 from intel.models.tlp import TLP
@@ -54,6 +55,69 @@ class NetworkTechnology(models.TextChoices):
     UMTS = "UMTS", "3G (UMTS)"
     LTE = "LTE", "4G (LTE)"
     NR = "NR", "5G (NR)"
+
+
+vocabulary(
+    "device_class",
+    DeviceClass,
+    title="Device class",
+    description="What kind of device a profile describes.",
+    fields=("profiles: device_class",),
+    values={
+        DeviceClass.MINI_PHONE: "A phone the size of a lighter or a thumb, mostly plastic, "
+        "made to pass metal detectors (the L8star kind).",
+        DeviceClass.FEATURE_PHONE: "An ordinary keypad phone.",
+        DeviceClass.SMARTPHONE: "A touch-screen phone with an operating system and apps.",
+        DeviceClass.DISGUISED_PHONE: "A phone built into or shaped as another object: a car "
+        "key, a lighter, a pen.",
+        DeviceClass.SIM_CARD: "A SIM card on its own.",
+        DeviceClass.ACCESSORY: "Something that serves a phone: a charger, an earpiece, a battery.",
+        DeviceClass.OTHER: "None of the above; say what in the profile's notes.",
+    },
+)
+vocabulary(
+    "housing_material",
+    HousingMaterial,
+    title="Housing material",
+    description="What the device's casing is made of, which decides how visible it is to "
+    "metal detectors and X-ray.",
+    fields=("profiles: housing_material",),
+    values={
+        HousingMaterial.MOSTLY_PLASTIC: "Plastic with a few metal parts (screws, a frame).",
+        HousingMaterial.PLASTIC: "Plastic only.",
+        HousingMaterial.METAL: "A metal casing.",
+        HousingMaterial.MIXED: "Plastic and metal in comparable parts.",
+        HousingMaterial.OTHER: "Another material (glass, ceramic, rubber); say which in the notes.",
+    },
+)
+vocabulary(
+    "metal_content",
+    MetalContent,
+    title="Metal content",
+    description="How much metal the whole device holds: what a metal detector has to find.",
+    fields=("profiles: metal_content",),
+    values={
+        MetalContent.NONE: "No metal a detector could find.",
+        MetalContent.MINIMAL: "Only traces (a circuit board, contacts): walk-through metal "
+        "detectors usually miss it.",
+        MetalContent.LOW: "Less metal than an ordinary phone: found by a hand-held detector "
+        "held close.",
+        MetalContent.NORMAL: "As much metal as an ordinary phone.",
+    },
+)
+vocabulary(
+    "network_technology",
+    NetworkTechnology,
+    title="Network technology",
+    description="A mobile network generation the device's radio supports.",
+    fields=("profiles: network_technologies[]",),
+    values={
+        NetworkTechnology.GSM: "2G: GSM, with GPRS or EDGE data.",
+        NetworkTechnology.UMTS: "3G: UMTS or HSPA.",
+        NetworkTechnology.LTE: "4G: LTE.",
+        NetworkTechnology.NR: "5G: New Radio.",
+    },
+)
 
 
 GSM_BANDS = (450, 480, 850, 900, 1800, 1900)
@@ -151,52 +215,124 @@ class DeviceProfile(models.Model):
     """One contraband device model or family: what it is, how it is detected, hidden and
     sold. Each change is kept as a `ProfileRevision`; a retired profile stays readable."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(
+        max_length=200, help_text="The model's name as sold or best known, e.g. `L8star BM10`."
+    )
     aliases = models.JSONField(default=list, blank=True, help_text="Other names, nicknames.")
-    device_class = models.CharField(max_length=32, choices=DeviceClass.choices)
-    manufacturer_country = models.CharField(max_length=2, blank=True, validators=[validate_country])
+    device_class = models.CharField(
+        max_length=32,
+        choices=DeviceClass.choices,
+        help_text="What kind of device: a value of `device_class` (docs/vocabularies.md).",
+    )
+    manufacturer_country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="Where the device is made: ISO 3166-1 alpha-2, e.g. `CN`.",
+    )
     length_mm = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, validators=POSITIVE
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text="Length in millimetres.",
     )
     width_mm = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, validators=POSITIVE
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text="Width in millimetres.",
     )
     depth_mm = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True, validators=POSITIVE
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text="Depth (thickness) in millimetres.",
     )
     weight_g = models.DecimalField(
-        max_digits=8, decimal_places=2, null=True, blank=True, validators=POSITIVE
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text="Weight in grams, battery included.",
     )
-    housing_material = models.CharField(max_length=32, choices=HousingMaterial.choices, blank=True)
-    metal_content = models.CharField(max_length=32, choices=MetalContent.choices, blank=True)
-    network_technologies = models.JSONField(default=list, blank=True)
+    housing_material = models.CharField(
+        max_length=32,
+        choices=HousingMaterial.choices,
+        blank=True,
+        help_text="What the casing is made of: a value of `housing_material` (docs/vocabularies.md).",
+    )
+    metal_content = models.CharField(
+        max_length=32,
+        choices=MetalContent.choices,
+        blank=True,
+        help_text="How much metal the device holds: a value of `metal_content` (docs/vocabularies.md).",
+    )
+    network_technologies = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Mobile network generations the radio supports: values of `network_technology` (docs/vocabularies.md).",
+    )
     gsm_bands = models.JSONField(default=list, blank=True, help_text="MHz, e.g. [900, 1800].")
-    bluetooth = models.BooleanField(null=True, blank=True)
+    bluetooth = models.BooleanField(
+        null=True, blank=True, help_text="Whether the device has Bluetooth; null when not known."
+    )
     sim_slots = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(8)]
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(8)],
+        help_text="How many SIM cards the device takes (0 to 8).",
     )
     battery_mah = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(100_000)]
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100_000)],
+        help_text="Battery capacity in mAh.",
     )
     talk_time_min = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(100_000)]
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100_000)],
+        help_text="Talk time on a full battery, in minutes.",
     )
     phonebook_capacity = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10_000_000)],
+        help_text="How many contacts the phonebook holds.",
     )
-    voice_changer = models.BooleanField(null=True, blank=True)
+    voice_changer = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Whether the device can disguise the caller's voice; null when not known.",
+    )
     price_amount = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
+        help_text="A typical retail price, in `price_currency`.",
     )
-    price_currency = models.CharField(max_length=3, blank=True, validators=[validate_currency])
+    price_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        help_text="ISO 4217 code of `price_amount`, e.g. `EUR`; required with a price.",
+    )
     legal_status = models.JSONField(
         default=dict, blank=True, help_text="ISO 3166-1 country → legal status text."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(
+        blank=True,
+        help_text="Anything else known about the device, in free text (never personal data).",
+    )
     request_summary = models.CharField(
         max_length=REQUEST_SUMMARY_MAX,
         blank=True,
@@ -205,10 +341,23 @@ class DeviceProfile(models.Model):
         "writes here; without it, only the kind and label are shown.",
     )
 
-    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="profiles")
-    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.AMBER)
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="profiles",
+        help_text="The organisation that filed the profile and decides who else receives it.",
+    )
+    tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        default=TLP.AMBER,
+        help_text="Who may receive the profile: a TLP 2.0 label (docs/vocabularies.md); default TLP:AMBER.",
+    )
     recipient_organisations = models.ManyToManyField(
-        Organisation, blank=True, related_name="received_profiles"
+        Organisation,
+        blank=True,
+        related_name="received_profiles",
+        help_text="Slugs of the organisations named as recipients (TLP:AMBER and AMBER+STRICT).",
     )
     recipient_members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="received_profiles"
@@ -221,10 +370,14 @@ class DeviceProfile(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the profile was filed.")
     updated_at = models.DateTimeField(default=timezone.now)
-    retired_at = models.DateTimeField(null=True, blank=True)
-    retired_reason = models.TextField(blank=True)
+    retired_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the profile was retired; null while it is current."
+    )
+    retired_reason = models.TextField(
+        blank=True, help_text="Why the profile was retired; empty while it is current."
+    )
 
     objects = DeviceProfileQuerySet.as_manager()
 
@@ -249,6 +402,23 @@ class AttachmentKind(models.TextChoices):
     DETECTION_PROTOCOL = "detection_protocol", "Detection protocol"
     TECHNICAL_SPECIFICATION = "technical_specification", "Technical specification"
     OTHER = "other", "Other"
+
+
+vocabulary(
+    "attachment_kind",
+    AttachmentKind,
+    title="Attachment kind",
+    description="What a file attached to a profile is.",
+    fields=("profiles: attachments[].kind",),
+    values={
+        AttachmentKind.PHOTO: "A photograph of the device, its packaging or a seizure.",
+        AttachmentKind.DETECTION_PROTOCOL: "How to find the device: a search or screening "
+        "procedure.",
+        AttachmentKind.TECHNICAL_SPECIFICATION: "The device's technical data: a datasheet, a "
+        "teardown, a laboratory report.",
+        AttachmentKind.OTHER: "Any other document; its title says what.",
+    },
+)
 
 
 class AttachmentQuerySet(models.QuerySet["Attachment"]):
@@ -289,9 +459,19 @@ class Attachment(models.Model):
     re-encoded without their metadata, and its label may be stricter than the profile's."""
 
     profile = models.ForeignKey(DeviceProfile, on_delete=models.CASCADE, related_name="attachments")
-    kind = models.CharField(max_length=32, choices=AttachmentKind.choices)
-    title = models.CharField(max_length=200)
-    tlp = models.CharField(max_length=20, choices=TLP.choices)
+    kind = models.CharField(
+        max_length=32,
+        choices=AttachmentKind.choices,
+        help_text="What the file is: a value of `attachment_kind` (docs/vocabularies.md).",
+    )
+    title = models.CharField(
+        max_length=200, help_text="A short title for the file, e.g. `Seized unit, front`."
+    )
+    tlp = models.CharField(
+        max_length=20,
+        choices=TLP.choices,
+        help_text="The file's own TLP label: never below its profile's.",
+    )
     request_summary = models.CharField(
         max_length=REQUEST_SUMMARY_MAX,
         blank=True,
@@ -304,13 +484,18 @@ class Attachment(models.Model):
         blank=True,
         help_text="The uploader's file name, sanitised; the download name. Never a path.",
     )
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(
+        max_length=100, help_text="The file's media type, e.g. `image/jpeg`."
+    )
+    size = models.PositiveIntegerField(help_text="The file's size in bytes.")
+    sha256 = models.CharField(
+        max_length=64,
+        help_text="The SHA-256 of the file's content, in hex: check a download against it.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the file was attached.")
 
     objects = AttachmentQuerySet.as_manager()
 
@@ -338,12 +523,18 @@ class ProfileRevision(models.Model):
     field-level diff against the previous revision (children included)."""
 
     profile = models.ForeignKey(DeviceProfile, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
+    number = models.PositiveIntegerField(
+        help_text="The revision's number: 1 for the filing, then one more per change."
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=20)
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the revision was written."
+    )
+    action = models.CharField(
+        max_length=20, help_text="What the revision did: `created`, `updated`, `retired`…"
+    )
     tlp = models.CharField(
         max_length=20, choices=TLP.choices, help_text="The profile's label when written."
     )

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from core.vocabularies import vocabulary
+
 
 class TLP(models.TextChoices):
     """A TLP 2.0 label. The order of the members is the order of restriction: every
@@ -37,3 +39,27 @@ class TLP(models.TextChoices):
     def cap(cls, label: str, ceiling: str) -> str:
         """`label`, lowered to `ceiling` when it is stricter."""
         return ceiling if cls.above(label, ceiling) else label
+
+
+vocabulary(
+    "tlp",
+    TLP,
+    title="TLP label",
+    description="Who may receive a profile, an attachment, a notice or a seizure report "
+    "(FIRST TLP 2.0, docs/concepts.md); also a member's clearance, the highest label the "
+    "member may receive.",
+    fields=(
+        "profiles: tlp",
+        "profiles: attachments[].tlp",
+        "me: clearance",
+    ),
+    values={
+        TLP.CLEAR: "Anyone authenticated on DIX.",
+        TLP.GREEN: "Every organisation of the network.",
+        TLP.AMBER: "The owner organisation, the named recipient organisations, the national "
+        "authorities the owner or a recipient sponsors, and holders of a grant.",
+        TLP.AMBER_STRICT: "The owner and the named recipient organisations only (not the "
+        "authorities they sponsor), and holders of a grant.",
+        TLP.RED: "The named individual members only (and the member who created it).",
+    },
+)

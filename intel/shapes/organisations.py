@@ -10,6 +10,8 @@ from intel.models import Organisation
 
 
 class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
+    """An organisation of the network, as the directory shows it."""
+
     sponsor: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
@@ -44,6 +46,8 @@ class AccessPolicySerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 
 class OrganisationRefSerializer(serializers.ModelSerializer[Organisation]):
+    """An organisation, as another object names it."""
+
     class Meta:
         model = Organisation
         fields = ("id", "slug", "name", "kind", "country")

@@ -26,9 +26,23 @@ class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer[Identi
     """`tac`: `value` is 8 digits. `tac_range`: `range_start` and `range_end` (8 digits each,
     start ≤ end); `value` is derived. `bluetooth_name`, `label_marking`: free `value`."""
 
-    range_start = serializers.CharField(source="tac_start", required=False, allow_blank=True)
-    range_end = serializers.CharField(source="tac_end", required=False, allow_blank=True)
-    value = serializers.CharField(required=False, max_length=200)
+    range_start = serializers.CharField(
+        source="tac_start",
+        required=False,
+        allow_blank=True,
+        help_text="`tac_range` only: the first TAC of the range (8 digits).",
+    )
+    range_end = serializers.CharField(
+        source="tac_end",
+        required=False,
+        allow_blank=True,
+        help_text="`tac_range` only: the last TAC of the range (8 digits, not below `range_start`).",
+    )
+    value = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="The identifier: 8 digits for a `tac`, the name or marking otherwise; omitted for a `tac_range`, whose value DIX writes as `start-end`.",
+    )
 
     class Meta:
         model = Identifier
@@ -63,8 +77,16 @@ class IdentifierSerializer(StrictFieldsMixin, serializers.ModelSerializer[Identi
 
 
 class IdentifierReadSerializer(serializers.ModelSerializer[Identifier]):
-    range_start = serializers.CharField(source="tac_start")
-    range_end = serializers.CharField(source="tac_end")
+    """Something that identifies the device model: a TAC, a TAC range, a Bluetooth name or a
+    label marking."""
+
+    range_start = serializers.CharField(
+        source="tac_start",
+        help_text="The first TAC the identifier matches (a `tac`: the TAC itself); empty for other kinds.",
+    )
+    range_end = serializers.CharField(
+        source="tac_end", help_text="The last TAC the identifier matches; empty for other kinds."
+    )
 
     class Meta:
         model = Identifier
@@ -74,6 +96,8 @@ class IdentifierReadSerializer(serializers.ModelSerializer[Identifier]):
 class DetectionSignatureSerializer(
     StrictFieldsMixin, serializers.ModelSerializer[DetectionSignature]
 ):
+    """How one detection method fares against the device, with the evidence for it."""
+
     class Meta:
         model = DetectionSignature
         fields = ("method", "expected_outcome", "evidence", "reliability_note")
@@ -82,19 +106,30 @@ class DetectionSignatureSerializer(
 class ConcealmentMethodSerializer(
     StrictFieldsMixin, serializers.ModelSerializer[ConcealmentMethod]
 ):
+    """A way the device is smuggled in or hidden."""
+
     class Meta:
         model = ConcealmentMethod
         fields = ("stage", "vector", "description")
 
 
 class SalesChannelSerializer(StrictFieldsMixin, serializers.ModelSerializer[SalesChannel]):
+    """Where a supplier sells the device: a web shop, a social-media account, a marketplace."""
+
     class Meta:
         model = SalesChannel
         fields = ("kind", "platform", "address", "status", "notes")
 
 
 class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer[Supplier]):
-    sales_channels = SalesChannelSerializer(many=True, required=False)
+    """A company that makes or sells the device, with its sales channels (never a natural
+    person's data)."""
+
+    sales_channels = SalesChannelSerializer(
+        many=True,
+        required=False,
+        help_text="Where the supplier sells the device; when sent, replaces the whole list.",
+    )
 
     class Meta:
         model = Supplier
@@ -102,10 +137,14 @@ class SupplierSerializer(StrictFieldsMixin, serializers.ModelSerializer[Supplier
 
 
 class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    """A file attached to a profile (a photo, a detection protocol…), with its own label."""
+
     uploaded_by: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
-    content_url = serializers.SerializerMethodField()
+    content_url = serializers.SerializerMethodField(
+        help_text="The path of the file's content: `GET` it (with your token) to download the file."
+    )
     file_name = serializers.SerializerMethodField(
         help_text="The name it downloads under: the name it was uploaded with, without path, "
         "control characters or quotes, ending in an extension of its type."
@@ -139,9 +178,14 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
 
 
 class AttachmentUploadSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """A file to attach to a profile, sent as `multipart/form-data`."""
+
     file = serializers.FileField(help_text="A JPEG, PNG or WebP photo, or a PDF.")
-    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
-    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(
+        choices=AttachmentKind.choices,
+        help_text="What the file is: a value of `attachment_kind` (docs/vocabularies.md).",
+    )
+    title = serializers.CharField(max_length=200, help_text="A short title for the file.")
     tlp = serializers.ChoiceField(
         choices=TLP.choices, required=False, help_text="Defaults to the profile's label."
     )

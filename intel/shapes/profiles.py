@@ -76,19 +76,43 @@ class _DeviceProfileListSerializer(serializers.ListSerializer[Any]):
 class DeviceProfileSerializer(serializers.ModelSerializer[DeviceProfile]):
     """A profile as the requesting member may receive it."""
 
-    owner = OrganisationRefSerializer(read_only=True)
+    owner = OrganisationRefSerializer(
+        read_only=True, help_text="The organisation that filed the profile."
+    )
     recipient_organisations: serializers.SlugRelatedField[Organisation] = (
-        serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+        serializers.SlugRelatedField(
+            slug_field="slug",
+            many=True,
+            read_only=True,
+            help_text="Slugs of the organisations named as recipients.",
+        )
     )
     recipient_members: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
-        slug_field="username", many=True, read_only=True
+        slug_field="username",
+        many=True,
+        read_only=True,
+        help_text="Usernames of the members named individually (TLP:RED).",
     )
-    identifiers = IdentifierReadSerializer(many=True, read_only=True)
-    detection_signatures = DetectionSignatureSerializer(many=True, read_only=True)
-    concealment_methods = ConcealmentMethodSerializer(many=True, read_only=True)
-    suppliers = SupplierSerializer(many=True, read_only=True)
-    attachments = serializers.SerializerMethodField()
-    retired = serializers.SerializerMethodField()
+    identifiers = IdentifierReadSerializer(
+        many=True,
+        read_only=True,
+        help_text="TACs, TAC ranges, Bluetooth names and markings that identify the model.",
+    )
+    detection_signatures = DetectionSignatureSerializer(
+        many=True, read_only=True, help_text="How each detection method fares against the device."
+    )
+    concealment_methods = ConcealmentMethodSerializer(
+        many=True, read_only=True, help_text="How the device is smuggled in or hidden."
+    )
+    suppliers = SupplierSerializer(
+        many=True, read_only=True, help_text="Who makes or sells the device, and where."
+    )
+    attachments = serializers.SerializerMethodField(
+        help_text="The files attached that you may see (each has its own label)."
+    )
+    retired = serializers.SerializerMethodField(
+        help_text="Whether the profile is retired (kept readable, no longer current)."
+    )
     parent = serializers.IntegerField(  # type: ignore[assignment]  # see DeviceProfileWriteSerializer.parent
         source="visible_parent_id",
         read_only=True,
@@ -139,14 +163,20 @@ class DeviceProfileWriteSerializer(
     """Create or partially update a profile. Child lists, when sent, replace the whole list."""
 
     aliases = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, max_length=50
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=50,
+        help_text="Other names and nicknames of the device (up to 50).",
     )
     network_technologies = serializers.ListField(
-        child=serializers.ChoiceField(choices=NetworkTechnology.choices), required=False
+        child=serializers.ChoiceField(choices=NetworkTechnology.choices),
+        required=False,
+        help_text="Mobile network generations the radio supports: values of `network_technology` (docs/vocabularies.md).",
     )
     gsm_bands = serializers.ListField(
         child=serializers.ChoiceField(choices=[(b, f"{b} MHz") for b in GSM_BANDS]),
         required=False,
+        help_text="The GSM bands the device uses, in MHz: 450, 480, 850, 900, 1800, 1900.",
     )
     legal_status = serializers.DictField(
         child=serializers.CharField(max_length=1000),
@@ -155,7 +185,11 @@ class DeviceProfileWriteSerializer(
     )
     recipient_organisations: serializers.SlugRelatedField[Organisation] = (
         serializers.SlugRelatedField(
-            slug_field="slug", many=True, required=False, queryset=Organisation.objects.all()
+            slug_field="slug",
+            many=True,
+            required=False,
+            queryset=Organisation.objects.all(),
+            help_text="Slugs of the organisations named as recipients (TLP:AMBER and AMBER+STRICT); adding one is the owner's call.",
         )
     )
     recipient_members: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
@@ -166,12 +200,31 @@ class DeviceProfileWriteSerializer(
         help_text="Usernames of the individual members who receive a TLP:RED profile.",
     )
     parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # DRF Field.parent is the enclosing serializer; a field named "parent" shadows it in the stubs only
-        required=False, allow_null=True, queryset=DeviceProfile.objects.none()
+        required=False,
+        allow_null=True,
+        queryset=DeviceProfile.objects.none(),
+        help_text="The id of the profile of the family this model belongs to (a profile you see); null for none.",
     )
-    identifiers = IdentifierSerializer(many=True, required=False)
-    detection_signatures = DetectionSignatureSerializer(many=True, required=False)
-    concealment_methods = ConcealmentMethodSerializer(many=True, required=False)
-    suppliers = SupplierSerializer(many=True, required=False)
+    identifiers = IdentifierSerializer(
+        many=True,
+        required=False,
+        help_text="TACs, TAC ranges, Bluetooth names and markings; when sent, replaces the whole list.",
+    )
+    detection_signatures = DetectionSignatureSerializer(
+        many=True,
+        required=False,
+        help_text="How each detection method fares against the device; when sent, replaces the whole list.",
+    )
+    concealment_methods = ConcealmentMethodSerializer(
+        many=True,
+        required=False,
+        help_text="How the device is smuggled in or hidden; when sent, replaces the whole list.",
+    )
+    suppliers = SupplierSerializer(
+        many=True,
+        required=False,
+        help_text="Who makes or sells the device; when sent, replaces the whole list.",
+    )
 
     class Meta:
         model = DeviceProfile
@@ -196,10 +249,17 @@ class DeviceProfileWriteSerializer(
 
 
 class ProfileRetireSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000)
+    """Retire a profile: it stays readable, marked as no longer current."""
+
+    reason = serializers.CharField(
+        max_length=2000,
+        help_text="Why the profile is retired (kept in the profile and its revision).",
+    )
 
 
 class ProfileRevisionSerializer(serializers.ModelSerializer[ProfileRevision]):
+    """One change of a profile: who made it, when, and what changed."""
+
     author: serializers.SlugRelatedField[Member] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -219,6 +279,8 @@ class ProfileRevisionSerializer(serializers.ModelSerializer[ProfileRevision]):
 
 
 class ProfileRevisionDetailSerializer(ProfileRevisionSerializer):
+    """One change of a profile, with the whole profile as it stood after it."""
+
     snapshot = serializers.JSONField(help_text="The whole profile as it stood after this revision.")
 
     class Meta(ProfileRevisionSerializer.Meta):

@@ -15,7 +15,6 @@ from notices.models import (
     AudienceScope,
     Notice,
     NoticeReceipt,
-    NoticeStatus,
     NoticeType,
     NoticeVersion,
 )
@@ -26,21 +25,33 @@ from notices.rendering import PROFILE_SUMMARY_FIELDS
 
 @describes(*PROFILE_SUMMARY_FIELDS, "tacs")
 class NoticeProfileSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    aliases = serializers.ListField(child=serializers.CharField())
-    device_class = serializers.CharField()
-    manufacturer_country = serializers.CharField()
-    tlp = serializers.CharField()
-    version = serializers.IntegerField()
-    tacs = serializers.ListField(child=serializers.CharField())
+    """A profile a notice is about, in short."""
+
+    id = serializers.IntegerField(help_text="The profile's id.")
+    name = serializers.CharField(help_text="The profile's name.")
+    aliases = serializers.ListField(
+        child=serializers.CharField(), help_text="Other names of the device."
+    )
+    device_class = serializers.CharField(help_text="The device class (docs/vocabularies.md).")
+    manufacturer_country = serializers.CharField(
+        help_text="Where the device is made (ISO 3166-1 alpha-2); empty if not known."
+    )
+    tlp = serializers.CharField(help_text="The profile's TLP label.")
+    version = serializers.IntegerField(help_text="The profile's version you may see.")
+    tacs = serializers.ListField(
+        child=serializers.CharField(), help_text="The TACs and TAC ranges that identify the device."
+    )
 
 
 class NoticeIssuerSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    slug = serializers.CharField()
-    name = serializers.CharField()
-    country = serializers.CharField()
+    """The organisation that issued a notice."""
+
+    id = serializers.IntegerField(help_text="The organisation's id.")
+    slug = serializers.CharField(help_text="The organisation's slug, e.g. `fr-desk`.")
+    name = serializers.CharField(help_text="The organisation's name.")
+    country = serializers.CharField(
+        help_text="The organisation's country (ISO 3166-1 alpha-2); empty for the secretariat."
+    )
 
 
 class NoticeAudienceSerializer(serializers.Serializer[Any]):
@@ -91,21 +102,24 @@ class NoticeSerializer(serializers.Serializer[Any]):
     """A notice as the requesting member may receive it."""
 
     id = serializers.IntegerField()
-    reference = serializers.CharField()
-    type = serializers.ChoiceField(choices=NoticeType.choices)
-    status = serializers.ChoiceField(
-        choices=NoticeStatus.choices,
-        help_text="draft → submitted (for review) → published → superseded / withdrawn; a "
-        "returned notice is a draft again.",
+    reference = serializers.CharField(help_text="The notice's reference, e.g. `DIX-2025-000123`.")
+    type = serializers.ChoiceField(
+        choices=NoticeType.choices,
+        help_text="What the notice asks of its audience: a value of `notice_type` (docs/vocabularies.md).",
+    )
+    status = serializers.CharField(
+        help_text="Where the notice is in its life: a value of `notice_status` (docs/vocabularies.md)."
     )
     version = serializers.IntegerField(help_text="Latest published version; 0 for a draft.")
-    title = serializers.CharField()
-    summary = serializers.CharField()
-    body = serializers.CharField()
-    action_requested = serializers.CharField()
-    tlp = serializers.ChoiceField(choices=TLP.choices)
-    issuer = NoticeIssuerSerializer()
-    audience = NoticeAudienceSerializer()
+    title = serializers.CharField(help_text="The notice's title, one line.")
+    summary = serializers.CharField(help_text="What the notice is about, in a few lines.")
+    body = serializers.CharField(help_text="The notice's full text.")
+    action_requested = serializers.CharField(help_text="What the audience is asked to do.")
+    tlp = serializers.ChoiceField(
+        choices=TLP.choices, help_text="Who may receive the notice within its audience (TLP 2.0)."
+    )
+    issuer = NoticeIssuerSerializer(help_text="The organisation that issued the notice.")
+    audience = NoticeAudienceSerializer(help_text="Who the notice is addressed to.")
     profile_ids = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Ids of the concerned profiles you may see (the ids `profiles` expands).",
@@ -114,16 +128,27 @@ class NoticeSerializer(serializers.Serializer[Any]):
     restricted_data_available = serializers.BooleanField(
         help_text="Some concerned data is restricted: request access from the issuer."
     )
-    review_due_at = serializers.DateTimeField(allow_null=True)
+    review_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the issuer plans to review the notice; null if not planned.",
+    )
     respond_by = serializers.DateTimeField(
         allow_null=True,
         help_text="When the issuer expects acknowledgements; after it, audience "
         "organisations that have not acknowledged are reminded once.",
     )
-    published_at = serializers.DateTimeField(allow_null=True)
-    changed_at = serializers.DateTimeField()
-    superseded_by = serializers.CharField(allow_null=True)
-    withdrawal_reason = serializers.CharField()
+    published_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the notice was first published; null for a draft."
+    )
+    changed_at = serializers.DateTimeField(
+        help_text="When the notice last changed: published, updated, superseded or withdrawn."
+    )
+    superseded_by = serializers.CharField(
+        allow_null=True, help_text="The reference of the notice that replaces it; null if none."
+    )
+    withdrawal_reason = serializers.CharField(
+        help_text="Why the issuer withdrew it; empty unless withdrawn."
+    )
     review = NoticeReviewSerializer(
         allow_null=True, help_text="The review of a draft; null once published."
     )
@@ -311,14 +336,22 @@ class NoticeReturnSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 
 class WithdrawSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=2000)
+    """A withdrawal: it reaches every recipient."""
+
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the notice is withdrawn, as every recipient will read it."
+    )
 
 
 class SupersedeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """The notice that replaces this one."""
+
     superseded_by = serializers.IntegerField(help_text="Id of the published successor notice.")
 
 
 class NoticeVersionSerializer(serializers.ModelSerializer[NoticeVersion]):
+    """One published version of a notice, as it was sent."""
+
     published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
     profile_ids = serializers.SerializerMethodField(
         help_text="Ids of the version's profiles you may see."
@@ -345,6 +378,8 @@ class NoticeVersionSerializer(serializers.ModelSerializer[NoticeVersion]):
 
 
 class ReceiptSerializer(serializers.ModelSerializer[NoticeReceipt]):
+    """When an organisation received, read and acknowledged a notice."""
+
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[var-annotated]
     acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)  # type: ignore[var-annotated]
 

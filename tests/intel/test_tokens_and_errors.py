@@ -256,6 +256,30 @@ def test_bad_credentials_are_401(network, header):
     assert response["WWW-Authenticate"] == 'Bearer realm="dix"'
 
 
+@pytest.mark.parametrize("header", ["Token dix_abc", "Basic YWxpY2U6c2VjcmV0", "token dix_abc"])
+def test_another_scheme_is_told_to_use_bearer(network, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get(ME)
+
+    body = assert_problem(response, 401, "authentication-failed")
+    assert "Authorization: Bearer <token>" in body["detail"]
+    assert repr(header.split()[0]) in body["detail"]
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer two parts"])
+def test_malformed_bearer_says_what_to_send(network, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get(ME)
+
+    body = assert_problem(response, 401, "authentication-failed")
+    assert body["detail"].startswith("Malformed Authorization header")
+    assert "Authorization: Bearer <token>" in body["detail"]
+
+
 @pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v1/profiles/abc/"])
 def test_unknown_url_is_404_problem(network, api, path):
     response = api(network.alice).get(path)

@@ -18,18 +18,29 @@ class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer[Subs
     """A webhook endpoint of your organisation. Empty filter lists match everything."""
 
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices), min_length=1
+        child=serializers.ChoiceField(choices=EventType.choices),
+        min_length=1,
+        help_text="The events to receive (at least one): values of `event_type` (docs/vocabularies.md).",
     )
     notice_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=NoticeType.choices), required=False
+        child=serializers.ChoiceField(choices=NoticeType.choices),
+        required=False,
+        help_text="Only notices of these types (`notice_type` (docs/vocabularies.md)); empty: every type.",
     )
     device_classes = serializers.ListField(
-        child=serializers.ChoiceField(choices=DeviceClass.choices), required=False
+        child=serializers.ChoiceField(choices=DeviceClass.choices),
+        required=False,
+        help_text="Only notices about profiles of these classes (`device_class` (docs/vocabularies.md)); empty: every class.",
     )
-    countries = serializers.ListField(child=CountryField(), required=False)
+    countries = serializers.ListField(
+        child=CountryField(),
+        required=False,
+        help_text="Only notices addressed to or issued from these countries (ISO 3166-1 alpha-2); empty: every country.",
+    )
     tac_prefixes = serializers.ListField(
         child=serializers.RegexField(r"^[0-9]{1,8}$", error_messages={"invalid": "1 to 8 digits."}),
         required=False,
+        help_text="Only notices about profiles with a TAC starting with one of these (1 to 8 digits); empty: any.",
     )
     max_tlp = serializers.ChoiceField(
         choices=[c for c in TLP.choices if c[0] != TLP.RED],
@@ -68,6 +79,8 @@ class SubscriptionSerializer(StrictFieldsMixin, serializers.ModelSerializer[Subs
 
 
 class SubscriptionCreatedSerializer(SubscriptionSerializer):
+    """A subscription just made, with its signing secret: shown this once."""
+
     secret = serializers.CharField(
         read_only=True, help_text="The signing secret (`whsec_…`). Shown once: store it now."
     )
@@ -77,6 +90,8 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
 
 
 class RotatedSecretSerializer(serializers.Serializer[Any]):
+    """The endpoint's new signing secret, shown once."""
+
     secret = serializers.CharField(help_text="The new secret. Shown once.")
     previous_secret_expires_at = serializers.DateTimeField(
         help_text="Until then deliveries carry a signature with the old secret too."
@@ -84,6 +99,8 @@ class RotatedSecretSerializer(serializers.Serializer[Any]):
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
+    """One attempt to deliver an event: when, how long, what the endpoint answered."""
+
     class Meta:
         model = DeliveryAttempt
         fields = (
@@ -99,8 +116,12 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
 
 
 class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    """One event sent to one endpoint, with every attempt."""
+
     notice = serializers.SlugRelatedField(slug_field="reference", read_only=True)  # type: ignore[var-annotated]
-    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+    attempt_log = DeliveryAttemptSerializer(
+        many=True, read_only=True, help_text="Every attempt, oldest first."
+    )
 
     class Meta:
         model = Delivery
@@ -123,18 +144,26 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
 
 
 class TestResultSerializer(serializers.Serializer[Any]):
-    delivery = serializers.IntegerField()
-    webhook_id = serializers.CharField()
-    status_code = serializers.IntegerField(allow_null=True)
-    duration_ms = serializers.IntegerField()
-    error = serializers.CharField()
-    response_body = serializers.CharField()
-    succeeded = serializers.BooleanField()
+    """What the endpoint answered to a test event."""
+
+    delivery = serializers.IntegerField(help_text="The id of the test delivery.")
+    webhook_id = serializers.CharField(help_text="The `webhook-id` header sent.")
+    status_code = serializers.IntegerField(
+        allow_null=True, help_text="The endpoint's HTTP status; null if it got no answer."
+    )
+    duration_ms = serializers.IntegerField(help_text="How long the attempt took, in milliseconds.")
+    error = serializers.CharField(help_text="Why it failed; empty if it did not.")
+    response_body = serializers.CharField(help_text="The start of the endpoint's answer.")
+    succeeded = serializers.BooleanField(help_text="Whether the endpoint answered 2xx.")
 
 
 class RecoverSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """Queue again the failed deliveries of a time window."""
+
     since = serializers.DateTimeField(help_text="Requeue failed deliveries created since then.")
 
 
 class RecoverResultSerializer(serializers.Serializer[Any]):
-    requeued = serializers.IntegerField()
+    """How many deliveries were queued again."""
+
+    requeued = serializers.IntegerField(help_text="How many failed deliveries were queued again.")

@@ -3,7 +3,8 @@
 from exchange.stix import objects
 from exchange.stix.mapping.audience import Audience, Collector
 from exchange.stix.objects.values import choice_label
-from seizures.models import FacilityType, SeizureDetection
+from intel.models import DetectionMethod
+from seizures.models import FacilityType
 
 
 def add_sightings(
@@ -46,7 +47,7 @@ def add_sightings(
                 profile_pk=line["profile_id"],
                 quantity=line["quantity"],
                 facility_label=choice_label(FacilityType, line["report__facility_type"]),
-                detection_label=choice_label(SeizureDetection, line["report__detection_method"]),
+                detection_label=choice_label(DetectionMethod, line["report__detection_method"]),
                 label=line["report__tlp"],
             ),
             added,

@@ -330,8 +330,18 @@ def test_status_resources_never_exist(network: Any, taxii: Taxii) -> None:
 def test_unknown_paths_are_taxii_404s(network: Any, taxii: Taxii) -> None:
     client = taxii(network.bob)
     assert_taxii_error(client.get("/taxii2/api2/"), 404)
-    body = assert_taxii_error(client.get(f"{ROOT}collections/{EVERYTHING}/objects"), 404)
+    body = assert_taxii_error(client.get(f"{ROOT}collections/{EVERYTHING}/nothing"), 404)
     assert "end with '/'" in body["description"]
+
+
+def test_a_path_without_its_slash_is_served_as_with_it(network: Any, taxii: Taxii) -> None:
+    client = taxii(network.bob)
+
+    slashed = client.get(f"{ROOT}collections/{EVERYTHING}/objects/")
+    unslashed = client.get(f"{ROOT}collections/{EVERYTHING}/objects")
+
+    assert unslashed.status_code == slashed.status_code == 200
+    assert unslashed.json() == slashed.json()
 
 
 # --- Audit ---------------------------------------------------------------------------------------

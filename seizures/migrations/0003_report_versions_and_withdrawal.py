@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
     """Seizure reports gain versions (each kept as a snapshot) and a withdrawal."""
 
     dependencies = [
-        ('seizures', '0001_initial'),
+        ('seizures', '0002_one_detection_method_vocabulary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
