@@ -53,9 +53,6 @@ class AccessRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer[An
         default="",
         help_text="Your case or file reference, if any.",
     )
-    requested_days = serializers.IntegerField(
-        min_value=1, max_value=MAX_GRANT_DAYS, help_text="For how many days you ask for access."
-    )
     days = serializers.IntegerField(
         min_value=1,
         max_value=MAX_GRANT_DAYS,
@@ -155,6 +152,8 @@ class MessageSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 
 class RouteSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    """The secretariat routes a request to the owner organisation, with a note for it."""
+
     note = serializers.CharField(
         max_length=2000,
         required=False,

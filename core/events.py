@@ -58,9 +58,13 @@ vocabulary(
     "chooses the types it receives.",
     fields=(),
     values={
+        EventType.NOTICE_SUBMITTED: "A draft of your organisation waits for review (sent to "
+        "the issuer's and the secretariat's subscriptions).",
         EventType.NOTICE_PUBLISHED: "A notice was published to an audience you are in.",
         EventType.NOTICE_UPDATED: "A published notice you received has a new version.",
         EventType.NOTICE_WITHDRAWN: "A notice you received was withdrawn.",
+        EventType.NOTICE_REMINDER: "A notice you received is past its `respond_by` and your "
+        "organisation has not acknowledged it (once per notice).",
         EventType.PROFILE_UPDATED: "A profile you may see was changed.",
         EventType.ACCESS_REQUEST_CREATED: "Someone asked for access to your organisation's data.",
         EventType.ACCESS_REQUEST_DECIDED: "An access request of your organisation was decided.",

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.events import EventType
+from core.vocabularies import used_by, vocabulary
 from intel.models import AccessRequest, DeviceProfile, Organisation
 from notices.models import Notice
 from seizures.models import SeizureReport
@@ -17,6 +18,20 @@ class Delivery(models.TextChoices):
     DIGEST = "digest", "One e-mail a day listing the day's events"
     NONE = "none", "No e-mail"
 
+
+vocabulary(
+    "email_delivery",
+    Delivery,
+    title="E-mail delivery",
+    description="How a member hears of one kind of event by e-mail.",
+    fields=("me/email-preferences: delivery",),
+    values={
+        Delivery.IMMEDIATE: "An e-mail for each event, sent by the workers within a minute.",
+        Delivery.DIGEST: "One e-mail a day listing the day's events.",
+        Delivery.NONE: "No e-mail for this kind of event.",
+    },
+)
+used_by("event_type", "me/email-preferences: event_type")
 
 # The events a member may hear of by e-mail (`dix.test` only checks a webhook endpoint).
 MAILED_EVENTS = [c for c in EventType.choices if c[0] != EventType.TEST]

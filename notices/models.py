@@ -52,6 +52,8 @@ vocabulary(
     fields=("notices: status",),
     values={
         NoticeStatus.DRAFT: "Being written; seen only by its issuer and the secretariat.",
+        NoticeStatus.SUBMITTED: "Waiting for a reviewer, who publishes it or returns it to "
+        "the drafter with a comment.",
         NoticeStatus.PUBLISHED: "Sent to its audience; may be updated in new versions.",
         NoticeStatus.SUPERSEDED: "Replaced by another notice, named in `superseded_by`.",
         NoticeStatus.WITHDRAWN: "Withdrawn by its issuer; every recipient was told.",
@@ -310,6 +312,21 @@ class AcknowledgementOutcome(models.TextChoices):
     NOT_APPLICABLE = "not_applicable", "Not applicable to us"
 
 
+vocabulary(
+    "acknowledgement_outcome",
+    AcknowledgementOutcome,
+    title="Acknowledgement outcome",
+    description="What an organisation did about a notice, said when acknowledging it.",
+    fields=("notices: acknowledge outcome", "receipts: outcome"),
+    values={
+        AcknowledgementOutcome.CHECKED_NONE_FOUND: "The desk checked and found no such device.",
+        AcknowledgementOutcome.SEIZED: "Devices were seized (file a seizure report too).",
+        AcknowledgementOutcome.IN_PROGRESS: "Checks have started and are not finished.",
+        AcknowledgementOutcome.NOT_APPLICABLE: "The notice does not concern this organisation.",
+    },
+)
+
+
 class NoticeReceipt(models.Model):
     """What one organisation did with a notice: received (pulled or delivered), read
     (opened the detail), acknowledged, with what was done (`outcome`, `comment`)."""
@@ -339,8 +356,15 @@ class NoticeReceipt(models.Model):
         blank=True,
         default="",
         db_default="",
+        help_text="What the organisation did, a value of `acknowledgement_outcome`; empty if "
+        "it did not say.",
     )
-    comment = models.TextField(blank=True, default="", db_default="")
+    comment = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="What the organisation said it did, with its acknowledgement.",
+    )
 
     class Meta:
         constraints = [

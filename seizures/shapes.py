@@ -178,26 +178,42 @@ def render_stats(stats: seizures.SeizureStats) -> dict[str, Any]:
 class SeizureSnapshotSerializer(serializers.Serializer[Any]):
     """A report's fields as one version had them."""
 
-    country = serializers.CharField()
-    seized_on = serializers.DateField()
-    facility_type = serializers.CharField()
-    facilities_searched = serializers.IntegerField(allow_null=True)
+    country = serializers.CharField(help_text="Where the search took place (ISO 3166-1 alpha-2).")
+    seized_on = serializers.DateField(help_text="The day of the search or seizure.")
+    facility_type = serializers.CharField(
+        help_text="A value of `facility_type` (docs/vocabularies.md)."
+    )
+    facilities_searched = serializers.IntegerField(
+        allow_null=True, help_text="How many facilities were searched, if known."
+    )
     notice = serializers.IntegerField(
         allow_null=True, help_text="The notice answered; null if none or one you may not see."
     )
-    operation = serializers.CharField(allow_blank=True)
-    detection_method = serializers.CharField(allow_blank=True)
-    concealment_method = serializers.CharField(allow_blank=True)
-    tacs_observed = serializers.ListField(child=serializers.CharField())
-    cash_amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    cash_currency = serializers.CharField(allow_blank=True)
-    negative_result = serializers.BooleanField()
-    notes = serializers.CharField(allow_blank=True)
-    tlp = serializers.CharField()
+    operation = serializers.CharField(allow_blank=True, help_text="The operation's name, if any.")
+    detection_method = serializers.CharField(
+        allow_blank=True, help_text="A value of `detection_method`, or empty."
+    )
+    concealment_method = serializers.CharField(
+        allow_blank=True, help_text="How the devices were hidden, if said."
+    )
+    tacs_observed = serializers.ListField(
+        child=serializers.CharField(), help_text="TACs read on the seized devices."
+    )
+    cash_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="Cash seized, if any."
+    )
+    cash_currency = serializers.CharField(
+        allow_blank=True, help_text="ISO 4217 code of `cash_amount`."
+    )
+    negative_result = serializers.BooleanField(help_text="A search that found nothing.")
+    notes = serializers.CharField(allow_blank=True, help_text="Free text (never personal data).")
+    tlp = serializers.CharField(help_text="The version's TLP label.")
     lines = SeizureLineSerializer(
         many=True, help_text="Lines of profiles you may not see are left out."
     )
-    recipient_organisations = serializers.ListField(child=serializers.CharField())
+    recipient_organisations = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs of the organisations it was shared with."
+    )
 
 
 class SeizureReportVersionSerializer(serializers.Serializer[Any]):
@@ -206,7 +222,7 @@ class SeizureReportVersionSerializer(serializers.Serializer[Any]):
 
     number = serializers.IntegerField(help_text="1 for the report as filed.")
     author = serializers.CharField(allow_null=True, help_text="Who wrote this version.")
-    created_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField(help_text="When this version was written.")
     reason = serializers.CharField(help_text="Why it was amended; empty for the first.")
     report = SeizureSnapshotSerializer(
         help_text="The report's fields as this version had them (`notice` an id, `lines` "
@@ -269,6 +285,8 @@ class ProfileKeyField(serializers.Field):  # type: ignore[type-arg]
 
 
 class StatsRowSerializer(serializers.Serializer[Any]):
+    """One cell of the statistics: its group keys, and its counts unless suppressed."""
+
     country = serializers.CharField(required=False, help_text="With `group_by=country`.")
     month = serializers.CharField(
         required=False, help_text="YYYY-MM, the month of the seizure; with `group_by=month`."
@@ -300,6 +318,8 @@ class StatsRowSerializer(serializers.Serializer[Any]):
 
 
 class StatsTotalsSerializer(serializers.Serializer[Any]):
+    """The sums over the cells shown (suppressed cells are left out)."""
+
     reports = serializers.IntegerField(
         help_text="Sum of the shown cells' reports (a report with lines of several profiles "
         "counts once per profile when grouped by profile)."
@@ -309,7 +329,12 @@ class StatsTotalsSerializer(serializers.Serializer[Any]):
 
 
 class NetworkStatsSerializer(serializers.Serializer[Any]):
-    scope = serializers.ChoiceField(choices=["readable", "network"])
+    """Seizure statistics grouped as asked, over the reports in scope."""
+
+    scope = serializers.ChoiceField(
+        choices=["readable", "network"],
+        help_text="`readable`: the reports you may read; `network`: every report, numbers only.",
+    )
     group_by = serializers.ListField(
         child=serializers.ChoiceField(choices=GROUPS), help_text="The groupings, in order."
     )
@@ -317,8 +342,8 @@ class NetworkStatsSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Scope `network`: cells with fewer reports are suppressed. Null otherwise.",
     )
-    totals = StatsTotalsSerializer()
-    rows = StatsRowSerializer(many=True)
+    totals = StatsTotalsSerializer(help_text="Sums over the cells shown.")
+    rows = StatsRowSerializer(many=True, help_text="One per group, largest first.")
 
 
 def render_network_stats(stats: NetworkStats) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from intel.models import AuditEvent
 
 
 class SuspiciousMemberSerializer(serializers.Serializer[dict[str, Any]]):
+    """A member with many refused reads in the window, and when they happened."""
+
     actor_id = serializers.IntegerField(help_text="The member refused.")
     actor_username = serializers.CharField(help_text="The member's username at the time.")
     organisation_id = serializers.IntegerField(
@@ -27,6 +29,8 @@ class SuspiciousMemberSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class SuspiciousSerializer(serializers.Serializer[dict[str, Any]]):
+    """The members with many refused reads (`read.denied`) lately, for auditors."""
+
     since = serializers.DateTimeField(help_text="Start of the window (now minus `minutes`).")
     minutes = serializers.IntegerField(
         help_text="The window's length, `DIX_AUDIT_SUSPICIOUS_MINUTES`."

@@ -38,12 +38,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organisation',
             name='analysts_decide_access',
-            field=models.BooleanField(default=False, help_text='Its analysts decide access requests for what it owns, as its coordinators do.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Its analysts decide access requests for what it owns, as its coordinators do.'),
         ),
         migrations.AddField(
             model_name='organisation',
             name='delegates_access_to_secretariat',
-            field=models.BooleanField(default=False, help_text="The secretariat's coordinators decide access requests for what it owns, when they may read the object themselves (never TLP:RED)."),
+            field=models.BooleanField(db_default=False, default=False, help_text="The secretariat's coordinators decide access requests for what it owns, when they may read the object themselves (never TLP:RED)."),
         ),
         migrations.AlterField(
             model_name='accessrequest',

@@ -69,10 +69,12 @@ class Organisation(models.Model):
     # always do. Set by its own coordinators, never by the secretariat it may delegate to.
     analysts_decide_access = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="Its analysts decide access requests for what it owns, as its coordinators do.",
     )
     delegates_access_to_secretariat = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="The secretariat's coordinators decide access requests for what it owns, "
         "when they may read the object themselves (never TLP:RED).",
     )

@@ -31,6 +31,8 @@ class AcknowledgeSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
 
 
 class AudienceOrganisationSerializer(serializers.Serializer[Any]):
+    """An organisation the notice would reach now, and why."""
+
     id = serializers.IntegerField(help_text="The organisation's id.")
     slug = serializers.CharField(help_text="The organisation's slug.")
     name = serializers.CharField(help_text="The organisation's name.")
@@ -48,11 +50,15 @@ class AudienceOrganisationSerializer(serializers.Serializer[Any]):
 
 
 class AudienceTotalsSerializer(serializers.Serializer[Any]):
+    """How many organisations and countries the whole audience counts."""
+
     organisations = serializers.IntegerField(help_text="Organisations reached.")
     countries = serializers.IntegerField(help_text="Distinct countries of those organisations.")
 
 
 class AudiencePageSerializer(serializers.Serializer[Any]):
+    """A page of the notice's audience, with totals over every page."""
+
     totals = AudienceTotalsSerializer(help_text="Over the whole audience, not this page.")
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
@@ -64,6 +70,8 @@ class AudiencePageSerializer(serializers.Serializer[Any]):
 
 
 class AudienceReceiptSerializer(serializers.Serializer[Any]):
+    """What one audience organisation did with the notice: received, read, acknowledged (with outcome and comment), reminded."""
+
     organisation = serializers.CharField(help_text="The organisation's slug.")
     organisation_id = serializers.IntegerField(help_text="The organisation's id.")
     organisation_name = serializers.CharField(help_text="The organisation's name.")
@@ -95,6 +103,8 @@ class AudienceReceiptSerializer(serializers.Serializer[Any]):
 
 
 class ReceiptTotalsSerializer(serializers.Serializer[Any]):
+    """How many audience organisations received, read, acknowledged and were reminded."""
+
     audience = serializers.IntegerField(help_text="Organisations in the audience.")
     received = serializers.IntegerField(help_text="Of those, how many received it.")
     read = serializers.IntegerField(help_text="Of those, how many opened it.")
@@ -103,6 +113,8 @@ class ReceiptTotalsSerializer(serializers.Serializer[Any]):
 
 
 class ReceiptPageSerializer(serializers.Serializer[Any]):
+    """A page of the notice's receipts, with totals over the whole audience."""
+
     totals = ReceiptTotalsSerializer(help_text="Over the whole audience, not this page.")
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")

@@ -48,12 +48,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='noticereceipt',
             name='comment',
-            field=models.TextField(blank=True, db_default='', default=''),
+            field=models.TextField(blank=True, db_default='', default='', help_text='What the organisation said it did, with its acknowledgement.'),
         ),
         migrations.AddField(
             model_name='noticereceipt',
             name='outcome',
-            field=models.CharField(blank=True, choices=[('checked_none_found', 'Checked, none found'), ('seized', 'Devices seized'), ('in_progress', 'Checks in progress'), ('not_applicable', 'Not applicable to us')], db_default='', default='', max_length=32),
+            field=models.CharField(blank=True, choices=[('checked_none_found', 'Checked, none found'), ('seized', 'Devices seized'), ('in_progress', 'Checks in progress'), ('not_applicable', 'Not applicable to us')], db_default='', default='', help_text='What the organisation did, a value of `acknowledgement_outcome`; empty if it did not say.', max_length=32),
         ),
         migrations.AlterField(
             model_name='notice',

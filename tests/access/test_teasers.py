@@ -31,7 +31,7 @@ def png() -> SimpleUploadedFile:
 def test_a_profile_is_offered_by_its_teaser_or_its_kind_and_label(network, api, annex, notice):
     charlie, alice = api(network.charlie), api(network.alice)
     plain = offered(charlie, notice)
-    assert [row["summary"] for row in plain.json()] == ["Device profile, TLP:AMBER"]
+    assert [row["summary"] for row in plain.json()["results"]] == ["Device profile, TLP:AMBER"]
     assert b"Restricted annex" not in plain.content
 
     teaser = "Detection protocol for X-ray portals, 4 pages"
@@ -42,7 +42,7 @@ def test_a_profile_is_offered_by_its_teaser_or_its_kind_and_label(network, api, 
     assert changed.status_code == 200, changed.content
     assert changed.json()["request_summary"] == teaser
     shown = offered(charlie, notice)
-    assert [row["summary"] for row in shown.json()] == [teaser]
+    assert [row["summary"] for row in shown.json()["results"]] == [teaser]
     assert b"Restricted annex" not in shown.content
 
     etag = changed["ETag"]
@@ -74,7 +74,7 @@ def test_an_attachment_is_offered_by_its_teaser_or_its_kind_and_label(
     advertising = publish(network, api, profile_ids=[profile.pk], restricted_data_available=True)
 
     shown = offered(api(network.charlie), advertising)
-    assert [(row["target_type"], row["summary"]) for row in shown.json()] == [
+    assert [(row["target_type"], row["summary"]) for row in shown.json()["results"]] == [
         ("attachment", "Portal settings, 2 pages"),
         ("attachment", "Attachment (Detection protocol), TLP:AMBER"),
     ]

@@ -12,7 +12,17 @@ VOCABULARIES = "/api/v1/vocabularies/"
 
 # Answer codes DIX writes and no client sends (the IMEI check's `kind` and `reason`, an
 # access request message's `kind`): the schema lists them with the field that carries them.
-ANSWER_ONLY = {"ImeiCheckItemKindEnum", "ReasonEnum", "AccessRequestMessageKindEnum"}
+# Lists only answers carry (nothing a client writes takes them).
+ANSWER_ONLY = {
+    "ImeiCheckItemKindEnum",
+    "ReasonEnum",
+    "AccessRequestMessageKindEnum",
+    "NoticeReviewStatusEnum",
+    "ReasonsEnum",
+    "SeizureReportStatusEnum",
+    "NetworkStatsScopeEnum",
+    "GroupByEnum",
+}
 
 
 def by_name(response):
