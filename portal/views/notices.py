@@ -3,22 +3,38 @@
 the member's organisation and audits a restricted read, as the API does; acknowledging calls
 the same service."""
 
+from django import forms
 from django.contrib import messages
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from intel import audit
 from notices import services
 from notices.filters import NoticeFilter
-from notices.models import Notice, NoticeReceipt, NoticeType
+from notices.models import AcknowledgementOutcome, Notice, NoticeReceipt, NoticeType
 from notices.rendering import render_for, with_visible_profiles
 from portal.guard import member, member_page
 
 PAGE = 25
+
+
+class AcknowledgeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("What your desk did"),
+        choices=[("", "—"), *AcknowledgementOutcome.choices],
+        required=False,
+    )
+    comment = forms.CharField(
+        label=gettext_lazy("Comment for the issuer (no personal data)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 @member_page
@@ -71,19 +87,42 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
         detail={"reference": notice.reference, "version": notice.version},
     )
-    is_issuer = reader.organisation_id == notice.issuer_id
-    context = {"notice": data, "may_acknowledge": not is_issuer and reader.organisation_id}
-    return render(request, "portal/notices/detail.html", context)
+    return _page(request, data, AcknowledgeForm())
+
+
+def _page(
+    request: HttpRequest, data: dict[str, object], form: AcknowledgeForm, status: int = 200
+) -> HttpResponse:
+    reader = member(request)
+    issuer = data["issuer"]
+    is_issuer = isinstance(issuer, dict) and reader.organisation_id == issuer["id"]
+    context = {
+        "notice": data,
+        "form": form,
+        "may_acknowledge": not is_issuer and reader.organisation_id,
+    }
+    return render(request, "portal/notices/detail.html", context, status=status)
 
 
 @member_page
 @require_POST
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     notice = _visible(request, pk)
-    try:
-        services.notice_acknowledge(notice=notice, member=member(request))
-    except ApplicationError as exc:
-        messages.error(request, str(exc.detail))
-    else:
-        messages.success(request, _("Acknowledged for your organisation."))
-    return redirect("portal:notice", pk=pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.notice_acknowledge(
+                notice=notice,
+                member=member(request),
+                outcome=form.cleaned_data["outcome"] or None,
+                comment=form.cleaned_data["comment"] or None,
+            )
+        except ApplicationError as exc:
+            for field, errors in exc.errors.items():
+                form.add_error(field if field in form.fields else None, " ".join(errors))
+            if not exc.errors:
+                form.add_error(None, str(exc.detail))
+        else:
+            messages.success(request, _("Acknowledged for your organisation."))
+            return redirect("portal:notice", pk=pk)
+    return _page(request, render_for([notice], member(request))[0], form, status=400)

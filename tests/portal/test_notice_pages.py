@@ -68,3 +68,31 @@ def test_a_notice_body_is_rendered_without_scripts(network, api, portal) -> None
     assert "<script>alert(1)" not in html
     assert "javascript:" not in html
     assert "onerror" not in html
+
+
+def test_acknowledging_says_what_was_done_and_refuses_personal_data_at_its_field(
+    network, notices, portal
+) -> None:
+    browser = portal(network.bob)
+    amber = notices[1]
+    refused = browser.post(
+        f"/notices/{amber['id']}/acknowledge/",
+        {"outcome": "seized", "comment": "Call the inmate on +32 470 12 34 56"},
+    )
+    assert refused.status_code == 400
+    assert 'id="id_comment-error"' in refused.content.decode()
+    done = browser.post(
+        f"/notices/{amber['id']}/acknowledge/",
+        {"outcome": "checked_none_found", "comment": "Searched 12 cells."},
+    )
+    assert done.status_code == 302
+    receipt = NoticeReceipt.objects.get(notice_id=amber["id"], organisation=network.be_desk)
+    assert (receipt.outcome, receipt.comment) == ("checked_none_found", "Searched 12 cells.")
+
+
+def test_the_home_page_lists_drafts_to_review_for_reviewers(network, api, portal) -> None:
+    alice = api(network.alice)
+    notice = draft(alice, title="Please review this")
+    assert alice.post(f"/api/v1/notices/{notice['id']}/submit/").status_code == 200
+    assert "Please review this" in portal(network.cora).get("/").content.decode()
+    assert "Please review this" not in portal(network.bob).get("/").content.decode()
