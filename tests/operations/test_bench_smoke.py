@@ -27,8 +27,9 @@ TINY = {
     "imei_check": ["--profiles", "100", "--runs", "1", "--items", "2000", *QUIET],
     "taxii": ["--objects", "300", "--runs", "1", *QUIET],
     "clients": ["--posts", "200", "--runs", "1"],
+    "portal": ["--notices", "20", "--profiles", "50", "--requests", "3", *QUIET],
 }
-NEEDS_SERVERS = {"fanout", "pull", "imei_check", "taxii"}
+NEEDS_SERVERS = {"fanout", "pull", "imei_check", "taxii", "portal"}
 
 
 def _bench_env() -> dict[str, str]:
