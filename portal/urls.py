@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from portal.views import account, audit, home, imei, notices, profiles, settings
+from portal.views import (
+    account,
+    audit,
+    home,
+    imei,
+    notices,
+    profiles,
+    settings,
+    subscriptions,
+)
 
 app_name = "portal"
 
@@ -25,4 +34,20 @@ urlpatterns = [
     path("imei-check/", imei.imei_check, name="imei_check"),
     path("audit/", audit.trail, name="audit"),
     path("profiles/<int:pk>/", profiles.profile_detail, name="profile"),
+    path("subscriptions/", subscriptions.subscription_list, name="subscriptions"),
+    path("subscriptions/<int:pk>/", subscriptions.subscription_page, name="subscription"),
+    path(
+        "subscriptions/<int:pk>/rotate-secret/",
+        subscriptions.rotate_secret,
+        name="subscription_rotate",
+    ),
+    path("subscriptions/<int:pk>/test/", subscriptions.send_test, name="subscription_test"),
+    path("subscriptions/<int:pk>/enabled/", subscriptions.set_enabled, name="subscription_enabled"),
+    path("subscriptions/<int:pk>/delete/", subscriptions.delete, name="subscription_delete"),
+    path(
+        "subscriptions/<int:pk>/deliveries/<int:delivery_id>/resend/",
+        subscriptions.resend,
+        name="delivery_resend",
+    ),
+    path("subscriptions/<int:pk>/recover/", subscriptions.recover, name="subscription_recover"),
 ]

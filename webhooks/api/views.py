@@ -1,5 +1,6 @@
 """REST API of webhook subscriptions: endpoints, secrets, tests and delivery logs."""
 
+from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,13 +18,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import Conflict, Forbidden
+from core.errors import Forbidden
 from core.pagination import CURSOR_PARAMETERS
 from core.schema import PROBLEM
 from core.strict import StrictRequestMixin, parse_id
-from intel import audit
 from intel.api.base import member_of
-from webhooks import engine, policies, services
+from webhooks import policies, probe, services
 from webhooks.api.serializers import (
     DeliverySerializer,
     RecoverResultSerializer,
@@ -139,37 +139,8 @@ class SubscriptionViewSet(
     )
     @action(detail=True, methods=["post"], accepts_body=False)
     def test(self, request: Request, pk: str) -> Response:
-        sub = self.get_object()
-        if not policies.may_manage_subscriptions(member_of(request)):
-            raise Forbidden("Auditors do not manage subscriptions.")
-        if not sub.enabled:
-            raise Conflict("The endpoint is disabled; enable it first.")
-        delivery = engine.leased_test_delivery(sub)
-        outcome = engine.send_now(delivery)
-        assert outcome is not None
-        audit.record(
-            action="subscription.tested",
-            actor=member_of(request),
-            object_type="subscription",
-            object_id=sub.pk,
-            detail={
-                "organisation": sub.organisation_id,
-                "delivery": delivery.pk,
-                "status_code": outcome.status_code,
-                "succeeded": outcome.succeeded,
-            },
-        )
-        return Response(
-            {
-                "delivery": delivery.pk,
-                "webhook_id": delivery.webhook_id,
-                "status_code": outcome.status_code,
-                "duration_ms": outcome.duration_ms,
-                "error": outcome.error,
-                "response_body": outcome.response_body,
-                "succeeded": outcome.succeeded,
-            }
-        )
+        result = probe.subscription_test(subscription=self.get_object(), member=member_of(request))
+        return Response(asdict(result))
 
     @extend_schema(
         summary="Rotate the signing secret",
