@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import account, audit, home, imei, notices, profiles, settings
+from portal.views import account, audit, compose, home, imei, notices, profiles, review, settings
 
 app_name = "portal"
 
@@ -21,6 +21,15 @@ urlpatterns = [
     path("notices/", notices.inbox, name="notices"),
     path("notices/<int:pk>/", notices.notice_page, name="notice"),
     path("notices/<int:pk>/acknowledge/", notices.acknowledge, name="acknowledge"),
+    path("notices/new/", compose.notice_new, name="notice_new"),
+    path("notices/new/profiles/", compose.profile_choices, name="notice_profile_choices"),
+    path("notices/new/preview/", compose.body_preview, name="notice_body_preview"),
+    path("notices/<int:pk>/edit/", compose.notice_edit, name="notice_edit"),
+    path("notices/<int:pk>/audience/", compose.audience_preview, name="notice_audience"),
+    path("notices/<int:pk>/submit/", review.submit, name="notice_submit"),
+    path("notices/<int:pk>/publish/", review.publish, name="notice_publish"),
+    path("notices/<int:pk>/return/", review.return_to_drafter, name="notice_return"),
+    path("notices/<int:pk>/receipts/", review.receipts, name="notice_receipts"),
     path("profiles/", profiles.profile_list, name="profiles"),
     path("imei-check/", imei.imei_check, name="imei_check"),
     path("audit/", audit.trail, name="audit"),
