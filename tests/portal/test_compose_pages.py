@@ -133,8 +133,10 @@ def test_saving_with_htmx_refreshes_the_audience_preview(network, no_desk, porta
 
 
 def test_profiles_are_searched_among_those_the_member_sees(network, make_profile, portal) -> None:
-    make_profile(name="Key-fob mini phone", tlp=TLP.GREEN)
-    make_profile(name="Lighter phone", tlp=TLP.GREEN)
+    profiles = [
+        make_profile(name="Key-fob mini phone", tlp=TLP.GREEN),
+        make_profile(name="Lighter phone", tlp=TLP.GREEN),
+    ]
     hidden = make_profile(name="Key-fob annex", tlp=TLP.AMBER, author=network.alice)
     browser = portal(network.cora)
     found = browser.get("/notices/new/profiles/", {"q": "key-fob"}).content.decode()
@@ -146,6 +148,11 @@ def test_profiles_are_searched_among_those_the_member_sees(network, make_profile
     searched = browser.post("/notices/new/", form)
     assert searched.status_code == 200
     assert "Lighter phone" in searched.content.decode()
+    kept = browser.get(
+        "/notices/new/profiles/", {"q": "lighter", "profile_ids": [str(profiles[0].pk)]}
+    ).content.decode()
+    assert re.search(rf'value="{profiles[0].pk}"[^>]*checked', kept)
+    assert "Lighter phone" in kept
     assert not Notice.objects.exists()
 
 
