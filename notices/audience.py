@@ -123,6 +123,16 @@ def notice_audience(
     return reached
 
 
+def audience_totals(reached: Iterable[Reached]) -> dict[str, int]:
+    """How many organisations an audience reaches, in how many countries (the secretariat,
+    of no country, counts in none)."""
+    organisations = {r.organisation.pk: r.organisation.country for r in reached}
+    return {
+        "organisations": len(organisations),
+        "countries": len(set(organisations.values()) - {""}),
+    }
+
+
 def _named_members(notice: Notice, organisations: "models.QuerySet[Organisation]") -> list[Reached]:
     members: dict[int, list[Member]] = {}
     for member in notice.recipient_members.filter(organisation__isnull=False).order_by("username"):

@@ -32,7 +32,7 @@ from notices.api.follow_up_serializers import (
     ReceiptPageSerializer,
 )
 from notices.api.serializers import NoticeVersionSerializer, ReceiptSerializer
-from notices.audience import notice_audience
+from notices.audience import audience_totals, notice_audience
 from notices.models import Notice, NoticeVersion
 from notices.receipts import notice_follow_up, organisations_by_id, receipt_rows
 
@@ -175,10 +175,7 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         if not policies.may_see_receipts(member_of(request), notice):
             raise NotFound("Not found.")
         reached = {r.organisation.pk: r for r in notice_audience(notice)}
-        totals = {
-            "organisations": len(reached),
-            "countries": len({r.organisation.country for r in reached.values()} - {""}),
-        }
+        totals = audience_totals(reached.values())
         page = self._page(organisations_by_id(set(reached)))
         rows = [
             {

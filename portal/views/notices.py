@@ -1,7 +1,7 @@
 """Notices: the inbox and a notice's page, read through the API's own selectors and renderer
 (`visible_to`, `with_visible_profiles`, `render_for`); opening a notice records it as read by
 the member's organisation and audits a restricted read, as the API does; acknowledging calls
-the same service."""
+the same service; the page offers what the review rules (`notices.policies`) allow."""
 
 from django import forms
 from django.contrib import messages
@@ -14,9 +14,16 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from intel import audit
-from notices import services
+from notices import policies, services
 from notices.filters import NoticeFilter
-from notices.models import AcknowledgementOutcome, Notice, NoticeReceipt, NoticeType
+from notices.models import (
+    UNPUBLISHED_STATES,
+    AcknowledgementOutcome,
+    Notice,
+    NoticeReceipt,
+    NoticeStatus,
+    NoticeType,
+)
 from notices.rendering import render_for, with_visible_profiles
 from portal.guard import member, member_page
 
@@ -33,6 +40,14 @@ class AcknowledgeForm(forms.Form):
         label=gettext_lazy("Comment for the issuer (no personal data)"),
         max_length=2000,
         required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("What the drafter should change"),
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -61,6 +76,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "notices": rows,
         "older": older,
         "types": NoticeType.choices,
+        "may_draft": policies.may_draft(reader),
     }
     return render(request, "portal/notices/inbox.html", context)
 
@@ -87,19 +103,43 @@ def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
         detail={"reference": notice.reference, "version": notice.version},
     )
-    return _page(request, data, AcknowledgeForm())
+    return _page(request, notice, data, AcknowledgeForm())
+
+
+def notice_page_with(
+    request: HttpRequest, pk: int, *, return_form: "ReturnForm", status: int
+) -> HttpResponse:
+    """The notice's page showing a refused return's form."""
+    notice = _visible(request, pk)
+    data = render_for([notice], member(request))[0]
+    return _page(request, notice, data, AcknowledgeForm(), status, return_form=return_form)
 
 
 def _page(
-    request: HttpRequest, data: dict[str, object], form: AcknowledgeForm, status: int = 200
+    request: HttpRequest,
+    notice: Notice,
+    data: dict[str, object],
+    form: AcknowledgeForm,
+    status: int = 200,
+    return_form: ReturnForm | None = None,
 ) -> HttpResponse:
     reader = member(request)
     issuer = data["issuer"]
     is_issuer = isinstance(issuer, dict) and reader.organisation_id == issuer["id"]
+    unpublished = notice.status in UNPUBLISHED_STATES
+    draft = notice.status == NoticeStatus.DRAFT
     context = {
         "notice": data,
         "form": form,
-        "may_acknowledge": not is_issuer and reader.organisation_id,
+        "may_acknowledge": not is_issuer and reader.organisation_id and not unpublished,
+        # The review, by the API's rules: drafters edit and submit, reviewers publish or
+        # return, the issuer follows receipts.
+        "may_edit": draft and policies.may_edit_draft(reader, notice),
+        "may_publish": unpublished and policies.may_publish(reader, notice),
+        "may_return": notice.status == NoticeStatus.SUBMITTED
+        and policies.may_review(reader, notice),
+        "may_see_receipts": policies.may_see_receipts(reader, notice),
+        "return_form": return_form or ReturnForm(prefix="return"),
     }
     return render(request, "portal/notices/detail.html", context, status=status)
 
@@ -125,4 +165,4 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Acknowledged for your organisation."))
             return redirect("portal:notice", pk=pk)
-    return _page(request, render_for([notice], member(request))[0], form, status=400)
+    return _page(request, notice, render_for([notice], member(request))[0], form, status=400)
