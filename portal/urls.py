@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from portal.views import account, audit, home, imei, notices, profiles, settings
+from portal.views import (
+    account,
+    audit,
+    home,
+    imei,
+    notices,
+    profile_editor,
+    profile_files,
+    profile_history,
+    profiles,
+    settings,
+)
 
 app_name = "portal"
 
@@ -25,4 +36,10 @@ urlpatterns = [
     path("imei-check/", imei.imei_check, name="imei_check"),
     path("audit/", audit.trail, name="audit"),
     path("profiles/<int:pk>/", profiles.profile_detail, name="profile"),
+    path("profiles/new/", profile_editor.profile_new, name="profile_new"),
+    path("profiles/<int:pk>/edit/", profile_editor.profile_edit, name="profile_edit"),
+    path("profiles/editor/rows/<str:section>/", profile_editor.editor_row, name="editor_row"),
+    path("profiles/<int:pk>/attachments/", profile_files.attachment_add, name="attachment_add"),
+    path("profiles/<int:pk>/revisions/", profile_history.revision_list, name="revisions"),
+    path("profiles/<int:pk>/revisions/diff/", profile_history.revision_diff, name="revision_diff"),
 ]
