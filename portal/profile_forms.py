@@ -144,6 +144,11 @@ def initial_of(profile: DeviceProfile) -> dict[str, Any]:
     return initial
 
 
+def _values(form: forms.Form) -> dict[str, Any]:
+    """A child row's values, without the formset's own "remove" box."""
+    return {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+
+
 class IdentifierForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     value = _text(_("Value"))
@@ -176,7 +181,7 @@ class SignatureForm(forms.Form):
         self.fields["expected_outcome"].choices = choices("expected_outcome")  # type: ignore[attr-defined]
 
     def item(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        return _values(self)
 
 
 class ConcealmentForm(forms.Form):
@@ -190,7 +195,7 @@ class ConcealmentForm(forms.Form):
         self.fields["vector"].choices = choices("concealment_vector")  # type: ignore[attr-defined]
 
     def item(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        return _values(self)
 
 
 class SupplierForm(forms.Form):
@@ -206,7 +211,7 @@ class SupplierForm(forms.Form):
         self.fields["role"].choices = choices("supplier_role")  # type: ignore[attr-defined]
 
     def item(self) -> dict[str, Any]:
-        return dict(self.cleaned_data) | {"sales_channels": []}
+        return _values(self) | {"sales_channels": []}
 
 
 class ChannelForm(forms.Form):
@@ -224,7 +229,7 @@ class ChannelForm(forms.Form):
         self.fields["kind"].choices = choices("sales_channel_kind")  # type: ignore[attr-defined]
 
     def item(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "supplier"}
+        return {k: v for k, v in _values(self).items() if k != "supplier"}
 
 
 SECTIONS: dict[str, type[forms.Form]] = {
