@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -46,7 +47,7 @@ def revision_list(request: HttpRequest, pk: int) -> HttpResponse:
     shown = [r for r in rows if shows_a_change(r.action, r.changes, visible)]
     data = ProfileRevisionSerializer(shown, many=True, context={"visible_parents": visible}).data
     profile = DeviceProfile.objects.visible_to(reader).get(pk=pk)
-    context = {"profile": profile, "revisions": data}
+    context = {"profile": profile, "revisions": [_dated(row) for row in data]}
     return render(request, "portal/profiles/revisions.html", context)
 
 
@@ -83,12 +84,17 @@ def revision_diff(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [_row(key, older["snapshot"].get(key), newer["snapshot"].get(key)) for key in keys]
     context = {
         "profile": DeviceProfile.objects.visible_to(reader).get(pk=pk),
-        "older": older,
-        "newer": newer,
+        "older": _dated(older),
+        "newer": _dated(newer),
         "rows": rows,
         "changed": sum(1 for row in rows if row["changed"]),
     }
     return render(request, "portal/profiles/diff.html", context)
+
+
+def _dated(revision: Any) -> dict[str, Any]:
+    """A serialized revision with its time as a date-time, shown in the reader's language."""
+    return dict(revision) | {"created_at": parse_datetime(revision["created_at"])}
 
 
 def _text(value: Any) -> str:
@@ -115,7 +121,7 @@ def _row(key: str, old: Any, new: Any) -> dict[str, Any]:
 
 
 def _plain(text: str) -> SafeString:
-    return format_html_join(format_html("<br>"), "{}", ((line,) for line in text.splitlines()))
+    return format_html_join(SafeString("<br>"), "{}", ((line,) for line in text.splitlines()))
 
 
 def _marked(before: str, after: str) -> tuple[SafeString, SafeString]:
@@ -134,7 +140,7 @@ def _marked(before: str, after: str) -> tuple[SafeString, SafeString]:
             old_parts.append(format_html("<del>{}</del>", _plain(old_text)))
         if new_text:
             new_parts.append(format_html("<ins>{}</ins>", _plain(new_text)))
-    space = format_html(" ")
+    space = SafeString(" ")
     return (
         format_html_join(space, "{}", ((p,) for p in old_parts)),
         format_html_join(space, "{}", ((p,) for p in new_parts)),
