@@ -201,3 +201,25 @@ def test_revision_pages_show_what_the_api_returns(network, portal, make_profile,
     assert "<ins>shoe heel.</ins>" in page
     assert re.search(r'<tr class="changed">\s*<th scope="row">weight_g', page)
     assert ProfileRevision.objects.filter(profile=profile).count() == 2
+
+
+def test_the_editor_and_upload_forms_need_their_csrf_token(network, portal, make_profile) -> None:
+    profile = make_profile(name="Key-fob phone", tlp=TLP.GREEN)
+    browser = portal(network.alice)
+    browser.handler.enforce_csrf_checks = True
+    for path in ("/profiles/new/", f"/profiles/{profile.pk}/edit/"):
+        assert "csrfmiddlewaretoken" in browser.get(path).content.decode()
+        assert browser.post(path, body()).status_code == 403
+    upload = browser.post(f"/profiles/{profile.pk}/attachments/", {"title": "x"})
+    assert upload.status_code == 403
+    assert DeviceProfile.objects.count() == 1
+
+
+def test_add_another_row_continues_the_numbering(network, portal) -> None:
+    row = portal(network.alice).get(
+        "/profiles/editor/rows/identifiers/", {"identifiers-TOTAL_FORMS": "3"}
+    )
+    page = row.content.decode()
+    assert 'name="identifiers-3-value"' in page
+    assert 'name="identifiers-TOTAL_FORMS" value="4"' in page
+    assert 'hx-swap-oob="true"' in page
