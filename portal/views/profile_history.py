@@ -14,13 +14,22 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 from intel import audit
 from intel.models import DeviceProfile, Member, ProfileRevision
 from intel.revisions import parents_named, shows_a_change
 from intel.shapes.profiles import ProfileRevisionDetailSerializer, ProfileRevisionSerializer
 from portal.guard import member, member_page
+from portal.profile_forms import SECTION_TITLES, ProfileForm
 
+# Snapshot keys the editor has no field for.
+OTHER_LABELS = {
+    "parent": gettext_lazy("Family (parent profile)"),
+    "retired": gettext_lazy("Retired"),
+    "retired_reason": gettext_lazy("Why it was retired"),
+    "recipient_members": gettext_lazy("Named recipients (TLP:RED)"),
+}
 # Free-text fields compared word by word.
 LONG_TEXT = frozenset({"notes", "request_summary", "retired_reason"})
 
@@ -117,7 +126,16 @@ def _row(key: str, old: Any, new: Any) -> dict[str, Any]:
         before_html, after_html = _marked(before, after)
     else:
         before_html, after_html = _plain(before), _plain(after)
-    return {"field": key, "old": before_html, "new": after_html, "changed": changed}
+    return {"field": _label(key), "old": before_html, "new": after_html, "changed": changed}
+
+
+def _label(key: str) -> Any:
+    """A snapshot key by the name the editor gives its field (`weight_g` → "Weight (g)")."""
+    if key in ProfileForm.base_fields:
+        return ProfileForm.base_fields[key].label
+    if key in SECTION_TITLES:
+        return SECTION_TITLES[key][0]
+    return OTHER_LABELS.get(key, key)
 
 
 def _plain(text: str) -> SafeString:

@@ -199,7 +199,7 @@ def test_revision_pages_show_what_the_api_returns(network, portal, make_profile,
     page = diff.content.decode()
     assert "<del>shoe.</del>" in page
     assert "<ins>shoe heel.</ins>" in page
-    assert re.search(r'<tr class="changed">\s*<th scope="row">weight_g', page)
+    assert re.search(r"<tr class=\"changed\">\s*<th scope=\"row\">Weight \(g\)", page)
     assert ProfileRevision.objects.filter(profile=profile).count() == 2
 
 
