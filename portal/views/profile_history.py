@@ -56,7 +56,8 @@ def revision_list(request: HttpRequest, pk: int) -> HttpResponse:
     shown = [r for r in rows if shows_a_change(r.action, r.changes, visible)]
     data = ProfileRevisionSerializer(shown, many=True, context={"visible_parents": visible}).data
     profile = DeviceProfile.objects.visible_to(reader).get(pk=pk)
-    context = {"profile": profile, "revisions": [_dated(row) for row in data]}
+    listed = [_dated(row) | {"fields": [_label(key) for key in row["changes"]]} for row in data]
+    context = {"profile": profile, "revisions": listed}
     return render(request, "portal/profiles/revisions.html", context)
 
 
