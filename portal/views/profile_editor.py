@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ErrorDetail
 
 from core.errors import ApplicationError, NotFound, PreconditionFailed
-from intel import policies, services
+from intel import audit, policies, services
 from intel.models import DeviceProfile, ProfileRevision
 from intel.revisions import seen_version
 from intel.shapes.profiles import DeviceProfileWriteSerializer, profile_input
@@ -177,6 +177,15 @@ def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not policies.may_change_profile(author, profile):
         raise PermissionDenied
     version = seen_version(author, profile).number
+    if request.method == "GET":  # the form shows the whole profile: a read, as the API's
+        audit.record_read(
+            actor=author,
+            object_type="profile",
+            object_id=profile.pk,
+            object_tlp=profile.tlp,
+            request=request,
+            detail={"version": version},
+        )
     if request.method == "POST":
         opened = request.POST.get("version", "")
         version = int(opened) if opened.isascii() and opened.isdigit() else version

@@ -223,3 +223,14 @@ def test_add_another_row_continues_the_numbering(network, portal) -> None:
     assert 'name="identifiers-3-value"' in page
     assert 'name="identifiers-TOTAL_FORMS" value="4"' in page
     assert 'hx-swap-oob="true"' in page
+
+
+def test_opening_a_restricted_profile_in_the_editor_is_an_audited_read(
+    network, portal, make_profile
+) -> None:
+    from intel.models import AuditEvent
+
+    profile = make_profile(name="Amber annex", tlp=TLP.AMBER, recipients=[network.be_desk])
+    assert portal(network.alice).get(f"/profiles/{profile.pk}/edit/").status_code == 200
+    event = AuditEvent.objects.filter(action="profile.read").latest("pk")
+    assert (event.actor_id, event.object_id) == (network.alice.pk, str(profile.pk))
