@@ -7,11 +7,12 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from intel import audit
+from intel import audit, policies
 from intel.filters import DeviceProfileFilter
 from intel.models import DeviceProfile
 from intel.shapes.profiles import DeviceProfileSerializer
 from portal.guard import member, member_page
+from portal.views.profile_files import upload_form
 
 PAGE = 25
 
@@ -35,7 +36,13 @@ def profile_list(request: HttpRequest) -> HttpResponse:
         if len(rows) > PAGE:
             rows = rows[:PAGE]
             older = rows[-1].pk
-    context = {"filter": found, "profiles": rows, "older": older, "q": request.GET.get("q", "")}
+    context = {
+        "filter": found,
+        "profiles": rows,
+        "older": older,
+        "q": request.GET.get("q", ""),
+        "may_file": policies.may_file_profiles(reader),
+    }
     return render(request, "portal/profiles/list.html", context)
 
 
@@ -54,4 +61,12 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
         detail={"version": data.get("version")},
     )
-    return render(request, "portal/profiles/detail.html", {"profile": data})
+    may_change = policies.may_change_profile(reader, profile) and profile.retired_at is None
+    context = {
+        "profile": data,
+        "may_change": may_change,
+        "upload": upload_form(reader, profile) if may_change else None,
+        "profile_id": profile.pk,
+        "photos": [a for a in data["attachments"] if a["content_type"].startswith("image/")],
+    }
+    return render(request, "portal/profiles/detail.html", context)
