@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from portal.views import account, audit, home, imei, notices, profiles, settings
+from portal.views import (
+    access_requests,
+    account,
+    audit,
+    home,
+    imei,
+    notices,
+    profiles,
+    seizure_stats,
+    seizures,
+    settings,
+)
 
 app_name = "portal"
 
@@ -25,4 +36,16 @@ urlpatterns = [
     path("imei-check/", imei.imei_check, name="imei_check"),
     path("audit/", audit.trail, name="audit"),
     path("profiles/<int:pk>/", profiles.profile_detail, name="profile"),
+    path("seizures/", seizures.report_list, name="seizures"),
+    path("seizures/new/", seizures.report_new, name="seizure_new"),
+    path("seizures/stats/", seizure_stats.stats, name="seizure_stats"),
+    path("seizures/<int:pk>/", seizures.report_detail, name="seizure"),
+    path("access-requests/", access_requests.request_list, name="access_requests"),
+    path("access-requests/new/", access_requests.request_new, name="access_request_new"),
+    path("access-requests/<int:pk>/", access_requests.request_detail, name="access_request"),
+    path(
+        "access-requests/<int:pk>/<str:action>/",
+        access_requests.request_act,
+        name="access_request_act",
+    ),
 ]
