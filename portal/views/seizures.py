@@ -144,11 +144,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
     )
     data = SeizureReportSerializer(report, context=rendering_context([report], reader)).data
-    names = dict(
-        DeviceProfile.objects.filter(
-            pk__in=[line["profile"] for line in data["lines"] if line["profile"]]
-        ).values_list("id", "name")
-    )
+    shown = [line["profile"] for line in data["lines"] if line["profile"]]
+    visible = DeviceProfile.objects.visible_to(reader).filter(pk__in=shown)
+    names = dict(visible.values_list("id", "name"))
     return render(request, "portal/seizures/detail.html", {"report": data, "names": names})
 
 
