@@ -3,6 +3,7 @@
 from django.urls import path
 
 from portal.views import (
+    access_requests,
     account,
     audit,
     compose,
@@ -14,6 +15,8 @@ from portal.views import (
     profile_history,
     profiles,
     review,
+    seizure_stats,
+    seizures,
     settings,
     subscriptions,
 )
@@ -70,4 +73,16 @@ urlpatterns = [
     path("profiles/<int:pk>/attachments/", profile_files.attachment_add, name="attachment_add"),
     path("profiles/<int:pk>/revisions/", profile_history.revision_list, name="revisions"),
     path("profiles/<int:pk>/revisions/diff/", profile_history.revision_diff, name="revision_diff"),
+    path("seizures/", seizures.report_list, name="seizures"),
+    path("seizures/new/", seizures.report_new, name="seizure_new"),
+    path("seizures/stats/", seizure_stats.stats, name="seizure_stats"),
+    path("seizures/<int:pk>/", seizures.report_detail, name="seizure"),
+    path("access-requests/", access_requests.request_list, name="access_requests"),
+    path("access-requests/new/", access_requests.request_new, name="access_request_new"),
+    path("access-requests/<int:pk>/", access_requests.request_detail, name="access_request"),
+    path(
+        "access-requests/<int:pk>/<str:action>/",
+        access_requests.request_act,
+        name="access_request_act",
+    ),
 ]

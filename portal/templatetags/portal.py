@@ -68,3 +68,9 @@ def markdown(text: str) -> SafeString:
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def total_quantity(lines: list[dict[str, Any]]) -> int:
+    """The devices of a report's lines (those the reader may see)."""
+    return sum(int(line.get("quantity") or 0) for line in lines)
