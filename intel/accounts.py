@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.errors import FieldInvalid, Forbidden
 from intel import audit, policies, write_checks
-from intel.models import ApiToken, Member, Organisation
+from intel.models import TLP, ApiToken, Member, Organisation
 from intel.models.network import hash_token
 
 # The fields that decide who sees what (DESIGN.md §4): changed only by a platform superuser
@@ -211,3 +211,9 @@ def organisation_set_access_policy(
                 detail={"slug": org.slug, "entitlements": changed},
             )
     return org
+
+
+def needs_second_factor(clearance: str) -> bool:
+    """Every member who may receive more than TLP:GREEN signs in to the portal with a second
+    factor (docs/portal.md)."""
+    return TLP.rank(clearance) > TLP.rank(TLP.GREEN)

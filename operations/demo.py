@@ -14,7 +14,8 @@ from pathlib import Path
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from intel.models import TLP, Member
+from intel import accounts
+from intel.models import Member
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo.json"
 DEMO_PASSWORD = "operation-prison-break-demo"  # noqa: S105 - published with the demo
@@ -34,15 +35,11 @@ def _key(username: str) -> bytes:
     return hashlib.sha256(f"dix-demo-authenticator:{username}".encode()).digest()[:20]
 
 
-def _needs_second_factor(clearance: str) -> bool:
-    return TLP.rank(clearance) > TLP.rank(TLP.GREEN)
-
-
 def personas() -> list[Persona]:
     found = []
     for item in json.loads(FIXTURE.read_text())["members"]:
         secret = ""
-        if _needs_second_factor(item["clearance"]):
+        if accounts.needs_second_factor(item["clearance"]):
             secret = b32encode(_key(item["username"])).decode().rstrip("=")
         found.append(
             Persona(
@@ -62,7 +59,7 @@ def give_sign_in(member: Member) -> None:
     if not member.has_usable_password():
         member.set_password(DEMO_PASSWORD)
         member.save(update_fields=["password"])
-    if _needs_second_factor(member.clearance):
+    if accounts.needs_second_factor(member.clearance):
         TOTPDevice.objects.get_or_create(
             user=member,
             confirmed=True,

@@ -13,7 +13,8 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from intel.models import TLP, Member
+from intel import accounts
+from intel.models import Member
 
 RECOVERY_CODES = 10
 AUTHENTICATOR = "authenticator"
@@ -21,8 +22,8 @@ RECOVERY = "recovery codes"
 
 
 def needs_second_factor(member: Member) -> bool:
-    """Every member who may receive more than TLP:GREEN signs in with a second factor."""
-    return TLP.rank(member.clearance) > TLP.rank(TLP.GREEN)
+    """The rule of `intel.accounts.needs_second_factor`, for a member."""
+    return accounts.needs_second_factor(member.clearance)
 
 
 def confirmed_authenticator(member: Member) -> TOTPDevice | None:
