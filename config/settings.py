@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 from celery.schedules import crontab
+from django.conf.locale import LANG_INFO
 
 from config.env import (
     JSON_LOG_FORMATTER,
@@ -151,10 +152,17 @@ LOGIN_REDIRECT_URL = "/"
 AUTHENTICATION_BACKENDS = ["intel.auth_limits.LimitedModelBackend"]
 
 LANGUAGE_CODE = "en"
-# The portal's languages: adding one is a catalogue in portal/locale/ and a line here
-# (docs/portal.md).
-LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
+# The portal's languages: English, in which its strings are written, and every compiled
+# catalogue in portal/locale/, so adding a language is adding its catalogue (docs/portal.md).
+LANGUAGES = [
+    ("en", "English"),
+    *(
+        (found.parents[1].name, LANG_INFO[found.parents[1].name]["name_local"].capitalize())
+        for found in sorted(LOCALE_PATHS[0].glob("*/LC_MESSAGES/django.mo"))
+        if found.parents[1].name in LANG_INFO
+    ),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

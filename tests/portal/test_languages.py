@@ -1,5 +1,5 @@
-"""The portal in English and French: picked from the browser, or chosen by the member; the
-French catalogue complete and compiled."""
+"""The portal in English and French: picked from the browser, or chosen by the member; every
+catalogue complete and compiled, and each one a language of the portal."""
 
 import shutil
 import subprocess
@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.portal.conftest import with_password
 
 LOCALE = Path(__file__).resolve().parents[2] / "portal" / "locale"
+CATALOGUES = sorted(path.name for path in LOCALE.iterdir() if (path / "LC_MESSAGES").is_dir())
 
 
 def test_the_browsers_language_is_used(client: Client, db: None) -> None:
@@ -31,9 +33,17 @@ def test_a_member_chooses_french_and_keeps_it(client: Client, network) -> None:
     assert "Se déconnecter" in home
 
 
+def test_every_catalogue_is_a_language_of_the_portal() -> None:
+    """Adding a language is adding its catalogue: settings list every compiled one."""
+    assert "fr" in CATALOGUES
+    assert [code for code, _ in settings.LANGUAGES] == ["en", *CATALOGUES]
+    assert dict(settings.LANGUAGES)["fr"] == "Français"
+
+
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")
-def test_the_french_catalogue_is_complete_and_compiled(tmp_path: Path) -> None:
-    po = LOCALE / "fr" / "LC_MESSAGES" / "django.po"
+@pytest.mark.parametrize("language", CATALOGUES)
+def test_each_catalogue_is_complete_and_compiled(language: str, tmp_path: Path) -> None:
+    po = LOCALE / language / "LC_MESSAGES" / "django.po"
     check = subprocess.run(
         ["msgfmt", "--statistics", "-c", "-o", str(tmp_path / "django.mo"), str(po)],
         capture_output=True,
@@ -42,13 +52,14 @@ def test_the_french_catalogue_is_complete_and_compiled(tmp_path: Path) -> None:
     )
     assert "untranslated" not in check.stderr, check.stderr
     assert "fuzzy" not in check.stderr, check.stderr
-    committed = (LOCALE / "fr" / "LC_MESSAGES" / "django.mo").read_bytes()
+    committed = (LOCALE / language / "LC_MESSAGES" / "django.mo").read_bytes()
     assert committed == (tmp_path / "django.mo").read_bytes(), "run msgfmt: the .mo is stale"
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
-def test_every_portal_string_is_in_the_catalogue(tmp_path: Path) -> None:
-    """makemessages over the portal finds no string the French catalogue lacks."""
+@pytest.mark.parametrize("language", CATALOGUES)
+def test_every_portal_string_is_in_each_catalogue(language: str, tmp_path: Path) -> None:
+    """makemessages over the portal finds no string a catalogue lacks."""
     portal = LOCALE.parent
     copy = tmp_path / "portal"
     shutil.copytree(portal, copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -58,14 +69,14 @@ def test_every_portal_string_is_in_the_catalogue(tmp_path: Path) -> None:
             str(portal.parent / "manage.py"),
             "makemessages",
             "-l",
-            "fr",
+            language,
             "--no-location",
         ],
         cwd=copy,
         capture_output=True,
         check=True,
     )
-    fresh = (copy / "locale" / "fr" / "LC_MESSAGES" / "django.po").read_text()
+    fresh = (copy / "locale" / language / "LC_MESSAGES" / "django.po").read_text()
     check = subprocess.run(
         ["msgfmt", "--statistics", "-o", "/dev/null", "-"],
         input=fresh,
