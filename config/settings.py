@@ -417,6 +417,13 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "celery": {"level": env_str("DIX_LOG_LEVEL", "INFO")},
+        # Each run of a periodic task (the delivery sweep runs every few seconds) is logged as
+        # received, sent and succeeded; at WARNING only failed tasks are, so the log shows what
+        # happened rather than the clock.
+        **{
+            name: {"level": env_str("DIX_TASK_LOG_LEVEL", "WARNING")}
+            for name in ("celery.worker.strategy", "celery.app.trace", "celery.beat")
+        },
     },
 }
 
