@@ -85,13 +85,15 @@ MIDDLEWARE = [
     # Before anything that costs: an unchanged inbox poll is answered here with 304.
     "notices.inbox.InboxNotModifiedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The portal's language: the member's choice (session), else the browser's.
+    # The portal's language: the language cookie, else the browser's.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # `request.user.is_verified()`: whether this session passed its second factor.
     "django_otp.middleware.OTPMiddleware",
+    # The signed-in member's saved language over the browser's (portal/language.py).
+    "portal.language.MemberLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

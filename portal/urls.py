@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from portal import language
 from portal.views import (
     access_requests,
     account,
@@ -32,6 +33,7 @@ urlpatterns = [
     path("invite/<str:uid>/<str:token>/", account.invitation, name="invitation"),
     path("account/recovery-codes/", account.recovery_codes, name="recovery_codes"),
     path("account/", settings.settings_page, name="settings"),
+    path("account/language/", language.choose_language, name="language"),
     path("account/tokens/", settings.token_issue, name="token_issue"),
     path("account/tokens/<int:pk>/revoke/", settings.token_revoke, name="token_revoke"),
     path("account/recovery-codes/new/", settings.recovery_codes_renew, name="recovery_renew"),

@@ -160,6 +160,13 @@ class Member(AbstractUser):
         default=TLP.GREEN,
         help_text="The highest TLP label the member may receive: it caps every read.",
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        help_text="The portal's language the member chose (a code of the portal's languages); "
+        "empty to follow the browser's preferred language.",
+    )
 
     class Meta:
         ordering = ("username",)

@@ -27,10 +27,46 @@ def test_the_browsers_language_is_used(client: Client, db: None) -> None:
 def test_a_member_chooses_french_and_keeps_it(client: Client, network) -> None:
     with_password(network.olga)
     client.post("/login/", {"username": "olga", "password": "correct horse battery staple 7"})
-    client.post("/i18n/setlang/", {"language": "fr", "next": "/"}, HTTP_ACCEPT_LANGUAGE="en")
+    client.post("/account/language/", {"language": "fr", "next": "/"}, HTTP_ACCEPT_LANGUAGE="en")
     home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Profils d’appareils" in home
     assert "Se déconnecter" in home
+
+
+def test_a_saved_language_follows_the_member_to_a_new_session(network, portal) -> None:
+    first = portal(network.olga)
+    answer = first.post(
+        "/account/language/",
+        {"language": "fr", "next": "/account/"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert answer.status_code == 302
+    network.olga.refresh_from_db()
+    assert network.olga.language == "fr"
+    # Another browser, which prefers English and has no language cookie.
+    elsewhere = portal(network.olga)
+    assert "Se déconnecter" in elsewhere.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Before signing in, the browser's language still applies.
+    assert "Sign in to DIX" in Client().get("/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_following_the_browser_again_forgets_the_choice(network, portal) -> None:
+    client = portal(network.olga)
+    client.post("/account/language/", {"language": "fr", "next": "/"})
+    client.post("/account/language/", {"language": "", "next": "/"})
+    network.olga.refresh_from_db()
+    assert network.olga.language == ""
+    assert "Sign out" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Se déconnecter" in client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+
+def test_an_unknown_language_is_not_saved(network, portal) -> None:
+    client = portal(network.olga)
+    answer = client.post("/account/language/", {"language": "xx", "next": "/"})
+    assert answer.status_code == 302
+    network.olga.refresh_from_db()
+    assert network.olga.language == ""
+    assert "Sign out" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
 
 def test_every_catalogue_is_a_language_of_the_portal() -> None:
