@@ -432,13 +432,15 @@ LOGGING = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("DIX_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = env_bool("DIX_SECURE_COOKIES", False)
+# The demo (`make run`): the sign-in page lists the demo personas and how they sign in.
+DIX_DEMO = env_bool("DIX_DEMO", False)
+# Session and CSRF cookies travel over HTTPS only, except in the demo and in debug mode, which
+# serve plain HTTP on this machine.
+SESSION_COOKIE_SECURE = env_bool("DIX_SECURE_COOKIES", not (DIX_DEMO or DEBUG))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # The portal's session ends when the browser closes, and after 8 idle hours at most.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 8 * 3600
-# The demo (`make run`): the sign-in page lists the demo personas and how they sign in.
-DIX_DEMO = env_bool("DIX_DEMO", False)
 # Where members reach the portal (the links of `invite_member`), and how long a link lasts.
 DIX_PORTAL_URL = env_str("DIX_PUBLIC_URL", "") or "http://127.0.0.1:8000"
 DIX_INVITE_DAYS = env_int("DIX_INVITE_DAYS", 3, minimum=1)

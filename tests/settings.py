@@ -23,6 +23,9 @@ DIX_AUDIT_STRICT_DETAIL = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# The live server the browser tests drive speaks plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+
 if not REDIS_URL:
     CACHES = {
         alias: {
