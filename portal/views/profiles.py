@@ -6,13 +6,17 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from intel import audit, policies
 from intel.filters import DeviceProfileFilter
 from intel.models import DeviceProfile
 from intel.shapes.profiles import DeviceProfileSerializer
+from portal.charts import bar_chart
 from portal.guard import member, member_page
 from portal.views.profile_files import upload_form
+from seizures.services import profile_seizure_stats
+from seizures.shapes import render_stats
 
 PAGE = 25
 
@@ -68,5 +72,25 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "upload": upload_form(reader, profile) if may_change else None,
         "profile_id": profile.pk,
         "photos": [a for a in data["attachments"] if a["content_type"].startswith("image/")],
+        "seizures": _seizure_figures(profile, reader),
     }
     return render(request, "portal/profiles/detail.html", context)
+
+
+def _seizure_figures(profile: DeviceProfile, reader: Any) -> dict[str, Any]:
+    """The API's `GET /api/v1/profiles/{id}/seizures/stats/` for the member, and its devices
+    seized by month as a chart."""
+    figures = render_stats(profile_seizure_stats(profile=profile, member=reader))
+    by_month: dict[str, int] = {}
+    for row in figures["by_country_month"]:
+        by_month[row["month"]] = by_month.get(row["month"], 0) + row["quantity"]
+    figures["chart"] = (
+        bar_chart(
+            _("Devices of this model seized by month"),
+            sorted(by_month.items()),
+            chart_id="profile-seizures",
+        )
+        if by_month
+        else None
+    )
+    return figures

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from intel.models import TLP, AuditEvent
+from tests.helpers.seizures import file, positive, published, stats_url
 
 PERSONAS = ["cora", "audrey", "alice", "olga", "bob", "charlie", "dave", "erin"]
 
@@ -131,3 +132,32 @@ def test_a_bad_audit_filter_is_shown_at_its_field(network, portal) -> None:
     page = portal(network.audrey).get("/audit/?after=yesterday")
     assert page.status_code == 400
     assert 'id="f-after-error"' in page.content.decode()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_profile_page_shows_the_apis_seizure_figures(
+    persona, network, make_profile, portal, api
+) -> None:
+    mini = make_profile(name="Thumb phone", tlp=TLP.GREEN)
+    alert = published(network.alice, network.cora, profiles=[mini])
+    filed = file(api, network.alice, positive(mini, alert))
+    assert filed.status_code == 201, filed.content
+    belgian = positive(mini, alert, country="BE", seized_on="2025-06-02", notice=None)
+    belgian["lines"] = [{"profile": mini.pk, "quantity": 5}]
+    assert file(api, network.bob, belgian).status_code == 201
+    member = getattr(network, persona)
+    through_api = api(member).get(stats_url(mini.pk)).json()
+    page = portal(member).get(f"/profiles/{mini.pk}/").content.decode()
+    shown = re.search(r'<section[^>]*id="seizure-figures".*?</section>', page, re.S)
+    assert shown is not None
+    text = shown.group(0)
+    totals = through_api["totals"]
+    if persona in ("alice", "bob"):
+        assert totals["reports"] >= 1
+    if totals["reports"]:
+        assert f"{totals['quantity']} devices seized" in text
+        rows = re.findall(r"<tr><th scope=\"row\">(\w\w)</th><td>([\d-]+)</td>", text)
+        assert rows == [(r["country"], r["month"]) for r in through_api["by_country_month"]]
+        assert 'role="img"' in text
+    else:
+        assert "No seizure report about this model that you may read." in text
