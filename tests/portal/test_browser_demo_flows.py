@@ -37,8 +37,10 @@ TEASER = "Key-fob mini phone: photos, identifiers and detection protocol"
 
 
 @pytest.fixture
-def personas(live_server: Any) -> dict[str, demo.Persona]:
-    """The demo loaded into the live server's database, as `make run` loads it."""
+def personas(live_server: Any, settings: Any) -> dict[str, demo.Persona]:
+    """The demo loaded into the live server's database, and the sign-in page listing the
+    personas, as `make run` has them."""
+    settings.DIX_DEMO = True
     call_command("load_demo", "--quiet", stdout=io.StringIO())
     return {persona.username: persona for persona in demo.personas()}
 
@@ -51,10 +53,6 @@ def code_from_key(persona: demo.Persona) -> str:
 
 # Keyboard only: the helpers below reach a control by pressing Tab (or Shift+Tab when it lies
 # before the focus) until it has the focus, so a control the keyboard cannot reach fails.
-
-
-def has_focus(target: Any) -> bool:
-    return bool(target.evaluate("el => el === document.activeElement"))
 
 
 def assert_focus_visible(page: Any) -> None:
@@ -71,15 +69,17 @@ def assert_focus_visible(page: Any) -> None:
 def tab_to(page: Any, target: Any, *, limit: int = 250) -> None:
     target.wait_for()
     for _ in range(limit):
-        if has_focus(target):
+        where = target.evaluate(
+            """el => { const f = document.activeElement;
+            if (f === el) return "here";
+            return f && f !== document.body
+              && (el.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING)
+              ? "after" : "before"; }"""
+        )
+        if where == "here":
             assert_focus_visible(page)
             return
-        before = target.evaluate(
-            """el => { const f = document.activeElement;
-            return !!f && f !== document.body
-              && !!(el.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING); }"""
-        )
-        page.keyboard.press("Shift+Tab" if before else "Tab")
+        page.keyboard.press("Shift+Tab" if where == "after" else "Tab")
     raise AssertionError(f"the keyboard does not reach {target}")
 
 
@@ -312,6 +312,9 @@ def flow_2_acknowledge(
         press(officer, officer.get_by_role("button", name="Acknowledge for my desk"))
     assert "Acknowledged for your organisation." in messages(officer)
     check_page(officer, "demo-notice-acknowledged")
+    follow(officer, nav(officer, "Notices"), "demo-be-inbox")
+    assert "acknowledged" in officer.locator("tbody tr", has_text=NOTICE).inner_text()
+    assert "to acknowledge" in officer.locator("tbody tr", has_text="Prison Break").inner_text()
 
     analyst.goto(f"{base}/notices/{notice}/")
     check_page(analyst, "demo-notice-issuer")
@@ -351,7 +354,6 @@ def flow_3_outsider(
 
 
 def flow_4_access_request(base: str, officer: Any, analyst: Any, profile: int) -> None:
-    follow(officer, nav(officer, "Notices"), "demo-be-notices")
     follow(
         officer, officer.get_by_role("link", name=re.compile(re.escape(NOTICE))), "demo-be-notice"
     )
@@ -426,6 +428,8 @@ def test_an_imei_csv_of_10000_rows_is_checked_and_downloaded(
     tiles = officer.locator("#result .tiles").inner_text()
     assert re.sub(r"[\s,\u202f]", "", tiles).startswith("10000items")
     assert officer.get_by_role("link", name="L8star ultra-compact mini phone").count() >= 1
+    officer.locator("#result").evaluate("el => el.scrollIntoView()")
+    officer.mouse.wheel(0, -160)  # the file chosen, above the result
     check_page(officer, "demo-imei-results", full_page=False)
     choose_file(officer, field, upload)
     with officer.expect_download() as download:
