@@ -4,12 +4,13 @@ demo password and the authenticator keys the sign-in page prints. Every form is 
 Tab, Shift+Tab, typing, Space, Enter and arrow keys; every focused control must show its focus;
 axe-core runs on every page (`check_page`, which also writes the screenshots of docs/portal.md).
 
-1. fr-analyst files a profile with a photo and a PDF and a notice about it to Belgium and
-   Norway; the secretariat's coordinator publishes it;
+1. fr-analyst files a TLP:AMBER profile for Norway only, with a photo and a PDF, and a notice
+   about it to Belgium and Norway; the secretariat's coordinator publishes it;
 2. be-officer finds it on the home page, reads it and acknowledges "checked, none found"; the
    issuer's receipts show it, and the Norwegian liaison prosecutor as not yet acknowledged;
 3. de-officer sees neither the notice nor the AMBER profile; their URLs answer "Not found";
-4. be-officer requests the demo's restricted annex, fr-analyst approves, be-officer reads it;
+4. be-officer requests the profile from the notice; fr-analyst approves (the French desk lets
+   its analysts decide); be-officer reads it, photo included;
 5. an IMEI CSV of 10,000 rows is checked and the result downloaded;
 6. a seizure report is filed and appears in the statistics chart.
 """
