@@ -1,17 +1,62 @@
 """Template helpers of the portal's pages: links that keep the current filters, specification
 rows that leave out what is not known, controlled values shown by their label."""
 
+from datetime import date, datetime
 from typing import Any
 
 import markdown as markdown_lib
 import nh3
 from django import template
 from django.template.context import Context
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
+
+
+@register.filter
+def when(value: Any) -> str:
+    """A moment (a datetime or the API's RFC 3339 text) in the reader's language and the
+    portal's time zone, e.g. "06/12/2026 11:20" in French."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        return str(value or "")
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+@register.filter
+def day(value: Any) -> str:
+    """A day (a date, a datetime or the API's ISO text) in the reader's language."""
+    if isinstance(value, str):
+        value = parse_datetime(value) or parse_date(value) or value
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value).date()
+    if not isinstance(value, date):
+        return str(value or "")
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+@register.filter
+def number(value: Any) -> str:
+    """A count with the reader's language's digit grouping ("10,000", "10 000")."""
+    if not isinstance(value, int):
+        return str(value if value is not None else "")
+    return formats.number_format(value, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def organisation_name(slug: str) -> str:
+    """An organisation's name for the slug the API gives (organisations are a directory every
+    member may read)."""
+    from intel.models import Organisation
+
+    found = Organisation.objects.filter(slug=slug).values_list("name", flat=True).first()
+    return found or slug
 
 
 @register.simple_tag(takes_context=True)

@@ -29,8 +29,9 @@ from access.inputs import (
 )
 from access.shapes import AccessRequestSerializer, readable_access_requests
 from core.errors import ApplicationError, NotFound
-from intel.models import AccessRequest, AccessRequestStatus, TargetType
+from intel.models import AccessRequest, AccessRequestStatus, DeviceProfile, Member, TargetType
 from intel.models.access import OPEN_STATES
+from notices.models import Notice
 from portal.forms import choices_of, field_errors, show_errors
 from portal.guard import member, member_page, posted
 
@@ -227,12 +228,14 @@ def _page(
     }
     forms_ = {name: bound.get(name) or FORMS[name](auto_id=f"id_{name}_%s") for name in FORMS}
     data = AccessRequestSerializer(access_request).data
+    sees_target = target is not None and targets.sees(reader, target)
     context = {
         "ar": data,
         "may": may,
         "forms": forms_,
-        "sees_target": target is not None and targets.sees(reader, target),
+        "sees_target": sees_target,
         "is_profile": access_request.target_type == TargetType.PROFILE,
+        "target_name": _target_name(reader, access_request) if sees_target else "",
     }
     return render(request, "portal/access/detail.html", context, status=status)
 
@@ -346,3 +349,14 @@ def request_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, DONE[action])
             return redirect("portal:access_request", pk=pk)
     return _page(request, _visible(request, access_request.pk), {action: form}, status=status)
+
+
+def _target_name(reader: Member, access_request: AccessRequest) -> str:
+    """What the request is about, by name, for a member who may see it."""
+    if access_request.target_type == TargetType.PROFILE:
+        found = DeviceProfile.objects.visible_to(reader).filter(pk=access_request.target_id)
+        return str(found.values_list("name", flat=True).first() or "")
+    if access_request.target_type == TargetType.NOTICE:
+        notice = Notice.objects.visible_to(reader).filter(pk=access_request.target_id)
+        return str(notice.values_list("title", flat=True).first() or "")
+    return ""

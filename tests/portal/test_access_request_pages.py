@@ -127,3 +127,20 @@ def test_foreign_and_missing_requests_answer_404(network, notice, annex, portal,
     # A member who may not approve gets no button and a refusal, never a 500.
     refused = charlie.post(f"/access-requests/{created['id']}/approve/", {"scope": "object"})
     assert refused.status_code == 403
+
+
+def test_the_decision_screen_names_what_and_who_in_the_readers_language(
+    network, notice, annex, analysts_decide, portal
+):
+    answer = portal(network.charlie).post(new_url(notice, annex), BODY)
+    created = AccessRequest.objects.get()
+    alice = portal(network.alice)
+    html = alice.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"“{annex.name}”" in html
+    assert network.de_desk.name in html
+    assert network.fr_desk.name in html
+    assert f">{network.de_desk.slug}<" not in html
+    alice.post("/account/language/", {"language": "fr", "next": "/"})
+    localised = alice.get(answer["Location"]).content.decode()
+    assert f"{created.created_at:%d/%m/%Y}" in localised
+    assert created.created_at.isoformat()[:16] not in localised

@@ -161,3 +161,13 @@ def test_a_profile_page_shows_the_apis_seizure_figures(
         assert 'role="img"' in text
     else:
         assert "No seizure report about this model that you may read." in text
+
+
+def test_imei_counts_are_grouped_in_the_readers_language(network, portal) -> None:
+    browser = portal(network.olga)
+    pasted = "\n".join(f"3582400{n:08d}" for n in range(1200))
+    english = browser.post("/imei-check/", {"pasted": pasted}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "<strong>1,200</strong>" in english.content.decode()
+    browser.post("/account/language/", {"language": "fr", "next": "/"})
+    french = browser.post("/imei-check/", {"pasted": pasted}).content.decode()
+    assert "<strong>1\u202f200</strong>" in french or "<strong>1\xa0200</strong>" in french
