@@ -45,7 +45,7 @@ def test_a_notice_is_drafted_reviewed_published_acknowledged_and_followed_up(
     alice.get_by_role("button", name="Save draft").click()
     alice.wait_for_url(re.compile(r"/notices/\d+/edit/$"))
     pk = int(alice.url.rstrip("/").split("/")[-2])
-    reach = alice.locator("#audience .reach").inner_text()
+    reach = alice.locator("#audience .reach strong").inner_text()
     assert re.fullmatch(r"Reaches \d+ organisations in 3 countries", reach), reach
     alice.get_by_text("Show the organisations").click()
     names = alice.locator("#audience tbody").inner_text()

@@ -266,7 +266,7 @@ def flow_1_file_a_profile_and_a_notice(
         press(analyst, analyst.get_by_role("button", name="Save draft"))
     analyst.wait_for_url(re.compile(r"/notices/\d+/edit/$"))
     notice = int(analyst.url.rstrip("/").split("/")[-2])
-    reach = analyst.locator("#audience .reach").inner_text()
+    reach = analyst.locator("#audience .reach strong").inner_text()
     # Belgium and Norway, and the issuing desk with the authorities it sponsors.
     assert reach == "Reaches 5 organisations in 3 countries", reach
     press(analyst, analyst.get_by_text("Show the organisations"))
