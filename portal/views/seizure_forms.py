@@ -3,6 +3,7 @@ lists as choices; the JSON body they make for the API's serializers, the same bo
 from a report (to prefill an amendment and to send only what it changes), and the API's
 refusals put at the field they name."""
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -146,6 +147,9 @@ class ReportForm(forms.Form):
 
 
 class AmendForm(ReportForm):
+    # The reason first: it names the version, as a commit message does.
+    field_order = ["reason"]
+
     reason = forms.CharField(
         label=gettext_lazy("Why you amend the report"),
         max_length=2000,
@@ -195,7 +199,7 @@ class LineForm(forms.Form):
 LineFormSet = forms.formset_factory(LineForm, extra=LINES, max_num=100)
 
 
-def profile_choices(member: Member, keep: set[int] = frozenset()) -> list[tuple[Any, str]]:
+def profile_choices(member: Member, keep: Collection[int] = ()) -> list[tuple[Any, str]]:
     """The profiles a line may name: current ones the member sees, and those `keep` names (a
     report's lines, retired since) among the profiles they see."""
     visible = DeviceProfile.objects.visible_to(member)

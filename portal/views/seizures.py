@@ -98,7 +98,7 @@ def _readable(reader: Member, pk: int) -> SeizureReport:
 
 def _rendered(report: SeizureReport, reader: Member) -> dict[str, Any]:
     """The report as the member's `GET /api/v1/seizures/{id}/` answers it."""
-    return SeizureReportSerializer(report, context=rendering_context([report], reader)).data  # type: ignore[return-value]
+    return SeizureReportSerializer(report, context=rendering_context([report], reader)).data
 
 
 def _changeable(reader: Member, pk: int) -> SeizureReport:
@@ -151,9 +151,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         body = form.body(lines)
         filled = [f for f in lines.forms if f.body() is not None]
         try:
-            writer = SeizureReportWriteSerializer(
-                data=as_json(body), context={"request": request}
-            )
+            writer = SeizureReportWriteSerializer(data=as_json(body), context={"request": request})
             writer.is_valid(raise_exception=True)
             report = seizures.seizure_report_create(
                 reporter=reader, data=writer.to_input(), request=request
@@ -213,6 +211,7 @@ def report_amend(request: HttpRequest, pk: int) -> HttpResponse:
         "lines": lines,
         "line_errors": line_errors,
         "report": current,
+        "next_version": current["version"] + 1,
     }
     return render(request, "portal/seizures/amend.html", context, status=status)
 

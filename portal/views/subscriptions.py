@@ -46,12 +46,9 @@ def _listed(reader: Member, *, deleted: bool = False) -> QuerySet[Subscription]:
         if deleted
         else Subscription.objects.visible_to(reader)
     )
-    return (
-        found.select_related("organisation")
-        .annotate(
-            last_success=Max(
-                "deliveries__completed_at", filter=Q(deliveries__state=DeliveryState.SUCCEEDED)
-            )
+    return found.select_related("organisation").annotate(
+        last_success=Max(
+            "deliveries__completed_at", filter=Q(deliveries__state=DeliveryState.SUCCEEDED)
         )
     )
 

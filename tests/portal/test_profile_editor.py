@@ -250,9 +250,7 @@ def api_problem(answer: Any) -> dict[str, list[str]]:
 
 def test_red_named_members_are_the_apis(network, portal, api) -> None:
     browser = portal(network.alice)
-    answer = browser.post(
-        "/profiles/new/", body(tlp=TLP.RED, recipient_members="alice, audrey")
-    )
+    answer = browser.post("/profiles/new/", body(tlp=TLP.RED, recipient_members="alice, audrey"))
     assert answer.status_code == 302, answer.content.decode()
     profile = DeviceProfile.objects.get(name="Key-fob phone")
     data = api(network.alice).get(f"/api/v1/profiles/{profile.pk}/").json()
@@ -266,9 +264,7 @@ def test_red_named_members_are_the_apis(network, portal, api) -> None:
 def test_members_who_cannot_be_named_are_refused_at_the_field(network, portal, api) -> None:
     browser = portal(network.alice)
     for names in (["alice", "charlie"], ["alice", "nobody"]):
-        page = browser.post(
-            "/profiles/new/", body(tlp=TLP.RED, recipient_members=" ".join(names))
-        )
+        page = browser.post("/profiles/new/", body(tlp=TLP.RED, recipient_members=" ".join(names)))
         assert page.status_code == 400
         through_api = api(network.alice).post(
             "/api/v1/profiles/",

@@ -232,7 +232,8 @@ def test_amending_writes_a_version_the_api_shows(network, mini, portal, api) -> 
     before = api(network.alice).get(f"/api/v1/seizures/{report.pk}/").json()
     # A colleague of the reporting organisation amends it: the form comes prefilled.
     page = olga.get(f"/seizures/{report.pk}/amend/").content.decode()
-    assert 'value="76"' in page and "About 500 cells searched." in page
+    assert 'value="76"' in page
+    assert "About 500 cells searched." in page
     answer = olga.post(
         f"/seizures/{report.pk}/amend/",
         amend(before, reason="Recount at the evidence store.", **{"lines-0-quantity": "90"}),
@@ -253,8 +254,9 @@ def test_amending_writes_a_version_the_api_shows(network, mini, portal, api) -> 
     shown = alice.get(f"/seizures/{report.pk}/").content.decode()
     versions_table = shown.split('class="versions"')[1]
     assert "Recount at the evidence store." in versions_table
-    assert "other_mobile_phone" in versions_table or "Other mobile phone" in versions_table
-    assert "90" in versions_table and "76" in versions_table
+    assert "Other mobile phone: 90" in versions_table
+    assert "90" in versions_table
+    assert "76" in versions_table
 
 
 def test_an_amendment_changes_only_what_the_desk_changed(network, portal, api) -> None:
@@ -342,9 +344,11 @@ def test_withdrawing_asks_a_reason_and_the_figures_follow(network, portal, api) 
     assert confirm.status_code == 200
     assert 'name="reason"' in confirm.content.decode()
     empty = browser.post(f"/seizures/{report.pk}/withdraw/", {"reason": ""})
-    assert empty.status_code == 400 and 'id="id_reason-error"' in empty.content.decode()
+    assert empty.status_code == 400
+    assert 'id="id_reason-error"' in empty.content.decode()
     personal = browser.post(f"/seizures/{report.pk}/withdraw/", {"reason": "ask a@example.org"})
-    assert personal.status_code == 400 and 'id="id_reason-error"' in personal.content.decode()
+    assert personal.status_code == 400
+    assert 'id="id_reason-error"' in personal.content.decode()
     assert api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json()["status"] == "filed"
     answer = browser.post(f"/seizures/{report.pk}/withdraw/", {"reason": "Filed twice."})
     assert answer.status_code == 302
