@@ -114,16 +114,18 @@ def _changeable(reader: Member, pk: int) -> SeizureReport:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reader = member(request)
     report = _readable(reader, pk)
+    # `GET …/versions/`: each version as the member may read it, newest first; the page
+    # reads the report and its versions, recorded as the API records them.
+    versions = render_versions(report.versions.select_related("author"), reader)
     audit.record_read(
         actor=reader,
         object_type="seizure_report",
         object_id=report.pk,
         object_tlp=report.tlp,
         request=request,
+        detail={"versions": True} if len(versions) > 1 else None,
     )
     data = _rendered(report, reader)
-    # `GET …/versions/`: each version as the member may read it, newest first.
-    versions = render_versions(report.versions.select_related("author"), reader)
     shown = {line["profile"] for line in data["lines"] if line["profile"]}
     shown |= {line["profile"] for v in versions for line in v["report"]["lines"] if line["profile"]}
     visible = DeviceProfile.objects.visible_to(reader).filter(pk__in=shown)
@@ -172,6 +174,14 @@ def report_amend(request: HttpRequest, pk: int) -> HttpResponse:
     the reason, as `PATCH /api/v1/seizures/{id}/` does: a new version, the old one kept."""
     reader = member(request)
     report = _changeable(reader, pk)
+    if request.method == "GET":  # the form shows the whole report: a read, as the API's
+        audit.record_read(
+            actor=reader,
+            object_type="seizure_report",
+            object_id=report.pk,
+            object_tlp=report.tlp,
+            request=request,
+        )
     current = _rendered(report, reader)
     initial, initial_lines = initial_of(current)
     form = AmendForm(*posted(request), reporter=reader, initial=initial)

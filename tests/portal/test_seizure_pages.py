@@ -361,3 +361,14 @@ def test_withdrawing_asks_a_reason_and_the_figures_follow(network, portal, api) 
     assert f"/seizures/{report.pk}/amend/" not in page
     assert browser.get(f"/seizures/{report.pk}/amend/").status_code == 404
     assert browser.get(f"/seizures/{report.pk}/withdraw/").status_code == 404
+
+
+def test_opening_a_restricted_report_to_amend_it_is_an_audited_read(network, portal) -> None:
+    from intel.models.audit import AuditEvent
+
+    browser = portal(network.bob)
+    assert browser.post("/seizures/new/", form(tlp=TLP.AMBER)).status_code == 302
+    report = SeizureReport.objects.get()
+    assert browser.get(f"/seizures/{report.pk}/amend/").status_code == 200
+    reads = AuditEvent.objects.filter(action="seizure_report.read", object_id=str(report.pk))
+    assert [(e.actor_id, e.object_tlp) for e in reads] == [(network.bob.pk, TLP.AMBER)]
