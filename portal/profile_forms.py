@@ -84,8 +84,26 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    recipient_members = forms.CharField(
+        label=_("Named members (TLP:RED)"),
+        required=False,
+        help_text=_(
+            "User names separated by commas or spaces: the members who receive a TLP:RED "
+            "profile, each cleared for TLP:RED."
+        ),
+    )
+    # A select whose value the API's serializer checks (a profile the author sees, not the
+    # profile itself or one of its variants): no second rule here.
+    parent = forms.CharField(
+        label=_("Variant of (the family's profile)"),
+        required=False,
+        widget=forms.Select,
+        help_text=_("Among the profiles you may see; none for a model of its own."),
+    )
 
-    def __init__(self, *args: Any, author: Member, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, author: Member, editing: DeviceProfile | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
         fields["device_class"].choices = choices("device_class")
@@ -102,6 +120,14 @@ class ProfileForm(forms.Form):
             "name"
         )
         fields["recipient_organisations"].choices = [(o.slug, o.name) for o in organisations]
+        parents = DeviceProfile.objects.visible_to(author).exclude(pk=editing.pk if editing else 0)
+        fields["parent"].widget.choices = [
+            ("", _("None")),
+            *(
+                (str(pk), f"{name} ({tlp})")
+                for pk, name, tlp in parents.order_by("name", "pk").values_list("pk", "name", "tlp")
+            ),
+        ]
 
     def body(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -122,11 +148,14 @@ class ProfileForm(forms.Form):
                 legal[country.strip().upper()] = status.strip()
         body["legal_status"] = legal
         body["recipient_organisations"] = data["recipient_organisations"]
+        body["recipient_members"] = data["recipient_members"].replace(",", " ").split()
+        body["parent"] = data["parent"].strip() or None
         return body
 
 
-def initial_of(profile: DeviceProfile) -> dict[str, Any]:
-    """The editor's starting values for a stored profile."""
+def initial_of(profile: DeviceProfile, author: Member) -> dict[str, Any]:
+    """The editor's starting values for a stored profile, as `author` reads it (a parent they
+    may not see is not shown, and kept when they save)."""
 
     def text(value: Any) -> str:
         return "" if value is None else str(value)
@@ -141,6 +170,11 @@ def initial_of(profile: DeviceProfile) -> dict[str, Any]:
     initial["gsm_bands"] = [str(band) for band in profile.gsm_bands]
     initial["legal_status"] = "\n".join(f"{k}: {v}" for k, v in profile.legal_status.items())
     initial["recipient_organisations"] = [o.slug for o in profile.recipient_organisations.all()]
+    initial["recipient_members"] = ", ".join(
+        profile.recipient_members.order_by("username").values_list("username", flat=True)
+    )
+    seen = DeviceProfile.objects.visible_to(author).filter(pk=profile.parent_id or 0).exists()
+    initial["parent"] = str(profile.parent_id) if seen else ""
     return initial
 
 

@@ -189,8 +189,8 @@ def profile_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         opened = request.POST.get("version", "")
         version = int(opened) if opened.isascii() and opened.isdigit() else version
-    initial = initial_of(profile)
-    form = ProfileForm(*posted(request), author=author, initial=initial)
+    initial = initial_of(profile, author)
+    form = ProfileForm(*posted(request), author=author, editing=profile, initial=initial)
     formsets = _formsets(posted(request)[0], _children_initial(profile))
     conflict: dict[str, Any] | None = None
     if request.method == "POST" and _valid(form, formsets):

@@ -1,106 +1,65 @@
-"""Seizure reports: the report form, the organisation's reports, a report's page and the
-statistics. Each reads and writes through the API's own pieces: `SeizureReportWriteSerializer`
-and `seizure_report_create` to file, `readable_seizure_reports` with `SeizureReportFilter` to
-list, `SeizureReportSerializer` to show, `seizure_stats` to count (docs/seizures.md)."""
+"""Seizure reports: the report form, the organisation's reports, a report's page with its
+versions, its amendment and its withdrawal. Each reads and writes through the API's own
+pieces: `SeizureReportWriteSerializer` and `seizure_report_create` to file,
+`SeizureReportAmendSerializer` and `seizure_report_amend` to amend,
+`SeizureReportWithdrawSerializer` and `seizure_report_withdraw` to withdraw, `policies` to
+offer only what the API would allow, `readable_seizure_reports` with `SeizureReportFilter` to
+list, `SeizureReportSerializer` and `render_versions` to show (docs/seizures.md)."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ValidationError
 
 from core.errors import ApplicationError
 from intel import audit
-from intel.models import TLP, DeviceProfile
-from portal.forms import choices_of, field_errors, show_errors
+from intel.models import DeviceProfile, Member
 from portal.guard import member, member_page, posted
-from seizures import policies
+from portal.views.seizure_forms import (
+    AmendForm,
+    LineFormSet,
+    ReportForm,
+    WithdrawForm,
+    as_json,
+    body_of,
+    changes_between,
+    initial_of,
+    profile_choices,
+    show_refusal,
+)
+from seizures import amendments, policies
 from seizures import services as seizures
-from seizures.api import SeizureReportFilter, SeizureReportWriteSerializer
-from seizures.shapes import SeizureReportSerializer, readable_seizure_reports, rendering_context
+from seizures.api import (
+    SeizureReportAmendSerializer,
+    SeizureReportFilter,
+    SeizureReportWithdrawSerializer,
+    SeizureReportWriteSerializer,
+)
+from seizures.models import SeizureReport, SeizureStatus
+from seizures.shapes import (
+    SeizureReportSerializer,
+    readable_seizure_reports,
+    render_versions,
+    rendering_context,
+)
 
 PAGE = 50
-LINES = 3
 
 
-class ReportForm(forms.Form):
-    seized_on = forms.DateField(
-        label=gettext_lazy("Date of the search"), widget=forms.DateInput(attrs={"type": "date"})
+def _lines(
+    request: HttpRequest, reader: Member, initial: list[dict[str, Any]] | None = None
+) -> Any:
+    keep = {line["profile"] for line in initial or [] if line["profile"]}
+    (data,) = posted(request)
+    return LineFormSet(
+        data,
+        prefix="lines",
+        initial=initial,
+        form_kwargs={"profiles": profile_choices(reader, keep)},
     )
-    country = forms.CharField(
-        label=gettext_lazy("Country (ISO code)"),
-        max_length=2,
-        required=False,
-        help_text=gettext_lazy("Two letters, e.g. FR; empty for your organisation's country."),
-    )
-    facility_type = forms.ChoiceField(label=gettext_lazy("Facility type"))
-    facilities_searched = forms.IntegerField(
-        label=gettext_lazy("Facilities searched"), min_value=1, required=False
-    )
-    detection_method = forms.ChoiceField(label=gettext_lazy("Detection method"), required=False)
-    operation = forms.CharField(label=gettext_lazy("Operation"), max_length=200, required=False)
-    negative_result = forms.BooleanField(
-        label=gettext_lazy("Searched, nothing found (no lines)"), required=False
-    )
-    notes = forms.CharField(
-        label=gettext_lazy("Notes (no personal data)"),
-        max_length=5000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy(
-            "Phone numbers, e-mail addresses, IMSIs and full IMEIs are refused."
-        ),
-    )
-    tlp = forms.ChoiceField(label=gettext_lazy("Label"), initial=TLP.GREEN)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["facility_type"].choices = choices_of("facility_type")  # type: ignore[attr-defined]
-        self.fields["detection_method"].choices = choices_of("detection_method", blank="—")  # type: ignore[attr-defined]
-        self.fields["tlp"].choices = [  # type: ignore[attr-defined]
-            (value, label) for value, label in TLP.choices if value != TLP.RED
-        ]
-
-
-class LineForm(forms.Form):
-    profile = forms.TypedChoiceField(
-        label=gettext_lazy("Device profile"), coerce=int, empty_value=None, required=False
-    )
-    item_type = forms.CharField(
-        label=gettext_lazy("Or an item type without a profile"),
-        max_length=60,
-        required=False,
-        help_text=gettext_lazy("For example: other_mobile_phone."),
-    )
-    quantity = forms.IntegerField(label=gettext_lazy("Quantity"), min_value=1, required=False)
-
-    def __init__(self, *args: Any, profiles: list[tuple[Any, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["profile"].choices = [("", "—"), *profiles]  # type: ignore[attr-defined]
-
-    def body(self) -> dict[str, Any] | None:
-        """The line as the API takes it; None for a line left empty."""
-        data = self.cleaned_data if self.is_valid() else {}
-        if not any(data.get(name) for name in ("profile", "item_type", "quantity")):
-            return None
-        line: dict[str, Any] = {"quantity": data.get("quantity")}
-        if data.get("profile") is not None:
-            line["profile"] = data["profile"]
-        if data.get("item_type"):
-            line["item_type"] = data["item_type"]
-        return line
-
-
-LineFormSet = forms.formset_factory(LineForm, extra=LINES, max_num=100)
-
-
-def _profiles(request: HttpRequest) -> list[tuple[Any, str]]:
-    visible = DeviceProfile.objects.visible_to(member(request)).filter(retired_at__isnull=True)
-    return list(visible.order_by("name", "pk").values_list("id", "name"))
 
 
 @member_page
@@ -130,24 +89,54 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@member_page
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    reader = member(request)
+def _readable(reader: Member, pk: int) -> SeizureReport:
     report = readable_seizure_reports(reader).filter(pk=pk).first()
     if report is None:
         raise Http404
+    return report
+
+
+def _rendered(report: SeizureReport, reader: Member) -> dict[str, Any]:
+    """The report as the member's `GET /api/v1/seizures/{id}/` answers it."""
+    return SeizureReportSerializer(report, context=rendering_context([report], reader)).data
+
+
+def _changeable(reader: Member, pk: int) -> SeizureReport:
+    """A report the member may amend or withdraw (the API's `policies.may_change`, not
+    withdrawn); any other: 404, as a page that is not theirs to see."""
+    report = _readable(reader, pk)
+    if not policies.may_change(reader, report) or report.status == SeizureStatus.WITHDRAWN:
+        raise Http404
+    return report
+
+
+@member_page
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    reader = member(request)
+    report = _readable(reader, pk)
+    # `GET …/versions/`: each version as the member may read it, newest first; the page
+    # reads the report and its versions, recorded as the API records them.
+    versions = render_versions(report.versions.select_related("author"), reader)
     audit.record_read(
         actor=reader,
         object_type="seizure_report",
         object_id=report.pk,
         object_tlp=report.tlp,
         request=request,
+        detail={"versions": True} if len(versions) > 1 else None,
     )
-    data = SeizureReportSerializer(report, context=rendering_context([report], reader)).data
-    shown = [line["profile"] for line in data["lines"] if line["profile"]]
+    data = _rendered(report, reader)
+    shown = {line["profile"] for line in data["lines"] if line["profile"]}
+    shown |= {line["profile"] for v in versions for line in v["report"]["lines"] if line["profile"]}
     visible = DeviceProfile.objects.visible_to(reader).filter(pk__in=shown)
-    names = dict(visible.values_list("id", "name"))
-    return render(request, "portal/seizures/detail.html", {"report": data, "names": names})
+    context = {
+        "report": data,
+        "names": dict(visible.values_list("id", "name")),
+        "versions": versions[::-1],
+        "may_change": policies.may_change(reader, report)
+        and report.status != SeizureStatus.WITHDRAWN,
+    }
+    return render(request, "portal/seizures/detail.html", context)
 
 
 @member_page
@@ -155,56 +144,110 @@ def report_new(request: HttpRequest) -> HttpResponse:
     reader = member(request)
     if not policies.may_report(reader):
         raise Http404
-    profiles = _profiles(request)
-    (data,) = posted(request)
-    form = ReportForm(data)
-    lines = LineFormSet(data, prefix="lines", form_kwargs={"profiles": profiles})
+    asked = request.GET.get("notice", "")
+    initial = {"notice": int(asked)} if asked.isascii() and asked.isdigit() else {}
+    form = ReportForm(*posted(request), reporter=reader, initial=initial)
+    lines = _lines(request, reader)
     line_errors: list[str] = []
-    if request.method == "POST":
-        valid = form.is_valid() & lines.is_valid()
-        if valid:
-            report = _file(request, form, lines, line_errors)
-            if report is not None:
-                messages.success(request, _("Report filed."))
-                return redirect("portal:seizure", pk=report.pk)
+    if request.method == "POST" and form.is_valid() & lines.is_valid():
+        body = form.body(lines)
+        filled = [f for f in lines.forms if f.body() is not None]
+        try:
+            writer = SeizureReportWriteSerializer(data=as_json(body), context={"request": request})
+            writer.is_valid(raise_exception=True)
+            report = seizures.seizure_report_create(
+                reporter=reader, data=writer.to_input(), request=request
+            )
+        except (ApplicationError, ValidationError) as exc:
+            show_refusal(form, exc, filled, line_errors)
+        else:
+            messages.success(request, _("Report filed."))
+            return redirect("portal:seizure", pk=report.pk)
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "lines": lines, "line_errors": line_errors}
     return render(request, "portal/seizures/new.html", context, status=status)
 
 
-def _file(request: HttpRequest, form: ReportForm, lines: Any, line_errors: list[str]) -> Any:
-    """File the report as `POST /api/v1/seizures/` does; refusals go to their fields."""
-    data = form.cleaned_data
-    body: dict[str, Any] = {
-        "seized_on": data["seized_on"].isoformat(),
-        "facility_type": data["facility_type"],
-        "detection_method": data["detection_method"],
-        "operation": data["operation"],
-        "negative_result": data["negative_result"],
-        "notes": data["notes"],
-        "tlp": data["tlp"],
-        "lines": [line for line in (f.body() for f in lines.forms) if line is not None],
-    }
-    if data["country"]:
-        body["country"] = data["country"].upper()
-    if data["facilities_searched"] is not None:
-        body["facilities_searched"] = data["facilities_searched"]
-    # Line n of the body is the n-th filled form of the formset.
-    filled = [f for f in lines.forms if f.body() is not None]
-    try:
-        writer = SeizureReportWriteSerializer(data=body, context={"request": request})
-        writer.is_valid(raise_exception=True)
-        return seizures.seizure_report_create(
-            reporter=member(request), data=writer.to_input(), request=request
+@member_page
+def report_amend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report's form prefilled as the member reads it; saving sends what changed, with
+    the reason, as `PATCH /api/v1/seizures/{id}/` does: a new version, the old one kept."""
+    reader = member(request)
+    report = _changeable(reader, pk)
+    if request.method == "GET":  # the form shows the whole report: a read, as the API's
+        audit.record_read(
+            actor=reader,
+            object_type="seizure_report",
+            object_id=report.pk,
+            object_tlp=report.tlp,
+            request=request,
         )
-    except (ApplicationError, ValidationError) as exc:
-        rest = show_errors(form, field_errors(exc), nested=("lines",))
-        for path, found in rest.items():
-            parts = path.split(".")
-            if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(filled):
-                line = filled[int(parts[1])]
-                name = parts[2] if len(parts) > 2 and parts[2] in line.fields else None
-                line.add_error(name, " ".join(found))
-            else:
-                line_errors.extend(found)
-        return None
+    current = _rendered(report, reader)
+    initial, initial_lines = initial_of(current)
+    form = AmendForm(*posted(request), reporter=reader, initial=initial)
+    lines = _lines(request, reader, initial_lines)
+    line_errors: list[str] = []
+    if request.method == "POST":
+        # The version the form was opened at: the service refuses it if another was written
+        # since ("changed meanwhile"), as it does for two concurrent API calls.
+        opened = request.POST.get("version", "")
+        if opened.isascii() and opened.isdigit():
+            report.version = int(opened)
+    if request.method == "POST" and form.is_valid() & lines.is_valid():
+        changes = changes_between(body_of(current), form.body(lines))
+        filled = [f for f in lines.forms if f.body() is not None]
+        try:
+            writer = SeizureReportAmendSerializer(
+                data=as_json(changes) | {"reason": form.cleaned_data["reason"]},
+                partial=True,
+                context={"request": request},
+            )
+            writer.is_valid(raise_exception=True)
+            amendments.seizure_report_amend(
+                member=reader,
+                report=report,
+                changes=writer.to_changes(),
+                reason=writer.validated_data["reason"],
+                request=request,
+            )
+        except (ApplicationError, ValidationError) as exc:
+            show_refusal(form, exc, filled, line_errors)
+        else:
+            messages.success(request, _("Report amended: a new version is kept."))
+            return redirect("portal:seizure", pk=report.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "lines": lines,
+        "line_errors": line_errors,
+        "report": current,
+        "next_version": current["version"] + 1,
+    }
+    return render(request, "portal/seizures/amend.html", context, status=status)
+
+
+@member_page
+def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """A confirmation page with the reason; its form withdraws as
+    `POST /api/v1/seizures/{id}/withdraw/` does."""
+    reader = member(request)
+    report = _changeable(reader, pk)
+    form = WithdrawForm(*posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            checked = SeizureReportWithdrawSerializer(data=form.cleaned_data)
+            checked.is_valid(raise_exception=True)
+            amendments.seizure_report_withdraw(
+                member=reader,
+                report=report,
+                reason=checked.validated_data["reason"],
+                request=request,
+            )
+        except (ApplicationError, ValidationError) as exc:
+            show_refusal(form, exc, [], [])
+        else:
+            messages.success(request, _("Report withdrawn: no figure counts it any more."))
+            return redirect("portal:seizure", pk=report.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "report": _rendered(report, reader)}
+    return render(request, "portal/seizures/withdraw.html", context, status=status)

@@ -1,10 +1,13 @@
 """Webhook subscriptions of the member's organisation: the list with each endpoint's health,
 a new endpoint (its signing secret shown once), and an endpoint's page with its actions and
-delivery log. Every read is the API's selector (`visible_to`), every write the API's service
+delivery log; deleted endpoints listed apart, read-only, with their logs (kept until the
+retention job purges them). Every read is the API's selector (`visible_to`, and
+`with_deleted_visible_to` as for `GET …/deliveries/`), every write the API's service
 (`webhooks.services`, `webhooks.probe`), and input passes the API's serializers."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Max, Q, QuerySet
@@ -35,24 +38,37 @@ def _organisation_member(request: HttpRequest) -> Member:
     return reader
 
 
-def _listed(reader: Member) -> QuerySet[Subscription]:
-    """`GET /api/v1/subscriptions/`, with the time of each endpoint's last success."""
-    return (
-        Subscription.objects.visible_to(reader)
-        .select_related("organisation")
-        .annotate(
-            last_success=Max(
-                "deliveries__completed_at", filter=Q(deliveries__state=DeliveryState.SUCCEEDED)
-            )
+def _listed(reader: Member, *, deleted: bool = False) -> QuerySet[Subscription]:
+    """`GET /api/v1/subscriptions/`, with the time of each endpoint's last success; with
+    `deleted`, the deleted endpoints whose log `GET …/deliveries/` still answers."""
+    found = (
+        Subscription.objects.with_deleted_visible_to(reader).filter(deleted_at__isnull=False)
+        if deleted
+        else Subscription.objects.visible_to(reader)
+    )
+    return found.select_related("organisation").annotate(
+        last_success=Max(
+            "deliveries__completed_at", filter=Q(deliveries__state=DeliveryState.SUCCEEDED)
         )
     )
 
 
-def _visible(reader: Member, pk: int) -> Subscription:
+def _visible(reader: Member, pk: int, *, deleted: bool = False) -> Subscription:
+    """A live endpoint of the member's; with `deleted`, a deleted one's too (read-only)."""
     found = _listed(reader).filter(pk=pk).first()
+    if found is None and deleted:
+        found = _listed(reader, deleted=True).filter(pk=pk).first()
     if found is None:
         raise Http404
     return found
+
+
+def _deleted(reader: Member) -> dict[str, Any]:
+    """The deleted endpoints, listed apart, and how long their logs are kept."""
+    return {
+        "deleted": list(_listed(reader, deleted=True).order_by("-deleted_at", "-id")),
+        "retention_days": settings.DIX_RETENTION_DELIVERIES_DAYS,
+    }
 
 
 @member_page
@@ -62,7 +78,11 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not may_manage:
         # The API's refusal (`subscription_create` raises the same for auditors).
         messages.error(request, _("Auditors do not manage subscriptions."))
-        context: dict[str, Any] = {"subscriptions": list(_listed(reader)), "may_manage": False}
+        context: dict[str, Any] = {
+            "subscriptions": list(_listed(reader)),
+            "may_manage": False,
+            **_deleted(reader),
+        }
         return render(request, "portal/subscriptions/list.html", context, status=403)
     form = SubscriptionForm(*posted(request)) if may_manage else None
     if form is not None and request.method == "POST" and form.is_valid():
@@ -85,6 +105,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
         "subscriptions": list(_listed(reader)),
         "form": form,
         "may_manage": may_manage,
+        **_deleted(reader),
     }
     status = 400 if form is not None and form.errors else 200
     return render(request, "portal/subscriptions/list.html", context, status=status)
@@ -102,7 +123,7 @@ def _new_secret(request: HttpRequest, pk: int) -> dict[str, Any] | None:
 @member_page
 def subscription_page(request: HttpRequest, pk: int) -> HttpResponse:
     reader = _organisation_member(request)
-    sub = _visible(reader, pk)
+    sub = _visible(reader, pk, deleted=True)
     return _page(request, reader, sub, RecoverForm())
 
 
@@ -123,7 +144,9 @@ def _page(
     context = {
         "subscription": sub,
         "new_secret": _new_secret(request, sub.pk),
-        "may_manage": policies.may_manage_subscriptions(reader),
+        # A deleted endpoint is read-only: its actions answer 404, as the API's do.
+        "may_manage": policies.may_manage_subscriptions(reader) and sub.deleted_at is None,
+        "retention_days": settings.DIX_RETENTION_DELIVERIES_DAYS,
         "deliveries": page,
         "states": DeliveryState.choices,
         "state": state,

@@ -234,3 +234,106 @@ def test_opening_a_restricted_profile_in_the_editor_is_an_audited_read(
     assert portal(network.alice).get(f"/profiles/{profile.pk}/edit/").status_code == 200
     event = AuditEvent.objects.filter(action="profile.read").latest("pk")
     assert (event.actor_id, event.object_id) == (network.alice.pk, str(profile.pk))
+
+
+# --- TLP:RED named members and the parent ----------------------------------------------------
+
+
+def api_problem(answer: Any) -> dict[str, list[str]]:
+    """The API's 400 as {field: [messages]}."""
+    assert answer.status_code == 400, answer.content
+    found: dict[str, list[str]] = {}
+    for error in answer.json()["errors"]:
+        found.setdefault(error["field"], []).append(error["detail"])
+    return found
+
+
+def test_red_named_members_are_the_apis(network, portal, api) -> None:
+    browser = portal(network.alice)
+    answer = browser.post("/profiles/new/", body(tlp=TLP.RED, recipient_members="alice, audrey"))
+    assert answer.status_code == 302, answer.content.decode()
+    profile = DeviceProfile.objects.get(name="Key-fob phone")
+    data = api(network.alice).get(f"/api/v1/profiles/{profile.pk}/").json()
+    assert sorted(data["recipient_members"]) == ["alice", "audrey"]
+    assert api(network.audrey).get(f"/api/v1/profiles/{profile.pk}/").status_code == 200
+    assert api(network.bob).get(f"/api/v1/profiles/{profile.pk}/").status_code == 404
+    form = browser.get(f"/profiles/{profile.pk}/edit/").content.decode()
+    assert 'value="alice, audrey"' in form
+
+
+def test_members_who_cannot_be_named_are_refused_at_the_field(network, portal, api) -> None:
+    browser = portal(network.alice)
+    for names in (["alice", "charlie"], ["alice", "nobody"]):
+        page = browser.post("/profiles/new/", body(tlp=TLP.RED, recipient_members=" ".join(names)))
+        assert page.status_code == 400
+        through_api = api(network.alice).post(
+            "/api/v1/profiles/",
+            {"name": "Key-fob phone", "tlp": TLP.RED, "recipient_members": names},
+            format="json",
+        )
+        (message,) = api_problem(through_api)["recipient_members"]
+        # Unknown and not cleared get the same answer: neither is disclosed.
+        assert message == f"Cannot be named as TLP:RED recipients: {names[1]}."
+        assert f'id="id_recipient_members-error">{message}</p>' in page.content.decode()
+    assert not DeviceProfile.objects.exists()
+
+
+def test_the_parent_is_chosen_among_the_profiles_the_api_shows(
+    network, portal, api, make_profile
+) -> None:
+    family = make_profile(name="Oportik family", tlp=TLP.GREEN)
+    hidden = make_profile(name="Eurojust only", tlp=TLP.AMBER_STRICT, author=network.cora)
+    browser = portal(network.alice)
+    page = browser.get("/profiles/new/").content.decode()
+    picker = page.split('id="id_parent"', 1)[1].split("</select>", 1)[0]
+    offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', picker)}
+    listed = api(network.alice).get("/api/v1/profiles/").json()["results"]
+    assert offered == {row["id"] for row in listed} == {family.pk}
+    answer = browser.post("/profiles/new/", body(parent=str(family.pk)))
+    assert answer.status_code == 302, answer.content.decode()
+    child = DeviceProfile.objects.get(name="Key-fob phone")
+    assert api(network.alice).get(f"/api/v1/profiles/{child.pk}/").json()["parent"] == family.pk
+    form = browser.get(f"/profiles/{child.pk}/edit/").content.decode()
+    assert f'<option value="{family.pk}" selected>' in form
+    assert f'<option value="{child.pk}"' not in form  # never its own parent
+    # A profile the author may not see is answered as the API answers it, at the field.
+    refused = browser.post("/profiles/new/", body(name="Other", parent=str(hidden.pk)))
+    assert refused.status_code == 400
+    (message,) = api_problem(
+        api(network.alice).post(
+            "/api/v1/profiles/", {"name": "Other", "parent": hidden.pk}, format="json"
+        )
+    )["parent"]
+    assert message == f'Invalid pk "{hidden.pk}" - object does not exist.'
+    shown = f'id="id_parent-error">Invalid pk &quot;{hidden.pk}&quot; - object does not exist.'
+    assert shown in refused.content.decode()
+    # A family cannot become a variant of its own variant.
+    loop = browser.post(
+        f"/profiles/{family.pk}/edit/",
+        body(version="1", name="Oportik family", tlp=TLP.GREEN, parent=str(child.pk)),
+    )
+    assert loop.status_code == 400
+    assert 'id="id_parent-error">A profile cannot be its own ancestor.' in loop.content.decode()
+
+
+def test_a_parent_the_editor_may_not_see_is_kept(network, portal, api, make_profile) -> None:
+    hidden = make_profile(name="Eurojust only", tlp=TLP.AMBER_STRICT, author=network.cora)
+    profile = make_profile(name="Key-fob phone", tlp=TLP.GREEN)
+    profile_update(
+        profile_id=profile.pk,
+        author=network.cora,
+        data=ProfileInput(fields={}, parent=hidden, parent_set=True),
+        expected_version=None,
+    )
+    assert api(network.alice).get(f"/api/v1/profiles/{profile.pk}/").json()["parent"] is None
+    browser = portal(network.alice)
+    form = browser.get(f"/profiles/{profile.pk}/edit/").content.decode()
+    assert f'value="{hidden.pk}"' not in form
+    version = re.search(r'name="version" value="(\d+)"', form)
+    assert version is not None
+    saved = browser.post(
+        f"/profiles/{profile.pk}/edit/",
+        body(version=version.group(1), tlp=TLP.GREEN, notes="Seen in Fresnes."),
+    )
+    assert saved.status_code == 302, saved.content.decode()
+    assert api(network.cora).get(f"/api/v1/profiles/{profile.pk}/").json()["parent"] == hidden.pk

@@ -137,7 +137,11 @@ def test_test_rotate_disable_delete(network, portal, api, receiver: Receiver) ->
     assert Subscription.objects.get(pk=pk).deleted_at is None
     assert browser.post(f"/subscriptions/{pk}/delete/")["Location"] == "/subscriptions/"
     assert api(network.alice).get(f"{SUBSCRIPTIONS}{pk}/").status_code == 404
-    assert browser.get(f"/subscriptions/{pk}/").status_code == 404
+    # Its log stays readable, as `GET …/deliveries/` does; the page is read-only.
+    assert api(network.alice).get(f"{SUBSCRIPTIONS}{pk}/deliveries/").status_code == 200
+    gone = browser.get(f"/subscriptions/{pk}/").content.decode()
+    assert "Deleted on" in gone
+    assert f"/subscriptions/{pk}/rotate-secret/" not in gone
 
 
 def test_the_delivery_log_resend_and_recover(network, portal, api, receiver, endpoints) -> None:
@@ -180,3 +184,58 @@ def test_no_organisation_no_page(network, portal) -> None:
     network.olga.organisation = None
     network.olga.save(update_fields=["organisation"])
     assert portal(network.olga).get("/subscriptions/").status_code == 404
+
+
+@pytest.fixture
+def deleted_be(network, api, receiver: Receiver, endpoints) -> int:
+    """The Belgian endpoint with a delivery log, then deleted through the API."""
+    from tests.helpers.notices import draft, publish
+
+    be = endpoints["be"]["id"]
+    cora = api(network.cora)
+    publish(cora, draft(cora, title="Mini phones")["id"])
+    engine.deliver_due()
+    assert api(network.bob).delete(f"{SUBSCRIPTIONS}{be}/").status_code == 204
+    return be
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_deleted_endpoint_is_read_as_the_api_reads_it(
+    persona, network, deleted_be, portal, api
+) -> None:
+    member = getattr(network, persona)
+    log = api(member).get(f"{SUBSCRIPTIONS}{deleted_be}/deliveries/")
+    browser = portal(member)
+    page = browser.get(f"/subscriptions/{deleted_be}/")
+    assert page.status_code == log.status_code
+    listed = browser.get("/subscriptions/").content.decode()
+    if log.status_code == 404:
+        assert "Belgian gateway" not in page.content.decode() + listed
+        return
+    rows = log.json()["results"]
+    assert rows
+    for row in rows:
+        assert row["webhook_id"] in page.content.decode()
+    # Listed apart from the live endpoints (which the API's list gives), never among them.
+    live, _sep, apart = listed.partition('id="deleted-endpoints"')
+    assert f'href="/subscriptions/{deleted_be}/"' in apart
+    assert f'href="/subscriptions/{deleted_be}/"' not in live
+    live_ids = {row["id"] for row in api(member).get(SUBSCRIPTIONS).json()["results"]}
+    assert {int(pk) for pk in re.findall(r'href="/subscriptions/(\d+)/"', live)} == live_ids
+
+
+def test_a_deleted_endpoint_is_read_only(network, deleted_be, portal, api) -> None:
+    browser = portal(network.bob)
+    page = browser.get(f"/subscriptions/{deleted_be}/").content.decode()
+    assert "Deleted on" in page
+    for action in ("rotate-secret", "test", "enabled", "delete", "recover"):
+        assert f"/subscriptions/{deleted_be}/{action}/" not in page
+        assert browser.post(f"/subscriptions/{deleted_be}/{action}/").status_code == 404
+    delivery = Delivery.objects.filter(subscription_id=deleted_be).first()
+    assert delivery is not None
+    resend = f"/subscriptions/{deleted_be}/deliveries/{delivery.pk}/resend/"
+    assert resend not in page
+    assert browser.post(resend).status_code == 404
+    through_api = api(network.bob).post(f"{SUBSCRIPTIONS}{deleted_be}/rotate-secret/")
+    assert through_api.status_code == 404
+    assert Subscription.objects.get(pk=deleted_be).deleted_at is not None
