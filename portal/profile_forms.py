@@ -5,6 +5,7 @@ serializer, and that serializer's errors put back at the field they name."""
 from typing import Any
 
 from django import forms
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.vocabularies import vocabularies
@@ -28,6 +29,8 @@ TEXTS = ("name", "manufacturer_country", "price_currency", "notes", "request_sum
 CHOICES = ("device_class", "housing_material", "metal_content", "tlp")
 # An empty child row (every field blank) is no row: a form shows a few for adding.
 EXTRA_ROWS = 2
+# How many profiles the parent field suggests; any other visible profile's number is accepted.
+PARENT_SUGGESTIONS = 100
 
 
 def choices(name: str, *, blank: bool = True) -> list[tuple[str, str]]:
@@ -92,13 +95,19 @@ class ProfileForm(forms.Form):
             "profile, each cleared for TLP:RED."
         ),
     )
-    # A select whose value the API's serializer checks (a profile the author sees, not the
-    # profile itself or one of its variants): no second rule here.
+    # A profile number the API's serializer checks (a profile the author sees, not the
+    # profile itself or one of its variants): no second rule here. The suggestions are a
+    # bounded list, as a network holds thousands of profiles.
     parent = forms.CharField(
-        label=_("Variant of (the family's profile)"),
+        label=_("Variant of (the family's profile number)"),
         required=False,
-        widget=forms.Select,
-        help_text=_("Among the profiles you may see; none for a model of its own."),
+        widget=forms.TextInput(
+            attrs={"list": "parent-choices", "inputmode": "numeric", "autocomplete": "off"}
+        ),
+        help_text=_(
+            "The number in the family profile's address (/profiles/<number>/), among the "
+            "profiles you may see; empty for a model of its own."
+        ),
     )
 
     def __init__(
@@ -121,12 +130,14 @@ class ProfileForm(forms.Form):
         )
         fields["recipient_organisations"].choices = [(o.slug, o.name) for o in organisations]
         parents = DeviceProfile.objects.visible_to(author).exclude(pk=editing.pk if editing else 0)
-        fields["parent"].widget.choices = [
-            ("", _("None")),
-            *(
-                (str(pk), f"{name} ({tlp})")
-                for pk, name, tlp in parents.order_by("name", "pk").values_list("pk", "name", "tlp")
-            ),
+        # The author's own organisation's profiles first (families are mostly filed by the
+        # desk that files their variants), then the newest others.
+        own = Q(owner_id=author.organisation_id or 0)
+        self.parent_suggestions = [
+            (str(pk), f"{name} ({tlp})")
+            for pk, name, tlp in parents.annotate(own=ExpressionWrapper(own, BooleanField()))
+            .order_by("-own", "-pk")
+            .values_list("pk", "name", "tlp")[:PARENT_SUGGESTIONS]
         ]
 
     def body(self) -> dict[str, Any]:

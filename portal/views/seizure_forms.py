@@ -17,6 +17,8 @@ from notices.models import PUBLIC_STATES, Notice
 from portal.forms import choices_of, field_errors, show_errors
 
 LINES = 3
+# How many notices the report form offers to answer: the newest, plus one already chosen.
+NOTICE_CHOICES = 100
 # List fields the API answers item by item (`tacs_observed.2`): shown at the field itself.
 LIST_FIELDS = ("tacs_observed", "recipient_organisations")
 
@@ -101,12 +103,18 @@ class ReportForm(forms.Form):
         fields["tlp"].choices = [(value, label) for value, label in TLP.choices if value != TLP.RED]
         # The notices the API's serializer accepts (visible) that a report may answer
         # (published: the service refuses a draft).
-        notices = (
-            Notice.objects.visible_to(reporter)
-            .filter(status__in=PUBLIC_STATES)
-            .order_by("-published_at", "-id")
-            .values_list("id", "reference", "title")
+        # The newest ones, and the one already chosen: a network holds thousands.
+        answerable = Notice.objects.visible_to(reporter).filter(status__in=PUBLIC_STATES)
+        notices = list(
+            answerable.order_by("-published_at", "-id").values_list("id", "reference", "title")[
+                :NOTICE_CHOICES
+            ]
         )
+        chosen = str(self.data.get(self.add_prefix("notice")) or self.initial.get("notice") or "")
+        if chosen.isdigit() and int(chosen) not in {pk for pk, _, _ in notices}:
+            notices += list(
+                answerable.filter(pk=int(chosen)).values_list("id", "reference", "title")
+            )
         fields["notice"].choices = [("", "—")] + [
             (pk, f"{reference} — {title}") for pk, reference, title in notices
         ]

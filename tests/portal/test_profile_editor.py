@@ -285,7 +285,7 @@ def test_the_parent_is_chosen_among_the_profiles_the_api_shows(
     hidden = make_profile(name="Eurojust only", tlp=TLP.AMBER_STRICT, author=network.cora)
     browser = portal(network.alice)
     page = browser.get("/profiles/new/").content.decode()
-    picker = page.split('id="id_parent"', 1)[1].split("</select>", 1)[0]
+    picker = page.split('<datalist id="parent-choices">', 1)[1].split("</datalist>", 1)[0]
     offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', picker)}
     listed = api(network.alice).get("/api/v1/profiles/").json()["results"]
     assert offered == {row["id"] for row in listed} == {family.pk}
@@ -294,8 +294,9 @@ def test_the_parent_is_chosen_among_the_profiles_the_api_shows(
     child = DeviceProfile.objects.get(name="Key-fob phone")
     assert api(network.alice).get(f"/api/v1/profiles/{child.pk}/").json()["parent"] == family.pk
     form = browser.get(f"/profiles/{child.pk}/edit/").content.decode()
-    assert f'<option value="{family.pk}" selected>' in form
-    assert f'<option value="{child.pk}"' not in form  # never its own parent
+    assert re.search(rf'name="parent" value="{family.pk}"[^>]*id="id_parent"', form), form
+    suggested = form.split('<datalist id="parent-choices">', 1)[1].split("</datalist>", 1)[0]
+    assert f'<option value="{child.pk}"' not in suggested  # never its own parent
     # A profile the author may not see is answered as the API answers it, at the field.
     refused = browser.post("/profiles/new/", body(name="Other", parent=str(hidden.pk)))
     assert refused.status_code == 400
@@ -328,7 +329,9 @@ def test_a_parent_the_editor_may_not_see_is_kept(network, portal, api, make_prof
     assert api(network.alice).get(f"/api/v1/profiles/{profile.pk}/").json()["parent"] is None
     browser = portal(network.alice)
     form = browser.get(f"/profiles/{profile.pk}/edit/").content.decode()
-    assert f'value="{hidden.pk}"' not in form
+    assert re.search(r'name="parent"[^>]*id="id_parent"', form)
+    assert not re.search(rf'name="parent" value="{hidden.pk}"', form)
+    assert f'<option value="{hidden.pk}"' not in form
     version = re.search(r'name="version" value="(\d+)"', form)
     assert version is not None
     saved = browser.post(
@@ -337,3 +340,19 @@ def test_a_parent_the_editor_may_not_see_is_kept(network, portal, api, make_prof
     )
     assert saved.status_code == 302, saved.content.decode()
     assert api(network.cora).get(f"/api/v1/profiles/{profile.pk}/").json()["parent"] == hidden.pk
+
+
+def test_parent_suggestions_are_bounded_and_the_desks_own_come_first(
+    network, portal, make_profile, monkeypatch
+) -> None:
+    from portal import profile_forms
+
+    monkeypatch.setattr(profile_forms, "PARENT_SUGGESTIONS", 2)
+    own = make_profile(name="Our family", tlp=TLP.GREEN)
+    for n in range(3):
+        make_profile(name=f"Secretariat model {n}", tlp=TLP.GREEN, author=network.cora)
+    page = portal(network.alice).get("/profiles/new/").content.decode()
+    suggested = page.split('<datalist id="parent-choices">', 1)[1].split("</datalist>", 1)[0]
+    offered = [int(pk) for pk in re.findall(r'<option value="(\d+)"', suggested)]
+    assert len(offered) == 2
+    assert offered[0] == own.pk

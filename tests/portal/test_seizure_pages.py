@@ -372,3 +372,24 @@ def test_opening_a_restricted_report_to_amend_it_is_an_audited_read(network, por
     assert browser.get(f"/seizures/{report.pk}/amend/").status_code == 200
     reads = AuditEvent.objects.filter(action="seizure_report.read", object_id=str(report.pk))
     assert [(e.actor_id, e.object_tlp) for e in reads] == [(network.bob.pk, TLP.AMBER)]
+
+
+def test_the_notices_offered_are_bounded_and_an_older_one_is_still_answered(
+    network, mini, portal, api, monkeypatch
+) -> None:
+    from portal.views import seizure_forms
+
+    monkeypatch.setattr(seizure_forms, "NOTICE_CHOICES", 1)
+    older = published(network.alice, network.cora, profiles=[mini], title="Older alert")
+    newer = published(network.alice, network.cora, profiles=[mini], title="Newer alert")
+    browser = portal(network.bob)
+    page = browser.get("/seizures/new/").content.decode()
+    offered = page.split('id="id_notice"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{newer.pk}"' in offered
+    assert f'<option value="{older.pk}"' not in offered
+    prefilled = browser.get(f"/seizures/new/?notice={older.pk}").content.decode()
+    assert f'<option value="{older.pk}" selected>' in prefilled
+    answer = browser.post("/seizures/new/", form(notice=str(older.pk), country="BE"))
+    assert answer.status_code == 302, answer.content.decode()
+    report = SeizureReport.objects.get()
+    assert api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json()["notice"]["id"] == older.pk
