@@ -49,6 +49,9 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "attachment.downloaded": frozenset({"profile", "sha256", "via"}),
     "notice.read": frozenset({"reference", "version", "via"}),
     "notice.version_read": frozenset({"reference", "version", "via"}),
+    # The issuer's follow-up: who a notice reaches, and who received, read, acknowledged it.
+    "notice.audience_read": frozenset({"reference", "version"}),
+    "notice.receipts_read": frozenset({"reference", "version"}),
     "seizure_report.read": frozenset({"via", "versions"}),
     "read.denied": frozenset(),
     # Profiles.
