@@ -87,8 +87,8 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "grant.revoked": _GRANT,
     "grant.expired": _GRANT,
     # Seizures, IMEI checks, exports.
-    "seizure.amended": frozenset({"version", "fields"}),
-    "seizure.withdrawn": frozenset({"version"}),
+    "seizure.amended": frozenset({"version", "fields", "deliveries"}),
+    "seizure.withdrawn": frozenset({"version", "deliveries"}),
     "seizure.reported": frozenset(
         {
             "country",
@@ -97,6 +97,7 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
             "notice",
             "lines",
             "recipient_organisations",
+            "deliveries",
         }
     ),
     "imei_check.performed": frozenset(
