@@ -12,6 +12,7 @@ from intel import accounts
 from intel.models import TLP, AuditEvent, Organisation
 from notices.tasks import send_reminders
 from tests.conftest import Network
+from tests.factories import OrganisationFactory
 from tests.helpers.notices import NOTICES, SUBSCRIPTIONS, Api, Extra, assert_problem, draft, publish
 from tests.helpers.webhooks import Receiver, receiver
 from webhooks.engine import deliver_due
@@ -289,6 +290,43 @@ def test_respond_by_can_be_moved_by_an_update(network: Network, extra: Extra, ap
     assert response.status_code == 200, response.content
     assert response.json()["respond_by"] is not None
     assert send_reminders() == 5  # the network but the issuer: nobody acknowledged
+
+
+def test_a_respond_by_passed_a_month_ago_still_reminds_each_silent_organisation_once(
+    network: Network, extra: Extra, api: Api, django_assert_num_queries: Any
+) -> None:
+    """The scheduler was down when `respond_by` passed: the first run after it catches up."""
+    month_ago = (timezone.now() - timedelta(days=30)).isoformat()
+    notice = publish(
+        api(extra.felix),
+        draft(
+            api(network.alice),
+            respond_by=month_ago,
+            audience={"scope": "countries", "countries": ["BE", "DE"]},
+        )["id"],
+    )
+    api(network.bob).post(f"{NOTICES}{notice['id']}/acknowledge/", {}, format="json")
+
+    assert send_reminders() == 2  # be-customs and de-desk; be-desk acknowledged
+    with django_assert_num_queries(1):  # done: the next runs read no notice
+        assert send_reminders() == 0
+    # A desk that joins after the reminders went out is reminded only when a new
+    # `respond_by` passes; those reminded already are not reminded again.
+    OrganisationFactory(slug="de-customs", name="German customs", country="DE")
+    assert send_reminders() == 0
+    moved = api(extra.felix).post(
+        f"{NOTICES}{notice['id']}/update/",
+        {"change_note": "Answers still expected.", "respond_by": timezone.now().isoformat()},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    assert send_reminders() == 1
+    reminded = api(extra.felix).get(f"{NOTICES}{notice['id']}/receipts/").json()["results"]
+    assert sorted(r["organisation"] for r in reminded if r["reminded_at"]) == [
+        "be-customs",
+        "de-customs",
+        "de-desk",
+    ]
 
 
 # --- The follow-up reads are audited ---------------------------------------------------------
