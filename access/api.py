@@ -9,6 +9,7 @@ The rules live in `access.policies`, `access.services`, `access.decisions`,
 docs/access-requests.md walks through them with curl.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -20,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -47,6 +48,8 @@ from intel.api.visible import get_visible_or_404, refuse_read
 from intel.models import (
     AccessRequest,
 )
+
+Form = serializers.Serializer[Any]
 
 # --- Views -----------------------------------------------------------------------------------
 
@@ -204,20 +207,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = ApproveSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        decisions.access_request_approve(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            scope=data["scope"],
-            days=data.get("days"),
-            expires_at=data.get("expires_at"),
-            note=data["note"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, ApproveSerializer, decisions.access_request_approve)
 
     @extend_schema(
         summary="Deny",
@@ -232,16 +222,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def deny(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = ReasonSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        decisions.access_request_deny(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            reason=form.validated_data["reason"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, ReasonSerializer, decisions.access_request_deny)
 
     @extend_schema(
         summary="Ask the requester for more",
@@ -259,16 +240,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"], url_path="request-info", url_name="request-info")
     def request_info(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = MessageSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        decisions.access_request_request_info(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            message=form.validated_data["message"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, MessageSerializer, decisions.access_request_request_info)
 
     @extend_schema(
         summary="Route to the owner",
@@ -287,16 +259,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def route(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = RouteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        routing.access_request_route(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            note=form.validated_data["note"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, RouteSerializer, routing.access_request_route)
 
     @extend_schema(
         summary="Comment",
@@ -315,16 +278,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def comment(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = MessageSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        routing.access_request_comment(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            message=form.validated_data["message"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, MessageSerializer, routing.access_request_comment)
 
     @extend_schema(
         summary="Answer the decider",
@@ -342,16 +296,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def answer(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = MessageSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        access.access_request_answer(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            message=form.validated_data["message"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, MessageSerializer, access.access_request_answer)
 
     @extend_schema(
         summary="Withdraw",
@@ -366,16 +311,7 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = OptionalReasonSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        access.access_request_withdraw(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            reason=form.validated_data["reason"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, OptionalReasonSerializer, access.access_request_withdraw)
 
     @extend_schema(
         summary="Revoke the grant",
@@ -392,18 +328,24 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
-        access_request_id = self._visible_pk()
-        form = ReasonSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        decisions.grant_revoke(
-            access_request_id=access_request_id,
-            member=member_of(request),
-            reason=form.validated_data["reason"],
-            http_request=request,
-        )
-        return Response(self._render(access_request_id))
+        return self._step(request, ReasonSerializer, decisions.grant_revoke)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _step(self, request: Request, form_class: type[Form], step: Callable[..., Any]) -> Response:
+        """One step on a request the member sees: the body checked by `form_class` (one
+        definition per shape: a reason, a message, a note, an approval), each of its fields
+        passed to `step` by name, and the request as it now stands."""
+        access_request_id = self._visible_pk()
+        form = form_class(data=request.data)
+        form.is_valid(raise_exception=True)
+        step(
+            access_request_id=access_request_id,
+            member=member_of(request),
+            http_request=request,
+            **{str(name): form.validated_data.get(name) for name in form.fields},
+        )
+        return Response(self._render(access_request_id))
 
     def _pk(self) -> int:
         return parse_id(self.kwargs["pk"])

@@ -22,7 +22,7 @@ Targets by event (keyword arguments):
 | `notice.reminder` | `notice`, `organisation` (the audience organisation reminded) |
 | `profile.updated` | `profile`, `changes` (the revision's diff, or None) |
 | `access_request.created`, `access_request.decided` | `access_request` |
-| `seizure.reported` | `seizure_report` |
+| `seizure.reported`, `seizure.amended`, `seizure.withdrawn` | `seizure_report` |
 
 `emit` with no handler registered raises `NoHandler`: an event nobody writes to the outbox is
 a webhook silently lost, and every process that writes (web, worker, commands) loads the
@@ -47,6 +47,8 @@ class EventType(models.TextChoices):
     ACCESS_REQUEST_CREATED = "access_request.created", "access_request.created"
     ACCESS_REQUEST_DECIDED = "access_request.decided", "access_request.decided"
     SEIZURE_REPORTED = "seizure.reported", "seizure.reported"
+    SEIZURE_AMENDED = "seizure.amended", "seizure.amended"
+    SEIZURE_WITHDRAWN = "seizure.withdrawn", "seizure.withdrawn"
     TEST = "dix.test", "dix.test"
 
 
@@ -69,6 +71,8 @@ vocabulary(
         EventType.ACCESS_REQUEST_CREATED: "Someone asked for access to your organisation's data.",
         EventType.ACCESS_REQUEST_DECIDED: "An access request of your organisation was decided.",
         EventType.SEIZURE_REPORTED: "A seizure report was filed that you may read.",
+        EventType.SEIZURE_AMENDED: "A seizure report sent to you has a new version.",
+        EventType.SEIZURE_WITHDRAWN: "A seizure report sent to you was withdrawn.",
         EventType.TEST: "A test event, sent on request (`POST /subscriptions/{id}/test/`).",
     },
 )

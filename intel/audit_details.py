@@ -49,6 +49,9 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "attachment.downloaded": frozenset({"profile", "sha256", "via"}),
     "notice.read": frozenset({"reference", "version", "via"}),
     "notice.version_read": frozenset({"reference", "version", "via"}),
+    # The issuer's follow-up: who a notice reaches, and who received, read, acknowledged it.
+    "notice.audience_read": frozenset({"reference", "version"}),
+    "notice.receipts_read": frozenset({"reference", "version"}),
     "seizure_report.read": frozenset({"via", "versions"}),
     "read.denied": frozenset(),
     # Profiles.
@@ -84,8 +87,8 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "grant.revoked": _GRANT,
     "grant.expired": _GRANT,
     # Seizures, IMEI checks, exports.
-    "seizure.amended": frozenset({"version", "fields"}),
-    "seizure.withdrawn": frozenset({"version"}),
+    "seizure.amended": frozenset({"version", "fields", "deliveries"}),
+    "seizure.withdrawn": frozenset({"version", "deliveries"}),
     "seizure.reported": frozenset(
         {
             "country",
@@ -94,6 +97,7 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
             "notice",
             "lines",
             "recipient_organisations",
+            "deliveries",
         }
     ),
     "imei_check.performed": frozenset(

@@ -94,6 +94,14 @@ _EVENT_WORDS: dict[str, Callable[[], str]] = {
     EventType.ACCESS_REQUEST_CREATED: lambda: _("Access request"),
     EventType.ACCESS_REQUEST_DECIDED: lambda: _("Access request decided"),
     EventType.SEIZURE_REPORTED: lambda: _("Seizure report"),
+    EventType.SEIZURE_AMENDED: lambda: _("Seizure report amended"),
+    EventType.SEIZURE_WITHDRAWN: lambda: _("Seizure report withdrawn"),
+}
+
+_SEIZURE_HEADLINES: dict[str, Callable[[], str]] = {
+    EventType.SEIZURE_REPORTED: lambda: _("A seizure report you may see was filed."),
+    EventType.SEIZURE_AMENDED: lambda: _("A seizure report you may see was amended."),
+    EventType.SEIZURE_WITHDRAWN: lambda: _("A seizure report you may see was withdrawn."),
 }
 
 
@@ -172,7 +180,7 @@ def _seizure_item(row: EmailMessage, member: Member, pk: int) -> Item | None:
     title = _("%(country)s, %(date)s") % {"country": report.country, "date": report.seized_on}
     return Item(
         subject=_subject(row.event_type, "", title, report.tlp),
-        headline=_("A seizure report you may see was filed."),
+        headline=_SEIZURE_HEADLINES[row.event_type](),
         title=title,
         label=report.tlp,
         link=link(f"/api/v1/seizures/{report.pk}/"),

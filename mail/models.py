@@ -48,6 +48,8 @@ DEFAULT_DELIVERY: dict[str, str] = {
     EventType.ACCESS_REQUEST_DECIDED: Delivery.IMMEDIATE,
     EventType.PROFILE_UPDATED: Delivery.NONE,
     EventType.SEIZURE_REPORTED: Delivery.NONE,
+    EventType.SEIZURE_AMENDED: Delivery.NONE,
+    EventType.SEIZURE_WITHDRAWN: Delivery.NONE,
 }
 
 

@@ -11,7 +11,8 @@ and who may see its object, by the object's one visibility rule (`visible_to`).
 - `profile.updated`: the members who may see the profile;
 - `access_request.created`: the owner organisation's deciders (`access.policies`);
 - `access_request.decided`: the member who asked;
-- `seizure.reported`: the members who may see the report.
+- `seizure.reported`, `seizure.amended`, `seizure.withdrawn`: the members who may see the
+  report.
 """
 
 from collections import defaultdict
@@ -72,7 +73,7 @@ def recipients(event_type: str, **targets: Any) -> list[Member]:
                 return []
             asker = wanting(event_type).filter(pk=request.requester_id)
             return _each_seeing(asker, _access_request(request.pk))
-        case EventType.SEIZURE_REPORTED:
+        case EventType.SEIZURE_REPORTED | EventType.SEIZURE_AMENDED | EventType.SEIZURE_WITHDRAWN:
             report: SeizureReport = targets["seizure_report"]
             return _seeing(
                 wanting(event_type),

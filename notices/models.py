@@ -211,6 +211,12 @@ class Notice(models.Model):
         blank=True,
         help_text="After this, audience organisations that have not acknowledged are reminded.",
     )
+    reminded_for = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The `respond_by` whose reminders have all been sent; the notice is due for "
+        "reminders while it differs from `respond_by`.",
+    )
     status = models.CharField(
         max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
     )
@@ -242,6 +248,16 @@ class Notice(models.Model):
 
     class Meta:
         ordering = ("-changed_at", "-id")
+        indexes = [
+            # The reminder run's question, "which published notices' `respond_by` has passed
+            # and not all been reminded of?", answered from the few rows still due.
+            models.Index(
+                fields=["respond_by"],
+                name="notice_reminders_due",
+                condition=models.Q(status="published", respond_by__isnull=False)
+                & ~models.Q(reminded_for=models.F("respond_by")),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"

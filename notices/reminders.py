@@ -1,9 +1,18 @@
 """Reminders: once a published notice's `respond_by` has passed, each audience organisation
-that has not acknowledged it is reminded once (`notice.reminder` to its subscriptions)."""
+that has not acknowledged it is reminded once (`notice.reminder` to its subscriptions).
 
-from datetime import datetime, timedelta
+However long ago `respond_by` passed (a scheduler stopped for a month catches up): a notice is
+due until a run has reminded, or found acknowledged, every organisation of its audience for
+that `respond_by`, and then records it in `reminded_for`. So a run reads only the notices
+still due (a partial index holds just those) and works out no audience twice; a new
+`respond_by` makes the notice due again, and the unique reminder row keeps those already
+reminded from a second reminder.
+"""
+
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core import events
@@ -13,11 +22,6 @@ from intel.models import Organisation
 from notices.audience import notice_audience
 from notices.models import Notice, NoticeReceipt, NoticeReminder, NoticeStatus
 
-# Notices whose answer fell due longer ago than this are not looked at again: every run
-# would otherwise work out the audience of every notice ever given a `respond_by`. A
-# scheduler stopped for longer than this loses those reminders, not the notices' receipts.
-REMINDER_WINDOW = timedelta(days=7)
-
 
 def reminders_send(*, now: datetime | None = None) -> int:
     """Remind every audience organisation (the issuer aside) of every published notice past
@@ -25,13 +29,20 @@ def reminders_send(*, now: datetime | None = None) -> int:
     reminded. Safe to run concurrently and again: the reminder row is unique per notice and
     organisation, and only the run that writes it emits the event."""
     now = now or timezone.now()
-    due = Notice.objects.filter(
-        status=NoticeStatus.PUBLISHED, respond_by__lte=now, respond_by__gt=now - REMINDER_WINDOW
-    ).order_by("respond_by", "pk")
+    # The predicate of the `notice_reminders_due` index, and `respond_by` up to now.
+    due = (
+        Notice.objects.filter(
+            status=NoticeStatus.PUBLISHED, respond_by__isnull=False, respond_by__lte=now
+        )
+        .exclude(reminded_for=F("respond_by"))
+        .order_by("respond_by", "pk")
+    )
     return sum(_remind_notice(notice, now=now) for notice in due)
 
 
 def _remind_notice(notice: Notice, *, now: datetime) -> int:
+    """Remind the notice's silent organisations, then mark its `respond_by` done (unless it
+    changed meanwhile: the new one is then due in its turn)."""
     done = set(
         NoticeReceipt.objects.filter(notice=notice, acknowledged_at__isnull=False).values_list(
             "organisation_id", flat=True
@@ -41,6 +52,11 @@ def _remind_notice(notice: Notice, *, now: datetime) -> int:
     for reached in notice_audience(notice, with_issuer=False):
         if reached.organisation.pk not in done:
             reminded += _remind(notice, reached.organisation, now=now)
+    # Every organisation of the audience is now acknowledged or reminded (by this run or a
+    # concurrent one): an exception above leaves the notice due for the next run.
+    Notice.objects.filter(pk=notice.pk, respond_by=notice.respond_by).update(
+        reminded_for=notice.respond_by
+    )
     return reminded
 
 

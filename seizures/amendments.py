@@ -13,7 +13,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core import events
 from core.errors import Conflict, FieldInvalid, Forbidden
+from core.events import EventType
 from intel import audit
 from intel.models import DeviceProfile, Member
 from seizures import policies
@@ -74,7 +76,8 @@ def seizure_report_amend(
     """Write a new version of the report: the fields in `changes` replace the current ones
     (`lines`, when given, replaces the lines the member may see; lines of profiles hidden from
     them stay), recipients are only added (a report sent stays sent), and the previous
-    version is kept. Checked as a new report is, the reason included."""
+    version is kept. Checked as a new report is, the reason included. The organisations the
+    report was sent to hear of it (`seizure.amended`), in the same transaction."""
     _require_author_organisation(member, report)
     if not reason.strip():
         raise FieldInvalid("reason", "Say why the report is amended.")
@@ -141,6 +144,7 @@ def seizure_report_amend(
             ]
         )
         record_version(locked, author=member, reason=reason)
+        deliveries = events.emit(EventType.SEIZURE_AMENDED, seizure_report=locked)
         audit.record(
             action="seizure.amended",
             actor=member,
@@ -148,7 +152,11 @@ def seizure_report_amend(
             object_id=locked.pk,
             object_tlp=locked.tlp,
             request=request,
-            detail={"version": locked.version, "fields": sorted(changes)},
+            detail={
+                "version": locked.version,
+                "fields": sorted(changes),
+                "deliveries": deliveries,
+            },
         )
     return locked
 
@@ -157,7 +165,7 @@ def seizure_report_withdraw(
     *, member: Member, report: SeizureReport, reason: str, request: Any = None
 ) -> SeizureReport:
     """Withdraw the report with a reason: it stays readable, marked withdrawn, and no figure
-    counts it any more."""
+    counts it any more. The organisations it was sent to hear of it (`seizure.withdrawn`)."""
     _require_author_organisation(member, report)
     if not reason.strip():
         raise FieldInvalid("reason", "Say why the report is withdrawn.")
@@ -170,6 +178,7 @@ def seizure_report_withdraw(
         locked.withdrawn_at = timezone.now()
         locked.withdrawal_reason = reason
         locked.save(update_fields=["status", "withdrawn_at", "withdrawal_reason"])
+        deliveries = events.emit(EventType.SEIZURE_WITHDRAWN, seizure_report=locked)
         audit.record(
             action="seizure.withdrawn",
             actor=member,
@@ -177,6 +186,6 @@ def seizure_report_withdraw(
             object_id=locked.pk,
             object_tlp=locked.tlp,
             request=request,
-            detail={"version": locked.version},
+            detail={"version": locked.version, "deliveries": deliveries},
         )
     return locked

@@ -125,6 +125,9 @@ def seizure_report_create(
                 for line in data.lines
             ]
         )
+        record_version(report, author=reporter)
+        # The outbox rows before the audit event: the chain's lock is taken last.
+        deliveries = events.emit(EventType.SEIZURE_REPORTED, seizure_report=report)
         audit.record(
             action="seizure.reported",
             actor=reporter,
@@ -139,10 +142,9 @@ def seizure_report_create(
                 "notice": report.notice_id,
                 "lines": len(data.lines),
                 "recipient_organisations": sorted(o.pk for o in recipients),
+                "deliveries": deliveries,
             },
         )
-        record_version(report, author=reporter)
-        events.emit(EventType.SEIZURE_REPORTED, seizure_report=report)
     return report
 
 

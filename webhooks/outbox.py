@@ -11,8 +11,9 @@ Who is told:
 - `profile.updated`: every subscription whose organisation may see the profile and the change;
 - `access_request.created`: the deciding organisation (the object's owner or issuer);
 - `access_request.decided`: the requesting organisation and the one it asked on behalf of;
-- `seizure.reported`: the organisations the report was sent to (the linked notice's issuer
-  among them), as far as the report's label lets each endpoint see it.
+- `seizure.reported`, `seizure.amended`, `seizure.withdrawn`: the organisations the report
+  was sent to (the linked notice's issuer among them; an amendment only adds to them), as
+  far as the report's label lets each endpoint see it when the delivery is sent.
 """
 
 import json
@@ -62,8 +63,8 @@ def enqueue(event_type: str, **targets: Any) -> int:
             return fan_out_profile_updated(targets["profile"], changes=targets.get("changes"))
         case EventType.ACCESS_REQUEST_CREATED | EventType.ACCESS_REQUEST_DECIDED:
             return fan_out_access_request(targets["access_request"], event_type)
-        case EventType.SEIZURE_REPORTED:
-            return fan_out_seizure_reported(targets["seizure_report"])
+        case EventType.SEIZURE_REPORTED | EventType.SEIZURE_AMENDED | EventType.SEIZURE_WITHDRAWN:
+            return fan_out_seizure_report(targets["seizure_report"], event_type)
     raise ValueError(f"No outbox for the event {event_type!r}.")
 
 
@@ -357,14 +358,13 @@ def fan_out_access_request(access_request: AccessRequest, event: str) -> int:
     return _write(_subscriptions(org_ids, event), event=event, access_request=access_request)
 
 
-def fan_out_seizure_reported(report: SeizureReport) -> int:
+def fan_out_seizure_report(report: SeizureReport, event: str) -> int:
+    """One delivery per subscription (to this event) of the organisations the report was
+    sent to, its own aside; whether each may read it is asked when it is sent (the payload
+    is the report as `readable_seizure_reports` gives it to the endpoint, or nothing)."""
     org_ids = set(report.recipient_organisations.values_list("pk", flat=True))
     org_ids.discard(report.organisation_id)
-    return _write(
-        _subscriptions(org_ids, EventType.SEIZURE_REPORTED),
-        event=EventType.SEIZURE_REPORTED,
-        seizure_report=report,
-    )
+    return _write(_subscriptions(org_ids, event), event=event, seizure_report=report)
 
 
 def _subscriptions(org_ids: Iterable[int], event: str) -> list[Subscription]:

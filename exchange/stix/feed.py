@@ -10,7 +10,9 @@ the mapping decides what exists and who sees it, through the models' `visible_to
 from datetime import datetime
 
 from exchange.stix.entry import Entry
+from exchange.stix.mapping import named
 from exchange.stix.mapping.export import member_entries
+from exchange.stix.mapping.named import Named
 from exchange.stix.mapping.window import Span
 from exchange.stix.mapping.window import window as mapping_window
 from intel.models import Member
@@ -26,3 +28,9 @@ def window(member: Member, since: datetime | None, size: int) -> tuple[list[Entr
     answer's span gives (`span.holds(date_added)`), so that a TAXII page is built from about
     `size` objects per source, not from the whole feed (`exchange.stix.mapping.window`)."""
     return mapping_window(member, since, size)
+
+
+def hidden_behind(stix_id: str, member: Member) -> Named | None:
+    """The object behind a STIX id that `member` may not see (for the audit trail of a
+    refused read), or None (`exchange.stix.mapping.named`)."""
+    return named.hidden_behind(stix_id, member)

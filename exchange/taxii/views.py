@@ -7,7 +7,9 @@ the `X-TAXII-Date-Added-*` headers and `more` are all computed from the member's
 and an object the member may not see is a 404 like one that does not exist.
 
 Exports are audited: one `taxii.export` event per objects, object or versions answer that
-returns anything.
+returns anything. A refused object or versions read of an object that exists is recorded as
+the API records it (`read.denied` on the profile, notice or seizure report the STIX id stands
+for, once per member, object and hour).
 """
 
 from dataclasses import replace
@@ -29,6 +31,7 @@ from exchange.taxii.errors import InvalidParameter, NotFound, ReadOnly, taxii_ex
 from exchange.taxii.media import TAXII_MEDIA_TYPE, TaxiiNegotiation, TaxiiRenderer
 from intel import audit
 from intel.api.permissions import IsNetworkMember
+from intel.api.visible import record_refused_read
 from intel.models import TLP, Member
 
 # What the listing endpoints take (§3.3–§3.5). Any other `match[...]` is ignored, as docs/taxii.md
@@ -77,6 +80,19 @@ class TaxiiView(APIView):
 
     def entries(self, collection: Collection) -> list[Entry]:
         return [e for e in feed.entries(self.member) if collection.holds(e)]
+
+    def versions_of(self, collection: Collection, object_id: str) -> list[Entry]:
+        """The versions of one object the member receives in the collection; else 404,
+        recording the refusal when the id names an object the member may not see."""
+        versions = [e for e in self.entries(collection) if e.stix_id == object_id]
+        if not versions:
+            hidden = feed.hidden_behind(object_id, self.member)
+            if hidden is not None:
+                record_refused_read(
+                    hidden.model, hidden.pk, member=self.member, object_type=hidden.object_type
+                )
+            raise NotFound(f"No object {object_id!r} in this collection.")
+        return versions
 
     def page(self, collection: Collection, query: paging.Query) -> paging.Page:
         """One page of a listing: built from the part of the feed after the cursor."""
@@ -236,9 +252,7 @@ class ObjectView(TaxiiView):
 
     def get(self, request: Request, collection: str, object_id: str) -> Response:
         found = self.collection(collection)
-        versions = [e for e in self.entries(found) if e.stix_id == object_id]
-        if not versions:
-            raise NotFound(f"No object {object_id!r} in this collection.")
+        versions = self.versions_of(found, object_id)
         query = paging.parse_query(request.query_params, matches=("version", "spec_version"))
         page = paging.page(paging.select(versions, query), query)
         _audit_export(self, found, "object", page.items, object_id=object_id)
@@ -257,9 +271,7 @@ class VersionsView(TaxiiView):
 
     def get(self, request: Request, collection: str, object_id: str) -> Response:
         found = self.collection(collection)
-        versions = [e for e in self.entries(found) if e.stix_id == object_id]
-        if not versions:
-            raise NotFound(f"No object {object_id!r} in this collection.")
+        versions = self.versions_of(found, object_id)
         query = paging.parse_query(request.query_params, matches=("spec_version",))
         query = replace(query, versions=("all",))
         page = paging.page(paging.select(versions, query), query)

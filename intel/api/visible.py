@@ -38,18 +38,28 @@ def refuse_read(
     model: type[models.Model], pk: int, *, member: Member, object_type: str, **lookups: Any
 ) -> NoReturn:
     """404 for an object the member may not see; recorded when it exists (for anyone)."""
-    if isinstance(member, Member) and member.pk is not None:
-        existing = model._default_manager.filter(pk=pk, **lookups)
-        has_label = any(field.name == "tlp" for field in model._meta.concrete_fields)
-        row = existing.values_list("tlp" if has_label else "pk", flat=True).first()
-        if row is not None:
-            now = timezone.now()
-            audit.record_once(
-                since=now.replace(minute=0, second=0, microsecond=0),
-                action=DENIED,
-                actor=member,
-                object_type=object_type,
-                object_id=pk,
-                object_tlp=str(row) if has_label else "",
-            )
+    record_refused_read(model, pk, member=member, object_type=object_type, **lookups)
     raise NotFound("Not found.")
+
+
+def record_refused_read(
+    model: type[models.Model], pk: int, *, member: Member, object_type: str, **lookups: Any
+) -> None:
+    """Record `read.denied` when the row exists, once per member, object and hour; for
+    interfaces that answer the refusal in their own format (TAXII)."""
+    if not isinstance(member, Member) or member.pk is None:
+        return
+    existing = model._default_manager.filter(pk=pk, **lookups)
+    has_label = any(field.name == "tlp" for field in model._meta.concrete_fields)
+    row = existing.values_list("tlp" if has_label else "pk", flat=True).first()
+    if row is None:
+        return
+    now = timezone.now()
+    audit.record_once(
+        since=now.replace(minute=0, second=0, microsecond=0),
+        action=DENIED,
+        actor=member,
+        object_type=object_type,
+        object_id=pk,
+        object_tlp=str(row) if has_label else "",
+    )

@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import NotFound
 from core.pagination import (
     CURSOR_PARAMETERS,
     CheckedCursorPagination,
@@ -25,16 +24,17 @@ from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
 from intel.api.visible import get_visible_or_404
 from intel.models import DeviceProfile, Organisation
-from notices import policies, services
+from notices import services
 from notices.api.follow_up_serializers import (
     AcknowledgeSerializer,
     AudiencePageSerializer,
     ReceiptPageSerializer,
 )
 from notices.api.serializers import NoticeVersionSerializer, ReceiptSerializer
-from notices.audience import audience_totals, notice_audience
+from notices.audience import audience_totals
+from notices.follow_up import audience_preview, receipts_read
 from notices.models import Notice, NoticeVersion
-from notices.receipts import notice_follow_up, organisations_by_id, receipt_rows
+from notices.receipts import organisations_by_id, receipt_rows
 
 
 class ByIdPagination(CheckedCursorPagination):
@@ -158,8 +158,9 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         "else: 404): the organisations the notice would reach now — for a draft, once "
         "published — each with why (`reasons`), and for TLP:RED the named members. Computed "
         "by the function the webhook fan-out uses: an organisation listed here, subscribed "
-        "and within its subscription's label cap, is sent the notice.",
-        parameters=CURSOR_QUERY,
+        "and within its subscription's label cap, is sent the notice. Reading the audience of a "
+        "TLP:AMBER, AMBER+STRICT or RED notice is recorded in the audit trail.",
+        parameters=[*CURSOR_QUERY, JUSTIFICATION],
         responses={200: AudiencePageSerializer},
         examples=[OpenApiExample("Audience", value=AUDIENCE_EXAMPLE, response_only=True)],
     )
@@ -172,9 +173,10 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
     )
     def audience(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        if not policies.may_see_receipts(member_of(request), notice):
-            raise NotFound("Not found.")
-        reached = {r.organisation.pk: r for r in notice_audience(notice)}
+        preview = audience_preview(
+            notice=notice, reader=member_of(request), audited=request.method != "HEAD"
+        )
+        reached = {r.organisation.pk: r for r in preview}
         totals = audience_totals(reached.values())
         page = self._page(organisations_by_id(set(reached)))
         rows = [
@@ -196,8 +198,9 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
         "else: 404): every organisation of the notice's audience (as `audience/` lists it, "
         "the issuer aside) with when it received, read and acknowledged the notice (null: "
         "not yet), what it said it did, and when it was reminded; then any other "
-        "organisation that read it (the secretariat). `totals` count the audience.",
-        parameters=CURSOR_QUERY,
+        "organisation that read it (the secretariat). `totals` count the audience. Reading the "
+        "receipts of a TLP:AMBER, AMBER+STRICT or RED notice is recorded in the audit trail.",
+        parameters=[*CURSOR_QUERY, JUSTIFICATION],
         responses={200: ReceiptPageSerializer},
         examples=[OpenApiExample("Receipts", value=RECEIPTS_EXAMPLE, response_only=True)],
     )
@@ -210,9 +213,9 @@ class NoticeRecordActions(viewsets.GenericViewSet[Notice]):
     )
     def receipts(self, request: Request, pk: str) -> Response:
         notice = self._visible()
-        if not policies.may_see_receipts(member_of(request), notice):
-            raise NotFound("Not found.")
-        follow_up = notice_follow_up(notice)
+        follow_up = receipts_read(
+            notice=notice, reader=member_of(request), audited=request.method != "HEAD"
+        )
         page = self._page(organisations_by_id(follow_up.organisation_ids))
         return self._paged(follow_up.totals, receipt_rows(notice, page, follow_up.reasons))
 

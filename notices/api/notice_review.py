@@ -15,9 +15,10 @@ from intel.api.base import member_of
 from intel.models import Member
 from notices import policies, services
 from notices.api.notice_records import NoticeRecordActions
-from notices.api.serializers import NoticeReturnSerializer, NoticeSerializer
+from notices.api.serializers import NoticeReturnSerializer
 from notices.models import Notice, NoticeStatus
 from notices.rendering import with_visible_profiles
+from notices.shapes import NoticeSerializer
 
 
 class NoticeReviewActions(NoticeRecordActions):

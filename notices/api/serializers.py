@@ -1,4 +1,5 @@
-"""Serializers for notices. They validate and describe; services write."""
+"""Serializers of what is written to notices. They validate; services write. What a notice
+reads as is `notices.shapes`."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,9 +8,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from core.serializers import CountryField, StrictFieldsMixin, refuse_unknown_fields
-from core.shapes import describes
 from intel.models import DeviceProfile, Member, Organisation
-from intel.models.tlp import TLP
 from intel.shapes.recipients import NamedRecipientsMixin
 from notices.models import (
     AudienceScope,
@@ -18,144 +17,8 @@ from notices.models import (
     NoticeType,
     NoticeVersion,
 )
-from notices.rendering import PROFILE_SUMMARY_FIELDS
 
-# --- Notices (rendered per member by notices.rendering; these describe the shape) ----------
-
-
-@describes(*PROFILE_SUMMARY_FIELDS, "tacs")
-class NoticeProfileSerializer(serializers.Serializer[Any]):
-    """A profile a notice is about, in short."""
-
-    id = serializers.IntegerField(help_text="The profile's id.")
-    name = serializers.CharField(help_text="The profile's name.")
-    aliases = serializers.ListField(
-        child=serializers.CharField(), help_text="Other names of the device."
-    )
-    device_class = serializers.CharField(help_text="The device class (docs/vocabularies.md).")
-    manufacturer_country = serializers.CharField(
-        help_text="Where the device is made (ISO 3166-1 alpha-2); empty if not known."
-    )
-    tlp = serializers.CharField(help_text="The profile's TLP label.")
-    version = serializers.IntegerField(help_text="The profile's version you may see.")
-    tacs = serializers.ListField(
-        child=serializers.CharField(), help_text="The TACs and TAC ranges that identify the device."
-    )
-
-
-class NoticeIssuerSerializer(serializers.Serializer[Any]):
-    """The organisation that issued a notice."""
-
-    id = serializers.IntegerField(help_text="The organisation's id.")
-    slug = serializers.CharField(help_text="The organisation's slug, e.g. `fr-desk`.")
-    name = serializers.CharField(help_text="The organisation's name.")
-    country = serializers.CharField(
-        help_text="The organisation's country (ISO 3166-1 alpha-2); empty for the secretariat."
-    )
-
-
-class NoticeAudienceSerializer(serializers.Serializer[Any]):
-    """Whom a notice is addressed to: the same keys are written and read."""
-
-    scope = serializers.ChoiceField(
-        choices=AudienceScope.choices,
-        help_text="`network` (every organisation), `organisations` (those listed in "
-        "`organisations`) or `countries` (the organisations of the countries listed in "
-        "`countries`).",
-    )
-    organisations = serializers.ListField(
-        child=serializers.CharField(), help_text="Slugs of the organisations addressed."
-    )
-    countries = serializers.ListField(
-        child=serializers.CharField(), help_text="ISO 3166-1 alpha-2 codes of the countries."
-    )
-    members = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="TLP:RED: the usernames of the members named as recipients (empty at "
-        "other labels).",
-    )
-
-
-class NoticeReviewSerializer(serializers.Serializer[Any]):
-    """Where a draft stands in review, shown to those who see the draft (null once published
-    or when never submitted)."""
-
-    status = serializers.ChoiceField(
-        choices=[("submitted", "Submitted"), ("returned", "Returned to the drafter")],
-        help_text="`submitted`: waits for a reviewer; `returned`: back with the drafter, "
-        "see `comment`.",
-    )
-    submitted_at = serializers.DateTimeField(help_text="Last submission.")
-    submitted_by = serializers.CharField(
-        allow_null=True, help_text="Username of the member who submitted it."
-    )
-    returned_at = serializers.DateTimeField(
-        allow_null=True, help_text="When a reviewer returned it (null while submitted)."
-    )
-    returned_by = serializers.CharField(
-        allow_null=True, help_text="Username of the reviewer who returned it."
-    )
-    comment = serializers.CharField(help_text="The reviewer's comment on return.")
-
-
-class NoticeSerializer(serializers.Serializer[Any]):
-    """A notice as the requesting member may receive it."""
-
-    id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="The notice's reference, e.g. `DIX-2025-000123`.")
-    type = serializers.ChoiceField(
-        choices=NoticeType.choices,
-        help_text="What the notice asks of its audience: a value of `notice_type` (docs/vocabularies.md).",
-    )
-    status = serializers.CharField(
-        help_text="Where the notice is in its life: a value of `notice_status` (docs/vocabularies.md)."
-    )
-    version = serializers.IntegerField(help_text="Latest published version; 0 for a draft.")
-    title = serializers.CharField(help_text="The notice's title, one line.")
-    summary = serializers.CharField(help_text="What the notice is about, in a few lines.")
-    body = serializers.CharField(help_text="The notice's full text.")
-    action_requested = serializers.CharField(help_text="What the audience is asked to do.")
-    tlp = serializers.ChoiceField(
-        choices=TLP.choices, help_text="Who may receive the notice within its audience (TLP 2.0)."
-    )
-    issuer = NoticeIssuerSerializer(help_text="The organisation that issued the notice.")
-    audience = NoticeAudienceSerializer(help_text="Who the notice is addressed to.")
-    profile_ids = serializers.ListField(
-        child=serializers.IntegerField(),
-        help_text="Ids of the concerned profiles you may see (the ids `profiles` expands).",
-    )
-    profiles = NoticeProfileSerializer(many=True, help_text="Only the profiles you may see.")
-    restricted_data_available = serializers.BooleanField(
-        help_text="Some concerned data is restricted: request access from the issuer."
-    )
-    review_due_at = serializers.DateTimeField(
-        allow_null=True,
-        help_text="When the issuer plans to review the notice; null if not planned.",
-    )
-    respond_by = serializers.DateTimeField(
-        allow_null=True,
-        help_text="When the issuer expects acknowledgements; after it, audience "
-        "organisations that have not acknowledged are reminded once.",
-    )
-    published_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the notice was first published; null for a draft."
-    )
-    changed_at = serializers.DateTimeField(
-        help_text="When the notice last changed: published, updated, superseded or withdrawn."
-    )
-    superseded_by = serializers.CharField(
-        allow_null=True, help_text="The reference of the notice that replaces it; null if none."
-    )
-    withdrawal_reason = serializers.CharField(
-        help_text="Why the issuer withdrew it; empty unless withdrawn."
-    )
-    review = NoticeReviewSerializer(
-        allow_null=True, help_text="The review of a draft; null once published."
-    )
-    acknowledged_at = serializers.DateTimeField(
-        allow_null=True, help_text="When your organisation acknowledged it."
-    )
-
+# The read shape of a notice is `notices.shapes` (the API's answer, webhooks, the portal).
 
 # Keys of earlier bodies, answered "Unknown field" with the key that replaces them.
 RENAMED_FIELDS = {

@@ -31,21 +31,20 @@ from intel import audit
 from intel.api.base import JUSTIFICATION, member_of
 from intel.api.visible import get_visible_or_404
 from intel.models import Member
-from intel.revisions import seen_versions
 from notices import services
 from notices.api.notice_records import NoticeRecordActions
 from notices.api.notice_review import NoticeReviewActions
 from notices.api.serializers import (
     NoticeRevisionSerializer,
-    NoticeSerializer,
     NoticeWriteSerializer,
     SupersedeSerializer,
     WithdrawSerializer,
 )
 from notices.filters import NOTICE_FILTERS_RENAMED, NoticeFilter, encode_since
 from notices.inbox import inbox_etag
-from notices.models import Notice, NoticeReceipt
-from notices.rendering import render_notice, with_visible_profiles
+from notices.models import Notice
+from notices.rendering import render_for, with_visible_profiles
+from notices.shapes import NoticeSerializer
 
 # Changes that commit up to this long after a pull may carry an earlier `changed_at` than
 # the pull saw; the `since` token looks back this far so that nothing is skipped (a notice
@@ -231,23 +230,7 @@ class NoticeViewSet(
         )
 
     def _render(self, notices: Sequence[Notice], member: Member) -> Rendered:
-        acks = dict(
-            NoticeReceipt.objects.filter(
-                notice__in=[n.pk for n in notices],
-                organisation_id=member.organisation_id or 0,
-                acknowledged_at__isnull=False,
-            ).values_list("notice_id", "acknowledged_at")
-        )
-        versions = seen_versions(
-            member, [p for notice in notices for p in getattr(notice, "visible_profiles", [])]
-        )
-        rendered = []
-        for notice in notices:
-            data = render_notice(notice, versions=versions)
-            moment = acks.get(notice.pk)
-            data["acknowledged_at"] = moment.isoformat() if moment else None
-            rendered.append(data)
-        return rendered
+        return render_for(notices, member)
 
     def _answer(self, notice_id: int, code: int = 200) -> Response:
         member = member_of(self.request)

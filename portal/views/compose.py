@@ -2,7 +2,7 @@
 (`NoticeWriteSerializer`, `notice_input`) and services, so a page refuses exactly what the API
 refuses, each refusal shown at its field; the profiles to pick come from the API's profile
 search over the profiles the member may see; the audience preview is the API's
-`audience/` computation (`notices.audience`)."""
+`audience/` read (`notices.follow_up`, audited as the API)."""
 
 import re
 from collections.abc import Iterable
@@ -21,10 +21,10 @@ from rest_framework import serializers
 from core.errors import ApplicationError, NotFound
 from intel.filters import DeviceProfileFilter
 from intel.models import TLP, DeviceProfile, Member, Organisation
-from notices import policies, services
+from notices import follow_up, policies, services
 from notices.api.serializers import NoticeWriteSerializer
 from notices.api.views import notice_input
-from notices.audience import Reason, audience_totals, notice_audience
+from notices.audience import Reason, audience_totals
 from notices.models import AudienceScope, Notice, NoticeStatus, NoticeType
 from portal.guard import member, member_page
 
@@ -299,13 +299,16 @@ def _render(
         "preview": form["body"].value() or "",
     }
     if notice is not None:
-        context["audience"] = audience_box(notice)
+        context["audience"] = audience_box(request, notice)
     return render(request, "portal/notices/compose.html", context, status=status)
 
 
-def audience_box(notice: Notice) -> dict[str, Any]:
-    """The audience preview: the API's `audience/` answer, every organisation at once."""
-    reached = notice_audience(notice)
+def audience_box(request: HttpRequest, notice: Notice) -> dict[str, Any]:
+    """The audience preview: the API's `audience/` answer (and its audit record), every
+    organisation at once."""
+    reached = follow_up.audience_preview(
+        notice=notice, reader=member(request), audited=request.method != "HEAD"
+    )
     rows = [
         {
             "organisation": r.organisation,
@@ -366,7 +369,7 @@ def audience_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "portal/notices/audience_box.html",
-        {"notice": notice, "audience": audience_box(notice)},
+        {"notice": notice, "audience": audience_box(request, notice)},
     )
 
 

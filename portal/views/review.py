@@ -1,7 +1,7 @@
 """A draft's way to publication on its page: submit for review, and the reviewer's publish and
 return (with a comment), through the API's services (`notice_submit`, `notice_publish`,
 `notice_return`) and rules (`notices.policies`); and the issuer's receipts, from the API's
-`receipts/` computation (`notices.receipts`)."""
+`receipts/` read (`notices.follow_up`, audited as the API)."""
 
 from typing import Any
 
@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound
 from notices import policies, services
+from notices.follow_up import receipts_read
 from notices.models import AcknowledgementOutcome, Notice
-from notices.receipts import notice_follow_up, organisations_by_id, receipt_rows
+from notices.receipts import organisations_by_id, receipt_rows
 from portal.guard import member, member_page
 from portal.views.compose import reason_labels
 from portal.views.notices import ReturnForm, notice_page_with
@@ -78,7 +79,9 @@ def receipts(request: HttpRequest, pk: int) -> HttpResponse:
     notice = _visible(request, pk)
     if not policies.may_see_receipts(member(request), notice):
         raise Http404
-    follow_up = notice_follow_up(notice)
+    follow_up = receipts_read(
+        notice=notice, reader=member(request), audited=request.method != "HEAD"
+    )
     organisations = list(organisations_by_id(follow_up.organisation_ids))
     rows = receipt_rows(notice, organisations, follow_up.reasons)
     for row in rows:

@@ -104,6 +104,30 @@ def notice_version_read(w: World) -> Callable[[], Expect]:
     return act
 
 
+def notice_audience_read(w: World) -> Callable[[], Expect]:
+    notice_id = w.draft(
+        tlp=TLP.AMBER, audience={"scope": "organisations", "organisations": ["be-desk"]}
+    )
+    client = w.client(w.net.alice)
+
+    def act() -> Expect:
+        ok(client.get(f"{NOTICES}{notice_id}/audience/"))
+        return Expect("notice.audience_read", w.net.alice, "notice", notice_id, TLP.AMBER)
+
+    return act
+
+
+def notice_receipts_read(w: World) -> Callable[[], Expect]:
+    notice_id = w.published(tlp=TLP.AMBER_STRICT)
+    client = w.client(w.felix)
+
+    def act() -> Expect:
+        ok(client.get(f"{NOTICES}{notice_id}/receipts/"))
+        return Expect("notice.receipts_read", w.felix, "notice", notice_id, TLP.AMBER_STRICT)
+
+    return act
+
+
 def profile_read_in_admin(w: World) -> Callable[[], Expect]:
     profile = w.profile(TLP.RED)
     client = w.admin_client()
@@ -128,6 +152,8 @@ CASES: list[Case] = [
     attachment_downloaded,
     notice_read,
     notice_version_read,
+    notice_audience_read,
+    notice_receipts_read,
     profile_read_in_admin,
 ]
 

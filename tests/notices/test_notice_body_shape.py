@@ -2,12 +2,16 @@
 (beside the read-only expanded `profiles`); the keys of earlier bodies are refused naming
 their replacement."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from intel.models import TLP, DeviceProfile
 from tests.conftest import Network
 from tests.helpers.notices import NOTICES, Api, Extra, assert_problem, draft
+from webhooks import services as webhook_services
+from webhooks.engine import payload_bodies
+from webhooks.models import Delivery
 
 
 def test_what_is_written_is_what_is_read(
@@ -78,3 +82,43 @@ def test_old_keys_name_the_new_ones(network: Network, api: Api) -> None:
         format="json",
     )
     assert_problem(unnamed, 400, "audience.members")
+
+
+def test_the_webhook_payload_is_the_api_answer_without_the_acknowledgement(
+    network: Network,
+    extra: Extra,
+    api: Api,
+    make_profile: Callable[..., DeviceProfile],
+    settings: Any,
+) -> None:
+    """One shape (`notices.shapes`): an organisation's endpoint gets what its member reads."""
+    settings.DIX_WEBHOOK_ALLOW_LOOPBACK = True
+    shown = make_profile(tlp=TLP.GREEN, name="Thumb phone")
+    hidden = make_profile(tlp=TLP.AMBER, name="Annex", recipients=[])
+    webhook_services.subscription_create(
+        member=network.bob,
+        fields={
+            "url": "https://127.0.0.1:9/hook",
+            "event_types": ["notice.published"],
+            "max_tlp": TLP.AMBER,
+        },
+    )
+    notice = draft(
+        api(network.alice),
+        profile_ids=[shown.pk, hidden.pk],
+        restricted_data_available=True,
+        respond_by="2027-01-15T12:00:00Z",
+    )
+    response = api(extra.felix).post(f"{NOTICES}{notice['id']}/publish/")
+    assert response.status_code == 200, response.content
+    delivery = Delivery.objects.select_related("subscription__organisation").get(
+        event_type="notice.published"
+    )
+    (body,) = payload_bodies([delivery])
+    assert body is not None
+
+    read = api(network.bob).get(f"{NOTICES}{notice['id']}/").json()
+    assert read.pop("acknowledged_at") is None
+    assert json.loads(body)["data"] == read
+    assert read["profile_ids"] == [shown.pk]
+    assert read["restricted_data_available"] is True

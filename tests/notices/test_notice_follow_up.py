@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from intel import accounts
-from intel.models import TLP, Organisation
+from intel.models import TLP, AuditEvent, Organisation
 from notices.tasks import send_reminders
 from tests.conftest import Network
+from tests.factories import OrganisationFactory
 from tests.helpers.notices import NOTICES, SUBSCRIPTIONS, Api, Extra, assert_problem, draft, publish
 from tests.helpers.webhooks import Receiver, receiver
 from webhooks.engine import deliver_due
@@ -289,3 +290,93 @@ def test_respond_by_can_be_moved_by_an_update(network: Network, extra: Extra, ap
     assert response.status_code == 200, response.content
     assert response.json()["respond_by"] is not None
     assert send_reminders() == 5  # the network but the issuer: nobody acknowledged
+
+
+def test_a_respond_by_passed_a_month_ago_still_reminds_each_silent_organisation_once(
+    network: Network, extra: Extra, api: Api, django_assert_num_queries: Any
+) -> None:
+    """The scheduler was down when `respond_by` passed: the first run after it catches up."""
+    month_ago = (timezone.now() - timedelta(days=30)).isoformat()
+    notice = publish(
+        api(extra.felix),
+        draft(
+            api(network.alice),
+            respond_by=month_ago,
+            audience={"scope": "countries", "countries": ["BE", "DE"]},
+        )["id"],
+    )
+    api(network.bob).post(f"{NOTICES}{notice['id']}/acknowledge/", {}, format="json")
+
+    assert send_reminders() == 2  # be-customs and de-desk; be-desk acknowledged
+    with django_assert_num_queries(1):  # done: the next runs read no notice
+        assert send_reminders() == 0
+    # A desk that joins after the reminders went out is reminded only when a new
+    # `respond_by` passes; those reminded already are not reminded again.
+    OrganisationFactory(slug="de-customs", name="German customs", country="DE")
+    assert send_reminders() == 0
+    moved = api(extra.felix).post(
+        f"{NOTICES}{notice['id']}/update/",
+        {"change_note": "Answers still expected.", "respond_by": timezone.now().isoformat()},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    assert send_reminders() == 1
+    reminded = api(extra.felix).get(f"{NOTICES}{notice['id']}/receipts/").json()["results"]
+    assert sorted(r["organisation"] for r in reminded if r["reminded_at"]) == [
+        "be-customs",
+        "de-customs",
+        "de-desk",
+    ]
+
+
+# --- The follow-up reads are audited ---------------------------------------------------------
+
+
+def test_reading_an_amber_audience_or_receipts_is_recorded_each_page_green_and_head_not(
+    network: Network, extra: Extra, api: Api
+) -> None:
+    alice = api(network.alice)
+    amber = publish(
+        api(extra.felix),
+        draft(alice, tlp=TLP.AMBER, audience={"scope": "countries", "countries": ["BE", "DE"]})[
+            "id"
+        ],
+    )
+    green = publish(api(extra.felix), draft(alice)["id"])
+    mark = last_event()
+
+    first = alice.get(
+        f"{NOTICES}{amber['id']}/audience/",
+        {"page_size": 1},
+        HTTP_X_DIX_JUSTIFICATION="Briefing the Belgian desk",
+    ).json()
+    assert alice.get(first["next"]).status_code == 200
+    assert alice.get(f"{NOTICES}{amber['id']}/receipts/").status_code == 200
+    assert alice.head(f"{NOTICES}{amber['id']}/receipts/").status_code == 200
+    assert alice.get(f"{NOTICES}{green['id']}/audience/").status_code == 200
+    assert alice.get(f"{NOTICES}{green['id']}/receipts/").status_code == 200
+
+    events = AuditEvent.objects.filter(id__gt=mark).order_by("id")
+    assert [(e.action, e.object_id, e.object_tlp, e.justification) for e in events] == [
+        ("notice.audience_read", str(amber["id"]), TLP.AMBER, "Briefing the Belgian desk"),
+        ("notice.audience_read", str(amber["id"]), TLP.AMBER, ""),
+        ("notice.receipts_read", str(amber["id"]), TLP.AMBER, ""),
+    ]
+    assert events[0].detail == {"reference": amber["reference"], "version": 1}
+
+
+def test_a_refused_follow_up_read_records_no_read(network: Network, extra: Extra, api: Api) -> None:
+    notice = publish(
+        api(extra.felix),
+        draft(
+            api(network.alice), tlp=TLP.AMBER, audience={"scope": "countries", "countries": ["BE"]}
+        )["id"],
+    )
+    mark = last_event()
+    for path in ("audience", "receipts"):
+        assert_problem(api(network.bob).get(f"{NOTICES}{notice['id']}/{path}/"), 404)
+    assert not AuditEvent.objects.filter(id__gt=mark, action__endswith="_read").exists()
+
+
+def last_event() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from intel.models import TLP
+from intel.models import TLP, AuditEvent
 from notices.models import Notice
 from tests.factories import MemberFactory, OrganisationFactory
 from tests.helpers.notices import draft, publish
@@ -232,3 +232,46 @@ def test_outsiders_get_404(network, portal, api) -> None:
     refused = bob.post(f"/notices/{published['id']}/publish/", follow=True)
     assert "Only the issuer" in refused.content.decode()
     assert api(network.bob).get(f"/api/v1/notices/{published['id']}/").json()["version"] == 1
+
+
+def test_the_audience_box_and_the_receipts_page_are_audited_as_the_api(
+    network, felix, portal, api
+) -> None:
+    alice = api(network.alice)
+    amber = draft(alice, tlp=TLP.AMBER, audience={"scope": "countries", "countries": ["BE"]})
+    green = draft(alice)
+    browser = portal(network.alice)
+    mark = last_audit_id()
+
+    assert browser.get(f"/notices/{amber['id']}/edit/").status_code == 200
+    assert browser.get(f"/notices/{amber['id']}/audience/").status_code == 200
+    assert browser.get(f"/notices/{green['id']}/audience/").status_code == 200  # GREEN: none
+    published = publish(api(felix), amber["id"])
+    mark_published = last_audit_id()
+    assert browser.get(f"/notices/{published['id']}/receipts/").status_code == 200
+
+    read = audit_events(mark, up_to=mark_published, action__endswith="_read")
+    assert [(e.action, e.actor_username, e.object_id, e.object_tlp) for e in read] == [
+        ("notice.audience_read", "alice", str(amber["id"]), TLP.AMBER),
+        ("notice.audience_read", "alice", str(amber["id"]), TLP.AMBER),
+    ]
+    (receipts,) = audit_events(mark_published)
+    assert (receipts.action, receipts.actor_username, receipts.detail) == (
+        "notice.receipts_read",
+        "alice",
+        {"reference": published["reference"], "version": 1},
+    )
+    api_read = api(network.alice).get(f"/api/v1/notices/{amber['id']}/receipts/")
+    assert api_read.status_code == 200
+    assert [e.detail for e in audit_events(mark_published)][-1] == receipts.detail
+
+
+def last_audit_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def audit_events(after: int, up_to: int | None = None, **lookups: object) -> list[AuditEvent]:
+    events = AuditEvent.objects.filter(id__gt=after, **lookups)
+    if up_to is not None:
+        events = events.filter(id__lte=up_to)
+    return list(events.order_by("id"))

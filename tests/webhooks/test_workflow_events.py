@@ -5,7 +5,7 @@ notice's issuer — signed, verified by the receiver, rendered for the receiving
 from typing import Any
 
 from intel import accounts
-from intel.models import TLP
+from intel.models import TLP, AuditEvent
 from seizures.models import SeizureReport
 from tests.helpers.access import REQUESTS, analysts_decide, annex, ask, notice
 from tests.helpers.webhooks import issue, receiver, subscribe
@@ -84,3 +84,75 @@ def test_a_seizure_report_reaches_the_notice_issuer_as_it_may_read_it(
     assert payloads(receiver, "outsider") == []  # not a recipient of the report
     report = SeizureReport.objects.get(pk=filed.json()["id"])
     assert list(report.recipient_organisations.values_list("slug", flat=True)) == ["fr-desk"]
+
+
+SEIZURE_EVENTS = ["seizure.reported", "seizure.amended", "seizure.withdrawn"]
+
+
+def test_an_amended_or_withdrawn_report_reaches_those_it_was_sent_to_who_may_read_it(
+    network, api, receiver, issue
+):
+    published = issue()  # a GREEN notice issued by fr-desk
+    subscribe(api(network.alice), receiver, "issuer", event_types=SEIZURE_EVENTS)
+    subscribe(
+        api(network.alice),
+        receiver,
+        "issuer-green",
+        event_types=SEIZURE_EVENTS,
+        max_tlp="TLP:GREEN",
+    )
+    subscribe(api(network.charlie), receiver, "outsider", event_types=SEIZURE_EVENTS)
+    subscribe(api(network.bob), receiver, "reporter", event_types=SEIZURE_EVENTS)
+    bob = api(network.bob)
+    body = {
+        "country": "BE",
+        "seized_on": "2025-06-01",
+        "facility_type": "prison",
+        "notice": published["id"],
+        "detection_method": "targeted_cell_search",
+        "lines": [{"item_type": "other_mobile_phone", "quantity": 2}],
+        "tlp": TLP.GREEN,
+    }
+    filed = bob.post("/api/v1/seizures/", body, format="json")
+    assert filed.status_code == 201, filed.content
+    report = filed.json()["id"]
+    deliver_due(time_budget=5)
+
+    recount = {"lines": [{"item_type": "other_mobile_phone", "quantity": 5}], "reason": "Recount."}
+    amended = bob.patch(f"/api/v1/seizures/{report}/", recount, format="json")
+    assert amended.status_code == 200, amended.content
+    deliver_due(time_budget=5)
+    # Now AMBER: fr-desk still reads it, but not through an endpoint capped at GREEN.
+    relabelled = bob.patch(
+        f"/api/v1/seizures/{report}/", {"tlp": TLP.AMBER, "reason": "Relabelled."}, format="json"
+    )
+    assert relabelled.status_code == 200, relabelled.content
+    deliver_due(time_budget=5)
+    refused = api(network.charlie).post(
+        f"/api/v1/seizures/{report}/withdraw/", {"reason": "Not mine."}, format="json"
+    )
+    assert refused.status_code in (403, 404)
+    withdrawn = bob.post(
+        f"/api/v1/seizures/{report}/withdraw/", {"reason": "Filed twice."}, format="json"
+    )
+    assert withdrawn.status_code == 200, withdrawn.content
+    deliver_due(time_budget=5)
+
+    assert [
+        (e["type"], e["data"]["id"], e["data"]["version"], e["data"]["status"])
+        for e in payloads(receiver, "issuer")
+    ] == [
+        ("seizure.reported", report, 1, "filed"),
+        ("seizure.amended", report, 2, "filed"),
+        ("seizure.amended", report, 3, "filed"),
+        ("seizure.withdrawn", report, 3, "withdrawn"),
+    ]
+    assert payloads(receiver, "issuer")[1]["data"]["lines"][0]["quantity"] == 5
+    assert [e["type"] for e in payloads(receiver, "issuer-green")] == [
+        "seizure.reported",
+        "seizure.amended",
+    ]
+    assert payloads(receiver, "outsider") == []  # not a recipient of the report
+    assert payloads(receiver, "reporter") == []  # its own organisation's report
+    (withdrawal,) = AuditEvent.objects.filter(action="seizure.withdrawn", object_id=str(report))
+    assert withdrawal.detail["deliveries"] == 2  # the issuer's two endpoints

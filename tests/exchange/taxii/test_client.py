@@ -7,6 +7,7 @@ one naming audrey; charlie (de-desk) is the outsider.
 """
 
 import gc
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,8 +17,9 @@ from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from exchange.stix.objects import TLP_MARKING_IDS, indicator_id, profile_id
 from intel import accounts, services
-from intel.models import TLP, DeviceProfile, Member
+from intel.models import TLP, AuditEvent, DeviceProfile, Member
 from tests.exchange.taxii.conftest import EVERYTHING, INTEROP, TAXII
+from tests.helpers.notices import draft, publish
 
 RESTRICTED = {TLP_MARKING_IDS[label] for label in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)}
 PROFILE_TYPE = "x-dix-device-profile"
@@ -159,6 +161,49 @@ def test_the_outsider_never_receives_an_amber_object(
         col.object_versions(amber_id)
     manifest = [r["id"] for r in col.get_manifest(version="all").get("objects", [])]
     assert amber_id not in manifest
+
+
+def test_a_refused_read_of_an_existing_object_is_recorded_once_per_member_and_hour(
+    base: str, network: Any, profiles: Any, api: Any
+) -> None:
+    amber = profiles["amber"]
+    felix = accounts.member_create(
+        organisation=network.fr_desk, username="felix", role="coordinator", clearance=TLP.RED
+    )
+    notice = draft(
+        api(network.alice),
+        tlp=TLP.AMBER,
+        profile_ids=[amber.pk],
+        audience={"scope": "organisations", "organisations": ["be-desk"]},
+    )
+    publish(api(felix), notice["id"])
+    (report_id,) = [
+        o["id"] for o in collection(base, network.bob).get_objects(type="report")["objects"]
+    ]
+    outsider = collection(base, network.charlie)
+    interop = collection(base, network.charlie, INTEROP)
+    mark = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    refused = [
+        lambda: outsider.get_object(profile_id(amber.pk)),
+        lambda: outsider.get_object(profile_id(amber.pk)),  # the same hour: not again
+        lambda: outsider.object_versions(profile_id(amber.pk)),
+        lambda: interop.get_object(indicator_id(amber.pk)),  # the same profile
+        lambda: outsider.get_object(report_id),
+        lambda: outsider.get_object(f"{PROFILE_TYPE}--{uuid.uuid4()}"),  # no such object
+        # Bob sees the profile: that interop holds no custom type is no refusal.
+        lambda: collection(base, network.bob, INTEROP).get_object(profile_id(amber.pk)),
+    ]
+    for read in refused:
+        with pytest.raises(requests.HTTPError) as answer:
+            read()
+        assert answer.value.response.status_code == 404
+
+    denied = AuditEvent.objects.filter(id__gt=mark, action="read.denied").order_by("id")
+    assert [(e.actor_username, e.object_type, e.object_id, e.object_tlp) for e in denied] == [
+        ("charlie", "profile", str(amber.pk), TLP.AMBER),
+        ("charlie", "notice", str(notice["id"]), TLP.AMBER),
+    ]
 
 
 def test_date_added_headers_do_not_betray_what_the_member_cannot_see(
