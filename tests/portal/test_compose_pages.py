@@ -166,7 +166,7 @@ def test_submit_return_with_a_comment_and_publish(network, felix, portal, api) -
     assert alice.get(f"/notices/{notice['id']}/edit/").status_code == 404  # submitted
     empty = reviewer.post(f"/notices/{notice['id']}/return/", {"return-comment": ""})
     assert empty.status_code == 400
-    assert 'id="id_return-comment-error"' in empty.content.decode()
+    assert 'id="id_return-comment_error"' in empty.content.decode()
     returned = reviewer.post(
         f"/notices/{notice['id']}/return/", {"return-comment": "Name the facility type."}
     )
