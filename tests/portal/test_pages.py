@@ -110,7 +110,7 @@ def test_the_imei_page_shows_bad_input_at_its_field(network, portal) -> None:
     )
     bad = browser.post("/imei-check/", {"upload": latin1})
     assert bad.status_code == 400
-    assert 'id="id_upload-error"' in bad.content.decode()
+    assert 'id="id_upload_error"' in bad.content.decode()
     assert "UTF-8" in bad.content.decode()
 
 

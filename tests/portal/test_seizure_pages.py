@@ -73,14 +73,14 @@ def test_the_list_is_the_apis_list(network, mini, portal, api) -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"notes": "Call the courier at +33 6 12 34 56 78."}, "id_notes-error"),
-        ({"notes": "Mail him: courier@example.org"}, "id_notes-error"),
-        ({"lines-0-item_type": "phone of +33 6 12 34 56 78"}, "id_lines-0-item_type-error"),
-        ({"seized_on": "2999-01-01"}, "id_seized_on-error"),
-        ({"seized_on": "soon"}, "id_seized_on-error"),
-        ({"tlp": TLP.RED}, "id_tlp-error"),
-        ({"lines-0-quantity": "0"}, "id_lines-0-quantity-error"),
-        ({"facility_type": "castle"}, "id_facility_type-error"),
+        ({"notes": "Call the courier at +33 6 12 34 56 78."}, "id_notes_error"),
+        ({"notes": "Mail him: courier@example.org"}, "id_notes_error"),
+        ({"lines-0-item_type": "phone of +33 6 12 34 56 78"}, "id_lines-0-item_type_error"),
+        ({"seized_on": "2999-01-01"}, "id_seized_on_error"),
+        ({"seized_on": "soon"}, "id_seized_on_error"),
+        ({"tlp": TLP.RED}, "id_tlp_error"),
+        ({"lines-0-quantity": "0"}, "id_lines-0-quantity_error"),
+        ({"facility_type": "castle"}, "id_facility_type_error"),
     ],
 )
 def test_bad_input_is_shown_at_its_field(network, portal, changes, field) -> None:
