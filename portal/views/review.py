@@ -13,13 +13,12 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError, NotFound
 from notices import policies, services
-from notices.models import AcknowledgementOutcome, Notice
+from notices.models import Notice
 from notices.receipts import notice_follow_up, organisations_by_id, receipt_rows
+from portal import labels
 from portal.guard import member, member_page
 from portal.views.compose import reason_labels
 from portal.views.notices import ReturnForm, notice_page_with
-
-OUTCOMES = dict(AcknowledgementOutcome.choices)
 
 
 def _visible(request: HttpRequest, pk: int) -> Notice:
@@ -83,6 +82,6 @@ def receipts(request: HttpRequest, pk: int) -> HttpResponse:
     rows = receipt_rows(notice, organisations, follow_up.reasons)
     for row in rows:
         row["reason_labels"] = reason_labels(row["reasons"])
-        row["outcome_label"] = OUTCOMES.get(row["outcome"], row["outcome"])
+        row["outcome_label"] = labels.label("acknowledgement_outcome", row["outcome"])
     context = {"notice": notice, "rows": rows, "totals": follow_up.totals}
     return render(request, "portal/notices/receipts.html", context)
