@@ -10,6 +10,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.portal.conftest import PASSWORD, with_authenticator
+from tests.portal.test_compose_pages import composed
+from tests.portal.test_profile_editor import body
+from tests.portal.test_subscription_pages import EVENTS
 
 
 class Page(HTMLParser):
@@ -96,3 +99,36 @@ def test_a_password_form_points_at_its_help_and_its_errors(client: Client, netwo
     assert "at least" in page.description("id_new_password1")
     assert page.control("id_new_password2").get("aria-invalid") == "true"
     assert "too short" in page.description("id_new_password2")
+
+
+def test_the_composer_points_at_its_errors(network, portal) -> None:
+    page = Page(
+        portal(network.alice)
+        .post("/notices/new/", composed(title="", countries="BE, XX"))
+        .content.decode()
+    )
+
+    assert page.dangling_references() == []
+    assert page.control("id_title").get("aria-invalid") == "true"
+    assert "may not be blank" in page.description("id_title")
+    assert "XX" in page.description("id_countries")
+
+
+def test_the_profile_editor_points_at_its_errors(network, portal) -> None:
+    answer = portal(network.alice).post("/profiles/new/", body(weight_g="heavy"))
+    page = Page(answer.content.decode())
+
+    assert page.dangling_references() == []
+    assert page.control("id_weight_g").get("aria-invalid") == "true"
+    assert page.description("id_weight_g").strip()
+
+
+def test_the_subscription_form_points_at_its_errors(network, portal) -> None:
+    answer = portal(network.alice).post(
+        "/subscriptions/", {"url": "http://127.0.0.1:9/hook", "event_types": EVENTS}
+    )
+    page = Page(answer.content.decode())
+
+    assert page.dangling_references() == []
+    assert page.control("id_url").get("aria-invalid") == "true"
+    assert page.description("id_url").strip()
