@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from core import secrets_at_rest
 from intel import accounts
 from intel.models import Authenticator, Member
 
@@ -34,9 +35,20 @@ def pending_authenticator(member: Member) -> Authenticator:
     same while the member is scanning it, across reloads."""
     device: Authenticator | None
     device = Authenticator.objects.filter(user=member, confirmed=False).first()
+    if device is not None and not _readable(device):
+        # Made before DIX_ENCRYPTION_KEY changed: nobody can scan it any more.
+        device.delete()
+        device = None
     if device is None:
         device = Authenticator.objects.create(user=member, name=AUTHENTICATOR, confirmed=False)
     return device
+
+
+def _readable(device: Authenticator) -> bool:
+    try:
+        return bool(device.bin_key)
+    except secrets_at_rest.InvalidToken:
+        return False
 
 
 def secret_of(device: Authenticator) -> str:

@@ -167,3 +167,18 @@ def test_staff_without_superuser_rights_cannot_remove_one(network) -> None:
         {"action": "reset_second_factors", "_selected_action": [device.pk]},
     )
     assert Authenticator.objects.filter(pk=device.pk).exists()
+
+
+def test_an_enrolment_begun_under_another_encryption_key_starts_again(
+    client: Client, network
+) -> None:
+    with_password(network.bob)
+    client.post("/login/", {"username": "bob", "password": PASSWORD})
+    assert client.get("/login/enrol/").status_code == 200
+    with override_settings(DIX_ENCRYPTION_KEY="a key the pending authenticator was not made with"):
+        page = client.get("/login/enrol/")
+        assert page.status_code == 200
+        found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.content.decode())
+        assert found is not None
+        answer = client.post("/login/enrol/", {"code": app_code(found.group(1))})
+        assert answer["Location"] == "/account/recovery-codes/"
