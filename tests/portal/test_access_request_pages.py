@@ -74,7 +74,7 @@ def test_a_request_made_through_the_form_is_decided_on_the_decision_screen(
     assert charlie.get(f"/profiles/{annex.pk}/").status_code == 200
     history = charlie.get(answer["Location"]).content.decode()
     assert "Fresnes only." in history
-    assert "approved" in history
+    assert "Approved" in history
 
 
 @pytest.mark.parametrize(
