@@ -274,7 +274,10 @@ def test_members_who_cannot_be_named_are_refused_at_the_field(network, portal, a
         (message,) = api_problem(through_api)["recipient_members"]
         # Unknown and not cleared get the same answer: neither is disclosed.
         assert message == f"Cannot be named as TLP:RED recipients: {names[1]}."
-        assert f'id="id_recipient_members_error"><p class="error">{message}</p>' in page.content.decode()
+        assert (
+            f'id="id_recipient_members_error"><p class="error">{message}</p>'
+            in page.content.decode()
+        )
     assert not DeviceProfile.objects.exists()
 
 
@@ -313,7 +316,10 @@ def test_the_parent_is_chosen_among_the_profiles_the_api_shows(
         body(version="1", name="Oportik family", tlp=TLP.GREEN, parent=str(child.pk)),
     )
     assert loop.status_code == 400
-    assert 'id="id_parent_error"><p class="error">A profile cannot be its own ancestor.' in loop.content.decode()
+    assert (
+        'id="id_parent_error"><p class="error">A profile cannot be its own ancestor.'
+        in loop.content.decode()
+    )
 
 
 def test_a_parent_the_editor_may_not_see_is_kept(network, portal, api, make_profile) -> None:
