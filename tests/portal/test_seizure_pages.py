@@ -200,7 +200,7 @@ def test_the_optional_fields_reach_the_api(network, mini, portal, api) -> None:
 def test_bad_optional_fields_are_shown_at_their_field(network, portal, changes, field) -> None:
     page = portal(network.bob).post("/seizures/new/", form(**changes))
     assert page.status_code == 400
-    assert re.search(f'id="{field}">[^<]+', page.content.decode())
+    assert re.search(f'id="{field}"><p class="error">[^<]+', page.content.decode())
     assert not SeizureReport.objects.exists()
 
 
@@ -292,7 +292,7 @@ def test_a_refused_amendment_is_shown_at_its_field(network, portal, api, changes
     before = api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json()
     answer = browser.post(f"/seizures/{report.pk}/amend/", amend(before, **changes))
     assert answer.status_code == 400
-    assert re.search(f'id="{field}">[^<]+', answer.content.decode())
+    assert re.search(f'id="{field}"><p class="error">[^<]+', answer.content.decode())
     assert api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json() == before
 
 
