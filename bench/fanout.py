@@ -12,7 +12,7 @@ at most 1.5× without). Those rounds wait for the healthy endpoints only and ski
 On a throw-away PostgreSQL database and Redis db 12: a fast loopback receiver (bench/
 receiver.py, its capacity measured first with wrk when installed), the demo network plus
 generated desks, N subscriptions pointing at the receiver (bulk insert, secrets encrypted
-with webhooks.crypto), a real Celery worker started with the README's recommended settings,
+with core.secrets_at_rest), a real Celery worker started with the README's recommended settings,
 one notice published through `notices.services.notice_publish`. It waits until every
 Delivery has succeeded, checks that every delivery and attempt is recorded and that the
 receiver saw every webhook-id (verifying a sample of signatures with `standardwebhooks`),
@@ -327,9 +327,9 @@ def setup_round(size: int, orgs: int, port: int, secrets_file: Path) -> int:
     import pycountry
     from django.db import connection
 
+    from core import secrets_at_rest
     from intel import accounts
     from intel.models import Member, Organisation
-    from webhooks import crypto
     from webhooks.models import Subscription, new_signing_secret
 
     with connection.cursor() as cursor:
@@ -368,7 +368,7 @@ def setup_round(size: int, orgs: int, port: int, secrets_file: Path) -> int:
                 description=f"bench endpoint {i}",
                 url=f"http://127.0.0.1:{port}/hook/{i}",
                 event_types=["notice.published", "notice.updated", "notice.withdrawn"],
-                secret_encrypted=crypto.encrypt(secrets[i]),
+                secret_encrypted=secrets_at_rest.encrypt(secrets[i]),
             )
             for i in range(size)
         ],

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.errors import FieldInvalid, Forbidden
 from intel import audit, policies, write_checks
-from intel.models import TLP, ApiToken, Member, Organisation
+from intel.models import TLP, ApiToken, Authenticator, Member, Organisation
 from intel.models.network import hash_token
 
 # The fields that decide who sees what (DESIGN.md §4): changed only by a platform superuser
@@ -173,6 +173,21 @@ def token_revoke(*, token: ApiToken, actor: Member | None = None) -> ApiToken:
                 detail=_token_detail(token),
             )
     return token
+
+
+def second_factor_reset(*, member: Member, actor: Member | None = None) -> None:
+    """Remove the member's authenticator app (when its key can no longer be read, or the
+    phone and the recovery codes are both lost): at the next sign-in, after the password,
+    the member enrols a new one. The recovery codes stay as they are."""
+    with transaction.atomic():
+        Authenticator.objects.filter(user=member).delete()
+        audit.record(
+            action="member.second_factor_reset",
+            actor=actor,
+            object_type="member",
+            object_id=member.pk,
+            detail={"username": member.username},
+        )
 
 
 def _token_detail(token: ApiToken) -> dict[str, Any]:

@@ -7,7 +7,8 @@ AMBER+ profile, revision or attachment is recorded as a read. What decides who s
 active flag) is shown read-only to staff: only a platform superuser changes it here, and
 each such save says so in its event (`<object>.entitlements_changed`, old and new values).
 The trail itself is shown read-only, to auditors and platform superusers: nothing here adds, changes or deletes an
-event."""
+event. Members' authenticators are listed without their keys; a platform superuser removes one
+so that the member enrols again."""
 
 from typing import Any, cast
 
@@ -18,12 +19,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from intel import accounts, audit
 from intel.models import (
     ApiToken,
     Attachment,
     AuditEvent,
+    Authenticator,
     DeviceProfile,
     Member,
     Organisation,
@@ -186,6 +189,47 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# django-otp's own TOTP devices keep their keys in clear and DIX does not use them (migration
+# intel 0008 moved every one to `Authenticator`): nobody makes one here.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.action(
+    description="Remove the selected authenticators (the member enrols again)",
+    permissions=["reset"],
+)
+def reset_second_factors(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[Authenticator]
+) -> None:
+    for member_id in set(queryset.values_list("user_id", flat=True)):
+        accounts.second_factor_reset(member=Member.objects.get(pk=member_id), actor=_actor(request))
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin[Authenticator]):
+    """Who has an authenticator app and when it was last used, never its key (docs/operations.md,
+    "Changing the encryption key"). Removing one goes through `accounts.second_factor_reset`,
+    recorded in the audit trail, for platform superusers only."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    actions = (reset_second_factors,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Authenticator | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Authenticator | None = None) -> bool:
+        return False
+
+    def has_reset_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):

@@ -128,10 +128,11 @@ DETAIL_KEYS: dict[str, frozenset[str] | None] = {
     "member.deleted": _MEMBER_ENTITLEMENTS | _ADMIN_WRITE | {"username"},
     "member.password_changed": frozenset({"via"}),
     # The portal's sign-in: an invitation link printed, the password set through it, an
-    # authenticator enrolled (none carries a secret).
+    # authenticator enrolled or removed by a superuser (none carries a secret).
     "member.invited": frozenset({"username", "valid_days"}),
     "member.password_set": frozenset(),
     "member.second_factor_enrolled": frozenset(),
+    "member.second_factor_reset": frozenset({"username"}),
     "email_preferences.changed": frozenset({"changes"}),
     # The platform itself.
     "retention.run": frozenset({"counts", "cutoffs"}),

@@ -12,10 +12,8 @@ from base64 import b32encode
 from dataclasses import dataclass
 from pathlib import Path
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
 from intel import accounts
-from intel.models import Member
+from intel.models import Authenticator, Member
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo.json"
 DEMO_PASSWORD = "operation-prison-break-demo"  # noqa: S105 - published with the demo
@@ -59,9 +57,8 @@ def give_sign_in(member: Member) -> None:
     if not member.has_usable_password():
         member.set_password(DEMO_PASSWORD)
         member.save(update_fields=["password"])
-    if accounts.needs_second_factor(member.clearance):
-        TOTPDevice.objects.get_or_create(
-            user=member,
-            confirmed=True,
-            defaults={"name": "demo authenticator", "key": _key(member.username).hex()},
-        )
+    needs_one = accounts.needs_second_factor(member.clearance)
+    if needs_one and not Authenticator.objects.filter(user=member, confirmed=True).exists():
+        device = Authenticator(user=member, name="demo authenticator", confirmed=True)
+        device.set_key(_key(member.username))  # encrypted at rest like every member's key
+        device.save()

@@ -49,7 +49,7 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
 class Subscription(models.Model):
     """An organisation's webhook endpoint: where to POST, which events, which filters.
 
-    Signing secrets are stored encrypted (`webhooks.crypto`), shown once at creation and at
+    Signing secrets are stored encrypted (`core.secrets_at_rest`), shown once at creation and at
     rotation; during a rotation overlap deliveries carry a signature with each secret."""
 
     organisation = models.ForeignKey(

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import secrets_at_rest
 from core.errors import Conflict, FieldInvalid, Forbidden
 from intel import audit
 from intel.models import TLP, Member
-from webhooks import crypto
 from webhooks.models import Delivery, DeliveryState, Subscription, new_signing_secret
 from webhooks.outbox import queue_delivery_work
 from webhooks.policies import may_manage_subscriptions
@@ -58,7 +58,7 @@ def subscription_create(*, member: Member, fields: Mapping[str, Any]) -> IssuedS
         sub = Subscription.objects.create(
             organisation=member.organisation,
             created_by=member,
-            secret_encrypted=crypto.encrypt(secret),
+            secret_encrypted=secrets_at_rest.encrypt(secret),
             **fields,
         )
         _audit_subscription(
@@ -141,7 +141,7 @@ def subscription_rotate_secret(*, subscription: Subscription, member: Member) ->
         sub.previous_secret_expires_at = timezone.now() + timedelta(
             hours=settings.DIX_WEBHOOK_ROTATION_OVERLAP_HOURS
         )
-        sub.secret_encrypted = crypto.encrypt(secret)
+        sub.secret_encrypted = secrets_at_rest.encrypt(secret)
         sub.save(
             update_fields=[
                 "secret_encrypted",
@@ -168,15 +168,15 @@ class _Secrets(Protocol):
 
 def signing_secrets(sub: _Secrets, now: datetime | None = None) -> tuple[str, ...]:
     now = now or timezone.now()
-    secrets = [crypto.decrypt(sub.secret_encrypted)]
+    secrets = [secrets_at_rest.decrypt(sub.secret_encrypted)]
     if (
         sub.previous_secret_encrypted
         and sub.previous_secret_expires_at
         and sub.previous_secret_expires_at > now
     ):
         # An old secret that cannot be read any more is simply not used.
-        with contextlib.suppress(crypto.InvalidToken):
-            secrets.append(crypto.decrypt(sub.previous_secret_encrypted))
+        with contextlib.suppress(secrets_at_rest.InvalidToken):
+            secrets.append(secrets_at_rest.decrypt(sub.previous_secret_encrypted))
     return tuple(secrets)
 
 

@@ -9,6 +9,7 @@ from intel.models.access import (
     TargetType,
 )
 from intel.models.audit import AuditEvent
+from intel.models.authenticators import Authenticator
 from intel.models.children import (
     ConcealmentMethod,
     DetectionMethod,
@@ -30,6 +31,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Authenticator",
     "ConcealmentMethod",
     "DetectionMethod",
     "DetectionSignature",

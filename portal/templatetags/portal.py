@@ -14,6 +14,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from portal import labels
+
 register = template.Library()
 
 
@@ -69,14 +71,15 @@ def query_with(context: Context, **changes: Any) -> str:
 
 
 @register.simple_tag
-def spec(label: str, value: Any) -> SafeString | str:
-    """One row of a specification list; nothing when the value is not known."""
+def spec(label: str, value: Any, list_name: str = "") -> SafeString | str:
+    """One row of a specification list; nothing when the value is not known. With a list's
+    name, the value is shown by its label (`vocabulary`)."""
     if value in (None, "", [], "unknown"):
         return ""
     if isinstance(value, bool):
         value = _("yes") if value else _("no")
     elif isinstance(value, str):
-        value = vocabulary(value)
+        value = vocabulary(value, list_name)
     return format_html("<dt>{}</dt><dd>{}</dd>", label, value)
 
 
@@ -93,8 +96,12 @@ def price(profile: dict[str, Any]) -> str:
 
 
 @register.filter
-def vocabulary(value: Any) -> str:
-    """A controlled value (`walk_through_metal_detector`) as words."""
+def vocabulary(value: Any, list_name: str = "") -> str:
+    """A controlled value as words: with the list's name (`notice.status|vocabulary:"notice_status"`)
+    its label in the member's language (`portal.labels`), else the value spelled out
+    (`walk_through_metal_detector`: "Walk through metal detector")."""
+    if list_name:
+        return labels.label(list_name, value)
     text = str(value)
     if "_" in text and text.islower():
         text = text.replace("_", " ")

@@ -14,13 +14,12 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError, NotFound
 from notices import policies, services
 from notices.follow_up import receipts_read
-from notices.models import AcknowledgementOutcome, Notice
+from notices.models import Notice
 from notices.receipts import organisations_by_id, receipt_rows
+from portal import labels
 from portal.guard import member, member_page
 from portal.views.compose import reason_labels
 from portal.views.notices import ReturnForm, notice_page_with
-
-OUTCOMES = dict(AcknowledgementOutcome.choices)
 
 
 def _visible(request: HttpRequest, pk: int) -> Notice:
@@ -86,6 +85,6 @@ def receipts(request: HttpRequest, pk: int) -> HttpResponse:
     rows = receipt_rows(notice, organisations, follow_up.reasons)
     for row in rows:
         row["reason_labels"] = reason_labels(row["reasons"])
-        row["outcome_label"] = OUTCOMES.get(row["outcome"], row["outcome"])
+        row["outcome_label"] = labels.label("acknowledgement_outcome", row["outcome"])
     context = {"notice": notice, "rows": rows, "totals": follow_up.totals}
     return render(request, "portal/notices/receipts.html", context)

@@ -6,15 +6,15 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticDevice
 
-from intel.models import Member
+from intel.models import Authenticator, Member
 from tests.portal.browser import browser  # noqa: F401 - the browser tests' fixture
 
 PASSWORD = "correct horse battery staple 7"
 
 
-def code_for(device: TOTPDevice, *, later: int = 0) -> str:
+def code_for(device: Authenticator, *, later: int = 0) -> str:
     """The code the member's app shows now (or `later` steps from now)."""
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + later * device.step
@@ -24,9 +24,10 @@ def code_for(device: TOTPDevice, *, later: int = 0) -> str:
 def waited(member: Member) -> None:
     """As if the member waited out django-otp's delay after a wrong code (it doubles with
     each failure)."""
-    TOTPDevice.objects.filter(user=member).update(
-        throttling_failure_count=0, throttling_failure_timestamp=None
-    )
+    for devices in (Authenticator.objects, StaticDevice.objects):
+        devices.filter(user=member).update(
+            throttling_failure_count=0, throttling_failure_timestamp=None
+        )
 
 
 def with_password(member: Member) -> Member:
@@ -35,9 +36,9 @@ def with_password(member: Member) -> Member:
     return member
 
 
-def with_authenticator(member: Member) -> TOTPDevice:
+def with_authenticator(member: Member) -> Authenticator:
     with_password(member)
-    return TOTPDevice.objects.create(user=member, name="phone", confirmed=True)
+    return Authenticator.objects.create(user=member, name="phone", confirmed=True)
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def portal(network: object) -> Callable[[Member], Client]:
 
     def signed_in(member: Member) -> Client:
         client = Client()
-        device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
+        device = Authenticator.objects.filter(user=member, confirmed=True).first()
         if device is None and member.clearance not in ("TLP:CLEAR", "TLP:GREEN"):
             device = with_authenticator(member)
         else:

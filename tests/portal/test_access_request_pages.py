@@ -74,7 +74,7 @@ def test_a_request_made_through_the_form_is_decided_on_the_decision_screen(
     assert charlie.get(f"/profiles/{annex.pk}/").status_code == 200
     history = charlie.get(answer["Location"]).content.decode()
     assert "Fresnes only." in history
-    assert "approved" in history
+    assert "Approved" in history
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_bad_input_is_shown_at_its_field(network, notice, annex, portal, changes
     page = portal(network.charlie).post(new_url(notice, annex), BODY | changes)
     assert page.status_code == 400
     for field in fields:
-        assert f'id="id_{field}-error"' in page.content.decode()
+        assert f'id="id_{field}_error"' in page.content.decode()
     assert not AccessRequest.objects.exists()
 
 
@@ -98,7 +98,7 @@ def test_a_denial_needs_its_reason_at_the_field(network, notice, annex, fred, po
     created = ask(api(network.charlie), "profile", annex.pk, via_notice=notice["id"]).json()
     page = portal(fred).post(f"/access-requests/{created['id']}/deny/", {"reason": ""})
     assert page.status_code == 400
-    assert 'id="id_deny_reason-error"' in page.content.decode()
+    assert 'id="id_deny_reason_error"' in page.content.decode()
 
 
 def test_the_lists_are_the_apis(network, notice, annex, fred, portal, api):

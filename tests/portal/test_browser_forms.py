@@ -41,7 +41,7 @@ def test_a_desk_amends_a_seizure_report(
     page.get_by_label("TACs read on the devices").fill("35824005")
     page.get_by_label("Why you amend the report").fill("Recount, told by +33 6 12 34 56 78")
     page.get_by_role("button", name="Save the new version").click()
-    assert "phone number" in page.locator("#id_reason-error").inner_text()
+    assert "phone number" in page.locator("#id_reason_error").inner_text()
     check_page(page, "seizure-amend-refused")
     page.get_by_label("Why you amend the report").fill("Recount at the evidence store.")
     page.get_by_role("button", name="Save the new version").click()

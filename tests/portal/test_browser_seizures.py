@@ -73,7 +73,7 @@ def test_a_seizure_report_filed_through_the_form_appears_in_the_statistics(
     page.locator("#id_lines-0-profile").select_option(label="Oportik mini phone")
     page.locator("#id_lines-0-quantity").fill("88")
     page.get_by_role("button", name="File the report").click()
-    assert "phone number" in page.locator("#id_notes-error").inner_text()
+    assert "phone number" in page.locator("#id_notes_error").inner_text()
     check_page(page, "seizure-form-refused")
     page.get_by_label("Notes (no personal data)").fill("About 500 cells searched.")
     page.get_by_role("button", name="File the report").click()

@@ -29,7 +29,7 @@ def test_an_endpoint_is_created_tested_and_its_log_read(
     page.get_by_label("URL").fill("http://10.0.0.1/hook")
     page.get_by_label("notice.published").check()
     page.get_by_role("button", name="Create the endpoint").click()
-    assert page.locator("#id_url-error").is_visible()
+    assert page.locator("#id_url_error").is_visible()
     check_page(page, "subscriptions-refused")
     page.get_by_label("URL").fill(receiver.url("desk"))
     page.get_by_label("Description").fill("Secretariat case system")

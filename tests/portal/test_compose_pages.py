@@ -80,14 +80,14 @@ def test_bad_input_is_shown_at_its_field(network, make_profile, portal) -> None:
     )
     html = page.content.decode()
     assert page.status_code == 400
-    assert 'id="id_title-error"' in html
-    assert 'id="id_countries-error"' in html
+    assert 'id="id_title_error"' in html
+    assert 'id="id_countries_error"' in html
     assert "&#x27;XX&#x27; is not an ISO 3166-1 alpha-2 country code." in html
     assert 'id="id_profile_ids-error"' in html
     assert not Notice.objects.exists()
     nobody = browser.post("/notices/new/", composed(scope="organisations"))
     assert nobody.status_code == 400
-    assert 'id="id_organisations-error"' in nobody.content.decode()
+    assert 'id="id_organisations_error"' in nobody.content.decode()
     assert "Name at least one organisation." in nobody.content.decode()
 
 
@@ -99,7 +99,7 @@ def test_a_label_above_the_clearance_is_neither_offered_nor_accepted(network, po
     refused = browser.post("/notices/new/", composed(tlp=TLP.RED, members="alice"))
     assert refused.status_code == 400
     html = refused.content.decode()
-    assert 'id="id_tlp-error"' in html
+    assert 'id="id_tlp_error"' in html
     assert "TLP:RED is above your clearance" in html
     assert not Notice.objects.exists()
 
@@ -166,7 +166,7 @@ def test_submit_return_with_a_comment_and_publish(network, felix, portal, api) -
     assert alice.get(f"/notices/{notice['id']}/edit/").status_code == 404  # submitted
     empty = reviewer.post(f"/notices/{notice['id']}/return/", {"return-comment": ""})
     assert empty.status_code == 400
-    assert 'id="id_return-comment-error"' in empty.content.decode()
+    assert 'id="id_return-comment_error"' in empty.content.decode()
     returned = reviewer.post(
         f"/notices/{notice['id']}/return/", {"return-comment": "Name the facility type."}
     )

@@ -80,7 +80,7 @@ def test_acknowledging_says_what_was_done_and_refuses_personal_data_at_its_field
         {"outcome": "seized", "comment": "Call the inmate on +32 470 12 34 56"},
     )
     assert refused.status_code == 400
-    assert 'id="id_comment-error"' in refused.content.decode()
+    assert 'id="id_comment_error"' in refused.content.decode()
     done = browser.post(
         f"/notices/{amber['id']}/acknowledge/",
         {"outcome": "checked_none_found", "comment": "Searched 12 cells."},

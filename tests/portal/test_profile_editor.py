@@ -70,13 +70,13 @@ def test_bad_input_is_shown_at_its_field(network, portal) -> None:
     browser = portal(network.alice)
     weight = browser.post("/profiles/new/", body(weight_g="heavy"))
     assert weight.status_code == 400
-    assert re.search(r'id="id_weight_g-error">[^<]+', weight.content.decode())
+    assert re.search(r'id="id_weight_g_error"><p class="error">[^<]+', weight.content.decode())
     answer = browser.post("/profiles/new/", body(name="", **{"identifiers-0-value": "123"}))
     assert answer.status_code == 400
     page = answer.content.decode()
-    assert re.search(r'id="id_name-error">[^<]+', page)
+    assert re.search(r'id="id_name_error"><p class="error">[^<]+', page)
     # The API's `identifiers.0.value` error, at the identifier row's value field.
-    assert 'id="id_identifiers-0-value-error">A TAC is exactly 8 digits.' in page
+    assert 'id="id_identifiers-0-value_error"><p class="error">A TAC is exactly 8 digits.' in page
     assert not DeviceProfile.objects.exists()
 
 
@@ -85,7 +85,7 @@ def test_a_label_above_the_clearance_is_refused(network, portal) -> None:
     assert 'value="TLP:RED"' not in cora.get("/profiles/new/").content.decode()
     answer = cora.post("/profiles/new/", body(tlp=TLP.RED))
     assert answer.status_code == 400
-    assert 'id="id_tlp-error"' in answer.content.decode()
+    assert 'id="id_tlp_error"' in answer.content.decode()
     assert not DeviceProfile.objects.exists()
 
 
@@ -169,13 +169,13 @@ def test_an_attachment_below_the_profile_label_is_refused_at_the_field(
         {"file": photo(), "kind": "photo", "title": "Front", "tlp": TLP.GREEN},
     )
     assert answer.status_code == 400
-    assert 'id="id_tlp-error"' in answer.content.decode()
+    assert 'id="id_tlp_error"' in answer.content.decode()
     bad = browser.post(
         f"/profiles/{profile.pk}/attachments/",
         {"file": io.BytesIO(b"not an image"), "kind": "photo", "title": "x"},
     )
     assert bad.status_code == 400
-    assert 'id="id_file-error"' in bad.content.decode()
+    assert 'id="id_file_error"' in bad.content.decode()
     assert not Attachment.objects.exists()
 
 
@@ -274,7 +274,10 @@ def test_members_who_cannot_be_named_are_refused_at_the_field(network, portal, a
         (message,) = api_problem(through_api)["recipient_members"]
         # Unknown and not cleared get the same answer: neither is disclosed.
         assert message == f"Cannot be named as TLP:RED recipients: {names[1]}."
-        assert f'id="id_recipient_members-error">{message}</p>' in page.content.decode()
+        assert (
+            f'id="id_recipient_members_error"><p class="error">{message}</p>'
+            in page.content.decode()
+        )
     assert not DeviceProfile.objects.exists()
 
 
@@ -306,7 +309,7 @@ def test_the_parent_is_chosen_among_the_profiles_the_api_shows(
         )
     )["parent"]
     assert message == f'Invalid pk "{hidden.pk}" - object does not exist.'
-    shown = f'id="id_parent-error">Invalid pk &quot;{hidden.pk}&quot; - object does not exist.'
+    shown = f'id="id_parent_error"><p class="error">Invalid pk &quot;{hidden.pk}&quot; - object does not exist.'
     assert shown in refused.content.decode()
     # A family cannot become a variant of its own variant.
     loop = browser.post(
@@ -314,7 +317,10 @@ def test_the_parent_is_chosen_among_the_profiles_the_api_shows(
         body(version="1", name="Oportik family", tlp=TLP.GREEN, parent=str(child.pk)),
     )
     assert loop.status_code == 400
-    assert 'id="id_parent-error">A profile cannot be its own ancestor.' in loop.content.decode()
+    assert (
+        'id="id_parent_error"><p class="error">A profile cannot be its own ancestor.'
+        in loop.content.decode()
+    )
 
 
 def test_a_parent_the_editor_may_not_see_is_kept(network, portal, api, make_profile) -> None:

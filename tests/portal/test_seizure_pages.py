@@ -73,14 +73,14 @@ def test_the_list_is_the_apis_list(network, mini, portal, api) -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"notes": "Call the courier at +33 6 12 34 56 78."}, "id_notes-error"),
-        ({"notes": "Mail him: courier@example.org"}, "id_notes-error"),
-        ({"lines-0-item_type": "phone of +33 6 12 34 56 78"}, "id_lines-0-item_type-error"),
-        ({"seized_on": "2999-01-01"}, "id_seized_on-error"),
-        ({"seized_on": "soon"}, "id_seized_on-error"),
-        ({"tlp": TLP.RED}, "id_tlp-error"),
-        ({"lines-0-quantity": "0"}, "id_lines-0-quantity-error"),
-        ({"facility_type": "castle"}, "id_facility_type-error"),
+        ({"notes": "Call the courier at +33 6 12 34 56 78."}, "id_notes_error"),
+        ({"notes": "Mail him: courier@example.org"}, "id_notes_error"),
+        ({"lines-0-item_type": "phone of +33 6 12 34 56 78"}, "id_lines-0-item_type_error"),
+        ({"seized_on": "2999-01-01"}, "id_seized_on_error"),
+        ({"seized_on": "soon"}, "id_seized_on_error"),
+        ({"tlp": TLP.RED}, "id_tlp_error"),
+        ({"lines-0-quantity": "0"}, "id_lines-0-quantity_error"),
+        ({"facility_type": "castle"}, "id_facility_type_error"),
     ],
 )
 def test_bad_input_is_shown_at_its_field(network, portal, changes, field) -> None:
@@ -187,20 +187,20 @@ def test_the_optional_fields_reach_the_api(network, mini, portal, api) -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"tacs_observed": "35824005 1234"}, "id_tacs_observed-error"),
-        ({"tacs_observed": "358240051234567"}, "id_tacs_observed-error"),
-        ({"cash_amount": "40"}, "id_cash_currency-error"),
-        ({"cash_amount": "40", "cash_currency": "XXQ"}, "id_cash_currency-error"),
-        ({"concealment_method": "ask courier@example.org"}, "id_concealment_method-error"),
-        ({"operation": "Call +33 6 12 34 56 78"}, "id_operation-error"),
-        ({"notice": "999999"}, "id_notice-error"),
-        ({"recipient_organisations": ["nowhere"]}, "id_recipient_organisations-error"),
+        ({"tacs_observed": "35824005 1234"}, "id_tacs_observed_error"),
+        ({"tacs_observed": "358240051234567"}, "id_tacs_observed_error"),
+        ({"cash_amount": "40"}, "id_cash_currency_error"),
+        ({"cash_amount": "40", "cash_currency": "XXQ"}, "id_cash_currency_error"),
+        ({"concealment_method": "ask courier@example.org"}, "id_concealment_method_error"),
+        ({"operation": "Call +33 6 12 34 56 78"}, "id_operation_error"),
+        ({"notice": "999999"}, "id_notice_error"),
+        ({"recipient_organisations": ["nowhere"]}, "id_recipient_organisations_error"),
     ],
 )
 def test_bad_optional_fields_are_shown_at_their_field(network, portal, changes, field) -> None:
     page = portal(network.bob).post("/seizures/new/", form(**changes))
     assert page.status_code == 400
-    assert re.search(f'id="{field}">[^<]+', page.content.decode())
+    assert re.search(f'id="{field}"><p class="error">[^<]+', page.content.decode())
     assert not SeizureReport.objects.exists()
 
 
@@ -278,11 +278,11 @@ def test_an_amendment_changes_only_what_the_desk_changed(network, portal, api) -
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"reason": ""}, "id_reason-error"),
-        ({"reason": "Told by +33 6 12 34 56 78"}, "id_reason-error"),
-        ({"reason": "Typo.", "tacs_observed": "12"}, "id_tacs_observed-error"),
-        ({"reason": "Typo.", "lines-0-quantity": "0"}, "id_lines-0-quantity-error"),
-        ({"reason": "Typo.", "notes": "mail x@example.org"}, "id_notes-error"),
+        ({"reason": ""}, "id_reason_error"),
+        ({"reason": "Told by +33 6 12 34 56 78"}, "id_reason_error"),
+        ({"reason": "Typo.", "tacs_observed": "12"}, "id_tacs_observed_error"),
+        ({"reason": "Typo.", "lines-0-quantity": "0"}, "id_lines-0-quantity_error"),
+        ({"reason": "Typo.", "notes": "mail x@example.org"}, "id_notes_error"),
     ],
 )
 def test_a_refused_amendment_is_shown_at_its_field(network, portal, api, changes, field) -> None:
@@ -292,7 +292,7 @@ def test_a_refused_amendment_is_shown_at_its_field(network, portal, api, changes
     before = api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json()
     answer = browser.post(f"/seizures/{report.pk}/amend/", amend(before, **changes))
     assert answer.status_code == 400
-    assert re.search(f'id="{field}">[^<]+', answer.content.decode())
+    assert re.search(f'id="{field}"><p class="error">[^<]+', answer.content.decode())
     assert api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json() == before
 
 
@@ -345,10 +345,10 @@ def test_withdrawing_asks_a_reason_and_the_figures_follow(network, portal, api) 
     assert 'name="reason"' in confirm.content.decode()
     empty = browser.post(f"/seizures/{report.pk}/withdraw/", {"reason": ""})
     assert empty.status_code == 400
-    assert 'id="id_reason-error"' in empty.content.decode()
+    assert 'id="id_reason_error"' in empty.content.decode()
     personal = browser.post(f"/seizures/{report.pk}/withdraw/", {"reason": "ask a@example.org"})
     assert personal.status_code == 400
-    assert 'id="id_reason-error"' in personal.content.decode()
+    assert 'id="id_reason_error"' in personal.content.decode()
     assert api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json()["status"] == "filed"
     answer = browser.post(f"/seizures/{report.pk}/withdraw/", {"reason": "Filed twice."})
     assert answer.status_code == 302

@@ -5,9 +5,8 @@ import re
 
 import pytest
 from django.test import Client, override_settings
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from intel.models import AuditEvent
+from intel.models import AuditEvent, Authenticator
 from tests.portal.conftest import (
     PASSWORD,
     code_for,
@@ -49,7 +48,7 @@ def test_an_amber_member_enrols_an_authenticator_on_first_sign_in(client: Client
     assert b"<svg" in enrol.content  # the QR code, inline
     secret = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', enrol.content)
     assert secret is not None
-    device = TOTPDevice.objects.get(user=network.bob, confirmed=False)
+    device = Authenticator.objects.get(user=network.bob, confirmed=False)
     wrong = client.post("/login/enrol/", {"code": "000000"})
     assert b"does not match" in wrong.content
     waited(network.bob)
@@ -82,7 +81,7 @@ def test_a_wrong_code_is_refused_and_recorded(client: Client, network) -> None:
 def test_a_recovery_code_signs_in_once(client: Client, network) -> None:
     with_authenticator(network.bob)
     assert sign_in(client, "bob") == "/login/verify/"
-    client.post("/login/verify/", {"code": code_for(TOTPDevice.objects.get(user=network.bob))})
+    client.post("/login/verify/", {"code": code_for(Authenticator.objects.get(user=network.bob))})
     client.post("/account/recovery-codes/new/")
     page = client.get("/account/recovery-codes/").content
     code = re.findall(rb"<li><code>([a-z2-7-]{19})</code></li>", page)[0].decode()
@@ -104,7 +103,7 @@ def test_recovery_codes_are_not_stored_in_clear(client: Client, network) -> None
     with_authenticator(network.bob)
     sign_in(portal_client, "bob")
     portal_client.post(
-        "/login/verify/", {"code": code_for(TOTPDevice.objects.get(user=network.bob))}
+        "/login/verify/", {"code": code_for(Authenticator.objects.get(user=network.bob))}
     )
     portal_client.post("/account/recovery-codes/new/")
     page = portal_client.get("/account/recovery-codes/").content.decode()
@@ -153,4 +152,4 @@ def test_a_second_authenticator_cannot_be_enrolled_half_signed_in(client: Client
     assert sign_in(client, "bob") == "/login/verify/"
     assert client.get("/login/enrol/")["Location"] == "/login/verify/"
     assert client.post("/login/enrol/", {"code": "123456"})["Location"] == "/login/verify/"
-    assert not TOTPDevice.objects.filter(user=network.bob, confirmed=False).exists()
+    assert not Authenticator.objects.filter(user=network.bob, confirmed=False).exists()

@@ -65,7 +65,7 @@ def test_a_refused_url_is_shown_at_its_field(network, portal) -> None:
     )
     assert answer.status_code == 400
     html = answer.content.decode()
-    assert re.search(r'<p class="error" id="id_url-error">[^<]+</p>', html)
+    assert re.search(r'<div id="id_url_error"><p class="error">[^<]+</p>', html)
     assert not Subscription.objects.exists()
 
 
@@ -77,7 +77,7 @@ def test_a_label_above_the_clearance_is_refused_at_its_field(
         {"url": receiver.url("x"), "event_types": EVENTS, "max_tlp": "TLP:AMBER"},
     )
     assert answer.status_code == 400
-    assert 'id="id_max_tlp-error"' in answer.content.decode()
+    assert 'id="id_max_tlp_error"' in answer.content.decode()
 
 
 def test_auditors_read_but_are_refused_as_by_the_api(network, portal, endpoints) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from core import secrets_at_rest
 from intel.models import TLP, Member
 from tests.conftest import Network
 from tests.helpers.webhooks import (
@@ -28,7 +29,6 @@ from tests.helpers.webhooks import (
     receiver,
     subscribe,
 )
-from webhooks import crypto
 from webhooks.engine import deliver_due
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryState, Subscription
 from webhooks.sender import forbidden_reason
@@ -102,7 +102,7 @@ def test_the_secret_is_shown_once_and_stored_encrypted(
     assert row.secret_encrypted != secret
     assert secret not in row.secret_encrypted
     assert secret.removeprefix("whsec_") not in row.secret_encrypted
-    assert crypto.decrypt(row.secret_encrypted) == secret
+    assert secrets_at_rest.decrypt(row.secret_encrypted) == secret
     assert row.previous_secret_encrypted == ""
 
     # Another creation, another secret.

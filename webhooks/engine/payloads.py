@@ -9,13 +9,13 @@ from typing import Any
 from django.utils import timezone
 
 from access.shapes import AccessRequestSerializer, readable_access_requests
+from core import secrets_at_rest
 from core.events import EventType
 from intel.models import DeviceProfile
 from intel.shapes.profiles import DeviceProfileSerializer
 from intel.visibility import Viewer
 from notices.rendering import webhook_viewer
 from seizures.shapes import SeizureReportSerializer, readable_seizure_reports, rendering_context
-from webhooks import crypto
 from webhooks.engine.aside import Aside
 from webhooks.engine.entitlement import NoticeEntitlement
 from webhooks.engine.load import AnyDelivery, AnyEndpoint, Leased
@@ -135,7 +135,7 @@ def prepare(
         return None
     try:
         secrets = renderer.secrets_for(delivery.subscription)
-    except crypto.InvalidToken:
+    except secrets_at_rest.InvalidToken:
         # The key that encrypted the secret is gone (DIX_ENCRYPTION_KEY changed): fail
         # this endpoint's deliveries visibly instead of blocking the batch forever.
         aside.unsignable.append(delivery)

@@ -1,14 +1,15 @@
-"""Signing secrets at rest: encrypted with Fernet under `DIX_ENCRYPTION_KEY` (by default a key
-derived from the Django secret key), so a database dump alone does not hold them."""
+"""Secrets DIX must read back (webhook signing secrets, authenticator keys) kept encrypted in
+the database: Fernet under `DIX_ENCRYPTION_KEY` (by default a key derived from the Django
+secret key), so that a database dump alone does not hold them."""
 
 import base64
 import hashlib
 from functools import cache, lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 
 __all__ = ["InvalidToken", "decrypt", "encrypt"]
-from django.conf import settings
 
 
 @cache
@@ -18,10 +19,14 @@ def _fernet(key_material: str) -> Fernet:
 
 
 def encrypt(secret: str) -> str:
+    """A token that only `decrypt`, under the same `DIX_ENCRYPTION_KEY`, turns back into
+    `secret`; a new token each call (random IV)."""
     return _fernet(settings.DIX_ENCRYPTION_KEY).encrypt(secret.encode()).decode()
 
 
 def decrypt(token: str) -> str:
+    """The secret in `token`; `InvalidToken` if `DIX_ENCRYPTION_KEY` is not the key it was
+    encrypted under."""
     return _decrypt(settings.DIX_ENCRYPTION_KEY, token)
 
 
