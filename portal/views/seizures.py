@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -154,7 +155,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def report_new(request: HttpRequest) -> HttpResponse:
     reader = member(request)
     if not policies.may_report(reader):
-        raise Http404
+        raise PermissionDenied
     profiles = _profiles(request)
     (data,) = posted(request)
     form = ReportForm(data)
