@@ -28,12 +28,13 @@ def filtered(found: FilterSet) -> QuerySet[Any] | None:
     if not found.is_valid():
         return None
     try:
-        return found.qs
+        rows: QuerySet[Any] = found.qs
     except ValidationError as exc:
         for name, messages in field_errors(exc).items():
             field = name if name in found.form.fields else None
             found.form.add_error(field, " ".join(messages))
         return None
+    return rows
 
 
 def field_errors(exc: ApplicationError | ValidationError) -> dict[str, list[str]]:

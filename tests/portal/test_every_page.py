@@ -43,6 +43,7 @@ from webhooks.models import Delivery, Subscription
 __all__ = ["world"]  # the fixture, used by name
 
 NOT_FOUND_TEXT = "Back to your home page"
+NOT_ALLOWED_TEXT = "<h1>Not allowed</h1>"
 # Links to an object's page: each must be an object the member's API answers.
 LINKS = {
     "notice": re.compile(r'href="/notices/(\d+)/"'),
@@ -388,6 +389,8 @@ def check_page(reader: Reader, path: str, expected: int, page: Page, problems: l
         return
     if expected == 404 and not page.own_404 and not is_portal_404(answer):
         problems.append(f"GET {path}: a 404 that is not the portal's page")
+    if expected == 403 and NOT_ALLOWED_TEXT not in answer.content.decode():
+        problems.append(f"GET {path}: a 403 that is not the portal's page")
     if answer.status_code != 200 or "text/html" not in answer.get("Content-Type", ""):
         return
     html = answer.content.decode()
