@@ -28,6 +28,6 @@ urlpatterns = [
 ]
 
 handler400 = "core.problems.bad_request_view"
-handler403 = "core.problems.permission_denied_view"
+handler403 = "portal.errors.permission_denied"
 handler404 = "portal.errors.not_found"
 handler500 = "portal.errors.server_error"

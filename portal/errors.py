@@ -14,6 +14,13 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "portal/404.html", status=404)
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A page or form the member's role does not give (the API answers 403 to the same)."""
+    if request.path.startswith(MACHINE_PATHS):
+        return problems.permission_denied_view(request, exception)
+    return render(request, "portal/403.html", status=403)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith(MACHINE_PATHS):
         return problems.server_error_view(request)

@@ -1,10 +1,12 @@
 """Form helpers shared by the portal's pages: controlled lists as choices (the vocabulary
-service), and the API's refusals (a service's `ApplicationError`, a serializer's
-`ValidationError`) shown at the field they name."""
+service), and the API's refusals (a service's `ApplicationError`, a serializer's or a list
+filter's `ValidationError`) shown at the field they name."""
 
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django_filters import FilterSet
 from rest_framework.exceptions import ValidationError
 
 from core.errors import ApplicationError
@@ -17,6 +19,22 @@ def choices_of(name: str, *, blank: str | None = None) -> list[tuple[str, str]]:
     found = next(v for v in vocabularies() if v.name == name)
     pairs = [(value.value, value.label) for value in found.values]
     return [("", blank), *pairs] if blank is not None else pairs
+
+
+def filtered(found: FilterSet) -> QuerySet[Any] | None:
+    """A list filter's rows, or None with its refusals shown by the filter's form. Some of the
+    API's filters check their value as they filter (`since`, `tac_prefix`), not in
+    `is_valid`: their refusal is the API's 400, never a 500."""
+    if not found.is_valid():
+        return None
+    try:
+        rows: QuerySet[Any] = found.qs
+    except ValidationError as exc:
+        for name, messages in field_errors(exc).items():
+            field = name if name in found.form.fields else None
+            found.form.add_error(field, " ".join(messages))
+        return None
+    return rows
 
 
 def field_errors(exc: ApplicationError | ValidationError) -> dict[str, list[str]]:

@@ -22,7 +22,9 @@ def trail(request: HttpRequest) -> HttpResponse:
     auditor = member(request)
     if auditor.role != Role.AUDITOR:
         raise Http404
-    found = AuditEventFilter(request.GET, queryset=AuditEvent.objects.all(), request=request)
+    # The page's own filters, each with its field to show a refusal at.
+    asked = {key: request.GET[key] for key in FILTERS if key in request.GET}
+    found = AuditEventFilter(asked, queryset=AuditEvent.objects.all(), request=request)
     events: list[AuditEvent] = []
     older = None
     errors: dict[str, list[str]] = {}

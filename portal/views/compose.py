@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -199,13 +200,15 @@ def offered_profiles(request: HttpRequest, picked: list[str]) -> list[DeviceProf
 
 
 def _editable(request: HttpRequest, pk: int) -> Notice:
-    """A draft (returned ones included) the member sees and may edit; anything else: 404."""
+    """A draft (returned ones included) the member sees and may edit. A notice the member
+    does not see, or one that is no longer a draft, has no editor (404); a draft the member
+    sees but may not edit answers 403, as the API's edit does."""
     reader = member(request)
     notice: Notice | None = Notice.objects.visible_to(reader).filter(pk=pk).first()
-    if notice is None or not policies.may_edit_draft(reader, notice):
+    if notice is None or notice.status != NoticeStatus.DRAFT:
         raise Http404
-    if notice.status != NoticeStatus.DRAFT:
-        raise Http404
+    if not policies.may_edit_draft(reader, notice):
+        raise PermissionDenied
     return notice
 
 
@@ -213,7 +216,7 @@ def _editable(request: HttpRequest, pk: int) -> Notice:
 def notice_new(request: HttpRequest) -> HttpResponse:
     reader = member(request)
     if not policies.may_draft(reader):
-        raise Http404
+        raise PermissionDenied
     initial = {"type": NoticeType.ALERT, "tlp": TLP.GREEN, "scope": AudienceScope.NETWORK}
     return _compose(request, None, initial)
 
@@ -349,7 +352,7 @@ def profile_choices(request: HttpRequest) -> HttpResponse:
     """The profile checkboxes for a search (htmx), keeping those already picked."""
     reader = member(request)
     if not policies.may_draft(reader):
-        raise Http404
+        raise PermissionDenied
     picked = request.GET.getlist("profile_ids")
     form = NoticeForm(
         initial={"profile_ids": picked},

@@ -25,6 +25,7 @@ from notices.models import (
     NoticeType,
 )
 from notices.rendering import render_for, with_visible_profiles
+from portal.forms import filtered
 from portal.guard import member, member_page
 
 PAGE = 25
@@ -58,9 +59,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     found = NoticeFilter(request.GET, queryset=Notice.objects.visible_to(reader), request=request)
     rows: list[Notice] = []
     older = None
-    if found.is_valid():
+    matching = filtered(found)
+    if matching is not None:
         mine = NoticeReceipt.objects.filter(notice=OuterRef("pk"), organisation=reader.organisation)
-        queryset = found.qs.select_related("issuer").annotate(
+        queryset = matching.select_related("issuer").annotate(
             read=Exists(mine.filter(read_at__isnull=False)),
             acknowledged=Exists(mine.filter(acknowledged_at__isnull=False)),
         )

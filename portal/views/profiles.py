@@ -13,6 +13,7 @@ from intel.filters import DeviceProfileFilter
 from intel.models import DeviceProfile
 from intel.shapes.profiles import DeviceProfileSerializer
 from portal.charts import bar_chart
+from portal.forms import filtered
 from portal.guard import member, member_page
 from portal.views.profile_files import upload_form
 from seizures.services import profile_seizure_stats
@@ -31,8 +32,9 @@ def profile_list(request: HttpRequest) -> HttpResponse:
     )
     rows: list[DeviceProfile] = []
     older: int | None = None
-    if found.is_valid():
-        queryset = found.qs.select_related("owner").order_by("-pk")
+    matching = filtered(found)
+    if matching is not None:
+        queryset = matching.select_related("owner").order_by("-pk")
         before = request.GET.get("before", "")
         if before.isascii() and before.isdigit():
             queryset = queryset.filter(pk__lt=int(before))

@@ -9,6 +9,7 @@ list, `SeizureReportSerializer` and `render_versions` to show (docs/seizures.md)
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -143,7 +144,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def report_new(request: HttpRequest) -> HttpResponse:
     reader = member(request)
     if not policies.may_report(reader):
-        raise Http404
+        raise PermissionDenied
     asked = request.GET.get("notice", "")
     initial = {"notice": int(asked)} if asked.isascii() and asked.isdigit() else {}
     form = ReportForm(*posted(request), reporter=reader, initial=initial)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -228,6 +229,8 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation page; its form deletes (the API's `DELETE`)."""
     reader, sub = _acted(request, pk)
     if request.method != "POST":
+        if not policies.may_manage_subscriptions(reader):
+            raise PermissionDenied  # the confirmation of a deletion the member may not make
         return render(request, "portal/subscriptions/delete.html", {"subscription": sub})
     try:
         services.subscription_delete(subscription=sub, member=reader)

@@ -227,7 +227,7 @@ def test_outsiders_get_404(network, portal, api) -> None:
         assert bob.get(f"/notices/{published['id']}/{path}/").status_code == 404
     for path in ("submit", "publish", "return"):
         assert charlie.post(f"/notices/{mine['id']}/{path}/").status_code == 404
-    assert bob.get("/notices/new/").status_code == 404  # an officer does not draft
+    assert bob.get("/notices/new/").status_code == 403  # an officer does not draft
     assert portal(network.alice).get("/notices/999999/edit/").status_code == 404  # once
     refused = bob.post(f"/notices/{published['id']}/publish/", follow=True)
     assert "Only the issuer" in refused.content.decode()
