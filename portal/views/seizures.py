@@ -104,10 +104,13 @@ def _rendered(report: SeizureReport, reader: Member) -> dict[str, Any]:
 
 def _changeable(reader: Member, pk: int) -> SeizureReport:
     """A report the member may amend or withdraw (the API's `policies.may_change`, not
-    withdrawn); any other: 404, as a page that is not theirs to see."""
+    withdrawn). One they may not read, or a withdrawn one (which has no editor): 404; one they
+    read but may not change: 403, as the API's write answers."""
     report = _readable(reader, pk)
-    if not policies.may_change(reader, report) or report.status == SeizureStatus.WITHDRAWN:
+    if report.status == SeizureStatus.WITHDRAWN:
         raise Http404
+    if not policies.may_change(reader, report):
+        raise PermissionDenied
     return report
 
 

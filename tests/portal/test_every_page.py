@@ -35,7 +35,7 @@ from portal.views.access_requests import FORMS as ACCESS_ACTIONS
 from portal.views.audit import FILTERS as AUDIT_FILTERS
 from seizures import policies as seizure_policies
 from seizures.api import SeizureReportFilter
-from seizures.models import SeizureReport
+from seizures.models import SeizureReport, SeizureStatus
 from tests.portal.walk_world import API_DETAIL, MISSING, PERSONAS, World, world
 from webhooks import policies as webhook_policies
 from webhooks.models import Delivery, Subscription
@@ -163,7 +163,14 @@ class Reader:
     def sees(self, kind: str, pk: int) -> bool:
         if kind == "token":
             return pk in self.api_ids("/api/v1/tokens/")
+        if kind == "subscription" and self.reads_deleted_log(pk):
+            return True
         return self.api_status(API_DETAIL[kind].format(pk)) == 200
+
+    def reads_deleted_log(self, pk: int) -> bool:
+        """A deleted endpoint the member reads as the API lets them: its delivery log."""
+        deleted = Subscription.objects.filter(pk=pk, deleted_at__isnull=False).exists()
+        return deleted and self.api_status(f"/api/v1/subscriptions/{pk}/deliveries/") == 200
 
     def api_ids(self, path: str) -> set[int]:
         answer = self.api_get(path)
@@ -222,6 +229,17 @@ def notice_editor(reader: Reader, kwargs: dict[str, Any]) -> int:
     return 200 if notice_policies.may_edit_draft(reader.member, notice) else 403
 
 
+def seizure_editor(reader: Reader, kwargs: dict[str, Any]) -> int:
+    """A report's amend and withdraw forms: as an editor (`editor_of`), and a withdrawn report
+    has none (404), as the API answers a conflict."""
+    if not reader.sees("seizure", kwargs["pk"]):
+        return 404
+    report = SeizureReport.objects.get(pk=kwargs["pk"])
+    if report.status == SeizureStatus.WITHDRAWN:
+        return 404
+    return 200 if seizure_policies.may_change(reader.member, report) else 403
+
+
 def revision_pair(reader: Reader, kwargs: dict[str, Any], query: str) -> int:
     numbers = dict(re.findall(r"(from|to)=(\d+)", query))
     if not reader.sees("profile", kwargs["pk"]) or len(numbers) < 2:
@@ -258,6 +276,7 @@ PAGES: dict[str, Page] = {
     "recovery_codes": Page(always(302)),  # shown once, right after they are made
     "settings": Page(always(200)),
     "token_issue": Page(POST_ONLY),
+    "language": Page(POST_ONLY),
     "token_revoke": Page(POST_ONLY),
     "recovery_renew": Page(POST_ONLY),
     "notices": Page(
@@ -292,13 +311,20 @@ PAGES: dict[str, Page] = {
         lambda r, kw: 200 if r.member.organisation_id else 404,
         listed=("subscription", ("/api/v1/subscriptions/?page_size=200",)),
     ),
-    "subscription": Page(like_api(API_DETAIL["subscription"].replace("{}", "{pk}"))),
+    # A live endpoint as the API reads it, a deleted one with its log (read-only).
+    "subscription": Page(lambda r, kw: 200 if r.sees("subscription", kw["pk"]) else 404),
     "subscription_rotate": Page(POST_ONLY),
     "subscription_test": Page(POST_ONLY),
     "subscription_enabled": Page(POST_ONLY),
     "subscription_delete": Page(
-        editor_of(
-            "subscription", lambda m, s: webhook_policies.may_manage_subscriptions(m), Subscription
+        lambda r, kw: (
+            404
+            if r.reads_deleted_log(kw["pk"])  # deleted already: no action, as in the API
+            else editor_of(
+                "subscription",
+                lambda m, s: webhook_policies.may_manage_subscriptions(m),
+                Subscription,
+            )(r, kw)
         )
     ),
     "delivery_resend": Page(POST_ONLY),
@@ -322,6 +348,8 @@ PAGES: dict[str, Page] = {
     "seizure_new": Page(for_role(seizure_policies.may_report)),
     "seizure_stats": Page(always(200)),
     "seizure": Page(like_api(API_DETAIL["seizure"].replace("{}", "{pk}"))),
+    "seizure_amend": Page(seizure_editor),
+    "seizure_withdraw": Page(seizure_editor),
     "access_requests": Page(
         always(200),
         # Waiting for the member's decision, and sent by or for the organisation.
@@ -406,6 +434,10 @@ def check_page(reader: Reader, path: str, expected: int, page: Page, problems: l
         if kind == "profile" and page.subset:  # the composer's checkboxes
             on_page = {int(pk) for pk in re.findall(r'name="profile_ids" value="(\d+)"', html)}
         through_api = set().union(*(reader.api_ids(path) for path in api_list))
+        if kind == "subscription":  # deleted endpoints, listed apart with their logs
+            through_api |= {
+                pk for pk in reader.world.of(kind).values() if reader.reads_deleted_log(pk)
+            }
         if page.subset and not on_page <= through_api:
             problems.append(
                 f"GET {path}: {kind} {sorted(on_page - through_api)} not in the API list"
@@ -426,6 +458,10 @@ def check_markers(reader: Reader, problems: list[str]) -> None:
     if reader.api_status("/api/v1/audit/") == 200:
         reader.api_get("/api/v1/audit/?page_size=500")
     allowed = shown_markers(reader.api_text(), reader.world)
+    # A deleted endpoint's name and URL stay with its log, which the member's API reads.
+    allowed |= {
+        m for m, pk in reader.world.of("subscription").items() if reader.reads_deleted_log(pk)
+    }
     for path, html in reader.pages:
         leaked = shown_markers(html, reader.world) - allowed
         if leaked:
