@@ -1,11 +1,15 @@
-"""Notices: the inbox and a notice's page, read through the API's own selectors and renderer
-(`visible_to`, `with_visible_profiles`, `render_for`); opening a notice records it as read by
-the member's organisation and audits a restricted read, as the API does; acknowledging calls
-the same service; the page offers what the review rules (`notices.policies`) allow."""
+"""Notices: the inbox and a notice's page, read through the API's own selectors, filters and
+renderer (`visible_to`, `NoticeFilter`, `with_visible_profiles`, `render_for`); opening a
+notice records it as read by the member's organisation and audits a restricted read, as the
+API does; acknowledging calls the same service; the page offers what the review rules
+(`notices.policies`) allow. An inbox page is kept between two changes of shared data
+(`portal.kept`, as the API keeps its inbox pages); the desk's read marks are read fresh."""
+
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from intel import audit
+from intel.models import Member
 from notices import policies, services
 from notices.filters import NoticeFilter
 from notices.models import (
@@ -26,8 +31,10 @@ from notices.models import (
 )
 from notices.rendering import render_for, with_visible_profiles
 from portal.guard import member, member_page
+from portal.kept import kept
 
 PAGE = 25
+INBOX_PAGE = "inbox:1:"  # the version changes with `InboxPage`'s fields (portal.kept)
 
 
 class AcknowledgeForm(forms.Form):
@@ -52,25 +59,36 @@ class ReturnForm(forms.Form):
     )
 
 
+@dataclass
+class InboxPage:
+    """One page of the inbox as the member's filters select it: what only a bump of the
+    shared-data counter changes (which notices, their fields, the desk's acknowledgements)."""
+
+    rows: list[dict[str, Any]]
+    older: int | None  # the cursor of the next page, if any
+
+
 @member_page
 def inbox(request: HttpRequest) -> HttpResponse:
     reader = member(request)
-    found = NoticeFilter(request.GET, queryset=Notice.objects.visible_to(reader), request=request)
-    rows: list[Notice] = []
+    # Checked first without the visibility rule, which is built only when the page is not kept.
+    found = NoticeFilter(request.GET, queryset=Notice.objects.none(), request=request)
+    rows: list[dict[str, Any]] = []
     older = None
     if found.is_valid():
-        mine = NoticeReceipt.objects.filter(notice=OuterRef("pk"), organisation=reader.organisation)
-        queryset = found.qs.select_related("issuer").annotate(
-            read=Exists(mine.filter(read_at__isnull=False)),
-            acknowledged=Exists(mine.filter(acknowledged_at__isnull=False)),
-        )
-        before = request.GET.get("before", "")
-        if before.isascii() and before.isdigit():
-            queryset = queryset.filter(pk__lt=int(before))
-        rows = list(queryset.order_by("-pk")[: PAGE + 1])
-        if len(rows) > PAGE:
-            rows = rows[:PAGE]
-            older = rows[-1].pk
+        page = kept(reader, f"{INBOX_PAGE}{request.get_full_path()}", lambda: _inbox_page(request))
+        marks = _marks(reader, [row["id"] for row in page.rows])
+        rows = [
+            row
+            | {
+                "type_label": NoticeType(row["notice_type"]).label,
+                "status_label": NoticeStatus(row["status"]).label,
+                "read": marks.get(row["id"], (False, False))[0],
+                "acknowledged": marks.get(row["id"], (False, False))[1],
+            }
+            for row in page.rows
+        ]
+        older = page.older
     context = {
         "filter": found,
         "notices": rows,
@@ -79,6 +97,37 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "may_draft": policies.may_draft(reader),
     }
     return render(request, "portal/notices/inbox.html", context)
+
+
+def _inbox_page(request: HttpRequest) -> InboxPage:
+    found = NoticeFilter(
+        request.GET, queryset=Notice.objects.visible_to(member(request)), request=request
+    )
+    queryset = found.qs
+    before = request.GET.get("before", "")
+    if before.isascii() and before.isdigit():
+        queryset = queryset.filter(pk__lt=int(before))
+    rows = list(
+        queryset.order_by("-pk").values(
+            "id", "reference", "title", "notice_type", "issuer_id", "issuer__name", "tlp", "status"
+        )[: PAGE + 1]
+    )
+    older = None
+    if len(rows) > PAGE:
+        rows = rows[:PAGE]
+        older = rows[-1]["id"]
+    return InboxPage(rows=rows, older=older)
+
+
+def _marks(reader: Member, notice_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+    """Whether the desk has read and acknowledged each of these notices, in one query: read
+    marks change without a bump of the counter, so they are never kept."""
+    if reader.organisation_id is None or not notice_ids:
+        return {}
+    receipts = NoticeReceipt.objects.filter(
+        organisation_id=reader.organisation_id, notice_id__in=notice_ids
+    ).values_list("notice_id", "read_at", "acknowledged_at")
+    return {pk: (read is not None, done is not None) for pk, read, done in receipts}
 
 
 def _visible(request: HttpRequest, pk: int) -> Notice:
