@@ -12,9 +12,10 @@ query."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 
 from access import policies as access_policies
 from intel.models import AccessRequest, DeviceProfile, Member
@@ -22,14 +23,16 @@ from intel.models.access import OPEN_STATES as OPEN_REQUESTS
 from notices import policies as notice_policies
 from notices.models import PUBLIC_STATES, Notice, NoticeReceipt, NoticeStatus
 from portal.guard import member, member_page
-from portal.kept import kept
-from seizures.models import SeizureLine, SeizureReport
+from portal.kept import SECONDS, kept, page_key, part_key
+from seizures.models import SeizureLine, SeizureReport, SeizureReportVersion
 from webhooks import policies as webhook_policies
 from webhooks.models import Subscription
 
 SHOWN = 10
 RECENT_SEIZURES = 5
 SUMMARY_PAGE = "home:1"  # the version changes with `Summary`'s fields (portal.kept)
+SEIZURES_SECONDS = 60
+NOTHING = Q(pk__in=[])  # a policy's filter that matches no row
 # Notices a desk still has to handle: published, and not withdrawn.
 OPEN_STATES = [state for state in PUBLIC_STATES if state != NoticeStatus.WITHDRAWN]
 
@@ -51,23 +54,26 @@ class Summary:
 @member_page
 def home(request: HttpRequest) -> HttpResponse:
     reader = member(request)
-    summary = _summary(reader)
+    key = page_key(reader, SUMMARY_PAGE)
+    summary = kept(key, lambda: _read_summary(reader))
     read = _read(reader, summary.open_ids)
+    waiting = [row | {"read": row["id"] in read} for row in summary.waiting]
     context = {
-        "waiting": [row | {"read": row["id"] in read} for row in summary.waiting],
+        "waiting": waiting,
+        # The table as rendered: the same rows, language and read marks give the same HTML.
+        "waiting_key": part_key(
+            key, "waiting", get_language(), [row["id"] for row in waiting if row["read"]]
+        ),
+        "kept_seconds": SECONDS,
         "waiting_count": summary.waiting_count,
         "unread_count": len(summary.open_ids) - len(read),
         "profile_count": summary.profile_count,
         "to_review": summary.to_review,
         "to_decide": _to_decide(reader),
-        "seizures": _recent_seizures(reader, summary.hidden_own_profiles),
+        "seizures": _recent_seizures(reader, key, summary.hidden_own_profiles),
         "failing": _failing_endpoints(reader),
     }
     return render(request, "portal/home.html", context)
-
-
-def _summary(reader: Member) -> Summary:
-    return kept(reader, SUMMARY_PAGE, lambda: _read_summary(reader))
 
 
 def _read_summary(reader: Member) -> Summary:
@@ -123,19 +129,38 @@ def _read(reader: Member, notice_ids: list[int]) -> set[int]:
 
 def _to_decide(reader: Member) -> list[AccessRequest]:
     """The API's `role=received` list, by the same rule."""
+    awaiting = access_policies.awaiting_decision(reader)
+    if awaiting == NOTHING:  # most members decide no request: no query to build
+        return []
     return list(
         AccessRequest.objects.visible_to(reader)
-        .filter(access_policies.awaiting_decision(reader), status__in=OPEN_REQUESTS)
+        .filter(awaiting, status__in=OPEN_REQUESTS)
         .order_by("-created_at")[:SHOWN]
     )
 
 
-def _recent_seizures(reader: Member, hidden_own_profiles: list[int]) -> list[dict[str, Any]]:
+def _recent_seizures(
+    reader: Member, key: str, hidden_own_profiles: list[int]
+) -> list[dict[str, Any]]:
     """The newest reports that the member may read and that count (not withdrawn), with a
     line of a profile of the member's organisation that the member sees: the API's
-    `GET /api/v1/seizures/?profile=<id>` for each of those profiles, newest first."""
+    `GET /api/v1/seizures/?profile=<id>` for each of those profiles, newest first.
+
+    Kept as long as no report is filed or amended (each writes a version: what decides
+    whether a report is the member's to read, its label and recipients, and its lines, only
+    change so) and the shared-data counter stands; a withdrawal, which changes neither,
+    shows within `SEIZURES_SECONDS`."""
     if reader.organisation_id is None:
         return []
+    latest = SeizureReportVersion.objects.order_by("-id").values_list("id", flat=True).first()
+    return kept(
+        part_key(key, "seizures", latest),
+        lambda: _read_recent_seizures(reader, hidden_own_profiles),
+        SEIZURES_SECONDS,
+    )
+
+
+def _read_recent_seizures(reader: Member, hidden_own_profiles: list[int]) -> list[dict[str, Any]]:
     lines = SeizureLine.objects.filter(profile__owner_id=reader.organisation_id).exclude(
         profile_id__in=hidden_own_profiles
     )
@@ -146,17 +171,16 @@ def _recent_seizures(reader: Member, hidden_own_profiles: list[int]) -> list[dic
         .order_by("-created_at", "-id")
         .values("id", "seized_on", "country", "organisation__name")[:RECENT_SEIZURES]
     )
-    if not reports:
-        return []
     mentioned: dict[int, list[str]] = {}
-    named = (
-        lines.filter(report_id__in=[r["id"] for r in reports])
-        .order_by("profile__name")
-        .values_list("report_id", "profile__name")
-        .distinct()
-    )
-    for report_id, name in named:
-        mentioned.setdefault(report_id, []).append(name)
+    if reports:
+        named = (
+            lines.filter(report_id__in=[r["id"] for r in reports])
+            .order_by("profile__name")
+            .values_list("report_id", "profile__name")
+            .distinct()
+        )
+        for report_id, name in named:
+            mentioned.setdefault(report_id, []).append(name)
     return [report | {"profiles": mentioned.get(report["id"], [])} for report in reports]
 
 

@@ -12,9 +12,10 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 
 from core.errors import ApplicationError
 from intel import audit
@@ -31,9 +32,10 @@ from notices.models import (
 )
 from notices.rendering import render_for, with_visible_profiles
 from portal.guard import member, member_page
-from portal.kept import kept
+from portal.kept import SECONDS, kept, page_key, part_key
 
 PAGE = 25
+UNMARKED = {"read": False, "acknowledged": False}
 INBOX_PAGE = "inbox:1:"  # the version changes with `InboxPage`'s fields (portal.kept)
 
 
@@ -71,28 +73,30 @@ class InboxPage:
 @member_page
 def inbox(request: HttpRequest) -> HttpResponse:
     reader = member(request)
+    key = page_key(reader, INBOX_PAGE + request.get_full_path())
     # Checked first without the visibility rule, which is built only when the page is not kept.
     found = NoticeFilter(request.GET, queryset=Notice.objects.none(), request=request)
     rows: list[dict[str, Any]] = []
     older = None
     if found.is_valid():
-        page = kept(reader, f"{INBOX_PAGE}{request.get_full_path()}", lambda: _inbox_page(request))
-        marks = _marks(reader, [row["id"] for row in page.rows])
-        rows = [
-            row
-            | {
-                "type_label": NoticeType(row["notice_type"]).label,
-                "status_label": NoticeStatus(row["status"]).label,
-                "read": marks.get(row["id"], (False, False))[0],
-                "acknowledged": marks.get(row["id"], (False, False))[1],
-            }
-            for row in page.rows
-        ]
-        older = page.older
+        try:
+            page = kept(key, lambda: _inbox_page(request))
+        except ValidationError as exc:  # `since` is read only when it is applied
+            for name, errors in exc.get_full_details().items():
+                found.form.add_error(name, " ".join(str(error["message"]) for error in errors))
+        else:
+            marks = _marks(reader, [row["id"] for row in page.rows])
+            rows = [row | marks.get(row["id"], UNMARKED) for row in page.rows]
+            older = page.older
     context = {
         "filter": found,
         "notices": rows,
         "older": older,
+        # The table as rendered: the same rows, language and marks give the same HTML.
+        "table_key": part_key(
+            key, "table", get_language(), [(r["id"], r["read"], r["acknowledged"]) for r in rows]
+        ),
+        "kept_seconds": SECONDS,
         "types": NoticeType.choices,
         "may_draft": policies.may_draft(reader),
     }
@@ -112,14 +116,21 @@ def _inbox_page(request: HttpRequest) -> InboxPage:
             "id", "reference", "title", "notice_type", "issuer_id", "issuer__name", "tlp", "status"
         )[: PAGE + 1]
     )
-    older = None
-    if len(rows) > PAGE:
-        rows = rows[:PAGE]
-        older = rows[-1]["id"]
-    return InboxPage(rows=rows, older=older)
+    older = rows[PAGE - 1]["id"] if len(rows) > PAGE else None
+    return InboxPage(
+        rows=[
+            row
+            | {
+                "type_label": NoticeType(row["notice_type"]).label,
+                "status_label": NoticeStatus(row["status"]).label,
+            }
+            for row in rows[:PAGE]
+        ],
+        older=older,
+    )
 
 
-def _marks(reader: Member, notice_ids: list[int]) -> dict[int, tuple[bool, bool]]:
+def _marks(reader: Member, notice_ids: list[int]) -> dict[int, dict[str, bool]]:
     """Whether the desk has read and acknowledged each of these notices, in one query: read
     marks change without a bump of the counter, so they are never kept."""
     if reader.organisation_id is None or not notice_ids:
@@ -127,7 +138,10 @@ def _marks(reader: Member, notice_ids: list[int]) -> dict[int, tuple[bool, bool]
     receipts = NoticeReceipt.objects.filter(
         organisation_id=reader.organisation_id, notice_id__in=notice_ids
     ).values_list("notice_id", "read_at", "acknowledged_at")
-    return {pk: (read is not None, done is not None) for pk, read, done in receipts}
+    return {
+        pk: {"read": read is not None, "acknowledged": done is not None}
+        for pk, read, done in receipts
+    }
 
 
 def _visible(request: HttpRequest, pk: int) -> Notice:

@@ -1,8 +1,9 @@
-"""The home page against the API: recent seizure reports of the organisation's profiles are
-those the member's `GET /api/v1/seizures/?profile=` returns, failing webhook endpoints are
-shown to those who manage the organisation's endpoints and see them in
-`GET /api/v1/subscriptions/`, and read marks and acknowledgements show at once although the
-rest of the page is kept between changes of shared data."""
+"""The home page and the inbox against the API: recent seizure reports of the organisation's
+profiles are those the member's `GET /api/v1/seizures/?profile=` returns, failing webhook
+endpoints are shown to those who manage the organisation's endpoints and see them in
+`GET /api/v1/subscriptions/`, read marks and acknowledgements show at once although the rest
+of both pages is kept between changes of shared data, and a bad filter is shown at the
+filter."""
 
 import re
 from typing import Any
@@ -179,3 +180,9 @@ def test_read_marks_and_acknowledgements_show_at_once(network, api, portal) -> N
     inbox = browser.get("/notices/").content.decode()
     assert "Check the cells" in inbox
     assert "to acknowledge" not in inbox
+
+
+def test_a_bad_since_in_the_inbox_is_shown_at_its_filter(network, portal) -> None:
+    page = portal(network.bob).get("/notices/?since=yesterday")
+    assert page.status_code == 200
+    assert "since: Neither an RFC 3339 time" in page.content.decode()
