@@ -5,14 +5,15 @@ organisation's profiles, its failing webhook endpoints) and where to go next.
 Each list is the API's, by the API's selectors and policies. What only a bump of the
 shared-data counter can change (which notices the member receives and which the desk
 acknowledged, drafts to review, the profiles the member sees) is kept between two bumps
-(`portal.kept`, keyed like the API's inbox pages); read marks, access requests, seizure
-reports and endpoint health change without a bump and are read fresh, the read marks in one
-query."""
+(`portal.kept`, keyed like the API's inbox pages), and so is the waiting table as rendered
+(with the read marks it shows in its key); read marks, access requests and endpoint health
+change without a bump and are read fresh, the read marks in one query; the recent seizure
+reports are kept until a report is filed or amended."""
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -32,7 +33,6 @@ SHOWN = 10
 RECENT_SEIZURES = 5
 SUMMARY_PAGE = "home:1"  # the version changes with `Summary`'s fields (portal.kept)
 SEIZURES_SECONDS = 60
-NOTHING = Q(pk__in=[])  # a policy's filter that matches no row
 # Notices a desk still has to handle: published, and not withdrawn.
 OPEN_STATES = [state for state in PUBLIC_STATES if state != NoticeStatus.WITHDRAWN]
 
@@ -97,18 +97,21 @@ def _read_summary(reader: Member) -> Summary:
     shown = Notice.objects.filter(pk__in=waiting_ids[:SHOWN]).order_by("-published_at", "-id")
     return Summary(
         open_ids=[pk for pk, _ in rows],
-        waiting=list(shown.values("id", "reference", "title", "tlp", "published_at")),
+        waiting=[
+            dict(row) for row in shown.values("id", "reference", "title", "tlp", "published_at")
+        ],
         waiting_count=len(waiting_ids),
         profile_count=DeviceProfile.objects.visible_to(reader)
         .filter(retired_at__isnull=True)
         .count(),
         # The API's "to review" list, by the same rule.
-        to_review=list(
-            Notice.objects.visible_to(reader)
+        to_review=[
+            dict(row)
+            for row in Notice.objects.visible_to(reader)
             .filter(notice_policies.reviewable_by(reader), status=NoticeStatus.SUBMITTED)
             .order_by("-changed_at")
             .values("id", "title", "tlp")[:SHOWN]
-        ),
+        ],
         hidden_own_profiles=hidden,
     )
 
@@ -129,12 +132,9 @@ def _read(reader: Member, notice_ids: list[int]) -> set[int]:
 
 def _to_decide(reader: Member) -> list[AccessRequest]:
     """The API's `role=received` list, by the same rule."""
-    awaiting = access_policies.awaiting_decision(reader)
-    if awaiting == NOTHING:  # most members decide no request: no query to build
-        return []
     return list(
         AccessRequest.objects.visible_to(reader)
-        .filter(awaiting, status__in=OPEN_REQUESTS)
+        .filter(access_policies.awaiting_decision(reader), status__in=OPEN_REQUESTS)
         .order_by("-created_at")[:SHOWN]
     )
 
@@ -189,9 +189,10 @@ def _failing_endpoints(reader: Member) -> list[dict[str, Any]]:
     the first failure), for the members who manage them: `GET /api/v1/subscriptions/`."""
     if not webhook_policies.may_manage_subscriptions(reader):
         return []
-    return list(
+    failing = (
         Subscription.objects.visible_to(reader)
         .filter(failing_since__isnull=False)
         .order_by("failing_since", "id")
         .values("id", "description", "url", "enabled", "failing_since")
     )
+    return [dict(row) for row in failing]

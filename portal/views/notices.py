@@ -82,8 +82,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         try:
             page = kept(key, lambda: _inbox_page(request))
         except ValidationError as exc:  # `since` is read only when it is applied
-            for name, errors in exc.get_full_details().items():
-                found.form.add_error(name, " ".join(str(error["message"]) for error in errors))
+            detail = exc.detail if isinstance(exc.detail, dict) else {"since": exc.detail}
+            for name, errors in detail.items():
+                found.form.add_error(name, " ".join(str(error) for error in errors))
         else:
             marks = _marks(reader, [row["id"] for row in page.rows])
             rows = [row | marks.get(row["id"], UNMARKED) for row in page.rows]

@@ -163,7 +163,7 @@ def test_read_marks_and_acknowledgements_show_at_once(network, api, portal) -> N
     cora = api(network.cora)
     notice = publish(cora, draft(cora, tlp=TLP.GREEN, title="Check the cells")["id"])
     browser = portal(network.bob)
-    row = re.compile(r'<tr( class="unread")?>\s*<td><a href="/notices/%d/">' % notice["id"])
+    row = re.compile(rf'<tr( class="unread")?>\s*<td><a href="/notices/{notice["id"]}/">')
     home = browser.get("/").content.decode()
     assert row.search(home).group(1)  # unread
     assert "<strong>1</strong> notices not yet opened" in home
