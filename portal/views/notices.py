@@ -1,19 +1,25 @@
-"""Notices: the inbox and a notice's page, read through the API's own selectors and renderer
-(`visible_to`, `with_visible_profiles`, `render_for`); opening a notice records it as read by
-the member's organisation and audits a restricted read, as the API does; acknowledging calls
-the same service; the page offers what the review rules (`notices.policies`) allow."""
+"""Notices: the inbox and a notice's page, read through the API's own selectors, filters and
+renderer (`visible_to`, `NoticeFilter`, `with_visible_profiles`, `render_for`); opening a
+notice records it as read by the member's organisation and audits a restricted read, as the
+API does; acknowledging calls the same service; the page offers what the review rules
+(`notices.policies`) allow. An inbox page is kept between two changes of shared data
+(`portal.kept`, as the API keeps its inbox pages); the desk's read marks are read fresh."""
+
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 
 from core.errors import ApplicationError
 from intel import audit
+from intel.models import Member
 from notices import policies, services
 from notices.filters import NoticeFilter
 from notices.models import (
@@ -25,10 +31,12 @@ from notices.models import (
     NoticeType,
 )
 from notices.rendering import render_for, with_visible_profiles
-from portal.forms import filtered
 from portal.guard import member, member_page
+from portal.kept import SECONDS, kept, page_key, part_key
 
 PAGE = 25
+UNMARKED = {"read": False, "acknowledged": False}
+INBOX_PAGE = "inbox:1:"  # the version changes with `InboxPage`'s fields (portal.kept)
 
 
 class AcknowledgeForm(forms.Form):
@@ -53,34 +61,88 @@ class ReturnForm(forms.Form):
     )
 
 
+@dataclass
+class InboxPage:
+    """One page of the inbox as the member's filters select it: what only a bump of the
+    shared-data counter changes (which notices, their fields, the desk's acknowledgements)."""
+
+    rows: list[dict[str, Any]]
+    older: int | None  # the cursor of the next page, if any
+
+
 @member_page
 def inbox(request: HttpRequest) -> HttpResponse:
     reader = member(request)
-    found = NoticeFilter(request.GET, queryset=Notice.objects.visible_to(reader), request=request)
-    rows: list[Notice] = []
+    key = page_key(reader, INBOX_PAGE + request.get_full_path())
+    # Checked first without the visibility rule, which is built only when the page is not kept.
+    found = NoticeFilter(request.GET, queryset=Notice.objects.none(), request=request)
+    rows: list[dict[str, Any]] = []
     older = None
-    matching = filtered(found)
-    if matching is not None:
-        mine = NoticeReceipt.objects.filter(notice=OuterRef("pk"), organisation=reader.organisation)
-        queryset = matching.select_related("issuer").annotate(
-            read=Exists(mine.filter(read_at__isnull=False)),
-            acknowledged=Exists(mine.filter(acknowledged_at__isnull=False)),
-        )
-        before = request.GET.get("before", "")
-        if before.isascii() and before.isdigit():
-            queryset = queryset.filter(pk__lt=int(before))
-        rows = list(queryset.order_by("-pk")[: PAGE + 1])
-        if len(rows) > PAGE:
-            rows = rows[:PAGE]
-            older = rows[-1].pk
+    if found.is_valid():
+        try:
+            page = kept(key, lambda: _inbox_page(request))
+        except ValidationError as exc:  # `since` is read only when it is applied
+            detail = exc.detail if isinstance(exc.detail, dict) else {"since": exc.detail}
+            for name, errors in detail.items():
+                found.form.add_error(name, " ".join(str(error) for error in errors))
+        else:
+            marks = _marks(reader, [row["id"] for row in page.rows])
+            rows = [row | marks.get(row["id"], UNMARKED) for row in page.rows]
+            older = page.older
     context = {
         "filter": found,
         "notices": rows,
         "older": older,
+        # The table as rendered: the same rows, language and marks give the same HTML.
+        "table_key": part_key(
+            key, "table", get_language(), [(r["id"], r["read"], r["acknowledged"]) for r in rows]
+        ),
+        "kept_seconds": SECONDS,
         "types": NoticeType.choices,
         "may_draft": policies.may_draft(reader),
     }
     return render(request, "portal/notices/inbox.html", context)
+
+
+def _inbox_page(request: HttpRequest) -> InboxPage:
+    found = NoticeFilter(
+        request.GET, queryset=Notice.objects.visible_to(member(request)), request=request
+    )
+    queryset = found.qs
+    before = request.GET.get("before", "")
+    if before.isascii() and before.isdigit():
+        queryset = queryset.filter(pk__lt=int(before))
+    rows = list(
+        queryset.order_by("-pk").values(
+            "id", "reference", "title", "notice_type", "issuer_id", "issuer__name", "tlp", "status"
+        )[: PAGE + 1]
+    )
+    older = rows[PAGE - 1]["id"] if len(rows) > PAGE else None
+    return InboxPage(
+        rows=[
+            row
+            | {
+                "type_label": NoticeType(row["notice_type"]).label,
+                "status_label": NoticeStatus(row["status"]).label,
+            }
+            for row in rows[:PAGE]
+        ],
+        older=older,
+    )
+
+
+def _marks(reader: Member, notice_ids: list[int]) -> dict[int, dict[str, bool]]:
+    """Whether the desk has read and acknowledged each of these notices, in one query: read
+    marks change without a bump of the counter, so they are never kept."""
+    if reader.organisation_id is None or not notice_ids:
+        return {}
+    receipts = NoticeReceipt.objects.filter(
+        organisation_id=reader.organisation_id, notice_id__in=notice_ids
+    ).values_list("notice_id", "read_at", "acknowledged_at")
+    return {
+        pk: {"read": read is not None, "acknowledged": done is not None}
+        for pk, read, done in receipts
+    }
 
 
 def _visible(request: HttpRequest, pk: int) -> Notice:
