@@ -32,6 +32,7 @@ from webhooks.models import Subscription
 SHOWN = 10
 RECENT_SEIZURES = 5
 SUMMARY_PAGE = "home:1"  # the version changes with `Summary`'s fields (portal.kept)
+# How long a kept list of recent reports may stay unused in the cache.
 SEIZURES_SECONDS = 60
 # Notices a desk still has to handle: published, and not withdrawn.
 OPEN_STATES = [state for state in PUBLIC_STATES if state != NoticeStatus.WITHDRAWN]
@@ -146,15 +147,16 @@ def _recent_seizures(
     line of a profile of the member's organisation that the member sees: the API's
     `GET /api/v1/seizures/?profile=<id>` for each of those profiles, newest first.
 
-    Kept as long as no report is filed or amended (each writes a version: what decides
-    whether a report is the member's to read, its label and recipients, and its lines, only
-    change so) and the shared-data counter stands; a withdrawal, which changes neither,
-    shows within `SEIZURES_SECONDS`."""
+    Kept as long as no report is filed, amended or withdrawn (filing and amending write a
+    version: what decides whether a report is the member's to read, its label and
+    recipients, and its lines, only change so; a withdrawal stamps `withdrawn_at`, for good)
+    and the shared-data counter stands."""
     if reader.organisation_id is None:
         return []
     latest = SeizureReportVersion.objects.order_by("-id").values_list("id", flat=True).first()
+    withdrawn = SeizureReport.objects.filter(withdrawn_at__isnull=False).count()
     return kept(
-        part_key(key, "seizures", latest),
+        part_key(key, "seizures", latest, withdrawn),
         lambda: _read_recent_seizures(reader, hidden_own_profiles),
         SEIZURES_SECONDS,
     )

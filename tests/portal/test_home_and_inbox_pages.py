@@ -99,6 +99,17 @@ def test_recent_seizure_reports_of_the_organisations_profiles_are_the_apis(
         assert 'id="seizures"' not in html
 
 
+def test_a_withdrawn_report_leaves_the_home_page_at_once(network, fr_profiles, portal, api) -> None:
+    bob = api(network.bob)
+    filed = report(bob, fr_profiles["green"], operation="Fresnes")
+    alice = portal(network.alice)
+    shown = SEIZURE_LINK.findall(section(alice.get("/").content.decode(), "seizures"))
+    assert shown == [str(filed)]
+    answer = bob.post(f"{SEIZURES}{filed}/withdraw/", {"reason": "Counted twice."})
+    assert answer.status_code == 200, answer.content
+    assert SEIZURE_LINK.findall(section(alice.get("/").content.decode(), "seizures")) == []
+
+
 def test_only_the_newest_few_seizure_reports_are_shown_newest_first(
     network, fr_profiles, portal, api
 ) -> None:
