@@ -23,6 +23,7 @@ from intel.models import Member
 from notices import policies, services
 from notices.filters import NoticeFilter
 from notices.models import (
+    PUBLIC_STATES,
     UNPUBLISHED_STATES,
     AcknowledgementOutcome,
     Notice,
@@ -33,6 +34,7 @@ from notices.models import (
 from notices.rendering import render_for, with_visible_profiles
 from portal.guard import member, member_page
 from portal.kept import SECONDS, kept, page_key, part_key
+from seizures import policies as seizure_policies
 
 PAGE = 25
 UNMARKED = {"read": False, "acknowledged": False}
@@ -203,6 +205,9 @@ def _page(
         "may_return": notice.status == NoticeStatus.SUBMITTED
         and policies.may_review(reader, notice),
         "may_see_receipts": policies.may_see_receipts(reader, notice),
+        # A published notice may be answered by a seizure report (the API's `notice`).
+        "may_report_seizure": notice.status in PUBLIC_STATES
+        and seizure_policies.may_report(reader),
         "return_form": return_form or ReturnForm(prefix="return"),
     }
     return render(request, "portal/notices/detail.html", context, status=status)

@@ -394,3 +394,11 @@ def test_the_notices_offered_are_bounded_and_an_older_one_is_still_answered(
     assert answer.status_code == 302, answer.content.decode()
     report = SeizureReport.objects.get()
     assert api(network.bob).get(f"/api/v1/seizures/{report.pk}/").json()["notice"]["id"] == older.pk
+
+
+def test_a_notice_links_to_a_report_answering_it(network, mini, portal) -> None:
+    alert = published(network.alice, network.cora, profiles=[mini])
+    link = f'href="/seizures/new/?notice={alert.pk}"'
+    assert link in portal(network.bob).get(f"/notices/{alert.pk}/").content.decode()
+    # Auditors file no reports: no link.
+    assert link not in portal(network.audrey).get(f"/notices/{alert.pk}/").content.decode()
