@@ -81,7 +81,9 @@ class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
         "alpha-2).",
     )
     acknowledged = BooleanFilter(
-        method="filter_acknowledged", help_text="Acknowledged by your organisation, or not."
+        method="filter_acknowledged",
+        help_text="`true`: acknowledged by your organisation; `false`: what your organisation "
+        "still has to acknowledge (its own notices, which it issued, are left out).",
     )
     since = django_filters.CharFilter(
         method="filter_since",
@@ -124,7 +126,10 @@ class NoticeFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
         acked = NoticeReceipt.objects.filter(
             notice=OuterRef("pk"), organisation_id=org_id, acknowledged_at__isnull=False
         )
-        return queryset.filter(Exists(acked)) if value else queryset.exclude(Exists(acked))
+        if value:
+            return queryset.filter(Exists(acked))
+        # An issuer follows its own notices on their receipts; it does not acknowledge them.
+        return queryset.exclude(Exists(acked)).exclude(issuer_id=org_id)
 
     def filter_since(self, queryset: QuerySet[Notice], name: str, value: str) -> QuerySet[Notice]:
         return queryset.filter(changed_at__gt=parse_since(value))

@@ -42,7 +42,7 @@ OPEN_STATES = [state for state in PUBLIC_STATES if state != NoticeStatus.WITHDRA
 class Summary:
     """The part of the home that only a bump of the shared-data counter changes."""
 
-    open_ids: list[int]  # notices the member receives, published and not withdrawn
+    open_ids: list[int]  # notices of other desks the member receives, published, not withdrawn
     waiting: list[dict[str, Any]]  # the newest of those the desk has not acknowledged
     waiting_count: int
     profile_count: int
@@ -78,7 +78,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _read_summary(reader: Member) -> Summary:
-    open_notices = Notice.objects.visible_to(reader).filter(status__in=OPEN_STATES)
+    # What the desk has to handle: notices of others (`acknowledged=false` leaves out the
+    # desk's own, which it follows on their receipts).
+    open_notices = (
+        Notice.objects.visible_to(reader)
+        .filter(status__in=OPEN_STATES)
+        .exclude(issuer_id=reader.organisation_id or 0)
+    )
     acknowledged = NoticeReceipt.objects.filter(
         notice=OuterRef("pk"),
         organisation_id=reader.organisation_id or 0,

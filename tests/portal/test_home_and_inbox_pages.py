@@ -13,6 +13,7 @@ import pytest
 from intel.models import TLP, Member
 from tests.factories import MemberFactory
 from tests.helpers.notices import draft, publish
+from tests.helpers.seizures import published
 from tests.helpers.webhooks import SUBSCRIPTIONS, Receiver, issue, receiver, subscribe
 from webhooks.engine import deliver_due
 
@@ -197,3 +198,17 @@ def test_a_bad_since_in_the_inbox_is_shown_at_its_filter(network, portal) -> Non
     page = portal(network.bob).get("/notices/?since=yesterday")
     assert page.status_code == 200
     assert "since: Neither an RFC 3339 time" in page.content.decode()
+
+
+def test_a_desks_own_notices_do_not_wait_for_its_acknowledgement(network, api, portal) -> None:
+    own = published(network.alice, network.cora, title="Our own alert")
+    other = published(network.cora, network.cora, title="Secretariat alert")
+    waiting = api(network.alice).get("/api/v1/notices/", {"acknowledged": "false"}).json()
+    assert [row["id"] for row in waiting["results"]] == [other.pk]
+    html = portal(network.alice).get("/").content.decode()
+    assert "Secretariat alert" in html
+    assert "Our own alert" not in html
+    assert re.search(r"<strong>1</strong> notices your desk has not acknowledged", html)
+    assert own.pk in [
+        row["id"] for row in api(network.alice).get("/api/v1/notices/").json()["results"]
+    ]
