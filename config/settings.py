@@ -155,6 +155,8 @@ AUTHENTICATION_BACKENDS = ["intel.auth_limits.LimitedModelBackend"]
 
 LANGUAGE_CODE = "en"
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
+# Dates the portal's readers cannot misread (portal/formats/).
+FORMAT_MODULE_PATH = ["portal.formats"]
 # The portal's languages: English, in which its strings are written, and every compiled
 # catalogue in portal/locale/, so adding a language is adding its catalogue (docs/portal.md).
 LANGUAGES = [

@@ -235,7 +235,7 @@ def _page(
         "forms": forms_,
         "sees_target": sees_target,
         "is_profile": access_request.target_type == TargetType.PROFILE,
-        "target_name": _target_name(reader, access_request) if sees_target else "",
+        "target_name": target_name(reader, access_request) if sees_target else "",
     }
     return render(request, "portal/access/detail.html", context, status=status)
 
@@ -351,8 +351,8 @@ def request_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return _page(request, _visible(request, access_request.pk), {action: form}, status=status)
 
 
-def _target_name(reader: Member, access_request: AccessRequest) -> str:
-    """What the request is about, by name, for a member who may see it."""
+def target_name(reader: Member, access_request: AccessRequest) -> str:
+    """What the request is about, by name, when the member may see it ("" otherwise)."""
     if access_request.target_type == TargetType.PROFILE:
         found = DeviceProfile.objects.visible_to(reader).filter(pk=access_request.target_id)
         return str(found.values_list("name", flat=True).first() or "")

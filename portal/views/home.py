@@ -25,6 +25,7 @@ from notices import policies as notice_policies
 from notices.models import PUBLIC_STATES, Notice, NoticeReceipt, NoticeStatus
 from portal.guard import member, member_page
 from portal.kept import SECONDS, kept, page_key, part_key
+from portal.views.access_requests import target_name
 from seizures.models import SeizureLine, SeizureReport, SeizureReportVersion
 from webhooks import policies as webhook_policies
 from webhooks.models import Subscription
@@ -138,12 +139,16 @@ def _read(reader: Member, notice_ids: list[int]) -> set[int]:
 
 
 def _to_decide(reader: Member) -> list[AccessRequest]:
-    """The API's `role=received` list, by the same rule."""
-    return list(
+    """The API's `role=received` list, by the same rule, each with what it asks for by name
+    (`target_name`, for what the member may see)."""
+    found = list(
         AccessRequest.objects.visible_to(reader)
         .filter(access_policies.awaiting_decision(reader), status__in=OPEN_REQUESTS)
         .order_by("-created_at")[:SHOWN]
     )
+    for access_request in found:
+        access_request.target_name = target_name(reader, access_request)  # type: ignore[attr-defined]
+    return found
 
 
 def _recent_seizures(

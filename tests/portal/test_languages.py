@@ -122,3 +122,20 @@ def test_every_portal_string_is_in_each_catalogue(language: str, tmp_path: Path)
     )
     assert "untranslated" not in check.stderr, check.stderr
     assert "fuzzy" not in check.stderr, check.stderr
+
+
+def test_dates_cannot_be_misread_in_either_language() -> None:
+    """English days come before months, with the month in words: 6 Dec, never 12/06."""
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from portal.templatetags.portal import day, when
+
+    moment = datetime(2026, 12, 6, 14, 5, tzinfo=UTC)
+    with translation.override("en"):
+        assert when(moment.isoformat()) == "6 Dec 2026, 14:05"
+        assert day("2025-05-20") == "20 May 2025"
+    with translation.override("fr"):
+        assert when(moment) == "06/12/2026 14:05"
+        assert day("2025-05-20") == "20/05/2025"
