@@ -178,7 +178,7 @@ def test_read_marks_and_acknowledgements_show_at_once(network, api, portal) -> N
     row = re.compile(rf'<tr( class="unread")?>\s*<td><a href="/notices/{notice["id"]}/">')
     home = browser.get("/").content.decode()
     assert row.search(home).group(1)  # unread
-    assert "<strong>1</strong> notices not yet opened" in home
+    assert "<strong>1</strong> notice not yet opened" in home
     inbox = browser.get("/notices/").content.decode()
     assert row.search(inbox).group(1)
     assert browser.get(f"/notices/{notice['id']}/").status_code == 200  # opens: read mark
@@ -208,7 +208,7 @@ def test_a_desks_own_notices_do_not_wait_for_its_acknowledgement(network, api, p
     html = portal(network.alice).get("/").content.decode()
     assert "Secretariat alert" in html
     assert "Our own alert" not in html
-    assert re.search(r"<strong>1</strong> notices your desk has not acknowledged", html)
+    assert re.search(r"<strong>1</strong> notice your desk has not acknowledged", html)
     assert own.pk in [
         row["id"] for row in api(network.alice).get("/api/v1/notices/").json()["results"]
     ]
