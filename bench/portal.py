@@ -146,8 +146,8 @@ def add_endpoints() -> None:
 
     from django.utils import timezone
 
+    from core import secrets_at_rest
     from intel.models import Member
-    from webhooks import crypto
     from webhooks.models import Subscription, new_signing_secret
 
     officer = Member.objects.get(username=OFFICER)
@@ -161,7 +161,7 @@ def add_endpoints() -> None:
             description=description,
             url="https://gateway.example.org/dix",
             event_types=["notice.published"],
-            secret_encrypted=crypto.encrypt(new_signing_secret()),
+            secret_encrypted=secrets_at_rest.encrypt(new_signing_secret()),
             failing_since=failing_since,
         )
 
