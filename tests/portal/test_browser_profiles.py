@@ -61,7 +61,8 @@ def test_alice_files_a_profile_with_a_photo_and_a_pdf(
     attach(page, pdf, "detection_protocol", "Detection protocol")
     assert Attachment.objects.filter(profile=profile).count() == 2
     image = page.get_by_role("img", name="Front view")
-    assert image.evaluate("img => img.naturalWidth") == 320
+    # Once loaded: the thumbnail loads lazily, after the page.
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 320
     assert page.get_by_role("link", name="Detection protocol").count() == 1
     check_page(page, "profile-with-photo")
 
