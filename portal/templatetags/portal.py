@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from intel.models import Organisation
 from portal import labels
 
 register = template.Library()
@@ -55,8 +56,6 @@ def number(value: Any) -> str:
 def organisation_name(slug: str) -> str:
     """An organisation's name for the slug the API gives (organisations are a directory every
     member may read)."""
-    from intel.models import Organisation
-
     found = Organisation.objects.filter(slug=slug).values_list("name", flat=True).first()
     return found or slug
 
